@@ -1,0 +1,88 @@
+"""The root `cartesia-cli` app and the one error boundary every command runs inside."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from cartesia_cli import __version__
+from cartesia_cli.commands import tts
+from cartesia_cli.errors import CliError, ExitCode
+
+PROG = "cartesia-cli"
+
+app = typer.Typer(
+    name=PROG,
+    help="Cartesia text-to-speech from the shell.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    # Our own boundary prints errors; typer's pretty tracebacks could show locals (the key).
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(tts.app, name="tts")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Cartesia text-to-speech from the shell."""
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the CLI on `argv` and return the exit code; never raises for user errors."""
+    debug = "--debug" in argv
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=list(argv), prog_name=PROG, standalone_mode=False)
+    except CliError as exc:
+        return _fail(exc.message, exc.exit_code)
+    except typer.TyperException as exc:
+        return _usage_failure(exc)
+    except (KeyboardInterrupt, typer.Abort):
+        return _fail("interrupted", ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug: say so, traceback only on request
+        if debug:
+            traceback.print_exc()
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            ExitCode.INTERNAL,
+        )
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))
+
+
+def _usage_failure(exc: typer.TyperException) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        # A bare group (`cartesia-cli`, `cartesia-cli tts`): typer has already
+        # printed its help while building this exception; exit as a usage error.
+        return ExitCode.USAGE
+    where = ctx.command_path if ctx is not None else PROG
+    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code, where)
+
+
+def _fail(message: str, code: int, where: str = PROG) -> int:
+    sys.stderr.write(f"{where}: error: {message}\n")
+    sys.stderr.flush()
+    return int(code)

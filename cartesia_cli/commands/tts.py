@@ -1,0 +1,163 @@
+"""`cartesia-cli tts ...`: text-to-speech commands.
+
+Only option parsing lives here; the work is in `cartesia_cli.tts_sse`, imported
+inside the command so that `--help` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cartesia_cli.formats import KNOWN_MODELS, Encoding, SampleRate
+from cartesia_cli.settings import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MODEL,
+    DEFAULT_VOICE,
+)
+
+app = typer.Typer(
+    help="Text to speech.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+EXIT_CODES_HELP = (
+    "[bold]Exit codes:[/bold] 0 ok · 1 internal error · 2 usage · 3 authentication · "
+    "4 request rejected (4xx) · 5 server error (5xx, error event) · "
+    "6 network/stream (connect, timeout, no done, malformed event) · 7 output not writable · "
+    "130 Ctrl-C · 141 stdout closed · 143 SIGTERM"
+)
+
+
+def _complete_model(incomplete: str) -> list[str]:
+    return [model for model in KNOWN_MODELS if model.startswith(incomplete)]
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def sse(
+    transcript_arg: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[TRANSCRIPT]", help="Text to speak (or use --transcript).", show_default=False
+        ),
+    ] = None,
+    transcript: Annotated[
+        str | None,
+        typer.Option(
+            "--transcript", "-t", help="Text to speak; '-' reads stdin.", show_default=False
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            envvar="CARTESIA_MODEL",
+            autocompletion=_complete_model,
+            help="Model id.",
+            show_default=DEFAULT_MODEL,
+        ),
+    ] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(
+            "--voice",
+            "-v",
+            envvar="CARTESIA_VOICE_ID",
+            help="Voice id.",
+            show_default=DEFAULT_VOICE,
+        ),
+    ] = None,
+    encoding: Annotated[
+        Encoding, typer.Option("--encoding", "-e", help="Raw audio encoding.")
+    ] = Encoding.PCM_F32LE,
+    sample_rate: Annotated[
+        SampleRate, typer.Option("--sample-rate", "-r", help="Sample rate in Hz.")
+    ] = SampleRate.HZ_44100,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="'-' for stdout, a directory for a timestamped file in it, or a file name.",
+            show_default="tts_sse_YYYYMMDD_HHMMSS_mmm.pcm in the current directory",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing output file.")
+    ] = False,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="CARTESIA_API_KEY",
+            show_default=False,
+            help="API key (prefer the environment variable: flags end up in shell history).",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            envvar="CARTESIA_BASE_URL",
+            help="API root URL.",
+            show_default=DEFAULT_BASE_URL,
+        ),
+    ] = None,
+    api_version: Annotated[
+        str | None,
+        typer.Option(
+            "--api-version",
+            envvar="CARTESIA_VERSION",
+            help="Cartesia-Version header (YYYY-MM-DD).",
+            show_default=DEFAULT_API_VERSION,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress, summary or hint; errors still print."),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Request/response details and tracebacks on stderr (key redacted)."
+        ),
+    ] = False,
+) -> None:
+    """Stream speech over SSE to a raw PCM file or to stdout.
+
+    Audio is written as it arrives. Without [bold]-o[/bold] it goes to a new
+    timestamped [bold].pcm[/bold] file; the summary and a matching [bold]ffplay[/bold]
+    command follow on stderr.
+
+    [bold]Examples:[/bold]
+
+        cartesia-cli tts sse --transcript "Hello, world!"
+
+        cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
+
+        echo "Hi from CI" | cartesia-cli tts sse -q -e pcm_s16le -r 16000 -o out.pcm
+    """
+    from cartesia_cli import tts_sse
+
+    tts_sse.run(
+        tts_sse.SseOptions(
+            transcript=transcript,
+            transcript_arg=transcript_arg,
+            model=model,
+            voice=voice,
+            encoding=encoding,
+            sample_rate=sample_rate,
+            output=output,
+            force=force,
+            api_key=api_key,
+            base_url=base_url,
+            api_version=api_version,
+            quiet=quiet,
+            debug=debug,
+        )
+    )

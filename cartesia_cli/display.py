@@ -1,0 +1,72 @@
+"""The live progress display: rich, on stderr, only when stderr is a terminal.
+
+It refreshes on rich's own timer and reads `StreamStats` when it draws, so
+streaming costs nothing extra per chunk. Importing this module imports rich:
+the CLI imports it only when it is going to show it.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from cartesia_cli.formats import Encoding, audio_seconds
+from cartesia_cli.stream import StreamStats
+
+_REFRESH_PER_SECOND = 8
+
+
+class _StatsView:
+    """A rich renderable that formats the stats each time rich draws it."""
+
+    def __init__(self, stats: StreamStats, encoding: Encoding, sample_rate: int) -> None:
+        self._stats = stats
+        self._encoding = encoding
+        self._sample_rate = sample_rate
+        self._spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self) -> Table:
+        stats = self._stats
+        seconds = audio_seconds(stats.bytes, self._encoding, self._sample_rate)
+        ttfa = stats.time_to_first_audio()
+        waiting = "waiting for first audio" if ttfa is None else f"first audio {ttfa * 1000:.0f} ms"
+        line = Text.assemble(
+            ("streaming ", "bold"),
+            (f"{seconds:6.2f} s", "green"),
+            " of audio · ",
+            f"{stats.bytes:,} bytes · {stats.chunks} chunks · {waiting} · ",
+            f"{stats.elapsed():.1f} s elapsed",
+        )
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(self._spinner, line)
+        return grid
+
+
+class LiveDisplay:
+    """Context manager showing a transient live line on stderr while streaming."""
+
+    def __init__(self, stats: StreamStats, encoding: Encoding, sample_rate: int) -> None:
+        self._live = Live(
+            _StatsView(stats, encoding, sample_rate),
+            console=Console(stderr=True),
+            refresh_per_second=_REFRESH_PER_SECOND,
+            transient=True,
+            redirect_stdout=False,
+        )
+
+    def __enter__(self) -> LiveDisplay:
+        self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._live.__exit__(exc_type, exc, tb)

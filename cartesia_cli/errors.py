@@ -1,0 +1,85 @@
+"""Exit codes and the exceptions that carry them.
+
+Every failure a user can meet is a `CliError` with a one-line message; the
+CLI boundary prints it and exits with its code. Anything else is a bug (exit 1).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes; scripts rely on these numbers (README, PRODUCT.md)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    AUTH = 3
+    REJECTED = 4
+    SERVER = 5
+    STREAM = 6
+    OUTPUT = 7
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+    TERMINATED = 143
+
+
+class CliError(Exception):
+    """A failure with a user-facing one-line message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(CliError):
+    exit_code = ExitCode.USAGE
+
+
+class AuthError(CliError):
+    exit_code = ExitCode.AUTH
+
+
+class RequestRejected(CliError):
+    exit_code = ExitCode.REJECTED
+
+
+class ServerError(CliError):
+    exit_code = ExitCode.SERVER
+
+
+class StreamError(CliError):
+    """Network or stream failure: connect error, timeout, truncated or malformed stream."""
+
+    exit_code = ExitCode.STREAM
+
+
+class OutputError(CliError):
+    exit_code = ExitCode.OUTPUT
+
+
+class StopRequested(BaseException):
+    """Raised from a signal handler (SIGINT/SIGTERM) to unwind the stream cleanly.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception`
+    on the way up swallows it.
+    """
+
+    def __init__(self, exit_code: ExitCode) -> None:
+        super().__init__(exit_code.name)
+        self.exit_code = exit_code
+
+
+class BrokenPipe(Exception):
+    """The reader of our stdout went away (e.g. ffplay quit)."""
+
+
+class Interrupted(CliError):
+    """The run was stopped: Ctrl-C (130), SIGTERM (143) or a closed stdout (141)."""
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

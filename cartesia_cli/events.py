@@ -1,0 +1,139 @@
+"""Cartesia SSE events: the payload of each `data:` line, parsed and decoded.
+
+This is the only place that decodes base64 audio. Dispatch is on the JSON
+`type` field, falling back to the SSE `event:` name (cartesia-api §3.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cartesia_cli.errors import StreamError
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    audio: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WordTimestamps:
+    words: tuple[str, ...]
+    start: tuple[float, ...]
+    end: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhonemeTimestamps:
+    phonemes: tuple[str, ...]
+    start: tuple[float, ...]
+    end: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """An SSE `error` event, in the 2026-03-01 shape or the legacy `error` string."""
+
+    message: str
+    status_code: int | None = None
+    request_id: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    type: str
+
+
+Event = AudioChunk | WordTimestamps | PhonemeTimestamps | Done | ErrorEvent | UnknownEvent
+
+
+def parse_event(event_name: str, data: str) -> Event:
+    """Turn one SSE event into an `Event`; malformed payloads raise `StreamError`."""
+    payload = _load_json(data)
+    kind = payload.get("type") or event_name
+    if kind == "chunk":
+        return AudioChunk(_decode_audio(payload.get("data")))
+    if kind == "done":
+        return Done()
+    if kind == "error":
+        return _parse_error(payload)
+    if kind == "timestamps":
+        return _parse_words(payload.get("word_timestamps"))
+    if kind == "phoneme_timestamps":
+        return _parse_phonemes(payload.get("phoneme_timestamps"))
+    return UnknownEvent(str(kind))
+
+
+def _load_json(data: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        raise StreamError(f"malformed event from the server (not JSON): {data[:80]!r}") from None
+    if not isinstance(payload, dict):
+        raise StreamError(f"malformed event from the server (not a JSON object): {data[:80]!r}")
+    return payload
+
+
+def _decode_audio(data: object) -> bytes:
+    if not isinstance(data, str):
+        raise StreamError("malformed chunk event from the server: no base64 `data` field")
+    try:
+        # validate=True: a stray character is corruption, not something to skip silently.
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise StreamError(
+            "malformed chunk event from the server: `data` is not valid base64"
+        ) from None
+
+
+def _parse_error(payload: dict[str, Any]) -> ErrorEvent:
+    title, message = payload.get("title"), payload.get("message")
+    if title and message:
+        text = f"{title}: {message}"
+    else:
+        text = str(message or title or payload.get("error") or "unspecified error")
+    status = payload.get("status_code")
+    return ErrorEvent(
+        message=text,
+        status_code=status if isinstance(status, int) else None,
+        request_id=_optional_str(payload.get("request_id")),
+        error_code=_optional_str(payload.get("error_code")),
+    )
+
+
+def _parse_words(block: object) -> WordTimestamps:
+    words, start, end = _parallel_lists(block, "words", "word_timestamps")
+    return WordTimestamps(tuple(map(str, words)), start, end)
+
+
+def _parse_phonemes(block: object) -> PhonemeTimestamps:
+    phonemes, start, end = _parallel_lists(block, "phonemes", "phoneme_timestamps")
+    return PhonemeTimestamps(tuple(map(str, phonemes)), start, end)
+
+
+def _parallel_lists(
+    block: object, label_key: str, event_name: str
+) -> tuple[list[object], tuple[float, ...], tuple[float, ...]]:
+    if not isinstance(block, dict):
+        raise StreamError(f"malformed {event_name} event from the server")
+    labels, start, end = block.get(label_key), block.get("start"), block.get("end")
+    if not (isinstance(labels, list) and isinstance(start, list) and isinstance(end, list)):
+        raise StreamError(f"malformed {event_name} event from the server")
+    try:
+        return labels, tuple(map(float, start)), tuple(map(float, end))
+    except (TypeError, ValueError):
+        raise StreamError(f"malformed {event_name} event from the server") from None
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

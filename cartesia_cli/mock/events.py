@@ -1,0 +1,142 @@
+"""The SSE events the fake streams for one job: chunks, timestamps, done, errors.
+
+Framing per cartesia-api §3.1/§4: an `event:` line and a `data:` line with the
+JSON payload (whose `type` repeats the event name), then a blank line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cartesia_cli.mock.audio import chunk_audio
+from cartesia_cli.mock.validation import TtsJob
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One framed SSE event and the audio bytes it carries (empty for non-chunk events)."""
+
+    frame: bytes
+    audio: bytes = b""
+
+
+@dataclass(frozen=True)
+class AudioPlan:
+    seconds_per_char: float = 0.06
+    min_seconds: float = 0.3
+    chunk_seconds: float = 0.1
+    audio_seconds: float | None = None  # overrides the length derived from the transcript
+
+
+def frame(name: str, payload: dict[str, Any]) -> bytes:
+    data = json.dumps(payload, separators=(",", ":"))
+    return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+def job_events(job: TtsJob, plan: AudioPlan) -> Iterator[Outgoing]:
+    """Chunks with word/phoneme timestamps interleaved, then `done`."""
+    rate = job.sample_rate
+    total = _total_samples(job, plan)
+    per_chunk = max(1, round(plan.chunk_seconds * rate))
+    words = _word_times(job.transcript, total / rate) if job.add_timestamps else []
+    phonemes = _phoneme_times(words) if job.add_phoneme_timestamps else []
+    sent = index = 0
+    while sent < total:
+        count = min(per_chunk, total - sent)
+        audio = chunk_audio(job.encoding, rate, index, count)
+        yield Outgoing(frame("chunk", _chunk_payload(audio, job)), audio)
+        sent, index = sent + count, index + 1
+        # After the last chunk, flush whatever rounding left behind.
+        until = sent / rate if sent < total else float("inf")
+        yield from _timestamp_events("timestamps", "word_timestamps", "words", words, until, job)
+        yield from _timestamp_events(
+            "phoneme_timestamps", "phoneme_timestamps", "phonemes", phonemes, until, job
+        )
+    yield Outgoing(
+        frame("done", _with_context({"type": "done", "done": True, "status_code": 206}, job))
+    )
+
+
+def error_event(
+    job: TtsJob | None,
+    *,
+    legacy: bool,
+    title: str,
+    message: str,
+    status: int,
+    request_id: str,
+    error_code: str | None = None,
+) -> Outgoing:
+    payload: dict[str, Any] = {"type": "error", "done": True, "status_code": status}
+    if legacy:
+        payload["error"] = f"{title}: {message}"
+    else:
+        payload.update(title=title, message=message, request_id=request_id, error_code=error_code)
+    return Outgoing(frame("error", _with_context(payload, job)))
+
+
+def _chunk_payload(audio: bytes, job: TtsJob) -> dict[str, Any]:
+    payload = {
+        "type": "chunk",
+        "done": False,
+        "status_code": 206,
+        "step_time": 12.5,
+        "data": base64.b64encode(audio).decode(),
+    }
+    return _with_context(payload, job)
+
+
+def _with_context(payload: dict[str, Any], job: TtsJob | None) -> dict[str, Any]:
+    # Without a context_id in the request the key is left out (cartesia-api §3.3).
+    if job is not None and job.context_id is not None:
+        payload["context_id"] = job.context_id
+    return payload
+
+
+def _total_samples(job: TtsJob, plan: AudioPlan) -> int:
+    seconds = plan.audio_seconds
+    if seconds is None:
+        seconds = max(plan.min_seconds, plan.seconds_per_char * len(job.transcript))
+    return max(1, round(seconds * job.sample_rate))
+
+
+Timed = list[tuple[str, float, float]]
+
+
+def _word_times(transcript: str, duration: float) -> Timed:
+    words = transcript.split()
+    step = duration / max(1, len(words))
+    return [(word, round(i * step, 3), round((i + 0.8) * step, 3)) for i, word in enumerate(words)]
+
+
+def _phoneme_times(words: Timed) -> Timed:
+    result: Timed = []
+    for word, start, end in words:
+        letters = [c for c in word.lower() if c.isalpha()] or ["?"]
+        step = (end - start) / len(letters)
+        result += [
+            (c, round(start + i * step, 3), round(start + (i + 1) * step, 3))
+            for i, c in enumerate(letters)
+        ]
+    return result
+
+
+def _timestamp_events(
+    name: str, key: str, label: str, pending: Timed, until: float, job: TtsJob
+) -> Iterator[Outgoing]:
+    """Emit (and drop from `pending`) the entries that end by `until`, as one batch."""
+    ready = [entry for entry in pending if entry[2] <= until + 1e-9]
+    if not ready:
+        return
+    del pending[: len(ready)]
+    block = {
+        label: [e[0] for e in ready],
+        "start": [e[1] for e in ready],
+        "end": [e[2] for e in ready],
+    }
+    payload = {"type": name, "done": False, "status_code": 206, key: block}
+    yield Outgoing(frame(name, _with_context(payload, job)))

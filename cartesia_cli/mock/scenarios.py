@@ -1,0 +1,55 @@
+"""What the fake server does with the next request: stream normally or fail in a chosen way."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Faults injected into an otherwise normal stream, after `after_chunks` chunks.
+STREAM_FAULTS = (
+    "error-mid-stream",  # 2026-03-01 error event shape (title/message/request_id)
+    "error-mid-stream-legacy",  # pre-2026-03-01 shape: {"error": "..."}
+    "error-before-audio",
+    "done-without-audio",
+    "truncated",  # body ends cleanly, no `done`
+    "cut",  # connection closed (FIN) in the middle of the chunked body
+    "reset",  # connection reset (RST)
+    "malformed-json",
+    "bad-base64",
+    "stall",  # stops sending for `stall_seconds`, then goes on
+    "wrong-content-type",  # 200 with application/json instead of an event stream
+)
+
+_HTTP = re.compile(r"http-(\d{3})(-text)?")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One request's behaviour. `status != 200` answers with that HTTP error."""
+
+    name: str = "ok"
+    status: int = 200
+    text_body: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    after_chunks: int = 1
+    stall_seconds: float = 60.0
+
+    @classmethod
+    def parse(cls, spec: str) -> Scenario:
+        """`ok`, a fault name from STREAM_FAULTS, or `http-NNN` / `http-NNN-text`."""
+        if spec == "ok" or spec in STREAM_FAULTS:
+            return cls(name=spec)
+        match = _HTTP.fullmatch(spec)
+        if match and 400 <= int(match.group(1)) <= 599:
+            return cls(name=spec, status=int(match.group(1)), text_body=bool(match.group(2)))
+        raise ValueError(f"unknown scenario {spec!r}")
+
+    @classmethod
+    def http_error(
+        cls, status: int, *, text_body: bool = False, headers: dict[str, str] | None = None
+    ) -> Scenario:
+        suffix = "-text" if text_body else ""
+        return cls(f"http-{status}{suffix}", status, text_body, dict(headers or {}))
+
+
+OK = Scenario()

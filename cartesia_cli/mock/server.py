@@ -1,0 +1,351 @@
+"""A fake Cartesia API on loopback: real HTTP/1.1, SSE framed as the real API frames it.
+
+Standard library only, and never imported by the normal command path. Each
+`/tts/sse` response is chunked, one SSE event per chunk, flushed at once.
+Failures are chosen per request with `queue()` (or `default_scenario`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import struct
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from cartesia_cli.mock import validation
+from cartesia_cli.mock.events import AudioPlan, Outgoing, error_event, frame, job_events
+from cartesia_cli.mock.scenarios import OK, Scenario
+from cartesia_cli.mock.validation import Problem, TtsJob
+
+_TITLES = {
+    400: ("Invalid request", "The request is invalid."),
+    401: ("Unauthorized", "Invalid API key."),
+    402: ("Payment required", "Your account has insufficient credits."),
+    403: ("Forbidden", "This API key may not use this endpoint."),
+    404: ("Not found", "The requested resource was not found."),
+    408: ("Request timeout", "The request took too long."),
+    409: ("Conflict", "The request conflicts with another one."),
+    422: ("Unprocessable entity", "The request could not be processed."),
+    429: ("Too many concurrent requests", "You have exceeded your plan's concurrency limit."),
+    500: ("Internal server error", "Generation failed. Please retry."),
+    502: ("Bad gateway", "The upstream service failed."),
+    503: ("Service unavailable", "The service is temporarily unavailable."),
+}
+
+
+@dataclass
+class RecordedRequest:
+    """A request as it arrived on the wire (header names lower-cased)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Transmission:
+    """The audio one `/tts/sse` response carried, and how it ended."""
+
+    scenario: str
+    audio: bytearray = field(default_factory=bytearray)
+    digest: Any = field(default_factory=hashlib.sha256)
+    length: int = 0
+    finished: bool = False
+    client_gone: bool = False
+
+    def add(self, audio: bytes, *, keep: bool) -> None:
+        if keep:
+            self.audio += audio
+        self.digest.update(audio)
+        self.length += len(audio)
+
+
+class FakeCartesia:
+    """The fake server; `with FakeCartesia() as fake:` serves on `fake.url`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = "test-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        plan: AudioPlan | None = None,
+        pace: float = 0.0,
+        keep_audio: bool = True,
+    ) -> None:
+        self.api_key = api_key
+        self.plan = plan or AudioPlan()
+        self.pace = pace  # 1.0 = send chunks in real time; 0 = as fast as possible
+        self.keep_audio = keep_audio
+        self.default_scenario = OK
+        self.requests: list[RecordedRequest] = []
+        self.transmissions: list[Transmission] = []
+        self.stopping = threading.Event()
+        self._scenarios: deque[Scenario] = deque()
+        self._lock = threading.Lock()
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.fake = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def queue(self, *scenarios: Scenario | str) -> None:
+        """Use these scenarios for the next requests, in order, then `default_scenario`."""
+        with self._lock:
+            self._scenarios.extend(
+                s if isinstance(s, Scenario) else Scenario.parse(s) for s in scenarios
+            )
+
+    def next_scenario(self) -> Scenario:
+        with self._lock:
+            return self._scenarios.popleft() if self._scenarios else self.default_scenario
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def new_transmission(self, scenario: str) -> Transmission:
+        with self._lock:
+            self.transmissions.append(Transmission(scenario))
+            return self.transmissions[-1]
+
+    def request_id(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=len(self.requests), version=4))
+
+    def start(self) -> FakeCartesia:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeCartesia:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeCartesia
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests and users' CI logs do not want access lines."""
+
+    @property
+    def fake(self) -> FakeCartesia:
+        return self.server.fake
+
+    def do_GET(self) -> None:
+        self._read_and_record(b"")
+        if self.path.split("?")[0] == "/":
+            self._send_json(200, {"ok": True, "version": "2026-03-01"})
+        else:
+            self._send_problem(Problem(404, "Not found", f"No route for GET {self.path}."))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._read_and_record(self.rfile.read(length))
+        if self.path.split("?")[0] != "/tts/sse":
+            self._send_problem(Problem(404, "Not found", f"No route for POST {self.path}."))
+            return
+        scenario = self.fake.next_scenario()
+        if scenario.status != 200:
+            self._send_scenario_error(scenario)
+            return
+        job = self._validate()
+        if isinstance(job, TtsJob):
+            self._stream(job, scenario)
+
+    def _read_and_record(self, body: bytes) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.fake.record(RecordedRequest(self.command, self.path, headers, body))
+        self.close_connection = True
+
+    def _validate(self) -> TtsJob | None:
+        problem = validation.check_auth(
+            self.headers.get("Authorization"), self.fake.api_key
+        ) or validation.check_version(self.headers.get("Cartesia-Version"))
+        result = problem or validation.parse_tts_body(self.fake.requests[-1].body)
+        if isinstance(result, TtsJob):
+            return result
+        if result.as_event:
+            self._start_stream()
+            self._send_events(
+                [self._error_outgoing(result, None)], self.fake.new_transmission("rejected")
+            )
+        else:
+            self._send_problem(result)
+        return None
+
+    def _stream(self, job: TtsJob, scenario: Scenario) -> None:
+        transmission = self.fake.new_transmission(scenario.name)
+        if scenario.name == "wrong-content-type":
+            self._send_json(200, {"type": "chunk", "note": "not an event stream"})
+            return
+        self._start_stream()
+        events = _with_fault(job_events(job, self.fake.plan), scenario, self, job)
+        self._send_events(events, transmission)
+
+    def _send_events(self, events: Iterable[Outgoing | str], transmission: Transmission) -> None:
+        interval = self.fake.pace * self.fake.plan.chunk_seconds
+        try:
+            for item in events:
+                if isinstance(item, str):  # a connection-level action
+                    self._connection_action(item, transmission)
+                    return
+                if item.audio and interval and transmission.length:
+                    self.fake.stopping.wait(interval)
+                self._write_chunk(item.frame)
+                transmission.add(item.audio, keep=self.fake.keep_audio)
+            self._write_chunk(b"")
+            transmission.finished = True
+        except (BrokenPipeError, ConnectionResetError):
+            transmission.client_gone = True
+
+    def _connection_action(self, action: str, transmission: Transmission) -> None:
+        self.wfile.flush()
+        if action == "cut":
+            self.connection.shutdown(socket.SHUT_WR)
+        elif action == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        elif action == "end":  # a clean end of body, without a terminal event
+            self._write_chunk(b"")
+            transmission.finished = True
+
+    def _start_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _send_scenario_error(self, scenario: Scenario) -> None:
+        title, message = _TITLES.get(scenario.status, ("Error", "Something went wrong."))
+        code = "concurrency_limited" if scenario.status == 429 else None
+        problem = Problem(scenario.status, title, message, code)
+        self._send_problem(problem, text=scenario.text_body, extra_headers=scenario.headers)
+
+    def _send_problem(
+        self, problem: Problem, *, text: bool = False, extra_headers: dict[str, str] | None = None
+    ) -> None:
+        request_id = self.fake.request_id()
+        structured = validation.structured_errors(self.headers.get("Cartesia-Version"))
+        if structured and not text:
+            body = {
+                "error_code": problem.error_code,
+                "title": problem.title,
+                "message": problem.message,
+                "request_id": request_id,
+            }
+            self._send_body(
+                problem.status, json.dumps(body).encode(), "application/json", extra_headers
+            )
+        else:
+            plain = f"{problem.title}: {problem.message}".encode()
+            self._send_body(problem.status, plain, "text/plain; charset=utf-8", extra_headers)
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        self._send_body(status, json.dumps(payload).encode(), "application/json")
+
+    def _send_body(
+        self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error_outgoing(
+        self, problem: Problem, job: TtsJob | None, *, legacy: bool = False
+    ) -> Outgoing:
+        return error_event(
+            job,
+            legacy=legacy,
+            title=problem.title,
+            message=problem.message,
+            status=problem.status,
+            request_id=self.fake.request_id(),
+            error_code=problem.error_code,
+        )
+
+
+_SERVER_FAILURE = Problem(500, "Internal server error", "Generation failed. Please retry.")
+
+
+def _with_fault(
+    events: Iterable[Outgoing], scenario: Scenario, handler: _Handler, job: TtsJob
+) -> Iterable[Outgoing | str]:
+    """The normal events, with the scenario's fault injected after `after_chunks` chunks."""
+    name = scenario.name
+    if name == "error-before-audio":
+        yield handler._error_outgoing(_SERVER_FAILURE, job)
+        return
+    if name == "done-without-audio":
+        yield Outgoing(frame("done", {"type": "done", "done": True, "status_code": 206}))
+        return
+    chunks = 0
+    for item in events:
+        if item.audio and chunks == scenario.after_chunks and name != "ok":
+            yield from _fault(scenario, handler, job)
+            if name != "stall":
+                return
+        chunks += 1 if item.audio else 0
+        yield item
+
+
+def _fault(scenario: Scenario, handler: _Handler, job: TtsJob) -> Iterable[Outgoing | str]:
+    name = scenario.name
+    if name in ("error-mid-stream", "error-mid-stream-legacy"):
+        yield handler._error_outgoing(_SERVER_FAILURE, job, legacy=name.endswith("legacy"))
+    elif name == "malformed-json":
+        yield Outgoing(b'event: chunk\ndata: {"type":"chunk","data":"AAAA"\n\n')
+    elif name == "bad-base64":
+        yield Outgoing(
+            frame(
+                "chunk",
+                {"type": "chunk", "done": False, "status_code": 206, "data": "@@not base64@@"},
+            )
+        )
+    elif name == "stall":
+        handler.fake.stopping.wait(scenario.stall_seconds)
+    elif name == "truncated":
+        yield "end"
+    elif name in ("cut", "reset"):
+        yield name

@@ -1,0 +1,148 @@
+"""Where the audio goes: a file (created exclusively) or stdout, written straight to the fd.
+
+Rules (PRODUCT.md): nothing that already exists is overwritten without
+`--force`; a failure before any audio leaves no file behind; after audio, the
+file keeps exactly the bytes received.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import datetime
+from pathlib import Path
+
+from cartesia_cli.errors import BrokenPipe, OutputError, UsageError
+
+STDOUT = "-"
+_MAX_SUFFIX = 1000
+
+
+class Sink:
+    """Writes audio bytes to one file descriptor and counts them."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bytes_written = 0
+        self._fd: int | None = None
+
+    @property
+    def is_stdout(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> None:
+        fd = self._fd if self._fd is not None else self._open()
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+                self.bytes_written += written
+        except BrokenPipeError:
+            raise BrokenPipe() from None
+        except OSError as exc:
+            raise OutputError(f"could not write audio to {self.label}: {exc.strerror}") from None
+
+    def close(self, *, keep: bool) -> None:
+        """Release the fd; `keep=False` removes a file this sink created and never filled."""
+
+    def _open(self) -> int:
+        raise NotImplementedError
+
+
+class StdoutSink(Sink):
+    def __init__(self) -> None:
+        super().__init__("stdout")
+
+    @property
+    def is_stdout(self) -> bool:
+        return True
+
+    def _open(self) -> int:
+        self._fd = 1
+        return 1
+
+
+class FileSink(Sink):
+    """A file sink. New files are created (O_EXCL) up front to claim the name;
+    an existing file (only with --force) is truncated at the first audio byte,
+    so a request that fails before audio leaves it untouched."""
+
+    def __init__(self, path: Path, *, created_fd: int | None) -> None:
+        super().__init__(str(path))
+        self.path = path
+        self._fd = created_fd
+        self._created = created_fd is not None
+
+    def _open(self) -> int:
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        except OSError as exc:
+            raise OutputError(f"could not open {self.path}: {exc.strerror}") from None
+        return self._fd
+
+    def close(self, *, keep: bool) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._created and not keep and self.bytes_written == 0:
+            self.path.unlink(missing_ok=True)
+
+
+def open_sink(output: str | None, *, force: bool, stdout_is_tty: bool, play_hint: str) -> Sink:
+    """Resolve `--output` into a sink, failing with a usage error before any request."""
+    if output == STDOUT:
+        if stdout_is_tty:
+            raise UsageError(
+                "refusing to write raw audio to a terminal; pipe it "
+                f"(cartesia-cli tts sse ... -o - | {play_hint}) or write a file with -o FILE"
+            )
+        return StdoutSink()
+    target = Path(output) if output else Path(".")
+    if target.is_dir():
+        return _timestamped_file(target)
+    return _named_file(target, force=force)
+
+
+def timestamped_name(now: datetime, suffix: int = 1) -> str:
+    """`tts_sse_YYYYMMDD_HHMMSS_mmm.pcm`, with `-N` before the extension on a clash."""
+    stem = now.strftime("tts_sse_%Y%m%d_%H%M%S_") + f"{now.microsecond // 1000:03d}"
+    return f"{stem}.pcm" if suffix == 1 else f"{stem}-{suffix}.pcm"
+
+
+def _timestamped_file(directory: Path) -> FileSink:
+    now = datetime.now()
+    for suffix in range(1, _MAX_SUFFIX + 1):
+        path = directory / timestamped_name(now, suffix)
+        try:
+            return FileSink(path, created_fd=_create_exclusive(path))
+        except FileExistsError:
+            continue
+    raise OutputError(f"could not find a free file name in {directory}")
+
+
+def _named_file(path: Path, *, force: bool) -> FileSink:
+    if not path.parent.is_dir():
+        raise UsageError(f"output directory does not exist: {path.parent}")
+    if path.exists():
+        # Devices and FIFOs (/dev/null, a named pipe) hold no data to lose.
+        if path.is_file() and not force:
+            raise UsageError(f"{path} already exists; use --force to overwrite it")
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"cannot write to {path}: permission denied")
+        return FileSink(path, created_fd=None)
+    try:
+        return FileSink(path, created_fd=_create_exclusive(path))
+    except FileExistsError:
+        raise UsageError(f"{path} already exists; use --force to overwrite it") from None
+
+
+def _create_exclusive(path: Path) -> int:
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR):
+            raise UsageError(f"cannot create {path}: {exc.strerror}") from None
+        raise OutputError(f"cannot create {path}: {exc.strerror}") from None

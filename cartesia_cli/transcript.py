@@ -1,0 +1,44 @@
+"""Where the text comes from: `--transcript`, the positional argument, or stdin."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from cartesia_cli.errors import UsageError
+
+STDIN = "-"
+
+
+def resolve_transcript(
+    flag: str | None, positional: str | None, stdin: BinaryIO | None, stdin_is_tty: bool
+) -> str:
+    """Pick the one transcript source and return non-empty text.
+
+    Stdin is read for `-`, or when no text was given and stdin is not a
+    terminal. A terminal stdin is never read: that would hang a CI job.
+    """
+    if flag is not None and positional is not None:
+        raise UsageError("give the transcript once: either --transcript or the TRANSCRIPT argument")
+    given = flag if flag is not None else positional
+    if given is None or given == STDIN:
+        text = _read_stdin(stdin, stdin_is_tty, asked=given == STDIN)
+    else:
+        text = given
+    if not text.strip():
+        raise UsageError("the transcript is empty; give some text to speak")
+    return text
+
+
+def _read_stdin(stdin: BinaryIO | None, is_tty: bool, *, asked: bool) -> str:
+    if stdin is None or is_tty:
+        if asked:
+            raise UsageError("--transcript - reads stdin, but stdin is a terminal; pipe text in")
+        raise UsageError(
+            'no transcript: pass --transcript "TEXT", a TRANSCRIPT argument, or pipe text on stdin'
+        )
+    data = stdin.read()
+    try:
+        # A trailing newline from `echo` or a file is not part of what to say.
+        return data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not valid UTF-8 text (byte {exc.start})") from None
