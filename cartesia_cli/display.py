@@ -36,11 +36,9 @@ class _StatsView:
         ttfa = stats.time_to_first_audio()
         waiting = "waiting for first audio" if ttfa is None else f"first audio {ttfa * 1000:.0f} ms"
         line = Text.assemble(
-            ("streaming ", "bold"),
-            (f"{seconds:6.2f} s", "green"),
-            " of audio · ",
-            f"{stats.bytes:,} bytes · {stats.chunks} chunks · {waiting} · ",
-            f"{stats.elapsed():.1f} s elapsed",
+            (f"{seconds:.2f} s", "bold green"),
+            f" audio · {stats.bytes:,} B · {stats.chunks} chunks · {waiting} · ",
+            f"{stats.elapsed():.1f} s",
         )
         grid = Table.grid(padding=(0, 1))
         grid.add_row(self._spinner, line)

@@ -112,7 +112,7 @@ def _parse_error(payload: dict[str, Any]) -> ErrorEvent:
 
 
 def _parse_words(block: object) -> WordTimestamps:
-    words, start, end = _parallel_lists(block, "words", "word_timestamps")
+    words, start, end = _parallel_lists(block, "words", "timestamps")
     return WordTimestamps(tuple(map(str, words)), start, end)
 
 

@@ -89,7 +89,14 @@ class FileSink(Sink):
             self.path.unlink(missing_ok=True)
 
 
-def open_sink(output: str | None, *, force: bool, stdout_is_tty: bool, play_hint: str) -> Sink:
+def open_sink(
+    output: str | None,
+    *,
+    force: bool,
+    stdout_is_tty: bool,
+    play_hint: str,
+    now: datetime | None = None,
+) -> Sink:
     """Resolve `--output` into a sink, failing with a usage error before any request."""
     if output == STDOUT:
         if stdout_is_tty:
@@ -100,7 +107,7 @@ def open_sink(output: str | None, *, force: bool, stdout_is_tty: bool, play_hint
         return StdoutSink()
     target = Path(output) if output else Path(".")
     if target.is_dir():
-        return _timestamped_file(target)
+        return _timestamped_file(target, now or datetime.now())
     return _named_file(target, force=force)
 
 
@@ -110,8 +117,7 @@ def timestamped_name(now: datetime, suffix: int = 1) -> str:
     return f"{stem}.pcm" if suffix == 1 else f"{stem}-{suffix}.pcm"
 
 
-def _timestamped_file(directory: Path) -> FileSink:
-    now = datetime.now()
+def _timestamped_file(directory: Path, now: datetime) -> FileSink:
     for suffix in range(1, _MAX_SUFFIX + 1):
         path = directory / timestamped_name(now, suffix)
         try:

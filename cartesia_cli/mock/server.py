@@ -128,7 +128,7 @@ class FakeCartesia:
             return str(uuid.UUID(int=len(self.requests), version=4))
 
     def start(self) -> FakeCartesia:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -222,10 +222,11 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 if item.audio and interval and transmission.length:
                     self.fake.stopping.wait(interval)
-                self._write_chunk(item.frame)
+                # Record before writing, so a client that has read it finds it recorded.
                 transmission.add(item.audio, keep=self.fake.keep_audio)
-            self._write_chunk(b"")
+                self._write_chunk(item.frame)
             transmission.finished = True
+            self._write_chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
             transmission.client_gone = True
 
@@ -237,8 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
         elif action == "end":  # a clean end of body, without a terminal event
-            self._write_chunk(b"")
             transmission.finished = True
+            self._write_chunk(b"")
 
     def _start_stream(self) -> None:
         self.send_response(200)

@@ -1,0 +1,1 @@
+complete --command cartesia-cli --no-files --arguments "(env _CARTESIA_CLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) cartesia-cli)" --condition "env _CARTESIA_CLI_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) cartesia-cli"

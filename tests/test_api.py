@@ -1,0 +1,182 @@
+"""The API client against httpx.MockTransport: request shape, status mapping, stream rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+
+import httpx
+import pytest
+
+from cartesia_cli import __version__
+from cartesia_cli.api import ApiConfig, CartesiaClient, TtsRequest
+from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
+from cartesia_cli.events import AudioChunk, Event, WordTimestamps
+
+CONFIG = ApiConfig(base_url="http://api.test", api_key="sk-secret-123", api_version="2026-08-14")
+REQUEST = TtsRequest("sonic-3.5", "Hello", "voice-1", "pcm_s16le", 16000)
+SSE = {"content-type": "text/event-stream"}
+
+
+def sse(*events: tuple[str, Mapping[str, object]]) -> bytes:
+    return b"".join(
+        f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode() for name, payload in events
+    )
+
+
+def split_every(data: bytes, size: int) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+CHUNK_A = ("chunk", {"type": "chunk", "data": "AAEC"})  # b"\x00\x01\x02"
+CHUNK_B = ("chunk", {"type": "chunk", "data": "AwQF"})  # b"\x03\x04\x05"
+DONE = ("done", {"type": "done", "done": True})
+
+
+def collect(
+    handler: Callable[[httpx.Request], httpx.Response], debug: list[str] | None = None
+) -> list[Event]:
+    log = debug.append if debug is not None else None
+    with CartesiaClient(CONFIG, transport=httpx.MockTransport(handler), debug=log) as client:
+        return list(client.stream_tts_sse(REQUEST))
+
+
+def test_request_carries_headers_and_compact_body() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers=SSE, content=sse(CHUNK_A, DONE))
+
+    collect(handler)
+    request = seen[0]
+    assert request.method == "POST"
+    assert str(request.url) == "http://api.test/tts/sse"
+    assert request.headers["authorization"] == "Bearer sk-secret-123"
+    assert request.headers["cartesia-version"] == "2026-08-14"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["accept"] == "text/event-stream"
+    assert request.headers["user-agent"] == f"cartesia-cli/{__version__}"
+    assert json.loads(request.content) == {
+        "model_id": "sonic-3.5",
+        "transcript": "Hello",
+        "voice": {"mode": "id", "id": "voice-1"},
+        "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
+    }
+    assert b" " not in request.content.replace(b'"Hello"', b"")
+
+
+def test_events_survive_arbitrary_network_splits() -> None:
+    body = sse(
+        CHUNK_A,
+        (
+            "timestamps",
+            {
+                "type": "timestamps",
+                "word_timestamps": {"words": ["Hello"], "start": [0], "end": [0.5]},
+            },
+        ),
+        CHUNK_B,
+        DONE,
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, content=split_every(body, 7))
+
+    events = collect(handler)
+    assert events == [
+        AudioChunk(b"\x00\x01\x02"),
+        WordTimestamps(("Hello",), (0.0,), (0.5,)),
+        AudioChunk(b"\x03\x04\x05"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "code"),
+    [
+        (401, AuthError, 3),
+        (403, AuthError, 3),
+        (400, RequestRejected, 4),
+        (402, RequestRejected, 4),
+        (404, RequestRejected, 4),
+        (422, RequestRejected, 4),
+        (429, RequestRejected, 4),
+        (500, ServerError, 5),
+        (503, ServerError, 5),
+    ],
+)
+def test_http_errors_map_to_exit_codes_with_the_server_message(
+    status: int, error_type: type[CliError], code: int
+) -> None:
+    body = {"error_code": None, "title": "Nope", "message": "Not today.", "request_id": "req-9"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    with pytest.raises(error_type) as caught:
+        collect(handler)
+    assert caught.value.exit_code == code
+    assert f"HTTP {status}" in caught.value.message
+    assert "Nope: Not today. (request id req-9)" in caught.value.message
+
+
+def test_plain_text_error_body_is_shown() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, text="Unauthorized: Invalid API key\n")
+
+    with pytest.raises(AuthError, match="Unauthorized: Invalid API key"):
+        collect(handler)
+
+
+def test_error_event_raises_server_error_with_title_and_message() -> None:
+    error = {"type": "error", "title": "Internal", "message": "Boom.", "request_id": "r-2"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, content=sse(CHUNK_A, ("error", error)))
+
+    with pytest.raises(ServerError, match=r"Internal: Boom\. \(request id r-2\)"):
+        collect(handler)
+
+
+def test_stream_ending_without_done_is_a_stream_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, content=sse(CHUNK_A))
+
+    with pytest.raises(StreamError, match="before the server sent `done`"):
+        collect(handler)
+
+
+def test_non_sse_content_type_is_a_stream_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"type": "chunk"})
+
+    with pytest.raises(StreamError, match="application/json"):
+        collect(handler)
+
+
+def test_connection_failure_is_a_stream_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(StreamError, match=r"could not connect to http://api\.test"):
+        collect(handler)
+
+
+def test_data_less_events_are_ignored() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, content=b"event: ping\n\n" + sse(CHUNK_A, DONE))
+
+    assert collect(handler) == [AudioChunk(b"\x00\x01\x02")]
+
+
+def test_debug_log_redacts_the_key() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, content=sse(CHUNK_A, DONE))
+
+    lines: list[str] = []
+    collect(handler, debug=lines)
+    text = "\n".join(lines)
+    assert "request header: Authorization: Bearer [redacted]" in text
+    assert "sk-secret-123" not in text
+    assert "response: HTTP 200" in text

@@ -1,0 +1,84 @@
+"""Shell completion: the shipped scripts match the app, and values complete from the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.formats import KNOWN_MODELS
+
+from .conftest import clean_env, run_entry_point
+
+COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
+
+
+def complete(tmp_path: Path, **env: str) -> str:
+    result = run_entry_point((), env=clean_env(**env), cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    return result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("shell", "filename"),
+    [("bash", "cartesia-cli.bash"), ("zsh", "_cartesia-cli"), ("fish", "cartesia-cli.fish")],
+)
+def test_shipped_scripts_match_the_app(tmp_path: Path, shell: str, filename: str) -> None:
+    generated = complete(tmp_path, _CARTESIA_CLI_COMPLETE=f"source_{shell}")
+    shipped = (COMPLETIONS / filename).read_text()
+    assert shipped.strip() == generated.strip(), (
+        f"completions/{filename} is stale: run completions/regenerate.sh"
+    )
+
+
+def bash_candidates(tmp_path: Path, line: str) -> list[str]:
+    words = line.split(" ")
+    out = complete(
+        tmp_path,
+        _CARTESIA_CLI_COMPLETE="complete_bash",
+        COMP_WORDS=line,
+        COMP_CWORD=str(len(words) - 1),
+    )
+    return out.split()
+
+
+def test_encoding_completes_the_four_encodings(tmp_path: Path) -> None:
+    assert bash_candidates(tmp_path, "cartesia-cli tts sse --encoding ") == [
+        "pcm_f32le",
+        "pcm_s16le",
+        "pcm_mulaw",
+        "pcm_alaw",
+    ]
+    assert bash_candidates(tmp_path, "cartesia-cli tts sse -e pcm_m") == ["pcm_mulaw"]
+
+
+def test_sample_rate_and_model_complete_known_values(tmp_path: Path) -> None:
+    assert bash_candidates(tmp_path, "cartesia-cli tts sse --sample-rate ") == [
+        "8000",
+        "16000",
+        "22050",
+        "24000",
+        "44100",
+        "48000",
+    ]
+    assert bash_candidates(tmp_path, "cartesia-cli tts sse --model ") == list(KNOWN_MODELS)
+
+
+def test_zsh_and_fish_complete_values_too(tmp_path: Path) -> None:
+    zsh = complete(
+        tmp_path,
+        _CARTESIA_CLI_COMPLETE="complete_zsh",
+        _TYPER_COMPLETE_ARGS="cartesia-cli tts sse --encoding ",
+    )
+    assert all(f'"{e}"' in zsh for e in ("pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"))
+    fish = complete(
+        tmp_path,
+        _CARTESIA_CLI_COMPLETE="complete_fish",
+        _TYPER_COMPLETE_FISH_ACTION="get-args",
+        _TYPER_COMPLETE_ARGS="cartesia-cli tts sse -e ",
+    )
+    assert fish.split() == ["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
+
+
+def test_subcommands_complete(tmp_path: Path) -> None:
+    assert "sse" in bash_candidates(tmp_path, "cartesia-cli tts ")
