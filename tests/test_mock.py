@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import struct
 import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +16,7 @@ import pytest
 from cartesia_cli.mock import FakeCartesia, Scenario
 from cartesia_cli.mock.audio import alaw_byte, encode, mulaw_byte
 
-from .conftest import API_KEY, VOICE
+from .conftest import API_KEY, VOICE, clean_env, run_entry_point
 
 GOOD_BODY = {
     "model_id": "sonic-3.5",
@@ -142,3 +145,29 @@ def test_scenario_names_parse() -> None:
     assert Scenario.parse("cut").name == "cut"
     with pytest.raises(ValueError, match="unknown scenario"):
         Scenario.parse("explode")
+
+
+def test_module_entry_point_serves_until_interrupted(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "cartesia_cli.mock", "--scenario", "http-402"],
+        stdout=subprocess.PIPE,
+        env=clean_env(),
+    ) as server:
+        _drive_module_server(server, tmp_path)
+
+
+def _drive_module_server(server: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().decode().strip()
+        assert url.startswith("http://127.0.0.1:")
+        result = run_entry_point(
+            ("tts", "sse", "Hi", "--base-url", url),
+            env=clean_env(CARTESIA_API_KEY="any"),
+            cwd=tmp_path,
+        )
+        assert result.code == 4
+        assert "HTTP 402" in result.stderr
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0

@@ -1,0 +1,72 @@
+"""What each path imports: the fake server never, httpx only when a request is made."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cartesia_cli.mock import FakeCartesia
+
+from .conftest import API_KEY, clean_env
+
+PROBE = """
+import json, os, sys
+from cartesia_cli.cli import run
+code = run(sys.argv[1:])
+names = sorted({m.split(".")[0] if not m.startswith("cartesia_cli") else m for m in sys.modules})
+with open(os.environ["IMPORT_REPORT"], "w") as report:
+    json.dump({"code": code, "modules": names}, report)
+"""
+
+
+def modules_after(args: list[str], tmp_path: Path, **env: str) -> tuple[int, list[str]]:
+    """Run the CLI in a fresh interpreter and report the modules it had imported."""
+    report = tmp_path / "imports.json"
+    subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=clean_env(IMPORT_REPORT=str(report), **env),
+        cwd=tmp_path,
+        timeout=30,
+        check=True,
+    )
+    data = json.loads(report.read_text())
+    return data["code"], data["modules"]
+
+
+def test_streaming_never_imports_the_fake_server(fake: FakeCartesia, tmp_path: Path) -> None:
+    code, modules = modules_after(
+        ["tts", "sse", "Hi", "-o", "out.pcm"],
+        tmp_path,
+        CARTESIA_API_KEY=API_KEY,
+        CARTESIA_BASE_URL=fake.url,
+    )
+    assert code == 0
+    assert "httpx" in modules
+    assert not [m for m in modules if m.startswith("cartesia_cli.mock")]
+    assert "rich" not in modules  # no terminal: no display, no rich
+
+
+def test_help_imports_no_http_stack(tmp_path: Path) -> None:
+    code, modules = modules_after(["tts", "sse", "--help"], tmp_path)
+    assert code == 0
+    assert "httpx" not in modules
+    assert "httpx_sse" not in modules
+    assert "cartesia_cli.api" not in modules
+
+
+def test_usage_errors_import_no_http_stack(tmp_path: Path) -> None:
+    code, modules = modules_after(["tts", "sse", "Hi", "-e", "wav"], tmp_path)
+    assert code == 2
+    assert "httpx" not in modules
+
+
+def test_report_is_json(tmp_path: Path) -> None:
+    # Guards the probe itself: a broken probe must not make the tests above vacuous.
+    code, modules = modules_after(["--version"], tmp_path)
+    assert code == 0
+    assert "cartesia_cli.cli" in modules
+    assert json.dumps(modules)
