@@ -79,10 +79,10 @@ def _usage_failure(exc: typer.TyperException) -> int:
         # printed its help while building this exception; exit as a usage error.
         return ExitCode.USAGE
     where = ctx.command_path if ctx is not None else PROG
-    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code, where)
+    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
 
 
-def _fail(message: str, code: int, where: str = PROG) -> int:
-    sys.stderr.write(f"{where}: error: {message}\n")
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
     sys.stderr.flush()
     return int(code)

@@ -328,8 +328,7 @@ def test_help_lists_examples_and_exit_codes(cli: RunCli) -> None:
 
 def assert_one_error_line(stderr: str) -> None:
     assert stderr.count("\n") == 1, stderr
-    assert stderr.startswith("cartesia-cli")
-    assert ": error: " in stderr
+    assert stderr.startswith("cartesia-cli: error: ")
     assert "Traceback" not in stderr
 
 
