@@ -1,0 +1,107 @@
+"""Stopping mid-stream: Ctrl-C (130), SIGTERM (143), a closed stdout (141), a full disk (7)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.mock import AudioPlan, FakeCartesia
+
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+
+
+@pytest.fixture
+def slow_fake() -> FakeCartesia:
+    """Three seconds of audio in real time: long enough to interrupt mid-stream."""
+    return FakeCartesia(api_key=API_KEY, plan=AudioPlan(audio_seconds=3.0), pace=1.0)
+
+
+def start_cli(fake: FakeCartesia, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    return subprocess.Popen(
+        [str(ENTRY_POINT), "tts", "sse", "Hello, world!", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_signal_mid_stream_keeps_the_partial_file(
+    slow_fake: FakeCartesia, tmp_path: Path, signum: int, code: int, word: str
+) -> None:
+    out = tmp_path / "out.pcm"
+    with slow_fake, start_cli(slow_fake, tmp_path, "-o", "out.pcm") as proc:
+        wait_for(lambda: out.exists() and out.stat().st_size > 0)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=10)
+        sent = bytes(slow_fake.transmissions[-1].audio)
+    assert proc.returncode == code
+    kept = out.read_bytes()
+    assert 0 < len(kept) < 3 * 44100 * 4  # stopped before the 3 s stream ended
+    assert sent.startswith(kept)
+    text = stderr.decode()
+    assert text.startswith(
+        f"cartesia-cli: error: {word}; partial audio kept: out.pcm ({len(kept)} bytes"
+    )
+    assert "Traceback" not in text
+
+
+def test_reader_closing_stdout_exits_141_and_closes_the_stream(
+    slow_fake: FakeCartesia, tmp_path: Path
+) -> None:
+    with slow_fake, start_cli(slow_fake, tmp_path, "-o", "-") as proc:
+        assert proc.stdout is not None
+        assert len(proc.stdout.read(100)) == 100
+        proc.stdout.close()  # like `| head -c 100`
+        assert proc.wait(timeout=10) == 141
+        assert proc.stderr is not None
+        stderr = proc.stderr.read().decode()
+        wait_for(lambda: slow_fake.transmissions[-1].client_gone, timeout=5)
+        assert not slow_fake.transmissions[-1].finished
+    assert stderr.startswith("cartesia-cli: error: stdout was closed by the reader after ")
+    assert stderr.count("\n") == 1
+
+
+def test_full_disk_is_an_output_error(cli: RunCli) -> None:
+    result = cli("tts", "sse", "Hello", "-o", "/dev/full")
+    assert result.code == 7
+    assert result.stderr == (
+        "cartesia-cli: error: could not write audio to /dev/full: No space left on device\n"
+    )
+
+
+def test_internal_errors_exit_1_with_a_traceback_only_on_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cartesia_cli import cli, tts_sse
+
+    def broken(opts: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tts_sse, "run", broken)
+    assert cli.run(["tts", "sse", "Hi"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "cartesia-cli: error: internal error: RuntimeError: a bug "
+        "(rerun with --debug for details)\n"
+    )
+    assert cli.run(["tts", "sse", "Hi", "--debug"]) == 1
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
