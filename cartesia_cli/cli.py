@@ -52,6 +52,8 @@ def run(argv: Sequence[str]) -> int:
     try:
         result = command.main(args=list(argv), prog_name=PROG, standalone_mode=False)
     except CliError as exc:
+        if debug:
+            traceback.print_exc()
         return _fail(exc.message, exc.exit_code)
     except typer.TyperException as exc:
         return _usage_failure(exc)

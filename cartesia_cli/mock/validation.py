@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+# Kept apart from the client's lists in cartesia_cli.formats on purpose: the fake
+# stands for the server, so a client that drifts from the API is caught here.
 ENCODINGS = ("pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw")
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 MODELS = (
