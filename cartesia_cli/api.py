@@ -2,13 +2,17 @@
 
 Contract of `CartesiaClient.stream_tts_sse`: the iterator ends normally if and
 only if the server sent `done`; every other ending raises a `CliError`
-subclass carrying the right exit code. No typer or rich here (ruff TID251).
+subclass carrying the right exit code. Retries happen only while opening the
+stream, so no audio can ever be duplicated. No typer or rich here (ruff TID251).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Generator, Iterator
+import socket
+import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +20,10 @@ import httpx
 from httpx_sse import EventSource
 
 from cartesia_cli import __version__
-from cartesia_cli.errors import (
-    AuthError,
-    CliError,
-    RequestRejected,
-    ServerError,
-    StreamError,
-)
+from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
 from cartesia_cli.events import Done, ErrorEvent, Event, parse_event
+from cartesia_cli.retry import retry_delay, should_retry
+from cartesia_cli.watchdog import IdleWatchdog
 
 DebugLog = Callable[[str], None]
 
@@ -35,6 +35,7 @@ class ApiConfig:
     api_version: str
     connect_timeout: float = 10.0
     idle_timeout: float = 30.0
+    retries: int = 2
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,17 @@ class CartesiaClient:
         *,
         transport: httpx.BaseTransport | None = None,
         debug: DebugLog | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._config = config
         self._debug = debug
+        self._sleep = sleep
+        # The read timeout is a backstop for total silence; IdleWatchdog is the real
+        # per-event limit (keep-alive bytes restart httpx's timer, not ours).
         timeout = httpx.Timeout(
             connect=config.connect_timeout,
             read=config.idle_timeout,
-            write=config.connect_timeout,
+            write=config.idle_timeout,
             pool=config.connect_timeout,
         )
         self._http = httpx.Client(timeout=timeout, transport=transport)
@@ -87,21 +92,15 @@ class CartesiaClient:
 
     def stream_tts_sse(self, request: TtsRequest) -> Generator[Event, None, None]:
         """Yield the stream's events up to (not including) `done`; raise on any failure."""
-        url = self._config.base_url.rstrip("/") + "/tts/sse"
         body = json.dumps(request.to_body(), separators=(",", ":")).encode()
-        headers = self._headers()
-        self._log_request(url, headers, body)
+        url = self._config.base_url.rstrip("/") + "/tts/sse"
+        http_request = self._http.build_request("POST", url, headers=self._headers(), content=body)
+        self._log_request(http_request)
+        response = self._open(http_request)
         try:
-            with self._http.stream("POST", url, headers=headers, content=body) as response:
-                self._log_response(response)
-                _raise_for_status(response)
-                yield from self._iter_events(response)
-        except httpx.TimeoutException as exc:
-            raise _timeout_error(exc, self._config) from None
-        except httpx.ConnectError as exc:
-            raise StreamError(f"could not connect to {self._config.base_url}: {exc}") from None
-        except httpx.TransportError as exc:
-            raise StreamError(f"connection to the server failed mid-stream: {exc}") from None
+            yield from self._iter_events(response)
+        finally:
+            response.close()
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -112,35 +111,91 @@ class CartesiaClient:
             "User-Agent": f"cartesia-cli/{__version__}",
         }
 
-    def _iter_events(self, response: httpx.Response) -> Iterator[Event]:
-        for sse in EventSource(response).iter_sse():
-            if not sse.data:
-                # The real API never sends data-less events; tolerate them as noise.
-                self._log(f"ignored an event with no data (event: {sse.event})")
+    def _open(self, request: httpx.Request) -> httpx.Response:
+        """Send until a 200 event stream comes back, retrying transient failures."""
+        attempts = self._config.retries + 1
+        for attempt in range(1, attempts + 1):
+            self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
+            try:
+                response = self._http.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                failure = self._connect_failure(exc, attempt)
+                if attempt == attempts:
+                    raise failure from None
+                self._pause(attempt, None, failure.message)
                 continue
-            event = parse_event(sse.event, sse.data)
-            if isinstance(event, Done):
-                self._log("received done")
-                return
-            if isinstance(event, ErrorEvent):
-                raise _error_event(event)
-            yield event
-        raise StreamError(
-            "the stream ended before the server sent `done` (audio may be incomplete)"
-        )
+            except httpx.TransportError as exc:
+                raise _transport_failure(exc, self._config, "before the response") from None
+            self._log_response(response)
+            if response.status_code == 200:
+                return _require_event_stream(response)
+            response.read()
+            response.close()
+            if attempt == attempts or not should_retry(response.status_code, response.headers):
+                raise _status_failure(response, attempt)
+            self._pause(attempt, response.headers, f"HTTP {response.status_code}")
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _pause(self, attempt: int, headers: httpx.Headers | None, reason: str) -> None:
+        delay = retry_delay(attempt - 1, headers)
+        self._log(f"retrying in {delay:.2f} s after: {reason}")
+        self._sleep(delay)
+
+    def _connect_failure(self, exc: Exception, attempt: int) -> StreamError:
+        tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+        if isinstance(exc, httpx.ConnectTimeout):
+            return StreamError(
+                f"timed out after {self._config.connect_timeout:g} s connecting to "
+                f"{self._config.base_url}{tries}; raise it with --connect-timeout"
+            )
+        return StreamError(f"could not connect to {self._config.base_url}: {exc}{tries}")
+
+    def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
+        with IdleWatchdog(self._config.idle_timeout, lambda: _cut(response)) as watchdog:
+            try:
+                for sse in EventSource(response).iter_sse():
+                    watchdog.feed()
+                    event = self._parse(sse.event, sse.data)
+                    if isinstance(event, Done):
+                        return
+                    if event is not None:
+                        watchdog.pause()  # time spent writing is not the server's silence
+                        yield event
+                        watchdog.feed()
+            except Exception as exc:
+                if watchdog.fired:
+                    raise _idle_failure(self._config) from None
+                if isinstance(exc, httpx.TransportError):
+                    raise _transport_failure(exc, self._config, "mid-stream") from None
+                raise
+            if watchdog.fired:
+                raise _idle_failure(self._config)
+        raise StreamError("the stream ended before the server sent `done` (audio may be cut short)")
+
+    def _parse(self, name: str, data: str) -> Event | None:
+        if not data:
+            # The real API never sends data-less events; tolerate them as noise.
+            self._log(f"ignored an event with no data (event: {name})")
+            return None
+        event = parse_event(name, data)
+        if isinstance(event, ErrorEvent):
+            raise _error_event_failure(event)
+        if isinstance(event, Done):
+            self._log("received done")
+        return event
 
     def _log(self, line: str) -> None:
         if self._debug is not None:
             self._debug(line)
 
-    def _log_request(self, url: str, headers: dict[str, str], body: bytes) -> None:
+    def _log_request(self, request: httpx.Request) -> None:
         if self._debug is None:
             return
-        self._log(f"request: POST {url}")
-        for name, value in headers.items():
-            shown = "Bearer [redacted]" if name == "Authorization" else value
+        for raw_name, raw_value in request.headers.raw:
+            name = raw_name.decode()
+            shown = "Bearer [redacted]" if name.lower() == "authorization" else raw_value.decode()
             self._log(f"request header: {name}: {shown}")
-        self._log(f"request body: {body.decode()}")
+        self._log(f"request body: {request.content.decode()}")
 
     def _log_response(self, response: httpx.Response) -> None:
         if self._debug is None:
@@ -150,30 +205,43 @@ class CartesiaClient:
             self._log(f"response header: {name}: {value}")
 
 
-def _raise_for_status(response: httpx.Response) -> None:
-    """Turn an HTTP error into a CliError, reading the body *before* httpx-sse sees it."""
-    status = response.status_code
-    if status == 200:
-        _require_event_stream(response)
-        return
-    response.read()
-    detail = _error_detail(response)
-    text = f"HTTP {status} {response.reason_phrase}: {detail}".rstrip(": ")
-    if status in (401, 403):
-        raise AuthError(f"{text} (check CARTESIA_API_KEY or --api-key)")
-    if 400 <= status < 500:
-        raise RequestRejected(text)
-    if status >= 500:
-        raise ServerError(text)
-    raise StreamError(f"unexpected response: {text}")
+def _cut(response: httpx.Response) -> None:
+    """Unblock a read stuck on this response's socket, from another thread.
+
+    `socket.socket.shutdown` is called unbound on purpose: an SSLSocket's own
+    shutdown would also drop its TLS state under the reading thread.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def _require_event_stream(response: httpx.Response) -> None:
+def _require_event_stream(response: httpx.Response) -> httpx.Response:
     content_type = response.headers.get("content-type", "")
     if "text/event-stream" not in content_type:
+        response.close()
         raise StreamError(
             f"expected an event stream from the server, got content type {content_type!r}"
         )
+    return response
+
+
+def _status_failure(response: httpx.Response, attempts: int) -> CliError:
+    """An HTTP error as a CliError, with the server's message from the body already read."""
+    status = response.status_code
+    detail = _error_detail(response)
+    text = f"HTTP {status} {response.reason_phrase}: {detail}".rstrip(": ")
+    if attempts > 1:
+        text += f" (after {attempts} attempts)"
+    if status in (401, 403):
+        return AuthError(f"{text} (check CARTESIA_API_KEY or --api-key)")
+    if 400 <= status < 500:
+        return RequestRejected(text)
+    if status >= 500:
+        return ServerError(text)
+    return StreamError(f"unexpected response: {text}")
 
 
 def _error_detail(response: httpx.Response) -> str:
@@ -181,7 +249,8 @@ def _error_detail(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip().splitlines()[0][:300] if response.text.strip() else ""
+        lines = response.text.strip().splitlines()
+        return lines[0][:300] if lines else ""
     if not isinstance(body, dict):
         return str(body)[:300]
     title, message = body.get("title"), body.get("message")
@@ -190,16 +259,21 @@ def _error_detail(response: httpx.Response) -> str:
     return f"{text} (request id {request_id})" if request_id else text
 
 
-def _error_event(event: ErrorEvent) -> CliError:
+def _error_event_failure(event: ErrorEvent) -> CliError:
     text = f"the server reported an error: {event.message}"
     if event.request_id:
         text += f" (request id {event.request_id})"
     return ServerError(text)
 
 
-def _timeout_error(exc: httpx.TimeoutException, config: ApiConfig) -> StreamError:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return StreamError(
-            f"timed out after {config.connect_timeout:g} s connecting to {config.base_url}"
-        )
-    return StreamError(f"no data from the server for {config.idle_timeout:g} s (idle timeout)")
+def _idle_failure(config: ApiConfig) -> StreamError:
+    return StreamError(
+        f"no event from the server for {config.idle_timeout:g} s (idle timeout); "
+        "raise it with --idle-timeout"
+    )
+
+
+def _transport_failure(exc: httpx.TransportError, config: ApiConfig, when: str) -> StreamError:
+    if isinstance(exc, httpx.TimeoutException):
+        return _idle_failure(config)
+    return StreamError(f"connection to the server failed {when}: {exc}")

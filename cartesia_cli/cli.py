@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cartesia_cli import __version__
-from cartesia_cli.commands import tts
+from cartesia_cli.commands import config, tts
 from cartesia_cli.errors import CliError, ExitCode
 
 PROG = "cartesia-cli"
@@ -25,6 +25,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(tts.app, name="tts")
+app.add_typer(config.app, name="config")
 
 
 def _show_version(value: bool) -> None:

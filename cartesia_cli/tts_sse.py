@@ -1,4 +1,4 @@
-"""`tts sse` from resolved options to audio on disk or stdout (no typer here).
+"""`tts sse` from parsed options to audio on disk or stdout (no typer here).
 
 Order matters: everything that can be checked locally is checked before a
 request is sent, and the output file is claimed last, so a usage error
@@ -13,19 +13,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
-from cartesia_cli import report
+from cartesia_cli import config, report
 from cartesia_cli.api import ApiConfig, CartesiaClient, TtsRequest
-from cartesia_cli.errors import (
-    BrokenPipe,
-    CliError,
-    ExitCode,
-    Interrupted,
-    StopRequested,
-)
-from cartesia_cli.formats import Encoding, SampleRate
-from cartesia_cli.settings import Settings, resolve_settings
+from cartesia_cli.errors import BrokenPipe, CliError, ExitCode, Interrupted, StopRequested
+from cartesia_cli.settings import Given, Settings, insecure_url_warning, resolve_settings
 from cartesia_cli.sinks import Sink, open_sink
 from cartesia_cli.stream import StreamResult, StreamStats, pump
 from cartesia_cli.transcript import resolve_transcript
@@ -33,44 +27,39 @@ from cartesia_cli.transcript import resolve_transcript
 
 @dataclass(frozen=True)
 class SseOptions:
+    given: Given
     transcript: str | None
     transcript_arg: str | None
-    model: str | None
-    voice: str | None
-    encoding: Encoding
-    sample_rate: SampleRate
     output: str | None
     force: bool
-    api_key: str | None
-    base_url: str | None
-    api_version: str | None
+    retries: int
+    connect_timeout: float
+    idle_timeout: float
     quiet: bool
     debug: bool
+    config_file: Path
 
 
 def run(opts: SseOptions) -> None:
     """Stream speech for `opts`; raise a CliError (with its exit code) on any failure."""
-    settings = resolve_settings(
-        api_key=opts.api_key,
-        base_url=opts.base_url,
-        api_version=opts.api_version,
-        model=opts.model,
-        voice=opts.voice,
-    )
+    settings = resolve_settings(opts.given, config.load(opts.config_file))
+    warning = insecure_url_warning(settings.base_url)
+    if warning:
+        _say(f"cartesia-cli: warning: {warning}")
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(opts.transcript, opts.transcript_arg, stdin, _isatty(0))
-    rate = opts.sample_rate.hz
+    encoding, rate = settings.encoding, settings.sample_rate
     sink = open_sink(
         opts.output,
         force=opts.force,
         stdout_is_tty=_isatty(1),
-        play_hint=report.play_command(opts.encoding, rate, None),
+        play_hint=report.play_command(encoding, rate, None),
     )
-    request = TtsRequest(settings.model, text, settings.voice, opts.encoding.value, rate)
+    request = TtsRequest(settings.model, text, settings.voice, encoding.value, rate)
     result = _stream_to_sink(settings, request, sink, opts)
     if not opts.quiet:
-        _say(report.summary(result.stats, sink, opts.encoding, rate))
-        _say("play it: " + report.play_hint(opts.encoding, rate, sink))
+        _say(report.summary(result.stats, sink, encoding, rate))
+        _say("play it: " + report.play_hint(encoding, rate, sink))
 
 
 def _stream_to_sink(
@@ -78,17 +67,24 @@ def _stream_to_sink(
 ) -> StreamResult:
     result = StreamResult(StreamStats())
     debug = _debug_line if opts.debug else None
-    config = ApiConfig(settings.base_url, settings.api_key, settings.api_version)
+    api = ApiConfig(
+        settings.base_url,
+        settings.api_key,
+        settings.api_version,
+        connect_timeout=opts.connect_timeout,
+        idle_timeout=opts.idle_timeout,
+        retries=opts.retries,
+    )
     try:
         with (
             _stop_on_sigterm(),
-            CartesiaClient(config, debug=debug) as client,
-            _display(result.stats, opts),
+            CartesiaClient(api, debug=debug) as client,
+            _display(result.stats, settings, opts),
             closing(client.stream_tts_sse(request)) as events,
         ):
             pump(events, sink, result, debug)
     except CliError as exc:
-        exc.message += report.partial_note(sink, opts.encoding, request.sample_rate)
+        exc.message += report.partial_note(sink, settings.encoding, settings.sample_rate)
         raise
     except BrokenPipe:
         raise Interrupted(
@@ -98,19 +94,21 @@ def _stream_to_sink(
     except (KeyboardInterrupt, StopRequested) as exc:
         code = exc.exit_code if isinstance(exc, StopRequested) else ExitCode.INTERRUPTED
         word = "terminated" if code == ExitCode.TERMINATED else "interrupted"
-        note = report.partial_note(sink, opts.encoding, request.sample_rate)
+        note = report.partial_note(sink, settings.encoding, settings.sample_rate)
         raise Interrupted(word + note, code) from None
     finally:
         sink.close(keep=sink.bytes_written > 0)
     return result
 
 
-def _display(stats: StreamStats, opts: SseOptions) -> AbstractContextManager[object]:
+def _display(
+    stats: StreamStats, settings: Settings, opts: SseOptions
+) -> AbstractContextManager[object]:
     if opts.quiet or not _isatty(2):
         return nullcontext()
     from cartesia_cli.display import LiveDisplay  # rich costs ~40 ms: only for a terminal
 
-    return LiveDisplay(stats, opts.encoding, opts.sample_rate.hz)
+    return LiveDisplay(stats, settings.encoding, settings.sample_rate)
 
 
 @contextmanager

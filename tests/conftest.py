@@ -14,7 +14,8 @@ import pytest
 
 from cartesia_cli.mock import FakeCartesia
 
-API_KEY = "test-key"
+# A canary: every CLI run through the `cli` fixture asserts it never shows up.
+API_KEY = "sk-canary-3f9a1c7e5b2d4e6f8a0b"
 VOICE = "a0e99841-438c-4a64-b679-ae501e7d6091"
 ENTRY_POINT = Path(sys.executable).with_name("cartesia-cli")
 
@@ -90,6 +91,25 @@ def cli(fake: FakeCartesia, tmp_path: Path) -> RunCli:
             CARTESIA_CLI_CONFIG_DIR=str(tmp_path / "config"),
         )
         base.update(env or {})
-        return run_entry_point(args, env=base, cwd=tmp_path, input=input, timeout=timeout)
+        result = run_entry_point(args, env=base, cwd=tmp_path, input=input, timeout=timeout)
+        assert_no_secret(result, base.get("CARTESIA_API_KEY"), *args)
+        return result
 
     return run
+
+
+def assert_no_secret(result: Result, env_key: str | None, *args: str) -> None:
+    """The key (from the environment or --api-key) appears in no output, --debug included."""
+    secrets = {API_KEY, env_key or API_KEY}
+    if "--api-key" in args:
+        secrets.add(args[args.index("--api-key") + 1])
+    for secret in filter(None, secrets):
+        assert secret not in result.stderr, "the API key leaked to stderr"
+        assert secret.encode() not in result.stdout, "the API key leaked to stdout"
+
+
+def assert_one_error_line(stderr: str) -> None:
+    """Failures print exactly one line, with the shared prefix and no traceback."""
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith("cartesia-cli: error: "), stderr
+    assert "Traceback" not in stderr

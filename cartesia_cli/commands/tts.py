@@ -10,11 +10,14 @@ from typing import Annotated
 
 import typer
 
+from cartesia_cli.commands import config_file
 from cartesia_cli.formats import KNOWN_MODELS, Encoding, SampleRate
 from cartesia_cli.settings import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
+    DEFAULT_ENCODING,
     DEFAULT_MODEL,
+    DEFAULT_SAMPLE_RATE,
     DEFAULT_VOICE,
 )
 
@@ -57,7 +60,7 @@ def sse(
             "-m",
             envvar="CARTESIA_MODEL",
             autocompletion=_complete_model,
-            help="Model id.",
+            help="Model id (config: model).",
             show_default=DEFAULT_MODEL,
         ),
     ] = None,
@@ -67,16 +70,28 @@ def sse(
             "--voice",
             "-v",
             envvar="CARTESIA_VOICE_ID",
-            help="Voice id.",
+            help="Voice id (config: voice).",
             show_default=DEFAULT_VOICE,
         ),
     ] = None,
     encoding: Annotated[
-        Encoding, typer.Option("--encoding", "-e", help="Raw audio encoding.")
-    ] = Encoding.PCM_F32LE,
+        Encoding | None,
+        typer.Option(
+            "--encoding",
+            "-e",
+            help="Raw audio encoding (config: encoding).",
+            show_default=DEFAULT_ENCODING.value,
+        ),
+    ] = None,
     sample_rate: Annotated[
-        SampleRate, typer.Option("--sample-rate", "-r", help="Sample rate in Hz.")
-    ] = SampleRate.HZ_44100,
+        SampleRate | None,
+        typer.Option(
+            "--sample-rate",
+            "-r",
+            help="Sample rate in Hz (config: sample_rate).",
+            show_default=DEFAULT_SAMPLE_RATE.value,
+        ),
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -96,7 +111,8 @@ def sse(
             "--api-key",
             envvar="CARTESIA_API_KEY",
             show_default=False,
-            help="API key (prefer the environment variable: flags end up in shell history).",
+            help="API key (config: api_key). Prefer the environment variable: "
+            "flags end up in shell history.",
         ),
     ] = None,
     base_url: Annotated[
@@ -104,7 +120,7 @@ def sse(
         typer.Option(
             "--base-url",
             envvar="CARTESIA_BASE_URL",
-            help="API root URL.",
+            help="API root URL (config: base_url).",
             show_default=DEFAULT_BASE_URL,
         ),
     ] = None,
@@ -117,6 +133,28 @@ def sse(
             show_default=DEFAULT_API_VERSION,
         ),
     ] = None,
+    retries: Annotated[
+        int,
+        typer.Option(
+            "--retries",
+            min=0,
+            max=10,
+            help="Retries for connection failures, 408, 409, 429 and 5xx, before any audio.",
+        ),
+    ] = 2,
+    connect_timeout: Annotated[
+        float,
+        typer.Option("--connect-timeout", min=0.01, metavar="S", help="Seconds to connect."),
+    ] = 10.0,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout",
+            min=0.01,
+            metavar="S",
+            help="Longest wait in seconds for the next event (keep-alives do not count).",
+        ),
+    ] = 30.0,
     quiet: Annotated[
         bool,
         typer.Option("--quiet", "-q", help="No progress, summary or hint; errors still print."),
@@ -143,21 +181,21 @@ def sse(
         echo "Hi from CI" | cartesia-cli tts sse -q -e pcm_s16le -r 16000 -o out.pcm
     """
     from cartesia_cli import tts_sse
+    from cartesia_cli.settings import Given
 
+    given = Given(api_key, base_url, api_version, model, voice, encoding, sample_rate)
     tts_sse.run(
         tts_sse.SseOptions(
+            given=given,
             transcript=transcript,
             transcript_arg=transcript_arg,
-            model=model,
-            voice=voice,
-            encoding=encoding,
-            sample_rate=sample_rate,
             output=output,
             force=force,
-            api_key=api_key,
-            base_url=base_url,
-            api_version=api_version,
+            retries=retries,
+            connect_timeout=connect_timeout,
+            idle_timeout=idle_timeout,
             quiet=quiet,
             debug=debug,
+            config_file=config_file(),
         )
     )

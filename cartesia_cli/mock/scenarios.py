@@ -16,7 +16,7 @@ STREAM_FAULTS = (
     "reset",  # connection reset (RST)
     "malformed-json",
     "bad-base64",
-    "stall",  # stops sending for `stall_seconds`, then goes on
+    "stall",  # only `: keep-alive` comments for `stall_seconds`, then goes on
     "wrong-content-type",  # 200 with application/json instead of an event stream
 )
 
@@ -33,6 +33,7 @@ class Scenario:
     headers: dict[str, str] = field(default_factory=dict)
     after_chunks: int = 1
     stall_seconds: float = 60.0
+    keepalive_seconds: float = 0.2
 
     @classmethod
     def parse(cls, spec: str) -> Scenario:

@@ -12,6 +12,7 @@ import json
 import socket
 import struct
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
@@ -345,7 +346,12 @@ def _fault(scenario: Scenario, handler: _Handler, job: TtsJob) -> Iterable[Outgo
             )
         )
     elif name == "stall":
-        handler.fake.stopping.wait(scenario.stall_seconds)
+        # Comments keep the connection busy without an event: a client whose
+        # timeout restarts on any byte would wait forever here.
+        deadline = time.monotonic() + scenario.stall_seconds
+        while time.monotonic() < deadline and not handler.fake.stopping.is_set():
+            yield Outgoing(b": keep-alive\n\n")
+            handler.fake.stopping.wait(scenario.keepalive_seconds)
     elif name == "truncated":
         yield "end"
     elif name in ("cut", "reset"):

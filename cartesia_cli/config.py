@@ -1,0 +1,95 @@
+"""The config store: defaults in `config.toml`, file mode 0600 (PRODUCT.md "Configuration").
+
+Precedence, applied in settings.py: flag > environment > this file > built-in default.
+Read with tomllib; written by hand, which is enough for a flat table of strings and
+integers (a JSON string literal is a valid TOML basic string).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+
+from cartesia_cli.errors import UsageError
+
+CONFIG_DIR_ENV = "CARTESIA_CLI_CONFIG_DIR"
+FILE_NAME = "config.toml"
+KEYS = ("api_key", "voice", "model", "base_url", "encoding", "sample_rate")
+
+
+class ConfigKey(str, Enum):
+    """The keys `config set|get|unset` accept (offered by shell completion)."""
+
+    API_KEY = "api_key"
+    VOICE = "voice"
+    MODEL = "model"
+    BASE_URL = "base_url"
+    ENCODING = "encoding"
+    SAMPLE_RATE = "sample_rate"
+
+
+ConfigValues = dict[str, str | int]
+
+
+class ConfigError(UsageError):
+    """The config file or a value for it is unusable (exit 2); nothing is overwritten."""
+
+
+def config_path(app_dir: Path) -> Path:
+    """`$CARTESIA_CLI_CONFIG_DIR/config.toml`, else `config.toml` in the platform app dir."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    return (Path(override) if override else app_dir) / FILE_NAME
+
+
+def load(path: Path) -> ConfigValues:
+    """The stored values; a missing file is an empty config, a broken one an error."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # imported here: --help and completion never read the config
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    values: ConfigValues = {}
+    for key, value in data.items():
+        if key not in KEYS:
+            raise ConfigError(f"config file {path} has an unknown key {key!r}")
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise ConfigError(f"config file {path}: {key} must be a string or an integer")
+        values[key] = value
+    return values
+
+
+def save(path: Path, values: ConfigValues) -> None:
+    """Replace the file atomically, owner-only (0600) from the first byte."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    text = "".join(f"{key} = {_toml_value(values[key])}\n" for key in KEYS if key in values)
+    fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def mask_secret(value: str) -> str:
+    """Enough of a key to recognise it, never enough to use it."""
+    return f"****{value[-4:]}" if len(value) >= 12 else "****"
+
+
+def _toml_value(value: str | int) -> str:
+    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,56 @@
+"""An idle timer for a stream: fires when no event has arrived for `timeout` seconds.
+
+httpx's read timeout restarts on every byte, so SSE keep-alive comments would
+keep a stalled stream alive forever (livekit/agents-js#681). This timer is fed
+per *event* instead, runs in one sleeping thread, and costs the hot path only a
+clock read per event. Time the consumer spends writing (a slow pipe reader) is
+not counted: the timer is paused while the event is being handled.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+
+class IdleWatchdog:
+    def __init__(self, timeout: float, on_expire: Callable[[], None]) -> None:
+        self.timeout = timeout
+        self.fired = False
+        self._on_expire = on_expire
+        self._last: float | None = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="idle-watchdog", daemon=True)
+
+    def __enter__(self) -> IdleWatchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+    def feed(self) -> None:
+        """Something arrived (or the consumer is done with it): restart the timer."""
+        self._last = time.monotonic()
+
+    def pause(self) -> None:
+        """The consumer is busy; do not count this time as waiting for the server."""
+        self._last = None
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            last = self._last
+            remaining = self.timeout if last is None else last + self.timeout - time.monotonic()
+            if remaining <= 0:
+                self.fired = True
+                self._on_expire()
+                return
+            self._stop.wait(remaining)

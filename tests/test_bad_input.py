@@ -1,0 +1,166 @@
+"""Bad input fails fast: exit 2 (3 for a missing key), one line, and no request sent."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.mock import FakeCartesia
+
+from .conftest import API_KEY, ENTRY_POINT, RunCli, assert_one_error_line, clean_env
+
+HELLO = "Hello, world!"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("-t", ""), "the transcript is empty"),
+        (("-t", " \t "), "the transcript is empty"),
+        (("-t", "a", "b"), "give the transcript once: either --transcript or the TRANSCRIPT"),
+        ((HELLO, "-e", "wav"), "Invalid value for '--encoding' / '-e': 'wav' is not one of"),
+        ((HELLO, "-r", "12345"), "Invalid value for '--sample-rate' / '-r': '12345' is not one"),
+        ((HELLO, "-r", "fast"), "Invalid value for '--sample-rate' / '-r': 'fast' is not one"),
+        ((HELLO, "--model", ""), "--model must not be empty"),
+        ((HELLO, "--voice", " "), "--voice must not be empty"),
+        ((HELLO, "--base-url", "ftp://api.cartesia.ai"), "--base-url must be an http:// or"),
+        ((HELLO, "--base-url", "api.cartesia.ai"), "--base-url must be an http:// or"),
+        ((HELLO, "--api-version", "2026-13-01"), "--api-version must be a date like 2026-08-14"),
+        ((HELLO, "--api-version", "latest"), "--api-version must be a date like 2026-08-14"),
+        ((HELLO, "-o", "missing/out.pcm"), "output directory does not exist: missing"),
+        ((HELLO, "--retries", "-1"), "Invalid value for '--retries'"),
+        ((HELLO, "--idle-timeout", "0"), "Invalid value for '--idle-timeout'"),
+        ((HELLO, "--connect-timeout", "soon"), "Invalid value for '--connect-timeout'"),
+        ((HELLO, "--no-such-flag"), "No such option: --no-such-flag"),
+    ],
+)
+def test_usage_errors_before_any_request(
+    cli: RunCli, fake: FakeCartesia, args: tuple[str, ...], message: str
+) -> None:
+    result = cli("tts", "sse", *args)
+    assert result.code == 2, result.stderr
+    assert message in result.stderr
+    assert_one_error_line(result.stderr)
+    assert fake.requests == []
+
+
+def test_non_utf8_stdin(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", "-o", "-", input=b"caf\xe9 au lait")
+    assert result.code == 2
+    assert result.stderr == "cartesia-cli: error: stdin is not valid UTF-8 text (byte 3)\n"
+    assert fake.requests == []
+
+
+def test_empty_piped_stdin(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", "-o", "-", input=b"\n")
+    assert (result.code, fake.requests) == (2, [])
+    assert "the transcript is empty" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((), b"no transcript: pass"), (("-t", "-"), b"--transcript - reads stdin, but stdin is a")],
+    ids=["no-transcript", "dash"],
+)
+def test_terminal_stdin_is_never_read(
+    fake: FakeCartesia, tmp_path: Path, args: tuple[str, ...], message: bytes
+) -> None:
+    main, child = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [str(ENTRY_POINT), "tts", "sse", *args, "-o", "out.pcm"],
+            stdin=child,
+            capture_output=True,
+            env=clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url),
+            cwd=tmp_path,
+            timeout=10,  # a hang fails here
+        )
+    finally:
+        os.close(child)
+        os.close(main)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert fake.requests == []
+    assert not (tmp_path / "out.pcm").exists()
+
+
+def test_unwritable_output_directory(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        target = "/sys"  # root may write anywhere else; sysfs refuses new files even to root
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        target = str(locked)
+    result = cli("tts", "sse", HELLO, "-o", target)
+    assert result.code == 2
+    assert "Permission denied" in result.stderr
+    assert_one_error_line(result.stderr)
+    assert fake.requests == []
+
+
+def test_audio_to_a_terminal_is_refused(fake: FakeCartesia, tmp_path: Path) -> None:
+    main, child = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [str(ENTRY_POINT), "tts", "sse", HELLO, "-o", "-"],
+            stdin=subprocess.DEVNULL,
+            stdout=child,
+            stderr=subprocess.PIPE,
+            env=clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url),
+            cwd=tmp_path,
+            timeout=30,
+        )
+    finally:
+        os.close(child)
+        os.close(main)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2
+    assert stderr == (
+        "cartesia-cli: error: refusing to write raw audio to a terminal; pipe it "
+        "(cartesia-cli tts sse ... -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -) "
+        "or write a file with -o FILE\n"
+    )
+    assert fake.requests == []
+
+
+def test_existing_output_file_is_untouched(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
+    (tmp_path / "out.pcm").write_bytes(b"precious")
+    result = cli("tts", "sse", HELLO, "-o", "out.pcm")
+    assert result.code == 2
+    assert result.stderr == (
+        "cartesia-cli: error: out.pcm already exists; use --force to overwrite it\n"
+    )
+    assert (tmp_path / "out.pcm").read_bytes() == b"precious"
+    assert fake.requests == []
+
+
+def test_missing_key_is_exit_3_before_any_request(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", HELLO, env={"CARTESIA_API_KEY": ""})
+    assert result.code == 3
+    assert result.stderr.startswith("cartesia-cli: error: no API key: set CARTESIA_API_KEY")
+    assert_one_error_line(result.stderr)
+    assert fake.requests == []
+
+
+def test_wrong_key_never_shows_up_even_with_debug(cli: RunCli, fake: FakeCartesia) -> None:
+    wrong = "sk-canary-wrong-0d1e2f3a4b5c"
+    result = cli("tts", "sse", HELLO, "--debug", "--api-key", wrong)
+    assert result.code == 3
+    assert "HTTP 401 Unauthorized" in result.stderr
+    assert "Authorization: Bearer [redacted]" in result.stderr
+    assert wrong not in result.stderr  # the cli fixture checks every run this way too
+
+
+def test_plain_http_to_another_host_is_warned_about(cli: RunCli, fake: FakeCartesia) -> None:
+    # An empty transcript stops the run before any connection is attempted.
+    result = cli("tts", "sse", "-t", "", "--base-url", "http://api.example.com")
+    assert result.stderr.splitlines()[0] == (
+        "cartesia-cli: warning: http://api.example.com is plain http:// and not this machine: "
+        "the API key travels unencrypted"
+    )
+    assert result.code == 2
+    assert fake.requests == []

@@ -1,0 +1,158 @@
+"""`cartesia-cli config`: the 0600 store, masking, precedence, and a corrupt file."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.mock import FakeCartesia
+
+from .conftest import API_KEY, ENTRY_POINT, VOICE, RunCli, clean_env
+
+OTHER_VOICE = "f786b574-daa5-4673-aa0c-cbe3e8534c02"
+DEFAULT_VOICE = "6ccbfb76-1fc6-48f7-b71d-91ac6298247b"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return tmp_path / "config" / "config.toml"
+
+
+def test_set_get_unset_and_path(cli: RunCli, config_file: Path) -> None:
+    assert cli("config", "path").stdout.decode() == f"{config_file}\n"
+    saved = cli("config", "set", "voice", VOICE)
+    assert saved.code == 0
+    assert saved.stderr == f"saved voice = {VOICE} in {config_file}\n"
+    assert cli("config", "set", "sample_rate", "16000").code == 0
+    assert config_file.read_text() == f'voice = "{VOICE}"\nsample_rate = 16000\n'
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    assert cli("config", "get", "voice").stdout.decode() == f"{VOICE}\n"
+    assert cli("config", "get").stdout.decode() == f"voice = {VOICE}\nsample_rate = 16000\n"
+    assert cli("config", "unset", "voice").code == 0
+    unset = cli("config", "get", "voice")
+    assert (unset.code, unset.stdout, unset.stderr) == (0, b"", "voice is not set\n")
+
+
+def test_api_key_from_piped_stdin_is_masked_when_shown(cli: RunCli, config_file: Path) -> None:
+    result = cli("config", "set", "api_key", input=f"{API_KEY}\n".encode())
+    assert result.code == 0
+    assert result.stderr == f"saved api_key = ****{API_KEY[-4:]} in {config_file}\n"
+    assert config_file.read_text() == f'api_key = "{API_KEY}"\n'
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    assert cli("config", "get", "api_key").stdout.decode() == f"****{API_KEY[-4:]}\n"
+
+
+def test_api_key_prompt_does_not_echo(tmp_path: Path, config_file: Path) -> None:
+    env = clean_env(CARTESIA_CLI_CONFIG_DIR=str(config_file.parent))
+    pid, terminal = os.forkpty()
+    if pid == 0:  # the child, on a pseudo-terminal as its controlling terminal
+        os.execve(str(ENTRY_POINT), [str(ENTRY_POINT), "config", "set", "api_key"], env)
+    screen = read_until(terminal, b"API key: ")
+    os.write(terminal, f"{API_KEY}\n".encode())
+    screen += read_until(terminal, b"in ")
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert API_KEY.encode() not in screen
+    assert config_file.read_text() == f'api_key = "{API_KEY}"\n'
+
+
+def read_until(fd: int, marker: bytes, timeout: float = 10) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        assert time.monotonic() < deadline, seen
+        try:
+            seen += os.read(fd, 1024)
+        except OSError:
+            break
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("config", "set", "colour", "red"), "Invalid value for 'key': 'colour' is not one of"),
+        (("config", "set", "encoding", "mp3"), "encoding must be one of pcm_f32le"),
+        (("config", "set", "sample_rate", "12345"), "sample_rate must be one of 8000"),
+        (("config", "set", "base_url", "ftp://x"), "base_url must be an http:// or https://"),
+        (("config", "set", "voice"), "give a value: cartesia-cli config set voice VALUE"),
+    ],
+)
+def test_bad_config_input_changes_nothing(
+    cli: RunCli, config_file: Path, args: tuple[str, ...], message: str
+) -> None:
+    assert cli("config", "set", "model", "sonic-3").code == 0
+    before = config_file.read_bytes()
+    result = cli(*args)
+    assert result.code == 2
+    assert message in result.stderr
+    assert config_file.read_bytes() == before
+
+
+def test_corrupt_config_is_reported_and_never_overwritten(
+    cli: RunCli, fake: FakeCartesia, config_file: Path
+) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text('voice = "unterminated\n')
+    for args in (("tts", "sse", "Hi", "-o", "-"), ("config", "set", "model", "sonic-3")):
+        result = cli(*args)
+        assert result.code == 2
+        assert result.stderr.startswith(
+            f"cartesia-cli: error: config file {config_file} is not valid TOML: "
+        )
+        assert result.stderr.count("\n") == 1
+    assert config_file.read_text() == 'voice = "unterminated\n'
+    assert fake.requests == []
+
+
+def test_precedence_flag_over_env_over_config_over_default(
+    cli: RunCli, fake: FakeCartesia, config_file: Path
+) -> None:
+    def sent_voice(*args: str, env: dict[str, str] | None = None) -> str:
+        result = cli("tts", "sse", "Hi", "-o", "-", *args, env=env)
+        assert result.code == 0, result.stderr
+        voice: str = fake.requests[-1].json()["voice"]["id"]
+        return voice
+
+    assert sent_voice() == DEFAULT_VOICE
+    cli("config", "set", "voice", VOICE)
+    assert sent_voice() == VOICE
+    env = {"CARTESIA_VOICE_ID": OTHER_VOICE}
+    assert sent_voice(env=env) == OTHER_VOICE
+    assert sent_voice("--voice", DEFAULT_VOICE, env=env) == DEFAULT_VOICE
+
+
+def test_config_supplies_key_format_and_base_url(
+    cli: RunCli, fake: FakeCartesia, config_file: Path
+) -> None:
+    cli("config", "set", "api_key", API_KEY)
+    cli("config", "set", "base_url", fake.url)
+    cli("config", "set", "encoding", "pcm_mulaw")
+    cli("config", "set", "sample_rate", "8000")
+    env = {"CARTESIA_API_KEY": "", "CARTESIA_BASE_URL": ""}
+    result = cli("tts", "sse", "Hi", "-o", "-", env=env)
+    assert result.code == 0, result.stderr
+    assert fake.requests[-1].json()["output_format"]["encoding"] == "pcm_mulaw"
+    assert "-f mulaw -ar 8000" in result.stderr
+    flags = cli("tts", "sse", "Hi", "-o", "-", "-e", "pcm_s16le", "-r", "16000", env=env)
+    assert fake.requests[-1].json()["output_format"] == {
+        "container": "raw",
+        "encoding": "pcm_s16le",
+        "sample_rate": 16000,
+    }
+    assert flags.code == 0
+    wrong_env_key = cli("tts", "sse", "Hi", "-o", "-", env={"CARTESIA_API_KEY": "sk-env-wrong-1"})
+    assert wrong_env_key.code == 3  # the environment beats the stored (right) key
+
+
+def test_default_location_is_the_platform_app_dir(tmp_path: Path) -> None:
+    from .conftest import run_entry_point
+
+    env = clean_env(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    result = run_entry_point(("config", "path"), env=env, cwd=tmp_path)
+    assert result.stdout.decode() == f"{tmp_path / 'xdg' / 'cartesia-cli' / 'config.toml'}\n"
