@@ -58,6 +58,7 @@ def test_signal_mid_stream_keeps_the_partial_file(
     assert 0 < len(kept) < 3 * 44100 * 4  # stopped before the 3 s stream ended
     assert sent.startswith(kept)
     text = stderr.decode()
+    assert API_KEY not in text
     assert text.startswith(
         f"cartesia-cli: error: {word}; partial audio kept: out.pcm ({len(kept)} bytes"
     )
