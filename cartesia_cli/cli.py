@@ -1,7 +1,9 @@
 """The root `cartesia-cli` app and the one error boundary every command runs inside."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer would have to eval every
+# string annotation when it builds the commands (~8 ms of a ~150 ms run).
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -14,12 +16,15 @@ from cartesia_cli.commands import config, tts
 from cartesia_cli.errors import CliError, ExitCode
 
 PROG = "cartesia-cli"
+COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 
 app = typer.Typer(
     name=PROG,
     help="Cartesia text-to-speech from the shell.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    # Plain help: rich costs ~40 ms of imports on --help, more than the
+    # whole request of a plain httpx script (performance target, issue #5).
+    rich_markup_mode=None,
     # Our own boundary prints errors; typer's pretty tracebacks could show locals (the key).
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -48,6 +53,8 @@ def _root(
 
 def run(argv: Sequence[str]) -> int:
     """Run the CLI on `argv` and return the exit code; never raises for user errors."""
+    if os.environ.get(COMPLETE_VAR):
+        _plain_completion_help()
     debug = "--debug" in argv
     command = typer.main.get_command(app)
     try:
@@ -68,6 +75,23 @@ def run(argv: Sequence[str]) -> int:
             ExitCode.INTERNAL,
         )
     return result if isinstance(result, int) else 0
+
+
+def _plain_completion_help() -> None:
+    """Keep rich out of shell completion: every Tab press pays for what it imports.
+
+    typer strips rich markup from zsh/fish help texts by importing all of rich
+    (~40 ms); our help texts carry no markup (rich_markup_mode=None), so the
+    text is already plain. Private typer API, pinned by the <0.29 bound and
+    checked by tests/test_imports.py.
+    """
+    from typer import _completion_classes
+
+    _completion_classes._sanitize_help_text = _unchanged
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def main() -> None:

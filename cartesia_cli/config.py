@@ -7,10 +7,8 @@ integers (a JSON string literal is a valid TOML basic string).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 
@@ -73,6 +71,8 @@ def load(path: Path) -> ConfigValues:
 
 def save(path: Path, values: ConfigValues) -> None:
     """Replace the file atomically, owner-only (0600) from the first byte."""
+    import tempfile  # only `config set/unset` write: keep it off the streaming path
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = "".join(f"{key} = {_toml_value(values[key])}\n" for key in KEYS if key in values)
     fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
@@ -92,4 +92,6 @@ def mask_secret(value: str) -> str:
 
 
 def _toml_value(value: str | int) -> str:
+    import json
+
     return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from cartesia_cli.errors import AuthError, UsageError
@@ -31,8 +31,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     api_key: str
     base_url: str
     api_version: str
@@ -42,8 +41,7 @@ class Settings:
     sample_rate: int
 
 
-@dataclass(frozen=True)
-class Given:
+class Given(NamedTuple):
     """Values from flags or their environment variables; None where neither was given."""
 
     api_key: str | None = None

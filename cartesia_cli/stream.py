@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from cartesia_cli.errors import StreamError
 from cartesia_cli.events import AudioChunk, Event, PhonemeTimestamps, UnknownEvent, WordTimestamps
 from cartesia_cli.sinks import Sink
 
 
-@dataclass
 class StreamStats:
-    """What the display and the summary report; times are `time.perf_counter()` values."""
+    """What the display and the summary report; times are `time.perf_counter()` values.
 
-    started: float = field(default_factory=time.perf_counter)
-    first_audio: float | None = None
-    finished: float | None = None
-    bytes: int = 0
-    chunks: int = 0
+    A plain slotted class: it is mutated per chunk, and a dataclass would add
+    import time to every run for no gain.
+    """
+
+    __slots__ = ("bytes", "chunks", "finished", "first_audio", "started")
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first_audio: float | None = None
+        self.finished: float | None = None
+        self.bytes = 0
+        self.chunks = 0
 
     def time_to_first_audio(self) -> float | None:
         return None if self.first_audio is None else self.first_audio - self.started
@@ -34,11 +39,15 @@ class StreamStats:
         return end - self.started
 
 
-@dataclass
 class StreamResult:
-    stats: StreamStats
-    word_timestamps: list[WordTimestamps] = field(default_factory=list)
-    phoneme_timestamps: list[PhonemeTimestamps] = field(default_factory=list)
+    """The figures of one stream and the timestamps it carried (for --timestamps)."""
+
+    __slots__ = ("phoneme_timestamps", "stats", "word_timestamps")
+
+    def __init__(self, stats: StreamStats) -> None:
+        self.stats = stats
+        self.word_timestamps: list[WordTimestamps] = []
+        self.phoneme_timestamps: list[PhonemeTimestamps] = []
 
 
 def pump(

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cartesia_cli.mock import FakeCartesia
 
 from .conftest import API_KEY, clean_env
@@ -14,7 +16,10 @@ from .conftest import API_KEY, clean_env
 PROBE = """
 import json, os, sys
 from cartesia_cli.cli import run
-code = run(sys.argv[1:])
+try:
+    code = run(sys.argv[1:])
+except SystemExit as exit:  # shell completion exits from inside typer
+    code = exit.code or 0
 names = sorted({m.split(".")[0] if not m.startswith("cartesia_cli") else m for m in sys.modules})
 with open(os.environ["IMPORT_REPORT"], "w") as report:
     json.dump({"code": code, "modules": names}, report)
@@ -70,3 +75,29 @@ def test_report_is_json(tmp_path: Path) -> None:
     assert code == 0
     assert "cartesia_cli.cli" in modules
     assert json.dumps(modules)
+
+
+def completion_env(shell: str, words: str) -> dict[str, str]:
+    env = {"_CARTESIA_CLI_COMPLETE": f"complete_{shell}", "_TYPER_COMPLETE_ARGS": words}
+    if shell == "bash":
+        env.update(COMP_WORDS=words, COMP_CWORD=str(len(words.split(" ")) - 1))
+    if shell == "fish":
+        env["_TYPER_COMPLETE_FISH_ACTION"] = "get-args"
+    return env
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("words", ["cartesia-cli tts sse --encoding ", "cartesia-cli tts sse --"])
+def test_completion_imports_neither_http_nor_rich(tmp_path: Path, shell: str, words: str) -> None:
+    # Completing option names makes zsh/fish show their help texts, which typer
+    # would import rich to clean up.
+    code, modules = modules_after([], tmp_path, **completion_env(shell, words))
+    assert code == 0
+    assert "typer" in modules  # the probe works: it saw the completion run
+    for heavy in ("httpx", "httpx_sse", "rich", "cartesia_cli.mock", "cartesia_cli.api"):
+        assert heavy not in modules
+
+
+def test_help_imports_no_rich(tmp_path: Path) -> None:
+    _, modules = modules_after(["--help"], tmp_path)
+    assert "rich" not in modules

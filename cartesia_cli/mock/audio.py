@@ -12,18 +12,18 @@ import struct
 from functools import lru_cache
 
 BYTES_PER_SAMPLE = {"pcm_f32le": 4, "pcm_s16le": 2, "pcm_mulaw": 1, "pcm_alaw": 1}
-_PITCH_STEPS = 12
+PITCH_STEPS = 12
 _AMPLITUDE = 0.5
 
 
 def chunk_audio(encoding: str, sample_rate: int, index: int, num_samples: int) -> bytes:
     """The bytes of chunk `index` holding `num_samples` samples."""
-    return _cached_chunk(encoding, sample_rate, index % _PITCH_STEPS, num_samples)
+    return _cached_chunk(encoding, sample_rate, index % PITCH_STEPS, num_samples)
 
 
 @lru_cache(maxsize=256)
 def _cached_chunk(encoding: str, sample_rate: int, step: int, num_samples: int) -> bytes:
-    frequency = 220.0 * 2 ** (step / _PITCH_STEPS)
+    frequency = 220.0 * 2 ** (step / PITCH_STEPS)
     samples = [
         _AMPLITUDE * math.sin(2 * math.pi * frequency * n / sample_rate) for n in range(num_samples)
     ]

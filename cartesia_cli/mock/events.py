@@ -10,9 +10,10 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from cartesia_cli.mock.audio import chunk_audio
+from cartesia_cli.mock.audio import PITCH_STEPS, chunk_audio
 from cartesia_cli.mock.validation import TtsJob
 
 
@@ -47,8 +48,7 @@ def job_events(job: TtsJob, plan: AudioPlan) -> Iterator[Outgoing]:
     sent = index = 0
     while sent < total:
         count = min(per_chunk, total - sent)
-        audio = chunk_audio(job.encoding, rate, index, count)
-        yield Outgoing(frame("chunk", _chunk_payload(audio, job)), audio)
+        yield _chunk_event(job.encoding, rate, index % PITCH_STEPS, count, job.context_id)
         sent, index = sent + count, index + 1
         # After the last chunk, flush whatever rounding left behind.
         until = sent / rate if sent < total else float("inf")
@@ -79,15 +79,25 @@ def error_event(
     return Outgoing(frame("error", _with_context(payload, job)))
 
 
-def _chunk_payload(audio: bytes, job: TtsJob) -> dict[str, Any]:
-    payload = {
+@lru_cache(maxsize=64)
+def _chunk_event(
+    encoding: str, rate: int, step: int, count: int, context_id: str | None
+) -> Outgoing:
+    """A framed chunk event; cached, since a stream cycles through PITCH_STEPS chunks.
+
+    Long benchmark streams then cost the fake a write per chunk, not an encode.
+    """
+    audio = chunk_audio(encoding, rate, step, count)
+    payload: dict[str, Any] = {
         "type": "chunk",
         "done": False,
         "status_code": 206,
         "step_time": 12.5,
         "data": base64.b64encode(audio).decode(),
     }
-    return _with_context(payload, job)
+    if context_id is not None:
+        payload["context_id"] = context_id
+    return Outgoing(frame("chunk", payload), audio)
 
 
 def _with_context(payload: dict[str, Any], job: TtsJob | None) -> dict[str, Any]:

@@ -64,6 +64,9 @@ class Transmission:
     length: int = 0
     finished: bool = False
     client_gone: bool = False
+    # (audio bytes sent so far, time.monotonic() just after the flush), one per chunk:
+    # the benchmark measures each chunk's way from this flush to the client's stdout.
+    flushes: list[tuple[int, float]] = field(default_factory=list)
 
     def add(self, audio: bytes, *, keep: bool) -> None:
         if keep:
@@ -226,6 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
                 # Record before writing, so a client that has read it finds it recorded.
                 transmission.add(item.audio, keep=self.fake.keep_audio)
                 self._write_chunk(item.frame)
+                if item.audio:
+                    transmission.flushes.append((transmission.length, time.monotonic()))
             transmission.finished = True
             self._write_chunk(b"")
         except (BrokenPipeError, ConnectionResetError):

@@ -1,0 +1,382 @@
+"""Benchmark cartesia-cli against its peers in one run, against the fake server on loopback.
+
+Peers: the official `cartesia` SDK (a script written like Cartesia's SSE example),
+a plain httpx + httpx-sse script, and `curl -N` piped into a standard-library SSE
+parser. Runs are interleaved (the order rotates each round) and every run's
+stdout is checked byte for byte against what the server sent.
+
+    python benchmarks/bench.py            # quick mode, about two minutes
+    python benchmarks/bench.py --full     # 10 runs each, 30-minute stream
+
+Figures: wall time spawn -> exit and spawn -> first audio byte ("Hello, world!"
+to stdout); added latency per event on a real-time paced stream (server flush ->
+bytes on the client's stdout pipe, CLOCK_MONOTONIC on both sides); client CPU
+and peak RSS (VmHWM from /proc, sampled) on a long stream and on a 1 s clip;
+and the wall time of `--help`, `tts sse --help` and a completion request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cartesia_cli.mock import AudioPlan, FakeCartesia
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+TEXT = "Hello, world!"
+KEY = "bench-key"
+VOICE = "6ccbfb76-1fc6-48f7-b71d-91ac6298247b"
+
+
+@dataclass(frozen=True)
+class Mode:
+    runs: int
+    long_runs: int
+    long_seconds: float
+    paced_seconds: float
+
+
+QUICK = Mode(runs=5, long_runs=3, long_seconds=120.0, paced_seconds=2.0)
+FULL = Mode(runs=10, long_runs=10, long_seconds=1800.0, paced_seconds=3.0)
+
+
+# --- the clients ---------------------------------------------------------------------------
+
+
+def ours(url: str) -> list[list[str]]:
+    return [[str(BIN / "cartesia-cli"), "tts", "sse", TEXT, "-o", "-", "-q", "--base-url", url]]
+
+
+def sdk(url: str) -> list[list[str]]:
+    return [[sys.executable, str(HERE / "clients" / "sdk_client.py"), url, TEXT]]
+
+
+def plain_httpx(url: str) -> list[list[str]]:
+    return [[sys.executable, str(HERE / "clients" / "httpx_client.py"), url, TEXT]]
+
+
+def curl_parser(url: str) -> list[list[str]]:
+    body = json.dumps(
+        {
+            "model_id": "sonic-3.5",
+            "transcript": TEXT,
+            "voice": {"mode": "id", "id": VOICE},
+            "output_format": {"container": "raw", "encoding": "pcm_f32le", "sample_rate": 44100},
+        }
+    )
+    curl = [
+        "curl", "-sN", "-X", "POST", f"{url}/tts/sse",
+        "-H", f"Authorization: Bearer {KEY}", "-H", "Cartesia-Version: 2026-08-14",
+        "-H", "Content-Type: application/json", "--data-binary", body,
+    ]  # fmt: skip
+    return [curl, [sys.executable, "-S", str(HERE / "clients" / "sse_parser.py")]]
+
+
+CLIENTS: dict[str, Callable[[str], list[list[str]]]] = {
+    "cartesia-cli": ours,
+    "official SDK": sdk,
+    "plain httpx": plain_httpx,
+    "curl + parser": curl_parser,
+}
+
+
+# --- running one process pipeline ----------------------------------------------------------
+
+
+@dataclass
+class Run:
+    wall: float
+    first_byte: float
+    cpu: float
+    peak_rss_mb: float
+    output_sha256: str
+    output_length: int
+    arrivals: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, total bytes)
+
+
+class PeakSampler(threading.Thread):
+    """Samples VmHWM of each process every 2 ms (ru_maxrss would count our own memory)."""
+
+    def __init__(self, pids: Sequence[int]) -> None:
+        super().__init__(daemon=True)
+        self.peaks = dict.fromkeys(pids, 0)
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid in self.peaks:
+                self.peaks[pid] = max(self.peaks[pid], _vm_hwm_kb(pid))
+            self.done.wait(0.002)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_pipeline(stages: list[list[str]], env: dict[str, str]) -> Run:
+    """Spawn the stages piped together; read the last one's stdout as it arrives."""
+    start = time.monotonic()
+    procs: list[subprocess.Popen[bytes]] = []
+    upstream: int | None = subprocess.DEVNULL
+    for stage in stages:
+        proc = subprocess.Popen(stage, stdin=upstream, stdout=subprocess.PIPE, env=env)
+        if procs and procs[-1].stdout is not None:
+            procs[-1].stdout.close()  # the next stage owns it now
+        procs.append(proc)
+        upstream = proc.stdout.fileno() if proc.stdout is not None else None
+    sampler = PeakSampler([p.pid for p in procs])
+    sampler.start()
+    digest, arrivals = _drain(procs[-1])
+    cpu = sum(_reap(p) for p in procs)
+    wall = time.monotonic() - start
+    sampler.done.set()
+    sampler.join()
+    first = arrivals[0][0] - start if arrivals else float("nan")
+    total = arrivals[-1][1] if arrivals else 0
+    rss = sum(sampler.peaks.values()) / 1024
+    return Run(wall, first, cpu, rss, digest.hexdigest(), total, arrivals)
+
+
+def _drain(proc: subprocess.Popen[bytes]) -> tuple[hashlib._Hash, list[tuple[float, int]]]:
+    assert proc.stdout is not None
+    fd, digest, arrivals, total = proc.stdout.fileno(), hashlib.sha256(), [], 0
+    while data := os.read(fd, 1 << 20):
+        arrivals.append((time.monotonic(), total + len(data)))
+        total += len(data)
+        digest.update(data)
+    proc.stdout.close()
+    return digest, arrivals
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> float:
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark client failed (exit {proc.returncode}): {proc.args!r}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_command(argv: list[str], env: dict[str, str]) -> float:
+    start = time.monotonic()
+    subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+    return time.monotonic() - start
+
+
+# --- phases --------------------------------------------------------------------------------
+
+Samples = dict[str, dict[str, list[float]]]  # metric -> client -> values
+
+
+def interleaved(
+    fake: FakeCartesia, rounds: int, env: dict[str, str], record: Callable[[str, Run], None]
+) -> None:
+    names = list(CLIENTS)
+    for index in range(rounds):
+        order = names[index % len(names) :] + names[: index % len(names)]
+        for name in order:
+            sent = len(fake.transmissions)
+            run = run_pipeline(CLIENTS[name](fake.url), env)
+            _check_bytes(name, run, fake, sent)
+            record(name, run)
+
+
+def _check_bytes(name: str, run: Run, fake: FakeCartesia, index: int) -> None:
+    sent = fake.transmissions[index]
+    if (run.output_length, run.output_sha256) != (sent.length, sent.digest.hexdigest()):
+        raise SystemExit(f"{name}: output differs from the audio the server sent")
+
+
+def added_latencies_ms(run: Run, flushes: list[tuple[int, float]]) -> list[float]:
+    """Per chunk: when its last byte reached our pipe minus when the server flushed it."""
+    result, position = [], 0
+    for end, flushed in flushes:
+        while run.arrivals[position][1] < end:
+            position += 1
+        result.append((run.arrivals[position][0] - flushed) * 1000)
+    return result
+
+
+def phase_hello(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) -> None:
+    fake.plan, fake.pace = AudioPlan(), 0.0
+
+    def record(name: str, run: Run) -> None:
+        out["wall"].setdefault(name, []).append(run.wall * 1000)
+        out["first byte"].setdefault(name, []).append(run.first_byte * 1000)
+
+    interleaved(fake, mode.runs, env, record)
+
+
+def phase_latency(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) -> None:
+    fake.plan, fake.pace = AudioPlan(audio_seconds=mode.paced_seconds), 1.0
+
+    def record(name: str, run: Run) -> None:
+        latencies = added_latencies_ms(run, fake.transmissions[-1].flushes)
+        out["added latency"].setdefault(name, []).append(statistics.median(latencies))
+
+    interleaved(fake, mode.runs, env, record)
+    fake.pace = 0.0
+
+
+def phase_long(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) -> None:
+    for seconds, label in ((mode.long_seconds, "long"), (1.0, "1 s clip")):
+        fake.plan = AudioPlan(audio_seconds=seconds)
+
+        def record(name: str, run: Run, label: str = label) -> None:
+            out[f"{label} CPU"].setdefault(name, []).append(run.cpu)
+            out[f"{label} peak RSS"].setdefault(name, []).append(run.peak_rss_mb)
+
+        interleaved(fake, mode.long_runs, env, record)
+
+
+def phase_help(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) -> None:
+    fake.plan = AudioPlan()
+    cli = str(BIN / "cartesia-cli")
+    completion = {
+        **env,
+        "_CARTESIA_CLI_COMPLETE": "complete_bash",
+        "COMP_WORDS": "cartesia-cli tts sse --encoding ",
+        "COMP_CWORD": "4",
+    }
+    paths: dict[str, Callable[[], float]] = {
+        "plain httpx request": lambda: run_pipeline(plain_httpx(fake.url), env).wall,
+        "cartesia-cli --help": lambda: run_command([cli, "--help"], env),
+        "cartesia-cli tts sse --help": lambda: run_command([cli, "tts", "sse", "--help"], env),
+        "completion request": lambda: run_command([cli], completion),
+    }
+    for _ in range(mode.runs):
+        for name, measure in paths.items():
+            out["start-up paths"].setdefault(name, []).append(measure() * 1000)
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+UNITS = {"wall": "ms", "first byte": "ms", "added latency": "ms", "start-up paths": "ms"}
+PEERS = ("official SDK", "plain httpx", "curl + parser")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(samples: Samples) -> str:
+    lines = []
+    for metric, by_client in samples.items():
+        unit = UNITS.get(metric, "MB" if "RSS" in metric else "s")
+        lines += [f"\n{metric} ({unit}, median (min-max))", _table(by_client)]
+    return "\n".join(lines)
+
+
+def _table(by_client: dict[str, list[float]]) -> str:
+    ours_median = median(by_client.get("cartesia-cli", [float("nan")]))
+    header = f"| {'client':<28} | {'median (min-max)':<24} | ours / this |"
+    rows = [header, "|" + "-" * 30 + "|" + "-" * 26 + "|-------------|"]
+    for name, values in by_client.items():
+        spread = f"{median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+        ratio = ours_median / median(values) if median(values) else float("nan")
+        rows.append(f"| {name:<28} | {spread:<24} | {ratio:>10.2f}x |")
+    return "\n".join(rows)
+
+
+def targets(samples: Samples) -> list[tuple[str, float, float, bool]]:
+    """(target, measured ratio or value, limit, met) for each of issue #5's targets."""
+    m = {metric: {c: median(v) for c, v in by.items()} for metric, by in samples.items()}
+
+    def ratio(metric: str, peer: str, ours: str = "cartesia-cli") -> float:
+        return m[metric][ours] / m[metric][peer]
+
+    ours_rss, short_rss = m["long peak RSS"]["cartesia-cli"], m["1 s clip peak RSS"]["cartesia-cli"]
+    httpx_request = "plain httpx request"
+    checks = [
+        ("wall vs official SDK", ratio("wall", "official SDK"), 0.5),
+        ("wall vs plain httpx", ratio("wall", "plain httpx"), 1.2),
+        ("added latency vs curl", ratio("added latency", "curl + parser"), 1.5),
+        ("long-stream CPU vs plain httpx", ratio("long CPU", "plain httpx"), 1.1),
+        ("long-stream peak RSS (MB)", ours_rss, 35.0),
+        ("RSS growth long vs 1 s clip (MB)", ours_rss - short_rss, 1.0),
+        (
+            "--help vs httpx request",
+            ratio("start-up paths", httpx_request, "cartesia-cli --help"),
+            1.0,
+        ),
+        (
+            "tts sse --help vs httpx request",
+            ratio("start-up paths", httpx_request, "cartesia-cli tts sse --help"),
+            1.0,
+        ),
+        (
+            "completion vs httpx request",
+            ratio("start-up paths", httpx_request, "completion request"),
+            0.6,
+        ),
+    ]
+    return [(name, value, limit, value <= limit) for name, value, limit in checks]
+
+
+def report_targets(samples: Samples) -> str:
+    lines = ["\ntargets", "| target | measured | limit | met |", "|---|---|---|---|"]
+    for name, value, limit, met in targets(samples):
+        lines.append(f"| {name} | {value:.2f} | {limit:.2f} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines)
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def preflight() -> None:
+    missing = [tool for tool in ("curl",) if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(f"needs {', '.join(missing)} on PATH (apt-get install curl)")
+    try:
+        import cartesia  # noqa: F401
+    except ImportError:
+        raise SystemExit("needs the official SDK: pip install -e '.[bench]'") from None
+    if not (BIN / "cartesia-cli").exists():
+        raise SystemExit(f"needs cartesia-cli installed next to {sys.executable}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="10 runs each, 30-minute stream")
+    parser.add_argument("--json", type=Path, help="also write the raw samples here")
+    args = parser.parse_args(argv)
+    preflight()
+    mode = FULL if args.full else QUICK
+    env = {**os.environ, "CARTESIA_API_KEY": KEY}
+    samples: Samples = {k: {} for k in ("wall", "first byte", "added latency")}
+    samples.update({k: {} for k in ("long CPU", "long peak RSS", "1 s clip CPU")})
+    samples.update({k: {} for k in ("1 s clip peak RSS", "start-up paths")})
+    started = time.monotonic()
+    with FakeCartesia(api_key=None, keep_audio=False) as fake:
+        for phase in (phase_hello, phase_latency, phase_long, phase_help):
+            phase(fake, mode, env, samples)
+            fake.transmissions.clear()
+            fake.requests.clear()
+    print(f"mode: {'full' if args.full else 'quick'}; {time.monotonic() - started:.0f} s")
+    print(report(samples))
+    print(report_targets(samples))
+    if args.json:
+        args.json.write_text(json.dumps(samples, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
