@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -48,7 +49,7 @@ class Mode:
     paced_seconds: float
 
 
-QUICK = Mode(runs=5, long_runs=3, long_seconds=120.0, paced_seconds=2.0)
+QUICK = Mode(runs=5, long_runs=3, long_seconds=120.0, paced_seconds=3.0)
 FULL = Mode(runs=10, long_runs=10, long_seconds=1800.0, paced_seconds=3.0)
 
 
@@ -247,6 +248,33 @@ def phase_long(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples
         interleaved(fake, mode.long_runs, env, record)
 
 
+def phase_https(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) -> None:
+    """Hello, world! over https, each client loading a full CA bundle as against the real API.
+
+    The bundle is certifi's (what httpx trusts by default) plus the fake's
+    self-signed certificate, given to all clients through SSL_CERT_FILE /
+    CURL_CA_BUNDLE, so each pays what a real https run pays for trust.
+    """
+    import certifi
+
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key, bundle = f"{folder}/cert.pem", f"{folder}/key.pem", f"{folder}/bundle.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days",
+             "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        Path(bundle).write_text(Path(certifi.where()).read_text() + Path(cert).read_text())
+        tls_env = {**env, "SSL_CERT_FILE": bundle, "CURL_CA_BUNDLE": bundle}
+        with FakeCartesia(api_key=None, keep_audio=False, tls=(cert, key)) as secure:
+
+            def record(name: str, run: Run) -> None:
+                out["wall (https)"].setdefault(name, []).append(run.wall * 1000)
+
+            interleaved(secure, mode.runs, tls_env, record)
+
+
 def phase_help(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) -> None:
     fake.plan = AudioPlan()
     cli = str(BIN / "cartesia-cli")
@@ -269,7 +297,13 @@ def phase_help(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples
 
 # --- reporting -----------------------------------------------------------------------------
 
-UNITS = {"wall": "ms", "first byte": "ms", "added latency": "ms", "start-up paths": "ms"}
+UNITS = {
+    "wall": "ms",
+    "first byte": "ms",
+    "added latency": "ms",
+    "wall (https)": "ms",
+    "start-up paths": "ms",
+}
 PEERS = ("official SDK", "plain httpx", "curl + parser")
 
 
@@ -281,18 +315,22 @@ def report(samples: Samples) -> str:
     lines = []
     for metric, by_client in samples.items():
         unit = UNITS.get(metric, "MB" if "RSS" in metric else "s")
-        lines += [f"\n{metric} ({unit}, median (min-max))", _table(by_client)]
+        reference = "plain httpx request" if metric == "start-up paths" else "cartesia-cli"
+        lines += [f"\n{metric} ({unit}, median (min-max))", _table(by_client, reference)]
     return "\n".join(lines)
 
 
-def _table(by_client: dict[str, list[float]]) -> str:
-    ours_median = median(by_client.get("cartesia-cli", [float("nan")]))
-    header = f"| {'client':<28} | {'median (min-max)':<24} | ours / this |"
-    rows = [header, "|" + "-" * 30 + "|" + "-" * 26 + "|-------------|"]
+def _table(by_client: dict[str, list[float]], reference: str) -> str:
+    """Rows with a ratio column: ours / peer, or path / the httpx request for start-up paths."""
+    ours_first = reference == "cartesia-cli"
+    title = "ours / this" if ours_first else "this / httpx"
+    base = median(by_client[reference])
+    rows = [f"| {'client':<28} | {'median (min-max)':<24} | {title:>12} |"]
+    rows.append("|" + "-" * 30 + "|" + "-" * 26 + "|" + "-" * 14 + "|")
     for name, values in by_client.items():
         spread = f"{median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
-        ratio = ours_median / median(values) if median(values) else float("nan")
-        rows.append(f"| {name:<28} | {spread:<24} | {ratio:>10.2f}x |")
+        ratio = base / median(values) if ours_first else median(values) / base
+        rows.append(f"| {name:<28} | {spread:<24} | {ratio:>11.2f}x |")
     return "\n".join(rows)
 
 
@@ -342,9 +380,11 @@ def report_targets(samples: Samples) -> str:
 
 
 def preflight() -> None:
-    missing = [tool for tool in ("curl",) if shutil.which(tool) is None]
+    missing = [tool for tool in ("curl", "openssl") if shutil.which(tool) is None]
     if missing:
-        raise SystemExit(f"needs {', '.join(missing)} on PATH (apt-get install curl)")
+        raise SystemExit(
+            f"needs {', '.join(missing)} on PATH (apt-get install {' '.join(missing)})"
+        )
     try:
         import cartesia  # noqa: F401
     except ImportError:
@@ -363,10 +403,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "CARTESIA_API_KEY": KEY}
     samples: Samples = {k: {} for k in ("wall", "first byte", "added latency")}
     samples.update({k: {} for k in ("long CPU", "long peak RSS", "1 s clip CPU")})
-    samples.update({k: {} for k in ("1 s clip peak RSS", "start-up paths")})
+    samples.update({k: {} for k in ("1 s clip peak RSS", "wall (https)", "start-up paths")})
     started = time.monotonic()
     with FakeCartesia(api_key=None, keep_audio=False) as fake:
-        for phase in (phase_hello, phase_latency, phase_long, phase_help):
+        for phase in (phase_hello, phase_latency, phase_long, phase_https, phase_help):
             phase(fake, mode, env, samples)
             fake.transmissions.clear()
             fake.requests.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import time
 from collections.abc import Callable, Generator
 from typing import Any, NamedTuple
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 import httpx
 from httpx_sse import EventSource
 
-from cartesia_cli import __version__
+from cartesia_cli import __version__, tls
 from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
 from cartesia_cli.events import Done, ErrorEvent, Event, parse_event
 from cartesia_cli.retry import retry_delay, should_retry
@@ -79,11 +80,9 @@ class CartesiaClient:
             write=config.idle_timeout,
             pool=config.connect_timeout,
         )
-        # httpx builds a TLS context with the CA bundle as the client is made (~40 ms).
-        # A plain http:// base URL (the local fake server, a CI mock) never uses it,
-        # and redirects are not followed, so only https:// pays for it.
-        verify = config.base_url.startswith("https://")
-        self._http = httpx.Client(timeout=timeout, transport=transport, verify=verify)
+        self._http = httpx.Client(
+            timeout=timeout, transport=transport, verify=_tls_for(config.base_url)
+        )
 
     def __enter__(self) -> CartesiaClient:
         return self
@@ -121,7 +120,7 @@ class CartesiaClient:
                 response = self._http.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 failure = self._connect_failure(exc, attempt)
-                if attempt == attempts:
+                if attempt == attempts or _tls_rejected(exc):
                     raise failure from None
                 self._pause(attempt, None, failure.message)
                 continue
@@ -204,6 +203,34 @@ class CartesiaClient:
         self._log(f"response: HTTP {response.status_code} {response.reason_phrase}")
         for name, value in response.headers.items():
             self._log(f"response header: {name}: {value}")
+
+
+def _tls_for(base_url: str) -> ssl.SSLContext | bool:
+    """The verifying context for https://; none at all for plain http://.
+
+    httpx would otherwise load the CA bundle as the client is made (~40 ms) even
+    for the local fake server, and redirects are not followed, so an http://
+    base URL never reaches TLS. For https:// the context usually comes from the
+    prefetch started in launch.py.
+    """
+    if not base_url.startswith("https://"):
+        return False
+    try:
+        return tls.context()
+    except (OSError, ssl.SSLError) as exc:
+        raise StreamError(
+            f"cannot set up TLS (check SSL_CERT_FILE / SSL_CERT_DIR): {exc}"
+        ) from None
+
+
+def _tls_rejected(exc: BaseException) -> bool:
+    """A failed TLS handshake (say, an untrusted certificate) will fail the same way again."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _cut(response: httpx.Response) -> None:

@@ -15,15 +15,16 @@ from enum import Enum
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from cartesia_cli.defaults import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_ENCODING,
+    DEFAULT_MODEL,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_VOICE,
+)
 from cartesia_cli.errors import AuthError, UsageError
 from cartesia_cli.formats import Encoding, SampleRate
-
-DEFAULT_MODEL = "sonic-3.5"
-DEFAULT_VOICE = "6ccbfb76-1fc6-48f7-b71d-91ac6298247b"
-DEFAULT_BASE_URL = "https://api.cartesia.ai"
-DEFAULT_API_VERSION = "2026-08-14"
-DEFAULT_ENCODING = Encoding.PCM_F32LE
-DEFAULT_SAMPLE_RATE = SampleRate.HZ_44100
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Visible ASCII only: anything else cannot travel in an HTTP header, and the

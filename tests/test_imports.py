@@ -94,7 +94,8 @@ def test_completion_imports_neither_http_nor_rich(tmp_path: Path, shell: str, wo
     code, modules = modules_after([], tmp_path, **completion_env(shell, words))
     assert code == 0
     assert "typer" in modules  # the probe works: it saw the completion run
-    for heavy in ("httpx", "httpx_sse", "rich", "cartesia_cli.mock", "cartesia_cli.api"):
+    heavy_modules = ("httpx", "httpx_sse", "rich", "cartesia_cli.mock", "cartesia_cli.api")
+    for heavy in (*heavy_modules, "cartesia_cli.settings", "cartesia_cli.tts_sse"):
         assert heavy not in modules
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cartesia_cli.errors import AuthError, UsageError
-from cartesia_cli.formats import Encoding, SampleRate
-from cartesia_cli.settings import (
+from cartesia_cli.defaults import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     DEFAULT_VOICE,
+)
+from cartesia_cli.errors import AuthError, UsageError
+from cartesia_cli.formats import Encoding, SampleRate
+from cartesia_cli.settings import (
     Given,
     insecure_url_warning,
     resolve_settings,

@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 
 from cartesia_cli.commands import config_file
-from cartesia_cli.formats import KNOWN_MODELS, Encoding, SampleRate
-from cartesia_cli.settings import (
+from cartesia_cli.defaults import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_ENCODING,
@@ -21,6 +20,7 @@ from cartesia_cli.settings import (
     DEFAULT_SAMPLE_RATE,
     DEFAULT_VOICE,
 )
+from cartesia_cli.formats import KNOWN_MODELS, Encoding, SampleRate
 
 app = typer.Typer(
     help="Text to speech: tts sse streams speech to a file or stdout.",

@@ -20,8 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
     parser.add_argument("--scenario", default="ok", help="what every request gets, e.g. http-429")
     parser.add_argument("--pace", type=float, default=0.0, help="1.0 streams in real time")
+    parser.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
-    fake = FakeCartesia(api_key=args.api_key, host=args.host, port=args.port, pace=args.pace)
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    fake = FakeCartesia(
+        api_key=args.api_key, host=args.host, port=args.port, pace=args.pace, tls=tls
+    )
     fake.default_scenario = Scenario.parse(args.scenario)
     fake.keep_audio = False  # a long-running server must not accumulate audio
     with fake:

@@ -87,6 +87,7 @@ class FakeCartesia:
         plan: AudioPlan | None = None,
         pace: float = 0.0,
         keep_audio: bool = True,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.api_key = api_key
         self.plan = plan or AudioPlan()
@@ -100,12 +101,23 @@ class FakeCartesia:
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fake = self
+        self.scheme = "http"
+        if tls is not None:  # (certificate file, key file): serve https
+            self._serve_tls(*tls)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
+
+    def _serve_tls(self, certfile: str, keyfile: str) -> None:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "https"
 
     def queue(self, *scenarios: Scenario | str) -> None:
         """Use these scenarios for the next requests, in order, then `default_scenario`."""

@@ -1,0 +1,61 @@
+"""The TLS context for https:// requests, built on a second thread while the CLI starts.
+
+Loading the CA bundle takes 20-40 ms, and OpenSSL does it without holding the
+GIL, so started before typer and httpx are imported it costs no wall time.
+Trust settings follow httpx's defaults: $SSL_CERT_FILE, then $SSL_CERT_DIR,
+then certifi's bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
+
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_result: list[ssl.SSLContext | BaseException] = []
+
+
+def prefetch() -> None:
+    """Start building the context in the background (once)."""
+    global _thread
+    with _lock:
+        if _thread is None and not _result:
+            _thread = threading.Thread(target=_build, name="tls-prefetch", daemon=True)
+            _thread.start()
+
+
+def context() -> ssl.SSLContext:
+    """The verifying client context: the prefetched one, else built now."""
+    if _thread is not None:
+        _thread.join()
+    if not _result:
+        _build()
+    outcome = _result[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def _build() -> None:
+    try:
+        outcome: ssl.SSLContext | BaseException = _create()
+    except Exception as exc:  # reported by context(), on the main thread
+        outcome = exc
+    _result.append(outcome)
+
+
+def _create() -> ssl.SSLContext:
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())

@@ -1,0 +1,87 @@
+"""https:// end to end: a fake with a self-signed certificate, trusted through SSL_CERT_FILE.
+
+This path also exercises the TLS prefetch that launch.py starts before the
+heavy imports (tls.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.launch import _will_stream_over_https
+from cartesia_cli.mock import FakeCartesia
+
+from .conftest import API_KEY, RunCli, assert_one_error_line
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def tls_fake(certificate: tuple[str, str]) -> Iterator[FakeCartesia]:
+    with FakeCartesia(api_key=API_KEY, tls=certificate) as server:
+        yield server
+
+
+def test_https_streams_byte_exact_audio(
+    cli: RunCli, tls_fake: FakeCartesia, certificate: tuple[str, str], tmp_path: Path
+) -> None:
+    assert tls_fake.url.startswith("https://127.0.0.1:")
+    env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": certificate[0]}
+    result = cli("tts", "sse", "Hello, world!", "-o", "out.pcm", env=env)
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(tls_fake.transmissions[-1].audio)
+
+
+def test_untrusted_certificate_fails_once_with_a_clear_line(
+    cli: RunCli, tls_fake: FakeCartesia, tmp_path: Path
+) -> None:
+    result = cli("tts", "sse", "Hello", "-o", "out.pcm", env={"CARTESIA_BASE_URL": tls_fake.url})
+    assert result.code == 6
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+    assert "attempts" not in result.stderr  # not retried: it would fail the same way
+    assert_one_error_line(result.stderr)
+    assert not (tmp_path / "out.pcm").exists()
+
+
+def test_broken_trust_settings_are_reported(cli: RunCli, tls_fake: FakeCartesia) -> None:
+    env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": "/nonexistent/ca.pem"}
+    result = cli("tts", "sse", "Hello", "-o", "-", env=env)
+    assert result.code == 6
+    assert result.stderr.startswith("cartesia-cli: error: cannot set up TLS (check SSL_CERT_FILE")
+    assert_one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "env_url", "expected"),
+    [
+        (["tts", "sse", "Hi"], "", True),
+        (["tts", "sse", "Hi"], "http://127.0.0.1:1", False),
+        (["tts", "sse", "Hi", "--base-url", "https://x"], "http://127.0.0.1:1", True),
+        (["tts", "sse", "Hi", "--base-url=http://127.0.0.1:1"], "", False),
+        (["tts", "sse", "--help"], "", False),
+        (["config", "get"], "", False),
+    ],
+)
+def test_prefetch_guess(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], env_url: str, expected: bool
+) -> None:
+    monkeypatch.setenv("CARTESIA_BASE_URL", env_url)
+    assert _will_stream_over_https(args) is expected
