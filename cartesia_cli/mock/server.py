@@ -64,8 +64,8 @@ class Transmission:
     length: int = 0
     finished: bool = False
     client_gone: bool = False
-    # (audio bytes sent so far, time.monotonic() just after the flush), one per chunk:
-    # the benchmark measures each chunk's way from this flush to the client's stdout.
+    # (audio bytes sent so far, time.monotonic() as the chunk's write began), one per
+    # chunk: the benchmark measures each chunk's way from there to the client's stdout.
     flushes: list[tuple[int, float]] = field(default_factory=list)
 
     def add(self, audio: bytes, *, keep: bool) -> None:
@@ -240,9 +240,12 @@ class _Handler(BaseHTTPRequestHandler):
                     self.fake.stopping.wait(interval)
                 # Record before writing, so a client that has read it finds it recorded.
                 transmission.add(item.audio, keep=self.fake.keep_audio)
+                # Stamped as the write starts: a client may read the bytes before
+                # this thread runs again after the write.
+                sent_at = time.monotonic()
                 self._write_chunk(item.frame)
                 if item.audio:
-                    transmission.flushes.append((transmission.length, time.monotonic()))
+                    transmission.flushes.append((transmission.length, sent_at))
             transmission.finished = True
             self._write_chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
