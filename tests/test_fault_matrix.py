@@ -36,7 +36,7 @@ HTTP_ROWS = [
     (402, 4, "HTTP 402 Payment Required: Payment required: Your account has insufficient credits."),
     (403, 3, "HTTP 403 Forbidden: Forbidden: This API key may not use this endpoint."),
     (404, 4, "HTTP 404 Not Found: Not found: The requested resource was not found."),
-    (422, 4, "HTTP 422 Unprocessable Entity: Unprocessable entity:"),
+    (422, 4, "Unprocessable entity: The request could not be processed."),  # phrase varies
     (429, 4, "HTTP 429 Too Many Requests: Too many concurrent requests: You have exceeded"),
     (500, 5, "HTTP 500 Internal Server Error: Internal server error: Generation failed."),
     (503, 5, "HTTP 503 Service Unavailable: Service unavailable: The service is temporarily"),
