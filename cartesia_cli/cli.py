@@ -62,18 +62,16 @@ def run(argv: Sequence[str]) -> int:
     except CliError as exc:
         if debug:
             traceback.print_exc()
-        return _fail(exc.message, exc.exit_code)
+        return _fail(exc.message, exc.exit_code, argv)
     except typer.TyperException as exc:
-        return _usage_failure(exc)
+        return _usage_failure(exc, argv)
     except (KeyboardInterrupt, typer.Abort):
-        return _fail("interrupted", ExitCode.INTERRUPTED)
+        return _fail("interrupted", ExitCode.INTERRUPTED, argv)
     except Exception as exc:  # a bug: say so, traceback only on request
         if debug:
             traceback.print_exc()
-        return _fail(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)",
-            ExitCode.INTERNAL,
-        )
+        message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
+        return _fail(message, ExitCode.INTERNAL, argv)
     return result if isinstance(result, int) else 0
 
 
@@ -99,17 +97,27 @@ def main() -> None:
     sys.exit(run(sys.argv[1:]))
 
 
-def _usage_failure(exc: typer.TyperException) -> int:
+def _usage_failure(exc: typer.TyperException, argv: Sequence[str]) -> int:
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
         # A bare group (`cartesia-cli`, `cartesia-cli tts`): typer has already
         # printed its help while building this exception; exit as a usage error.
         return ExitCode.USAGE
     where = ctx.command_path if ctx is not None else PROG
-    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code, argv)
 
 
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+def _fail(message: str, code: int, argv: Sequence[str]) -> int:
+    sys.stderr.write(f"{PROG}: error: {_redacted(message, argv)}\n")
     sys.stderr.flush()
     return int(code)
+
+
+def _redacted(text: str, argv: Sequence[str]) -> str:
+    """A last guard: no error line may carry the API key, whatever raised it."""
+    secrets = [os.environ.get("CARTESIA_API_KEY", "")]
+    secrets += [a.partition("=")[2] for a in argv if a.startswith("--api-key=")]
+    secrets += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--api-key"]
+    for secret in filter(None, (s.strip() for s in secrets)):
+        text = text.replace(secret, "[redacted]")
+    return text

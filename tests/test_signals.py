@@ -106,3 +106,22 @@ def test_internal_errors_exit_1_with_a_traceback_only_on_debug(
     )
     assert cli.run(["tts", "sse", "Hi", "--debug"]) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_error_lines_never_carry_the_key_whatever_raised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cartesia_cli import cli, tts_sse
+
+    def leaky(opts: object) -> None:
+        raise RuntimeError("header was Bearer sk-live-leak-1234")
+
+    monkeypatch.setattr(tts_sse, "run", leaky)
+    monkeypatch.setenv("CARTESIA_API_KEY", "sk-live-leak-1234")
+    assert cli.run(["tts", "sse", "Hi"]) == 1
+    err = capsys.readouterr().err
+    assert "sk-live-leak-1234" not in err
+    assert "Bearer [redacted]" in err
+    monkeypatch.delenv("CARTESIA_API_KEY")
+    assert cli.run(["tts", "sse", "Hi", "--api-key", "sk-live-leak-1234"]) == 1
+    assert "sk-live-leak-1234" not in capsys.readouterr().err
