@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import httpx
 from httpx_sse import EventSource
 
-from cartesia_cli import __version__, tls
+from cartesia_cli import __version__, redact, tls
 from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
 from cartesia_cli.events import Done, ErrorEvent, Event, parse_event
 from cartesia_cli.retry import retry_delay, should_retry
@@ -118,14 +118,12 @@ class CartesiaClient:
             self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
             try:
                 response = self._http.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                failure = self._connect_failure(exc, attempt)
-                if attempt == attempts or _tls_rejected(exc):
+            except httpx.TransportError as exc:
+                failure, retryable = self._send_failure(exc, attempt)
+                if attempt == attempts or not retryable:
                     raise failure from None
                 self._pause(attempt, None, failure.message)
                 continue
-            except httpx.TransportError as exc:
-                raise _transport_failure(exc, self._config, "before the response") from None
             self._log_response(response)
             if response.status_code == 200:
                 return _require_event_stream(response)
@@ -141,14 +139,28 @@ class CartesiaClient:
         self._log(f"retrying in {delay:.2f} s after: {reason}")
         self._sleep(delay)
 
-    def _connect_failure(self, exc: Exception, attempt: int) -> StreamError:
+    def _send_failure(self, exc: httpx.TransportError, attempt: int) -> tuple[StreamError, bool]:
+        """What a send that got no response means, and whether trying again can help.
+
+        Nothing has been written yet, so a retry cannot duplicate audio.
+        """
         tries = f" (after {attempt} attempts)" if attempt > 1 else ""
         if isinstance(exc, httpx.ConnectTimeout):
             return StreamError(
                 f"timed out after {self._config.connect_timeout:g} s connecting to "
                 f"{self._config.base_url}{tries}; raise it with --connect-timeout"
-            )
-        return StreamError(f"could not connect to {self._config.base_url}: {exc}{tries}")
+            ), True
+        if isinstance(exc, httpx.ConnectError):
+            # A failed TLS handshake (an untrusted certificate) would fail the same way again.
+            failure = StreamError(f"could not connect to {self._config.base_url}: {exc}{tries}")
+            return failure, not _tls_rejected(exc)
+        if isinstance(exc, httpx.TimeoutException):
+            # The server took the request and went quiet: another try would wait as long again.
+            return _idle_failure(self._config), False
+        # Dropped before any response (a restarting server, a proxy): as transient as a refusal.
+        return StreamError(
+            f"connection to the server failed before the response: {exc}{tries}"
+        ), True
 
     def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
         with IdleWatchdog(self._config.idle_timeout, lambda: _cut(response)) as watchdog:
@@ -166,7 +178,7 @@ class CartesiaClient:
                 if watchdog.fired:
                     raise _idle_failure(self._config) from None
                 if isinstance(exc, httpx.TransportError):
-                    raise _transport_failure(exc, self._config, "mid-stream") from None
+                    raise _midstream_failure(exc, self._config) from None
                 raise
             if watchdog.fired:
                 raise _idle_failure(self._config)
@@ -193,7 +205,9 @@ class CartesiaClient:
             return
         for raw_name, raw_value in request.headers.raw:
             name = raw_name.decode()
-            shown = "Bearer [redacted]" if name.lower() == "authorization" else raw_value.decode()
+            shown = (
+                f"Bearer {redact.MASK}" if name.lower() == "authorization" else raw_value.decode()
+            )
             self._log(f"request header: {name}: {shown}")
         self._log(f"request body: {request.content.decode()}")
 
@@ -301,7 +315,7 @@ def _idle_failure(config: ApiConfig) -> StreamError:
     )
 
 
-def _transport_failure(exc: httpx.TransportError, config: ApiConfig, when: str) -> StreamError:
+def _midstream_failure(exc: httpx.TransportError, config: ApiConfig) -> StreamError:
     if isinstance(exc, httpx.TimeoutException):
         return _idle_failure(config)
-    return StreamError(f"connection to the server failed {when}: {exc}")
+    return StreamError(f"connection to the server failed mid-stream: {exc}")

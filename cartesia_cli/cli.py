@@ -5,13 +5,12 @@
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 
-from cartesia_cli import __version__
+from cartesia_cli import __version__, redact
 from cartesia_cli.commands import config, tts
 from cartesia_cli.errors import CliError, ExitCode
 
@@ -56,23 +55,33 @@ def run(argv: Sequence[str]) -> int:
     if os.environ.get(COMPLETE_VAR):
         _plain_completion_help()
     debug = "--debug" in argv
+    redact.forget_all()
+    redact.remember(os.environ.get("CARTESIA_API_KEY"))
+    redact.remember_from_argv(argv)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=list(argv), prog_name=PROG, standalone_mode=False)
     except CliError as exc:
         if debug:
-            traceback.print_exc()
-        return _fail(exc.message, exc.exit_code, argv)
+            _print_traceback()
+        return _fail(exc.message, exc.exit_code)
     except typer.TyperException as exc:
-        return _usage_failure(exc, argv)
+        return _usage_failure(exc)
     except (KeyboardInterrupt, typer.Abort):
-        return _fail("interrupted", ExitCode.INTERRUPTED, argv)
+        return _fail("interrupted", ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: say so, traceback only on request
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
-        return _fail(message, ExitCode.INTERNAL, argv)
+        return _fail(message, ExitCode.INTERNAL)
     return result if isinstance(result, int) else 0
+
+
+def _print_traceback() -> None:
+    """The current exception's traceback for --debug, with the key masked like every line."""
+    import traceback
+
+    sys.stderr.write(redact.redact(traceback.format_exc()))
 
 
 def _plain_completion_help() -> None:
@@ -97,27 +106,18 @@ def main() -> None:
     sys.exit(run(sys.argv[1:]))
 
 
-def _usage_failure(exc: typer.TyperException, argv: Sequence[str]) -> int:
+def _usage_failure(exc: typer.TyperException) -> int:
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
         # A bare group (`cartesia-cli`, `cartesia-cli tts`): typer has already
         # printed its help while building this exception; exit as a usage error.
         return ExitCode.USAGE
     where = ctx.command_path if ctx is not None else PROG
-    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code, argv)
+    return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
 
 
-def _fail(message: str, code: int, argv: Sequence[str]) -> int:
-    sys.stderr.write(f"{PROG}: error: {_redacted(message, argv)}\n")
+def _fail(message: str, code: int) -> int:
+    # A last guard: no error line may carry the API key, whatever raised it.
+    sys.stderr.write(f"{PROG}: error: {redact.redact(message)}\n")
     sys.stderr.flush()
     return int(code)
-
-
-def _redacted(text: str, argv: Sequence[str]) -> str:
-    """A last guard: no error line may carry the API key, whatever raised it."""
-    secrets = [os.environ.get("CARTESIA_API_KEY", "")]
-    secrets += [a.partition("=")[2] for a in argv if a.startswith("--api-key=")]
-    secrets += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--api-key"]
-    for secret in filter(None, (s.strip() for s in secrets)):
-        text = text.replace(secret, "[redacted]")
-    return text

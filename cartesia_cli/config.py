@@ -45,16 +45,17 @@ def config_path(app_dir: Path) -> Path:
 
 def load(path: Path) -> ConfigValues:
     """The stored values; a missing file is an empty config, a broken one an error."""
-    if sys.version_info >= (3, 11):
-        import tomllib  # imported here: --help and completion never read the config
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    # Imported only once there is a file to parse (~1-3 ms): most runs have none.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from cartesia_cli import redact
 from cartesia_cli.defaults import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -138,6 +139,7 @@ def check_sample_rate(value: str, label: str = "--sample-rate") -> int:
 
 
 def check_api_key(key: str, label: str = "--api-key") -> str:
+    redact.remember(key)  # from whichever source, config file included
     if not key:
         raise AuthError(
             "no API key: set CARTESIA_API_KEY, pass --api-key, or run "

@@ -180,3 +180,34 @@ def test_debug_log_redacts_the_key() -> None:
     assert "request header: Authorization: Bearer [redacted]" in text
     assert "sk-secret-123" not in text
     assert "response: HTTP 200" in text
+
+
+@pytest.mark.parametrize(
+    ("failure", "attempts", "message"),
+    [
+        (httpx.ConnectError("refused"), 3, r"could not connect to .* \(after 3 attempts\)"),
+        (httpx.ConnectTimeout("slow"), 3, r"timed out after 10 s connecting .* --connect-timeout"),
+        (httpx.RemoteProtocolError("dropped"), 3, r"failed before the response: dropped \(after 3"),
+        (httpx.ReadError("reset"), 3, r"failed before the response: reset"),
+        (httpx.ReadTimeout("quiet"), 1, r"no event from the server for 30 s \(idle timeout\)"),
+    ],
+    ids=["refused", "connect-timeout", "dropped", "reset", "read-timeout"],
+)
+def test_which_send_failures_are_retried(
+    failure: httpx.TransportError, attempts: int, message: str
+) -> None:
+    sent: list[httpx.Request] = []
+    waits: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise failure
+
+    transport = httpx.MockTransport(handler)
+    with (
+        CartesiaClient(CONFIG, transport=transport, sleep=waits.append) as client,
+        pytest.raises(StreamError, match=message),
+    ):
+        list(client.stream_tts_sse(REQUEST))
+    assert len(sent) == attempts
+    assert len(waits) == attempts - 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cartesia_cli.mock import FakeCartesia, Scenario
+from cartesia_cli.mock import STREAM_FAULTS, FakeCartesia, Scenario
 
 from .conftest import RunCli, assert_one_error_line
 
@@ -273,3 +273,49 @@ def test_connect_timeout(cli: RunCli, tmp_path: Path, unanswered_port: int) -> N
         "raise it with --connect-timeout\n"
     )
     assert not (tmp_path / "out.pcm").exists()
+
+
+def test_dropped_before_the_response_is_retried(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    fake.queue("drop")
+    exit_code, stderr = run_to_file(cli, "--debug")
+    assert exit_code == 0, stderr
+    assert len(fake.requests) == 2
+    assert "retrying in " in stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+    assert len(fake.transmissions) == 1  # the dropped request streamed nothing
+
+
+def test_dropped_every_time_fails_after_the_retries(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    fake.queue("drop", "drop")
+    exit_code, stderr = run_to_file(cli, "--retries", "1")
+    assert exit_code == 6, stderr
+    assert stderr.startswith(
+        "cartesia-cli: error: connection to the server failed before the response: "
+    )
+    assert stderr.endswith("(after 2 attempts)\n")
+    assert_one_error_line(stderr)
+    assert len(fake.requests) == 2
+    assert not (tmp_path / "out.pcm").exists()
+
+
+# --- secrets: the matrix again with --debug; the `cli` fixture fails on any sight of the key --
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [s for s in STREAM_FAULTS if s != "stall"] + ["http-401", "http-429", "http-500-text"],
+)
+def test_debug_output_never_shows_the_key(cli: RunCli, fake: FakeCartesia, scenario: str) -> None:
+    failure = Scenario.parse(scenario)
+    if failure.status != 200:
+        failure = Scenario.http_error(
+            failure.status, text_body=failure.text_body, headers=FAST_RETRY
+        )
+    fake.queue(*[failure] * 3)
+    exit_code, stderr = run_to_file(cli, "--debug", "--retries", "0")
+    assert exit_code not in (0, 1), stderr
+    assert "debug: request header: Authorization: Bearer [redacted]" in stderr

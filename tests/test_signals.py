@@ -125,3 +125,39 @@ def test_error_lines_never_carry_the_key_whatever_raised(
     monkeypatch.delenv("CARTESIA_API_KEY")
     assert cli.run(["tts", "sse", "Hi", "--api-key", "sk-live-leak-1234"]) == 1
     assert "sk-live-leak-1234" not in capsys.readouterr().err
+
+
+def test_debug_tracebacks_never_carry_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cartesia_cli import cli, tts_sse
+
+    def leaky(opts: object) -> None:
+        raise RuntimeError("header was Bearer sk-live-leak-5678")
+
+    monkeypatch.setattr(tts_sse, "run", leaky)
+    monkeypatch.setenv("CARTESIA_API_KEY", "sk-live-leak-5678")
+    assert cli.run(["tts", "sse", "Hi", "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: header was Bearer [redacted]" in err
+    assert "sk-live-leak-5678" not in err
+
+
+def test_a_key_from_the_config_file_is_redacted_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from cartesia_cli import cli, tts_sse
+
+    (tmp_path / "config.toml").write_text('api_key = "sk-config-leak-9012"\n')
+    monkeypatch.setenv("CARTESIA_CLI_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("CARTESIA_API_KEY", raising=False)
+
+    def leaky_sink(*args: object, **kwargs: object) -> None:  # runs after settings resolve
+        raise RuntimeError("opened with sk-config-leak-9012")
+
+    monkeypatch.setattr(tts_sse, "open_sink", leaky_sink)
+    assert cli.run(["tts", "sse", "Hi", "--debug", "-o", str(tmp_path / "x.pcm")]) == 1
+    err = capsys.readouterr().err
+    assert "opened with [redacted]" in err
+    assert "sk-config-leak-9012" not in err

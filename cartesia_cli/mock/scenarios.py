@@ -18,6 +18,7 @@ STREAM_FAULTS = (
     "bad-base64",
     "stall",  # only `: keep-alive` comments for `stall_seconds`, then goes on
     "wrong-content-type",  # 200 with application/json instead of an event stream
+    "drop",  # connection closed after the request, before any response
 )
 
 _HTTP = re.compile(r"http-(\d{3})(-text)?")

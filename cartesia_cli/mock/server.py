@@ -192,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_problem(Problem(404, "Not found", f"No route for POST {self.path}."))
             return
         scenario = self.fake.next_scenario()
+        if scenario.name == "drop":
+            return  # close_connection is set: the socket closes with no response at all
         if scenario.status != 200:
             self._send_scenario_error(scenario)
             return
