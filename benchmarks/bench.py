@@ -391,6 +391,21 @@ def preflight() -> None:
         raise SystemExit("needs the official SDK: pip install -e '.[bench]'") from None
     if not (BIN / "cartesia-cli").exists():
         raise SystemExit(f"needs cartesia-cli installed next to {sys.executable}")
+    compile_package()
+
+
+def compile_package() -> None:
+    """Byte-compile cartesia_cli, as `pip install .` does for every package it installs.
+
+    An editable install leaves our modules uncompiled; with PYTHONDONTWRITEBYTECODE
+    set (as on these machines) every run would then compile them from source
+    (measured: +19 ms wall and CPU a run, median of 20) while the peers load cached bytecode.
+    """
+    import compileall
+
+    import cartesia_cli
+
+    compileall.compile_dir(Path(cartesia_cli.__file__).parent, quiet=1)
 
 
 def main(argv: list[str] | None = None) -> int:
