@@ -108,6 +108,9 @@ def open_sink(
     target = Path(output) if output else Path(".")
     if target.is_dir():
         return _timestamped_file(target, now or datetime.now())
+    if output and output.endswith(("/", os.sep)):
+        # Path() drops the trailing slash: `-o newdir/` would quietly become a file `newdir`.
+        raise UsageError(f"output directory does not exist: {output}")
     return _named_file(target, force=force)
 
 

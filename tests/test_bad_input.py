@@ -32,6 +32,7 @@ HELLO = "Hello, world!"
         ((HELLO, "--api-version", "2026-13-01"), "--api-version must be a date like 2026-08-14"),
         ((HELLO, "--api-version", "latest"), "--api-version must be a date like 2026-08-14"),
         ((HELLO, "-o", "missing/out.pcm"), "output directory does not exist: missing"),
+        ((HELLO, "-o", "newdir/"), "output directory does not exist: newdir/"),
         ((HELLO, "--retries", "-1"), "Invalid value for '--retries'"),
         ((HELLO, "--idle-timeout", "0"), "Invalid value for '--idle-timeout'"),
         ((HELLO, "--connect-timeout", "soon"), "Invalid value for '--connect-timeout'"),
@@ -39,13 +40,14 @@ HELLO = "Hello, world!"
     ],
 )
 def test_usage_errors_before_any_request(
-    cli: RunCli, fake: FakeCartesia, args: tuple[str, ...], message: str
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     result = cli("tts", "sse", *args)
     assert result.code == 2, result.stderr
     assert message in result.stderr
     assert_one_error_line(result.stderr)
     assert fake.requests == []
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
 
 
 def test_non_utf8_stdin(cli: RunCli, fake: FakeCartesia) -> None:
