@@ -393,7 +393,6 @@ def preflight() -> None:
         raise SystemExit("needs the official SDK: pip install -e '.[bench]'") from None
     if not (BIN / "cartesia-cli").exists():
         raise SystemExit(f"needs cartesia-cli installed next to {sys.executable}")
-    compile_package()
 
 
 def compile_package() -> None:
@@ -416,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     args = parser.parse_args(argv)
     preflight()
+    compile_package()
     mode = FULL if args.full else QUICK
     env = {**os.environ, "CARTESIA_API_KEY": KEY}
     samples: Samples = {k: {} for k in ("wall", "first byte", "added latency")}
