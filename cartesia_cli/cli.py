@@ -1,4 +1,8 @@
-"""The root `cartesia-cli` app and the one error boundary every command runs inside."""
+"""The root `cartesia-cli` app and the one error boundary every command runs inside.
+
+The boundary words what the lower layers leave to it: the hint that names a
+flag, and the note about the audio a failed run kept.
+"""
 
 # No `from __future__ import annotations` here: typer would have to eval every
 # string annotation when it builds the commands (~8 ms of a ~150 ms run).
@@ -10,11 +14,11 @@ from typing import Annotated
 
 import typer
 
-from cartesia_cli import __version__, redact
+from cartesia_cli import __version__, errors, redact
 from cartesia_cli.commands import config, tts
-from cartesia_cli.errors import CliError, ExitCode
+from cartesia_cli.errors import CliError, ExitCode, StopRequested
+from cartesia_cli.ui.console import PROG, console
 
-PROG = "cartesia-cli"
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 
 app = typer.Typer(
@@ -22,7 +26,7 @@ app = typer.Typer(
     help="Cartesia text-to-speech from the shell.",
     no_args_is_help=True,
     # Plain help: rich costs ~40 ms of imports on --help, more than the
-    # whole request of a plain httpx script (performance target, issue #5).
+    # whole request of a plain httpx script.
     rich_markup_mode=None,
     # Our own boundary prints errors; typer's pretty tracebacks could show locals (the key).
     pretty_exceptions_enable=False,
@@ -30,6 +34,17 @@ app = typer.Typer(
 )
 app.add_typer(tts.app, name="tts")
 app.add_typer(config.app, name="config")
+
+# Hints that name flags or variables, by the kind of failure.
+HINTS: dict[type[CliError], str] = {
+    errors.MissingApiKey: (
+        "set CARTESIA_API_KEY, pass --api-key, or run 'cartesia-cli config set api_key'"
+    ),
+    errors.AuthRejected: "check CARTESIA_API_KEY or --api-key",
+    errors.ConnectTimedOut: "raise it with --connect-timeout",
+    errors.IdleTimedOut: "raise it with --idle-timeout",
+    errors.OutputExists: "use --force to overwrite it",
+}
 
 
 def _show_version(value: bool) -> None:
@@ -55,6 +70,7 @@ def run(argv: Sequence[str]) -> int:
     if os.environ.get(COMPLETE_VAR):
         _plain_completion_help()
     debug = "--debug" in argv
+    console.configure(quiet=False, debug=debug)
     redact.forget_all()
     redact.remember(os.environ.get("CARTESIA_API_KEY"))
     redact.remember_from_argv(argv)
@@ -64,11 +80,13 @@ def run(argv: Sequence[str]) -> int:
     except CliError as exc:
         if debug:
             _print_traceback()
-        return _fail(exc.message, exc.exit_code)
+        return _fail(error_line(exc), exc.exit_code)
     except typer.TyperException as exc:
         return _usage_failure(exc)
     except (KeyboardInterrupt, typer.Abort):
         return _fail("interrupted", ExitCode.INTERRUPTED)
+    except StopRequested as exc:
+        return _fail("terminated", exc.exit_code)
     except Exception as exc:  # a bug: say so, traceback only on request
         if debug:
             _print_traceback()
@@ -77,11 +95,19 @@ def run(argv: Sequence[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+def error_line(exc: CliError) -> str:
+    """The error's facts, then its hint, then what audio was kept."""
+    from cartesia_cli.ui.report import kept_note
+
+    hint = exc.hint or next((h for kind, h in HINTS.items() if isinstance(exc, kind)), None)
+    return "; ".join(part for part in (exc.message, hint, kept_note(exc.kept)) if part)
+
+
 def _print_traceback() -> None:
-    """The current exception's traceback for --debug, with the key masked like every line."""
+    """The current exception's traceback for --debug (the console masks the key)."""
     import traceback
 
-    sys.stderr.write(redact.redact(traceback.format_exc()))
+    console.traceback(traceback.format_exc())
 
 
 def _plain_completion_help() -> None:
@@ -102,7 +128,7 @@ def _unchanged(text: str) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (see launch.py for the process set-up)."""
     sys.exit(run(sys.argv[1:]))
 
 
@@ -117,7 +143,5 @@ def _usage_failure(exc: typer.TyperException) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    # A last guard: no error line may carry the API key, whatever raised it.
-    sys.stderr.write(f"{PROG}: error: {redact.redact(message)}\n")
-    sys.stderr.flush()
+    console.error(message)  # redacted there: no error line may carry the API key
     return int(code)

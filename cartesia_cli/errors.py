@@ -1,16 +1,19 @@
 """Exit codes and the exceptions that carry them.
 
-Every failure a user can meet is a `CliError` with a one-line message; the
-CLI boundary prints it and exits with its code. Anything else is a bug (exit 1).
+Every failure a user can meet is a `CliError` with a one-line message of facts;
+the CLI boundary adds the hint that names a flag (`cli.py`), the note about any
+audio kept (`ui/report.py`), and exits with the error's code. Anything else is a
+bug (exit 1).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
-    """Process exit codes; scripts rely on these numbers (README, PRODUCT.md)."""
+    """Process exit codes; scripts rely on these numbers (README)."""
 
     OK = 0
     INTERNAL = 1
@@ -25,6 +28,15 @@ class ExitCode(IntEnum):
     TERMINATED = 143
 
 
+class KeptAudio(NamedTuple):
+    """What a failed run leaves the user: where the audio went and how much of it."""
+
+    where: str
+    is_stdout: bool
+    bytes: int
+    seconds: float | None
+
+
 class CliError(Exception):
     """A failure with a user-facing one-line message and an exit code."""
 
@@ -33,14 +45,34 @@ class CliError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        # Set by the layers above the one that raised: a hint worded by the CLI
+        # layer, and the audio a failed run kept.
+        self.hint: str | None = None
+        self.kept: KeptAudio | None = None
 
 
 class UsageError(CliError):
     exit_code = ExitCode.USAGE
 
 
+class OutputExists(UsageError):
+    """The output file exists and --force was not given."""
+
+
+class AudioToTerminal(UsageError):
+    """`-o -` with stdout on a terminal."""
+
+
 class AuthError(CliError):
     exit_code = ExitCode.AUTH
+
+
+class MissingApiKey(AuthError):
+    """No key from any source."""
+
+
+class AuthRejected(AuthError):
+    """HTTP 401 or 403."""
 
 
 class RequestRejected(CliError):
@@ -57,12 +89,20 @@ class StreamError(CliError):
     exit_code = ExitCode.STREAM
 
 
+class ConnectTimedOut(StreamError):
+    """No connection within --connect-timeout."""
+
+
+class IdleTimedOut(StreamError):
+    """No event (or byte, for /tts/bytes) within --idle-timeout."""
+
+
 class OutputError(CliError):
     exit_code = ExitCode.OUTPUT
 
 
 class StopRequested(BaseException):
-    """Raised from a signal handler (SIGINT/SIGTERM) to unwind the stream cleanly.
+    """Raised from a signal handler (SIGTERM) to unwind the run like Ctrl-C.
 
     A BaseException, like KeyboardInterrupt, so that no `except Exception`
     on the way up swallows it.

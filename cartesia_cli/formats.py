@@ -1,8 +1,9 @@
-"""Audio formats and model ids the API knows: the choices the CLI offers."""
+"""Audio formats, models, languages and emotions the API knows: the choices the CLI offers."""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import NamedTuple
 
 
 class Encoding(str, Enum):
@@ -65,6 +66,171 @@ KNOWN_MODELS = (
 )
 
 
+# The API's language codes for sonic-3 models; offered by completion, any code is sent.
+LANGUAGES = (
+    "en",
+    "fr",
+    "de",
+    "es",
+    "pt",
+    "zh",
+    "ja",
+    "hi",
+    "it",
+    "ko",
+    "nl",
+    "pl",
+    "ru",
+    "sv",
+    "tr",
+    "tl",
+    "bg",
+    "ro",
+    "ar",
+    "cs",
+    "el",
+    "fi",
+    "hr",
+    "ms",
+    "sk",
+    "da",
+    "ta",
+    "uk",
+    "hu",
+    "no",
+    "vi",
+    "bn",
+    "th",
+    "he",
+    "ka",
+    "id",
+    "te",
+    "gu",
+    "kn",
+    "ml",
+    "mr",
+    "pa",
+    "or",
+    "ur",
+)
+
+# The API's named emotions (generation_config.emotion); any other string is sent as given.
+EMOTIONS = (
+    "neutral",
+    "happy",
+    "excited",
+    "enthusiastic",
+    "elated",
+    "euphoric",
+    "triumphant",
+    "amazed",
+    "surprised",
+    "flirtatious",
+    "curious",
+    "content",
+    "peaceful",
+    "serene",
+    "calm",
+    "grateful",
+    "affectionate",
+    "trust",
+    "sympathetic",
+    "anticipation",
+    "mysterious",
+    "angry",
+    "mad",
+    "outraged",
+    "frustrated",
+    "agitated",
+    "threatened",
+    "disgusted",
+    "contempt",
+    "envious",
+    "sarcastic",
+    "ironic",
+    "sad",
+    "dejected",
+    "melancholic",
+    "disappointed",
+    "hurt",
+    "guilty",
+    "bored",
+    "tired",
+    "rejected",
+    "nostalgic",
+    "wistful",
+    "apologetic",
+    "hesitant",
+    "insecure",
+    "confused",
+    "resigned",
+    "anxious",
+    "panicked",
+    "alarmed",
+    "scared",
+    "proud",
+    "confident",
+    "distant",
+    "skeptical",
+    "contemplative",
+    "determined",
+)
+
+MP3_BIT_RATES = (32000, 64000, 96000, 128000, 192000)
+
+
+class Container(str, Enum):
+    """What wraps the audio: raw PCM (SSE, bytes), or a WAV or MP3 file (bytes)."""
+
+    RAW = "raw"
+    WAV = "wav"
+    MP3 = "mp3"
+
+
+class AudioFormat(NamedTuple):
+    """One output format: container, encoding (none for mp3), rate, bit rate (mp3 only)."""
+
+    container: Container
+    encoding: Encoding | None
+    sample_rate: int
+    bit_rate: int | None = None
+
+    @property
+    def extension(self) -> str:
+        return "pcm" if self.container is Container.RAW else self.container.value
+
+    def seconds(self, num_bytes: int, header_bytes: int = 0) -> float:
+        """Duration of `num_bytes` of this format; `header_bytes` precede a WAV's samples."""
+        if self.container is Container.MP3:
+            return num_bytes * 8 / (self.bit_rate or 128000)
+        encoding = self.encoding or Encoding.PCM_S16LE
+        return max(0, num_bytes - header_bytes) / (encoding.bytes_per_sample * self.sample_rate)
+
+    def describe(self) -> str:
+        """`pcm_f32le 44100 Hz`, `wav pcm_s16le 16000 Hz`, `mp3 44100 Hz 128 kbps`."""
+        if self.container is Container.MP3:
+            return f"mp3 {self.sample_rate} Hz {(self.bit_rate or 0) // 1000} kbps"
+        encoding = self.encoding.value if self.encoding is not None else "?"
+        prefix = "wav " if self.container is Container.WAV else ""
+        return f"{prefix}{encoding} {self.sample_rate} Hz"
+
+
 def audio_seconds(num_bytes: int, encoding: Encoding, sample_rate: int) -> float:
     """Duration of `num_bytes` of mono audio in this encoding and rate."""
     return num_bytes / (encoding.bytes_per_sample * sample_rate)
+
+
+def wav_data_offset(head: bytes) -> int | None:
+    """Where the samples of a RIFF/WAVE file start, from its first bytes; None if unknown.
+
+    Walks the chunks after `RIFF....WAVE` until the `data` chunk's header.
+    """
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(head):
+        size = int.from_bytes(head[offset + 4 : offset + 8], "little")
+        if head[offset : offset + 4] == b"data":
+            return offset + 8
+        offset += 8 + size + (size & 1)  # chunks are padded to an even length
+    return None

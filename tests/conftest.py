@@ -1,14 +1,21 @@
-"""Shared fixtures: a fake Cartesia on loopback and a runner for the installed CLI."""
+"""Shared fixtures: a fake Cartesia on loopback, and runners for the CLI.
+
+`cli` runs the CLI in this process with its own descriptors 0-2 (fast);
+`cli_process` runs the installed entry point as a real process, for what needs
+one: signals, terminals, pipes, and one run of each command.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import pytest
 
@@ -75,10 +82,54 @@ def fake() -> Iterator[FakeCartesia]:
         yield server
 
 
-@pytest.fixture
-def cli(fake: FakeCartesia, tmp_path: Path) -> RunCli:
-    """Run `cartesia-cli` in a subprocess in `tmp_path`, pointed at the fake server."""
+def run_in_process(
+    args: tuple[str, ...], *, env: dict[str, str], cwd: Path, input: bytes | None = None
+) -> Result:
+    """`cli.run(args)` here, with descriptors 0-2, sys.std*, environment and cwd of its own.
 
+    The CLI writes audio with os.write(1, ...), so descriptors are swapped, not
+    just the sys streams.
+    """
+    from cartesia_cli.cli import run
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, _stdin(input) as inp:
+        saved_fds = [os.dup(fd) for fd in (0, 1, 2)]
+        saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        try:
+            for fd, target in zip((0, 1, 2), (inp, out, err), strict=True):
+                os.dup2(target.fileno(), fd)
+            sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)))
+            sys.stdout = io.TextIOWrapper(io.FileIO(1, "wb", closefd=False), write_through=True)
+            sys.stderr = io.TextIOWrapper(io.FileIO(2, "wb", closefd=False), write_through=True)
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(cwd)
+            code = run(list(args))
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            sys.stdin, sys.stdout, sys.stderr = saved_streams
+            for fd, saved in zip((0, 1, 2), saved_fds, strict=True):
+                os.dup2(saved, fd)
+                os.close(saved)
+        out.seek(0)
+        err.seek(0)
+        return Result(code, out.read(), err.read().decode())
+
+
+def _stdin(data: bytes | None) -> IO[bytes]:
+    """What the CLI reads on fd 0: the given bytes, or an empty file (like /dev/null)."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    handle.write(data or b"")
+    handle.seek(0)
+    return handle
+
+
+def _runner(fake: FakeCartesia, tmp_path: Path, *, in_process: bool) -> RunCli:
     def run(
         *args: str,
         env: dict[str, str] | None = None,
@@ -91,11 +142,26 @@ def cli(fake: FakeCartesia, tmp_path: Path) -> RunCli:
             CARTESIA_CLI_CONFIG_DIR=str(tmp_path / "config"),
         )
         base.update(env or {})
-        result = run_entry_point(args, env=base, cwd=tmp_path, input=input, timeout=timeout)
+        if in_process:
+            result = run_in_process(args, env=base, cwd=tmp_path, input=input)
+        else:
+            result = run_entry_point(args, env=base, cwd=tmp_path, input=input, timeout=timeout)
         assert_no_secret(result, base.get("CARTESIA_API_KEY"), *args)
         return result
 
     return run
+
+
+@pytest.fixture
+def cli(fake: FakeCartesia, tmp_path: Path) -> RunCli:
+    """Run the CLI in this process in `tmp_path`, pointed at the fake server."""
+    return _runner(fake, tmp_path, in_process=True)
+
+
+@pytest.fixture
+def cli_process(fake: FakeCartesia, tmp_path: Path) -> RunCli:
+    """Run the installed `cartesia-cli` as a process in `tmp_path`, pointed at the fake."""
+    return _runner(fake, tmp_path, in_process=False)
 
 
 def assert_no_secret(result: Result, env_key: str | None, *args: str) -> None:

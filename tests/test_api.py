@@ -9,12 +9,19 @@ import httpx
 import pytest
 
 from cartesia_cli import __version__
-from cartesia_cli.api import ApiConfig, CartesiaClient, TtsRequest
+from cartesia_cli.api.client import ApiConfig, CartesiaClient
+from cartesia_cli.api.events import AudioChunk, Event, WordTimestamps
+from cartesia_cli.api.protocol import SSE_PATH, TtsRequest
 from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
-from cartesia_cli.events import AudioChunk, Event, WordTimestamps
+from cartesia_cli.formats import AudioFormat, Container, Encoding
 
 CONFIG = ApiConfig(base_url="http://api.test", api_key="sk-secret-123", api_version="2026-08-14")
-REQUEST = TtsRequest("sonic-3.5", "Hello", "voice-1", "pcm_s16le", 16000)
+REQUEST = TtsRequest(
+    model_id="sonic-3.5",
+    transcript="Hello",
+    voice_id="voice-1",
+    audio=AudioFormat(Container.RAW, Encoding.PCM_S16LE, 16000),
+)
 SSE = {"content-type": "text/event-stream"}
 
 
@@ -32,14 +39,17 @@ def split_every(data: bytes, size: int) -> Iterator[bytes]:
 CHUNK_A = ("chunk", {"type": "chunk", "data": "AAEC"})  # b"\x00\x01\x02"
 CHUNK_B = ("chunk", {"type": "chunk", "data": "AwQF"})  # b"\x03\x04\x05"
 DONE = ("done", {"type": "done", "done": True})
+PAUSES: list[float] = []
 
 
 def collect(
     handler: Callable[[httpx.Request], httpx.Response], debug: list[str] | None = None
 ) -> list[Event]:
     log = debug.append if debug is not None else None
-    with CartesiaClient(CONFIG, transport=httpx.MockTransport(handler), debug=log) as client:
-        return list(client.stream_tts_sse(REQUEST))
+    transport = httpx.MockTransport(handler)
+    # Retry pauses are recorded, not slept: the policy is tested in test_retry.py.
+    with CartesiaClient(CONFIG, transport=transport, debug=log, sleep=PAUSES.append) as client:
+        return list(client.stream(SSE_PATH, REQUEST))
 
 
 def test_request_carries_headers_and_compact_body() -> None:
@@ -186,7 +196,11 @@ def test_debug_log_redacts_the_key() -> None:
     ("failure", "attempts", "message"),
     [
         (httpx.ConnectError("refused"), 3, r"could not connect to .* \(after 3 attempts\)"),
-        (httpx.ConnectTimeout("slow"), 3, r"timed out after 10 s connecting .* --connect-timeout"),
+        (
+            httpx.ConnectTimeout("slow"),
+            3,
+            r"^timed out after 10 s connecting to http://api.test \(after 3 attempts\)$",
+        ),
         (httpx.RemoteProtocolError("dropped"), 3, r"failed before the response: dropped \(after 3"),
         (httpx.ReadError("reset"), 3, r"failed before the response: reset"),
         (httpx.ReadTimeout("quiet"), 1, r"no event from the server for 30 s \(idle timeout\)"),
@@ -208,6 +222,6 @@ def test_which_send_failures_are_retried(
         CartesiaClient(CONFIG, transport=transport, sleep=waits.append) as client,
         pytest.raises(StreamError, match=message),
     ):
-        list(client.stream_tts_sse(REQUEST))
+        list(client.stream(SSE_PATH, REQUEST))
     assert len(sent) == attempts
     assert len(waits) == attempts - 1

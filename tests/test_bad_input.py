@@ -22,9 +22,18 @@ HELLO = "Hello, world!"
         (("-t", ""), "the transcript is empty"),
         (("-t", " \t "), "the transcript is empty"),
         (("-t", "a", "b"), "give the transcript once: either --transcript or the TRANSCRIPT"),
-        ((HELLO, "-e", "wav"), "Invalid value for '--encoding' / '-e': 'wav' is not one of"),
-        ((HELLO, "-r", "12345"), "Invalid value for '--sample-rate' / '-r': '12345' is not one"),
-        ((HELLO, "-r", "fast"), "Invalid value for '--sample-rate' / '-r': 'fast' is not one"),
+        (
+            (HELLO, "-e", "wav"),
+            "--encoding must be one of pcm_f32le, pcm_s16le, pcm_mulaw, pcm_alaw, got 'wav'",
+        ),
+        (
+            (HELLO, "-r", "12345"),
+            "--sample-rate must be one of 8000, 16000, 22050, 24000, 44100, 48000, got '12345'",
+        ),
+        (
+            (HELLO, "-r", "fast"),
+            "--sample-rate must be one of 8000, 16000, 22050, 24000, 44100, 48000, got 'fast'",
+        ),
         ((HELLO, "--model", ""), "--model must not be empty"),
         ((HELLO, "--voice", " "), "--voice must not be empty"),
         ((HELLO, "--base-url", "ftp://api.cartesia.ai"), "--base-url must be an http:// or"),
@@ -33,9 +42,15 @@ HELLO = "Hello, world!"
         ((HELLO, "--api-version", "latest"), "--api-version must be a date like 2026-08-14"),
         ((HELLO, "-o", "missing/out.pcm"), "output directory does not exist: missing"),
         ((HELLO, "-o", "newdir/"), "output directory does not exist: newdir/"),
-        ((HELLO, "--retries", "-1"), "Invalid value for '--retries'"),
-        ((HELLO, "--idle-timeout", "0"), "Invalid value for '--idle-timeout'"),
-        ((HELLO, "--connect-timeout", "soon"), "Invalid value for '--connect-timeout'"),
+        ((HELLO, "--retries", "-1"), "--retries must be from 0 to 10, got '-1'"),
+        (
+            (HELLO, "--idle-timeout", "0"),
+            "--idle-timeout must be a number from 0.01 to 86400, got '0'",
+        ),
+        (
+            (HELLO, "--connect-timeout", "soon"),
+            "--connect-timeout must be a number from 0.01 to 86400, got 'soon'",
+        ),
         ((HELLO, "--no-such-flag"), "No such option: --no-such-flag"),
     ],
 )
@@ -122,7 +137,7 @@ def test_audio_to_a_terminal_is_refused(fake: FakeCartesia, tmp_path: Path) -> N
     stderr = proc.stderr.decode()
     assert proc.returncode == 2
     assert stderr == (
-        "cartesia-cli: error: refusing to write raw audio to a terminal; pipe it "
+        "cartesia-cli: error: refusing to write audio to a terminal; pipe it "
         "(cartesia-cli tts sse ... -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -) "
         "or write a file with -o FILE\n"
     )
@@ -143,7 +158,7 @@ def test_existing_output_file_is_untouched(cli: RunCli, fake: FakeCartesia, tmp_
 def test_missing_key_is_exit_3_before_any_request(cli: RunCli, fake: FakeCartesia) -> None:
     result = cli("tts", "sse", HELLO, env={"CARTESIA_API_KEY": ""})
     assert result.code == 3
-    assert result.stderr.startswith("cartesia-cli: error: no API key: set CARTESIA_API_KEY")
+    assert result.stderr.startswith("cartesia-cli: error: no API key; set CARTESIA_API_KEY")
     assert_one_error_line(result.stderr)
     assert fake.requests == []
 

@@ -76,7 +76,10 @@ def read_until(fd: int, marker: bytes, timeout: float = 10) -> bytes:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("config", "set", "colour", "red"), "Invalid value for 'KEY': 'colour' is not one of"),
+        (
+            ("config", "set", "colour", "red"),
+            "unknown setting 'colour'; the keys are: model, voice, encoding",
+        ),
         (("config", "set", "encoding", "mp3"), "encoding must be one of pcm_f32le"),
         (("config", "set", "sample_rate", "12345"), "sample_rate must be one of 8000"),
         (("config", "set", "base_url", "ftp://x"), "base_url must be an http:// or https://"),

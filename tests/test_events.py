@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from cartesia_cli.errors import StreamError
-from cartesia_cli.events import (
+from cartesia_cli.api.events import (
     AudioChunk,
     Done,
     ErrorEvent,
@@ -17,6 +16,7 @@ from cartesia_cli.events import (
     WordTimestamps,
     parse_event,
 )
+from cartesia_cli.errors import StreamError
 
 
 def test_chunk_is_decoded_from_base64() -> None:

@@ -60,7 +60,7 @@ def test_help_imports_no_http_stack(tmp_path: Path) -> None:
     assert code == 0
     assert "httpx" not in modules
     assert "httpx_sse" not in modules
-    assert "cartesia_cli.api" not in modules
+    assert "cartesia_cli.api.client" not in modules
 
 
 def test_usage_errors_import_no_http_stack(tmp_path: Path) -> None:
@@ -95,7 +95,8 @@ def test_completion_imports_neither_http_nor_rich(tmp_path: Path, shell: str, wo
     assert code == 0
     assert "typer" in modules  # the probe works: it saw the completion run
     heavy_modules = ("httpx", "httpx_sse", "rich", "cartesia_cli.mock", "cartesia_cli.api")
-    for heavy in (*heavy_modules, "cartesia_cli.settings", "cartesia_cli.tts_sse"):
+    job_modules = ("cartesia_cli.settings.resolve", "cartesia_cli.commands._tts_job")
+    for heavy in (*heavy_modules, *job_modules, "cartesia_cli.run.pipeline"):
         assert heavy not in modules
 
 

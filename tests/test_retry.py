@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cartesia_cli.retry import retry_delay, should_retry
+from cartesia_cli.api.retry import retry_delay, should_retry
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -92,12 +92,13 @@ def test_full_disk_is_an_output_error(cli: RunCli) -> None:
 def test_internal_errors_exit_1_with_a_traceback_only_on_debug(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cartesia_cli import cli, tts_sse
+    from cartesia_cli import cli
+    from cartesia_cli.commands import _tts_job
 
     def broken(opts: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(tts_sse, "run", broken)
+    monkeypatch.setattr(_tts_job, "speak", broken)
     assert cli.run(["tts", "sse", "Hi"]) == 1
     err = capsys.readouterr().err
     assert err == (
@@ -111,12 +112,13 @@ def test_internal_errors_exit_1_with_a_traceback_only_on_debug(
 def test_error_lines_and_tracebacks_never_carry_the_key_whatever_raised(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cartesia_cli import cli, tts_sse
+    from cartesia_cli import cli
+    from cartesia_cli.commands import _tts_job
 
     def leaky(opts: object) -> None:
         raise RuntimeError("header was Bearer sk-live-leak-1234")
 
-    monkeypatch.setattr(tts_sse, "run", leaky)
+    monkeypatch.setattr(_tts_job, "speak", leaky)
     monkeypatch.setenv("CARTESIA_API_KEY", "sk-live-leak-1234")
     assert cli.run(["tts", "sse", "Hi"]) == 1
     err = capsys.readouterr().err
@@ -135,7 +137,8 @@ def test_error_lines_and_tracebacks_never_carry_the_key_whatever_raised(
 def test_a_key_from_the_config_file_is_redacted_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from cartesia_cli import cli, tts_sse
+    from cartesia_cli import cli
+    from cartesia_cli.commands import _tts_job
 
     (tmp_path / "config.toml").write_text('api_key = "sk-config-leak-9012"\n')
     monkeypatch.setenv("CARTESIA_CLI_CONFIG_DIR", str(tmp_path))
@@ -144,7 +147,7 @@ def test_a_key_from_the_config_file_is_redacted_too(
     def leaky_sink(*args: object, **kwargs: object) -> None:  # runs after settings resolve
         raise RuntimeError("opened with sk-config-leak-9012")
 
-    monkeypatch.setattr(tts_sse, "open_sink", leaky_sink)
+    monkeypatch.setattr(_tts_job, "open_sink", leaky_sink)
     assert cli.run(["tts", "sse", "Hi", "--debug", "-o", str(tmp_path / "x.pcm")]) == 1
     err = capsys.readouterr().err
     assert "opened with [redacted]" in err

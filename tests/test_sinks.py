@@ -8,21 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from cartesia_cli.errors import ExitCode, UsageError
-from cartesia_cli.sinks import FileSink, StdoutSink, open_sink, timestamped_name
+from cartesia_cli.errors import AudioToTerminal, ExitCode, OutputExists, UsageError
+from cartesia_cli.output.naming import timestamped_name
+from cartesia_cli.output.sinks import FileSink, NewFileName, StdoutSink, open_sink
+
+SSE_NAME = NewFileName("tts_sse", "pcm")
 
 WHEN = datetime(2026, 11, 25, 10, 15, 0, 123456)
 
 
 def sink_for(output: str | None, *, force: bool = False, tty: bool = False) -> FileSink:
-    sink = open_sink(output, force=force, stdout_is_tty=tty, play_hint="ffplay ...", now=WHEN)
+    sink = open_sink(output, force=force, stdout_is_tty=tty, new_name=SSE_NAME, now=WHEN)
     assert isinstance(sink, FileSink)
     return sink
 
 
 def test_timestamped_name_has_local_time_and_milliseconds() -> None:
-    assert timestamped_name(WHEN) == "tts_sse_20261125_101500_123.pcm"
-    assert timestamped_name(WHEN, 3) == "tts_sse_20261125_101500_123-3.pcm"
+    assert timestamped_name(WHEN, prefix="tts_sse", extension="pcm") == (
+        "tts_sse_20261125_101500_123.pcm"
+    )
+    assert timestamped_name(WHEN, prefix="tts_bytes", extension="wav", suffix=3) == (
+        "tts_bytes_20261125_101500_123-3.wav"
+    )
 
 
 def test_directory_output_gets_a_timestamped_file(tmp_path: Path) -> None:
@@ -68,7 +75,7 @@ def test_written_bytes_are_kept_exactly(tmp_path: Path) -> None:
 def test_existing_file_is_refused_without_force(tmp_path: Path) -> None:
     target = tmp_path / "out.pcm"
     target.write_bytes(b"precious")
-    with pytest.raises(UsageError, match="already exists; use --force") as caught:
+    with pytest.raises(OutputExists, match=r"out\.pcm already exists$") as caught:
         sink_for(str(target))
     assert caught.value.exit_code == ExitCode.USAGE
     assert target.read_bytes() == b"precious"
@@ -92,13 +99,15 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_devices_need_no_force() -> None:
-    sink = sink_for("/dev/null")
-    sink.write(b"x")
+    sink = sink_for("/dev/null")  # exists, yet no OutputExists: a device holds nothing to lose
+    sink.write(b"xyz")
     sink.close(keep=True)
+    assert sink.bytes_written == 3
+    assert Path("/dev/null").is_char_device()  # written through, not replaced by a file
 
 
 def test_stdout_sink_and_terminal_refusal() -> None:
-    sink = open_sink("-", force=False, stdout_is_tty=False, play_hint="ffplay -i -")
+    sink = open_sink("-", force=False, stdout_is_tty=False, new_name=SSE_NAME)
     assert isinstance(sink, StdoutSink)
-    with pytest.raises(UsageError, match=r"\| ffplay -i -\) or write a file with -o FILE"):
-        open_sink("-", force=False, stdout_is_tty=True, play_hint="ffplay -i -")
+    with pytest.raises(AudioToTerminal, match=r"^refusing to write audio to a terminal$"):
+        open_sink("-", force=False, stdout_is_tty=True, new_name=SSE_NAME)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cartesia_cli.config import config_path
+from cartesia_cli.settings.store import config_path
 
 APP_NAME = "cartesia-cli"
 

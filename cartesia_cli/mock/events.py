@@ -1,7 +1,9 @@
 """The SSE events the fake streams for one job: chunks, timestamps, done, errors.
 
-Framing per cartesia-api §3.1/§4: an `event:` line and a `data:` line with the
-JSON payload (whose `type` repeats the event name), then a blank line.
+Framing as the real API frames it: an `event:` line and a `data:` line with the
+JSON payload (whose `type` repeats the event name), then a blank line. The chunk
+plan (`chunk_plan`, `chunk_sizes`) is shared with `/tts/bytes`, so both endpoints
+carry the same samples in the same pieces.
 """
 
 from __future__ import annotations
@@ -41,15 +43,13 @@ def frame(name: str, payload: dict[str, Any]) -> bytes:
 def job_events(job: TtsJob, plan: AudioPlan) -> Iterator[Outgoing]:
     """Chunks with word/phoneme timestamps interleaved, then `done`."""
     rate = job.sample_rate
-    total = _total_samples(job, plan)
-    per_chunk = max(1, round(plan.chunk_seconds * rate))
+    total, per_chunk = chunk_plan(job, plan)
     words = _word_times(job.transcript, total / rate) if job.add_timestamps else []
     phonemes = _phoneme_times(words) if job.add_phoneme_timestamps else []
-    sent = index = 0
-    while sent < total:
-        count = min(per_chunk, total - sent)
+    sent = 0
+    for index, count in enumerate(chunk_sizes(total, per_chunk)):
         yield _chunk_event(job.encoding, rate, index % PITCH_STEPS, count, job.context_id)
-        sent, index = sent + count, index + 1
+        sent += count
         # After the last chunk, flush whatever rounding left behind.
         until = sent / rate if sent < total else float("inf")
         yield from _timestamp_events("timestamps", "word_timestamps", "words", words, until, job)
@@ -101,17 +101,25 @@ def _chunk_event(
 
 
 def _with_context(payload: dict[str, Any], job: TtsJob | None) -> dict[str, Any]:
-    # Without a context_id in the request the key is left out (cartesia-api §3.3).
+    # Without a context_id in the request the key is left out, as the real API does.
     if job is not None and job.context_id is not None:
         payload["context_id"] = job.context_id
     return payload
 
 
-def _total_samples(job: TtsJob, plan: AudioPlan) -> int:
+def chunk_plan(job: TtsJob, plan: AudioPlan) -> tuple[int, int]:
+    """(samples in the whole job, samples per chunk): always at least one of each."""
     seconds = plan.audio_seconds
     if seconds is None:
         seconds = max(plan.min_seconds, plan.seconds_per_char * len(job.transcript))
-    return max(1, round(seconds * job.sample_rate))
+    total = max(1, round(seconds * job.sample_rate))
+    return total, max(1, round(plan.chunk_seconds * job.sample_rate))
+
+
+def chunk_sizes(total: int, per_chunk: int) -> Iterator[int]:
+    """The sample count of each chunk, in order: all `per_chunk` but maybe the last."""
+    for start in range(0, total, per_chunk):
+        yield min(per_chunk, total - start)
 
 
 Timed = list[tuple[str, float, float]]

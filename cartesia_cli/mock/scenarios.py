@@ -21,6 +21,10 @@ STREAM_FAULTS = (
     "drop",  # connection closed after the request, before any response
 )
 
+# The faults that mean something on `/tts/bytes` (a bare audio body, no events);
+# the other STREAM_FAULTS answer there as `ok`. `stall` there sends no bytes at all.
+BYTES_FAULTS = ("cut", "reset", "stall", "wrong-content-type", "drop")
+
 _HTTP = re.compile(r"http-(\d{3})(-text)?")
 
 

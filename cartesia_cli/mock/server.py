@@ -1,8 +1,10 @@
 """A fake Cartesia API on loopback: real HTTP/1.1, SSE framed as the real API frames it.
 
-Standard library only, and never imported by the normal command path. Each
-`/tts/sse` response is chunked, one SSE event per chunk, flushed at once.
-Failures are chosen per request with `queue()` (or `default_scenario`).
+Standard library only (ffmpeg, if on PATH, makes mp3), and never imported by the
+normal command path. Each `/tts/sse` response is chunked, one SSE event per chunk,
+flushed at once; each `/tts/bytes` response is the audio itself, chunked the same
+way (see `bytes_body`). Failures are chosen per request with `queue()` (or
+`default_scenario`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cartesia_cli.mock import validation
+from cartesia_cli.mock.bytes_body import CONTENT_TYPES, body_pieces, with_bytes_fault
 from cartesia_cli.mock.events import AudioPlan, Outgoing, error_event, frame, job_events
+from cartesia_cli.mock.mp3 import Mp3Failed, Mp3Unavailable
 from cartesia_cli.mock.scenarios import OK, Scenario
-from cartesia_cli.mock.validation import Problem, TtsJob
+from cartesia_cli.mock.validation import BYTES_CONTAINERS, SSE_CONTAINERS, Problem, TtsJob
+
+# The TTS routes and the output containers each accepts.
+ROUTES = {"/tts/sse": SSE_CONTAINERS, "/tts/bytes": BYTES_CONTAINERS}
 
 _TITLES = {
     400: ("Invalid request", "The request is invalid."),
@@ -56,7 +63,10 @@ class RecordedRequest:
 
 @dataclass
 class Transmission:
-    """The audio one `/tts/sse` response carried, and how it ended."""
+    """The audio one `/tts/sse` or `/tts/bytes` response carried, and how it ended.
+
+    For `/tts/bytes`, `audio` is every body byte sent (a WAV header, an mp3 file).
+    """
 
     scenario: str
     audio: bytearray = field(default_factory=bytearray)
@@ -188,7 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self._read_and_record(self.rfile.read(length))
-        if self.path.split("?")[0] != "/tts/sse":
+        route = self.path.split("?")[0]
+        if route not in ROUTES:
             self._send_problem(Problem(404, "Not found", f"No route for POST {self.path}."))
             return
         scenario = self.fake.next_scenario()
@@ -197,8 +208,10 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario.status != 200:
             self._send_scenario_error(scenario)
             return
-        job = self._validate()
-        if isinstance(job, TtsJob):
+        job = self._validate(route)
+        if isinstance(job, TtsJob) and route == "/tts/bytes":
+            self._send_audio(job, scenario)
+        elif isinstance(job, TtsJob):
             self._stream(job, scenario)
 
     def _read_and_record(self, body: bytes) -> None:
@@ -206,15 +219,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.record(RecordedRequest(self.command, self.path, headers, body))
         self.close_connection = True
 
-    def _validate(self) -> TtsJob | None:
+    def _validate(self, route: str) -> TtsJob | None:
         problem = validation.check_auth(
             self.headers.get("Authorization"), self.fake.api_key
         ) or validation.check_version(self.headers.get("Cartesia-Version"))
-        result = problem or validation.parse_tts_body(self.fake.requests[-1].body)
+        body = self.fake.requests[-1].body
+        result = problem or validation.parse_tts_body(body, ROUTES[route])
         if isinstance(result, TtsJob):
             return result
-        if result.as_event:
-            self._start_stream()
+        if result.as_event and route == "/tts/sse":  # /tts/bytes has no events: HTTP error
+            self._start_stream("text/event-stream")
             self._send_events(
                 [self._error_outgoing(result, None)], self.fake.new_transmission("rejected")
             )
@@ -227,11 +241,30 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario.name == "wrong-content-type":
             self._send_json(200, {"type": "chunk", "note": "not an event stream"})
             return
-        self._start_stream()
+        self._start_stream("text/event-stream")
         events = _with_fault(job_events(job, self.fake.plan), scenario, self, job)
         self._send_events(events, transmission)
 
+    def _send_audio(self, job: TtsJob, scenario: Scenario) -> None:
+        """A `/tts/bytes` answer: the audio as the body, one HTTP chunk per audio chunk."""
+        try:
+            pieces = body_pieces(job, self.fake.plan)
+        except Mp3Unavailable as error:
+            self._send_problem(Problem(501, "Not implemented", str(error)))
+            return
+        except Mp3Failed as error:
+            self._send_problem(Problem(500, "Internal server error", f"mp3: {error}"))
+            return
+        transmission = self.fake.new_transmission(scenario.name)
+        if scenario.name == "wrong-content-type":
+            self._send_json(200, {"note": "not audio"})
+            return
+        self._start_stream(CONTENT_TYPES[job.container])
+        outgoing = with_bytes_fault(pieces, scenario, self.fake.stopping)
+        self._send_events(outgoing, transmission)
+
     def _send_events(self, events: Iterable[Outgoing | str], transmission: Transmission) -> None:
+        """Write each item as one HTTP chunk (pausing for `pace`), or do its action."""
         interval = self.fake.pace * self.fake.plan.chunk_seconds
         try:
             for item in events:
@@ -264,9 +297,9 @@ class _Handler(BaseHTTPRequestHandler):
             transmission.finished = True
             self._write_chunk(b"")
 
-    def _start_stream(self) -> None:
+    def _start_stream(self, content_type: str) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Connection", "close")

@@ -1,4 +1,4 @@
-"""Request checks the fake applies, modelled on the real API (cartesia-api §2, §4.4)."""
+"""Request checks the fake applies, modelled on the real API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from typing import Any
 # stands for the server, so a client that drifts from the API is caught here.
 ENCODINGS = ("pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw")
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
+MP3_BIT_RATES = (32000, 64000, 96000, 128000, 192000)
+SSE_CONTAINERS = ("raw",)
+BYTES_CONTAINERS = ("raw", "wav", "mp3")
+# generation_config number fields and their inclusive ranges.
+GENERATION_RANGES = {"speed": (0.6, 1.5), "volume": (0.5, 2.0)}
 MODELS = (
     "sonic-3.5",
     "sonic-3",
@@ -51,6 +56,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class TtsJob:
+    """A valid request. For mp3, `encoding` is pcm_s16le: the PCM fed to the encoder."""
+
     transcript: str
     model_id: str
     encoding: str
@@ -58,6 +65,8 @@ class TtsJob:
     add_timestamps: bool
     add_phoneme_timestamps: bool
     context_id: str | None
+    container: str = "raw"
+    bit_rate: int | None = None  # mp3 only
 
 
 def check_auth(authorization: str | None, api_key: str | None) -> Problem | None:
@@ -79,7 +88,8 @@ def structured_errors(version: str | None) -> bool:
     return bool(version) and str(version) >= STRUCTURED_ERRORS_SINCE
 
 
-def parse_tts_body(raw: bytes) -> TtsJob | Problem:
+def parse_tts_body(raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS) -> TtsJob | Problem:
+    """The job a `/tts/sse` (or, given BYTES_CONTAINERS, `/tts/bytes`) body asks for."""
     try:
         body = json.loads(raw)
     except ValueError:
@@ -89,31 +99,69 @@ def parse_tts_body(raw: bytes) -> TtsJob | Problem:
     for key in ("model_id", "transcript", "voice", "output_format"):
         if key not in body:
             return _invalid(f"{key} is required.")
-    return _check_fields(body)
+    return _check_fields(body, containers)
 
 
-def _check_fields(body: dict[str, Any]) -> TtsJob | Problem:
+def _check_fields(body: dict[str, Any], containers: tuple[str, ...]) -> TtsJob | Problem:
     transcript, model = body["transcript"], body["model_id"]
     if not isinstance(transcript, str) or _PUNCTUATION_ONLY.fullmatch(transcript):
         return _invalid("transcript empty or contains only punctuation.")
     if not isinstance(model, str) or not model:
         return _invalid("model_id must be a non-empty string.")
-    if "language" in body and "locale" in body:
-        return _invalid("language and locale cannot be combined.")
-    problem = _check_voice(body["voice"]) or _check_model(model)
     fmt = body["output_format"]
-    problem = problem or _check_output_format(fmt)
+    problem = (
+        _check_controls(body)
+        or _check_voice(body["voice"])
+        or _check_model(model)
+        or _check_output_format(fmt, containers)
+    )
     if problem:
         return problem
+    mp3 = fmt["container"] == "mp3"
     return TtsJob(
         transcript=transcript,
         model_id=model,
-        encoding=fmt["encoding"],
-        sample_rate=fmt["sample_rate"],
+        encoding="pcm_s16le" if mp3 else fmt["encoding"],
+        sample_rate=int(fmt["sample_rate"]),
         add_timestamps=body.get("add_timestamps") is True,
         add_phoneme_timestamps=body.get("add_phoneme_timestamps") is True,
-        context_id=body.get("context_id") if isinstance(body.get("context_id"), str) else None,
+        context_id=body.get("context_id"),
+        container=fmt["container"],
+        bit_rate=int(fmt["bit_rate"]) if mp3 else None,
     )
+
+
+def _check_controls(body: dict[str, Any]) -> Problem | None:
+    """The optional generation controls: language, generation_config, and ids."""
+    if "language" in body and "locale" in body:
+        return _invalid("language and locale cannot be combined.")
+    for key in ("language", "pronunciation_dict_id"):
+        if key in body and not _is_text(body[key]):
+            return _invalid(f"{key} must be a non-empty string.")
+    if "context_id" in body and not isinstance(body["context_id"], str):
+        return _invalid("context_id must be a string.")
+    if "generation_config" in body:
+        return _check_generation_config(body["generation_config"])
+    return None
+
+
+def _check_generation_config(config: object) -> Problem | None:
+    if not isinstance(config, dict):
+        return _invalid("generation_config must be an object.")
+    for key, (low, high) in GENERATION_RANGES.items():
+        if key in config and not (_is_number(config[key]) and low <= config[key] <= high):
+            return _invalid(f"generation_config.{key} must be a number from {low} to {high}.")
+    if "emotion" in config and not _is_text(config["emotion"]):
+        return _invalid("generation_config.emotion must be a non-empty string.")
+    return None  # unknown keys are allowed, as the real API allows them
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_voice(voice: object) -> Problem | None:
@@ -146,16 +194,28 @@ def _check_model(model: str) -> Problem | None:
     return None
 
 
-def _check_output_format(fmt: object) -> Problem | None:
+def _check_output_format(fmt: object, containers: tuple[str, ...]) -> Problem | None:
     if not isinstance(fmt, dict):
         return _invalid("output_format must be an object.")
-    if fmt.get("container") != "raw":
-        return _invalid("output_format.container must be 'raw' for SSE.")
-    if fmt.get("encoding") not in ENCODINGS:
-        return _invalid(f"output_format.encoding must be one of {', '.join(ENCODINGS)}.")
-    if fmt.get("sample_rate") not in SAMPLE_RATES:
-        rates = ", ".join(map(str, SAMPLE_RATES))
-        return _invalid(f"output_format.sample_rate must be one of {rates}.")
+    container = fmt.get("container")
+    if container not in containers:
+        if containers == SSE_CONTAINERS:
+            return _invalid("output_format.container must be 'raw' for SSE.")
+        return _invalid(f"output_format.container must be one of {', '.join(containers)}.")
+    if container == "mp3":  # an mp3 has no PCM encoding: an `encoding` key is ignored
+        problem = _check_choice(fmt, "bit_rate", MP3_BIT_RATES)
+    else:
+        problem = _check_choice(fmt, "encoding", ENCODINGS)
+    return problem or _check_choice(fmt, "sample_rate", SAMPLE_RATES)
+
+
+def _check_choice(
+    fmt: dict[str, Any], key: str, allowed: tuple[str, ...] | tuple[int, ...]
+) -> Problem | None:
+    value = fmt.get(key)
+    # `True in (1, ...)` would pass: a bool is never a valid choice.
+    if isinstance(value, bool) or value not in allowed:
+        return _invalid(f"output_format.{key} must be one of {', '.join(map(str, allowed))}.")
     return None
 
 

@@ -1,8 +1,8 @@
 """Where the audio goes: a file (created exclusively) or stdout, written straight to the fd.
 
-Rules (PRODUCT.md): nothing that already exists is overwritten without
-`--force`; a failure before any audio leaves no file behind; after audio, the
-file keeps exactly the bytes received.
+Rules: nothing that already exists is overwritten without `--force`; a failure
+before any audio leaves no file behind; after audio, the file keeps exactly the
+bytes received.
 """
 
 from __future__ import annotations
@@ -11,11 +11,16 @@ import errno
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from cartesia_cli.errors import BrokenPipe, OutputError, UsageError
+from cartesia_cli.errors import AudioToTerminal, BrokenPipe, OutputError, OutputExists, UsageError
+from cartesia_cli.output.naming import timestamped_name
 
 STDOUT = "-"
 _MAX_SUFFIX = 1000
+
+
+HEAD_BYTES = 512  # kept from the start of the audio: enough for any WAV header
 
 
 class Sink:
@@ -24,6 +29,7 @@ class Sink:
     def __init__(self, label: str) -> None:
         self.label = label
         self.bytes_written = 0
+        self.head = b""  # the first HEAD_BYTES written, for reading a container's header
         self._fd: int | None = None
 
     @property
@@ -32,6 +38,8 @@ class Sink:
 
     def write(self, data: bytes) -> None:
         fd = self._fd if self._fd is not None else self._open()
+        if self.bytes_written < HEAD_BYTES:
+            self.head = (self.head + data)[:HEAD_BYTES]
         view = memoryview(data)
         try:
             while view:
@@ -89,40 +97,40 @@ class FileSink(Sink):
             self.path.unlink(missing_ok=True)
 
 
+class NewFileName(NamedTuple):
+    """How to name a new file when `--output` is a directory or not given."""
+
+    prefix: str  # tts_sse, tts_bytes
+    extension: str  # pcm, wav, mp3
+
+
 def open_sink(
     output: str | None,
     *,
     force: bool,
     stdout_is_tty: bool,
-    play_hint: str,
+    new_name: NewFileName,
     now: datetime | None = None,
 ) -> Sink:
     """Resolve `--output` into a sink, failing with a usage error before any request."""
     if output == STDOUT:
         if stdout_is_tty:
-            raise UsageError(
-                "refusing to write raw audio to a terminal; pipe it "
-                f"(cartesia-cli tts sse ... -o - | {play_hint}) or write a file with -o FILE"
-            )
+            raise AudioToTerminal("refusing to write audio to a terminal")
         return StdoutSink()
     target = Path(output) if output else Path(".")
     if target.is_dir():
-        return _timestamped_file(target, now or datetime.now())
+        return _timestamped_file(target, new_name, now or datetime.now())
     if output and output.endswith(("/", os.sep)):
         # Path() drops the trailing slash: `-o newdir/` would quietly become a file `newdir`.
         raise UsageError(f"output directory does not exist: {output}")
     return _named_file(target, force=force)
 
 
-def timestamped_name(now: datetime, suffix: int = 1) -> str:
-    """`tts_sse_YYYYMMDD_HHMMSS_mmm.pcm`, with `-N` before the extension on a clash."""
-    stem = now.strftime("tts_sse_%Y%m%d_%H%M%S_") + f"{now.microsecond // 1000:03d}"
-    return f"{stem}.pcm" if suffix == 1 else f"{stem}-{suffix}.pcm"
-
-
-def _timestamped_file(directory: Path, now: datetime) -> FileSink:
+def _timestamped_file(directory: Path, name: NewFileName, now: datetime) -> FileSink:
     for suffix in range(1, _MAX_SUFFIX + 1):
-        path = directory / timestamped_name(now, suffix)
+        path = directory / timestamped_name(
+            now, prefix=name.prefix, extension=name.extension, suffix=suffix
+        )
         try:
             return FileSink(path, created_fd=_create_exclusive(path))
         except FileExistsError:
@@ -136,14 +144,14 @@ def _named_file(path: Path, *, force: bool) -> FileSink:
     if path.exists():
         # Devices and FIFOs (/dev/null, a named pipe) hold no data to lose.
         if path.is_file() and not force:
-            raise UsageError(f"{path} already exists; use --force to overwrite it")
+            raise OutputExists(f"{path} already exists")
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write to {path}: permission denied")
         return FileSink(path, created_fd=None)
     try:
         return FileSink(path, created_fd=_create_exclusive(path))
     except FileExistsError:
-        raise UsageError(f"{path} already exists; use --force to overwrite it") from None
+        raise OutputExists(f"{path} already exists") from None
 
 
 def _create_exclusive(path: Path) -> int:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
-_result: list[ssl.SSLContext | BaseException] = []
+# (the trust settings it was built for, the context or the error building it)
+_result: list[tuple[tuple[str, str], ssl.SSLContext | BaseException]] = []
 
 
 def prefetch() -> None:
@@ -30,23 +31,32 @@ def prefetch() -> None:
 
 
 def context() -> ssl.SSLContext:
-    """The verifying client context: the prefetched one, else built now."""
+    """The verifying client context: the prefetched one, else built now.
+
+    Built again if the trust settings changed since (runs in one process, as in tests).
+    """
     if _thread is not None:
         _thread.join()
-    if not _result:
+    if not _result or _result[-1][0] != _trust_settings():
         _build()
-    outcome = _result[0]
+    outcome = _result[-1][1]
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome
 
 
+def _trust_settings() -> tuple[str, str]:
+    return os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", "")
+
+
 def _build() -> None:
+    settings = _trust_settings()
     try:
         outcome: ssl.SSLContext | BaseException = _create()
     except Exception as exc:  # reported by context(), on the main thread
         outcome = exc
-    _result.append(outcome)
+    _result.append((settings, outcome))
+    del _result[:-1]
 
 
 def _create() -> ssl.SSLContext:

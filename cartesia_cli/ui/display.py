@@ -1,4 +1,4 @@
-"""The live progress display: rich, on stderr, only when stderr is a terminal.
+"""The live progress display: rich, on the console's stderr, only when it is a terminal.
 
 It refreshes on rich's own timer and reads `StreamStats` when it draws, so
 streaming costs nothing extra per chunk. Importing this module imports rich:
@@ -7,6 +7,7 @@ the CLI imports it only when it is going to show it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from rich.console import Console
@@ -15,8 +16,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from cartesia_cli.formats import Encoding, audio_seconds
-from cartesia_cli.stream import StreamStats
+from cartesia_cli.run.pipeline import StreamStats
 
 _REFRESH_PER_SECOND = 8
 
@@ -24,15 +24,14 @@ _REFRESH_PER_SECOND = 8
 class _StatsView:
     """A rich renderable that formats the stats each time rich draws it."""
 
-    def __init__(self, stats: StreamStats, encoding: Encoding, sample_rate: int) -> None:
+    def __init__(self, stats: StreamStats, seconds: Callable[[], float]) -> None:
         self._stats = stats
-        self._encoding = encoding
-        self._sample_rate = sample_rate
+        self._seconds = seconds
         self._spinner = Spinner("dots", style="cyan")
 
     def __rich__(self) -> Table:
         stats = self._stats
-        seconds = audio_seconds(stats.bytes, self._encoding, self._sample_rate)
+        seconds = self._seconds()
         ttfa = stats.time_to_first_audio()
         waiting = "waiting for first audio" if ttfa is None else f"first audio {ttfa * 1000:.0f} ms"
         line = Text.assemble(
@@ -48,10 +47,10 @@ class _StatsView:
 class LiveDisplay:
     """Context manager showing a transient live line on stderr while streaming."""
 
-    def __init__(self, stats: StreamStats, encoding: Encoding, sample_rate: int) -> None:
+    def __init__(self, stats: StreamStats, seconds: Callable[[], float], console: Console) -> None:
         self._live = Live(
-            _StatsView(stats, encoding, sample_rate),
-            console=Console(stderr=True),
+            _StatsView(stats, seconds),
+            console=console,
             refresh_per_second=_REFRESH_PER_SECOND,
             transient=True,
             redirect_stdout=False,

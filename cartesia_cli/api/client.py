@@ -1,29 +1,32 @@
-"""The Cartesia HTTP client: builds the `/tts/sse` request and yields parsed events.
+"""The httpx driver for the TTS endpoints: send with retries, then yield events.
 
-Contract of `CartesiaClient.stream_tts_sse`: the iterator ends normally if and
-only if the server sent `done`; every other ending raises a `CliError`
-subclass carrying the right exit code. Retries happen only while opening the
-stream, so no audio can ever be duplicated. No typer or rich here (ruff TID251).
+Contract of `CartesiaClient.stream`: the iterator ends normally if and only if
+the response ended as it should (`done` on SSE, a complete body on bytes);
+every other ending raises a `CliError` subclass carrying the right exit code.
+Retries happen only while opening the response, so no audio is ever duplicated.
+The protocol itself (bodies, errors, events, retry policy) is in the I/O-free
+modules beside this one.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import ssl
 import time
-from collections.abc import Callable, Generator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Generator, Iterator
+from typing import NamedTuple
 
 import httpx
 from httpx_sse import EventSource
 
-from cartesia_cli import __version__, redact, tls
-from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
-from cartesia_cli.events import Done, ErrorEvent, Event, parse_event
-from cartesia_cli.retry import retry_delay, should_retry
-from cartesia_cli.watchdog import IdleWatchdog
+from cartesia_cli import redact
+from cartesia_cli.api import protocol, tls
+from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, parse_event
+from cartesia_cli.api.protocol import TtsRequest
+from cartesia_cli.api.retry import retry_delay, should_retry
+from cartesia_cli.api.watchdog import IdleWatchdog
+from cartesia_cli.errors import ConnectTimedOut, IdleTimedOut, StreamError
 
 DebugLog = Callable[[str], None]
 
@@ -35,27 +38,6 @@ class ApiConfig(NamedTuple):
     connect_timeout: float = 10.0
     idle_timeout: float = 30.0
     retries: int = 2
-
-
-class TtsRequest(NamedTuple):
-    model_id: str
-    transcript: str
-    voice_id: str
-    encoding: str
-    sample_rate: int
-
-    def to_body(self) -> dict[str, Any]:
-        """The JSON body; options the user did not set are left out, never sent as null."""
-        return {
-            "model_id": self.model_id,
-            "transcript": self.transcript,
-            "voice": {"mode": "id", "id": self.voice_id},
-            "output_format": {
-                "container": "raw",
-                "encoding": self.encoding,
-                "sample_rate": self.sample_rate,
-            },
-        }
 
 
 class CartesiaClient:
@@ -90,29 +72,28 @@ class CartesiaClient:
     def __exit__(self, *exc_info: object) -> None:
         self._http.close()
 
-    def stream_tts_sse(self, request: TtsRequest) -> Generator[Event, None, None]:
-        """Yield the stream's events up to (not including) `done`; raise on any failure."""
-        body = json.dumps(request.to_body(), separators=(",", ":")).encode()
-        url = self._config.base_url.rstrip("/") + "/tts/sse"
-        http_request = self._http.build_request("POST", url, headers=self._headers(), content=body)
+    def stream(self, path: str, request: TtsRequest) -> Generator[Event, None, None]:
+        """POST `request` to `path` (SSE or bytes); yield audio and timestamp events."""
+        url = self._config.base_url.rstrip("/") + path
+        accept = protocol.accept_for(path, request.audio)
+        http_request = self._http.build_request(
+            "POST",
+            url,
+            headers=protocol.headers(self._config.api_key, self._config.api_version, accept),
+            content=request.encoded_body(),
+        )
         self._log_request(http_request)
-        response = self._open(http_request)
+        response = self._open(http_request, path)
         try:
-            yield from self._iter_events(response)
+            if path == protocol.SSE_PATH:
+                yield from self._iter_events(response)
+            else:
+                yield from self._iter_body(response)
         finally:
             response.close()
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self._config.api_key}",
-            "Cartesia-Version": self._config.api_version,
-            "Content-Type": "application/json",
-            "Accept": "text/event-stream",
-            "User-Agent": f"cartesia-cli/{__version__}",
-        }
-
-    def _open(self, request: httpx.Request) -> httpx.Response:
-        """Send until a 200 event stream comes back, retrying transient failures."""
+    def _open(self, request: httpx.Request, path: str) -> httpx.Response:
+        """Send until a 200 of the right kind comes back, retrying transient failures."""
         attempts = self._config.retries + 1
         for attempt in range(1, attempts + 1):
             self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
@@ -126,11 +107,13 @@ class CartesiaClient:
                 continue
             self._log_response(response)
             if response.status_code == 200:
-                return _require_event_stream(response)
+                return _require_content(response, path)
             response.read()
             response.close()
             if attempt == attempts or not should_retry(response.status_code, response.headers):
-                raise _status_failure(response, attempt)
+                detail = protocol.error_detail(response.content)
+                status, reason = response.status_code, response.reason_phrase
+                raise protocol.status_failure(status, reason, detail, attempt)
             self._pause(attempt, response.headers, f"HTTP {response.status_code}")
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -145,14 +128,15 @@ class CartesiaClient:
         Nothing has been written yet, so a retry cannot duplicate audio.
         """
         tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+        base_url = self._config.base_url
         if isinstance(exc, httpx.ConnectTimeout):
-            return StreamError(
-                f"timed out after {self._config.connect_timeout:g} s connecting to "
-                f"{self._config.base_url}{tries}; raise it with --connect-timeout"
+            seconds = self._config.connect_timeout
+            return ConnectTimedOut(
+                f"timed out after {seconds:g} s connecting to {base_url}{tries}"
             ), True
         if isinstance(exc, httpx.ConnectError):
             # A failed TLS handshake (an untrusted certificate) would fail the same way again.
-            failure = StreamError(f"could not connect to {self._config.base_url}: {exc}{tries}")
+            failure = StreamError(f"could not connect to {base_url}: {exc}{tries}")
             return failure, not _tls_rejected(exc)
         if isinstance(exc, httpx.TimeoutException):
             # The server took the request and went quiet: another try would wait as long again.
@@ -163,17 +147,33 @@ class CartesiaClient:
         ), True
 
     def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
+        """SSE: the events up to (not including) `done`."""
+        with self._watched(response) as watchdog:
+            for sse in EventSource(response).iter_sse():
+                watchdog.feed()
+                event = self._parse(sse.event, sse.data)
+                if isinstance(event, Done):
+                    return
+                if event is not None:
+                    watchdog.pause()  # time spent writing is not the server's silence
+                    yield event
+                    watchdog.feed()
+        raise StreamError("the stream ended before the server sent `done` (audio may be cut short)")
+
+    def _iter_body(self, response: httpx.Response) -> Generator[Event, None, None]:
+        """Bytes: the body as it arrives; a body cut short raises (httpx sees it)."""
+        with self._watched(response) as watchdog:
+            for data in response.iter_bytes():
+                watchdog.pause()
+                yield AudioChunk(data)
+                watchdog.feed()
+
+    @contextlib.contextmanager
+    def _watched(self, response: httpx.Response) -> Iterator[IdleWatchdog]:
+        """Bound the silence between events, and map transport failures mid-stream."""
         with IdleWatchdog(self._config.idle_timeout, lambda: _cut(response)) as watchdog:
             try:
-                for sse in EventSource(response).iter_sse():
-                    watchdog.feed()
-                    event = self._parse(sse.event, sse.data)
-                    if isinstance(event, Done):
-                        return
-                    if event is not None:
-                        watchdog.pause()  # time spent writing is not the server's silence
-                        yield event
-                        watchdog.feed()
+                yield watchdog
             except Exception as exc:
                 if watchdog.fired:
                     raise _idle_failure(self._config) from None
@@ -182,7 +182,6 @@ class CartesiaClient:
                 raise
             if watchdog.fired:
                 raise _idle_failure(self._config)
-        raise StreamError("the stream ended before the server sent `done` (audio may be cut short)")
 
     def _parse(self, name: str, data: str) -> Event | None:
         if not data:
@@ -191,7 +190,7 @@ class CartesiaClient:
             return None
         event = parse_event(name, data)
         if isinstance(event, ErrorEvent):
-            raise _error_event_failure(event)
+            raise protocol.error_event_failure(event.message, event.request_id)
         if isinstance(event, Done):
             self._log("received done")
         return event
@@ -260,59 +259,16 @@ def _cut(response: httpx.Response) -> None:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def _require_event_stream(response: httpx.Response) -> httpx.Response:
-    content_type = response.headers.get("content-type", "")
-    if "text/event-stream" not in content_type:
+def _require_content(response: httpx.Response, path: str) -> httpx.Response:
+    failure = protocol.unexpected_content_type(path, response.headers.get("content-type", ""))
+    if failure is not None:
         response.close()
-        raise StreamError(
-            f"expected an event stream from the server, got content type {content_type!r}"
-        )
+        raise failure
     return response
 
 
-def _status_failure(response: httpx.Response, attempts: int) -> CliError:
-    """An HTTP error as a CliError, with the server's message from the body already read."""
-    status = response.status_code
-    detail = _error_detail(response)
-    text = f"HTTP {status} {response.reason_phrase}: {detail}".rstrip(": ")
-    if attempts > 1:
-        text += f" (after {attempts} attempts)"
-    if status in (401, 403):
-        return AuthError(f"{text} (check CARTESIA_API_KEY or --api-key)")
-    if 400 <= status < 500:
-        return RequestRejected(text)
-    if status >= 500:
-        return ServerError(text)
-    return StreamError(f"unexpected response: {text}")
-
-
-def _error_detail(response: httpx.Response) -> str:
-    """`title: message (request id …)` from a JSON error body, else the body's first line."""
-    try:
-        body = response.json()
-    except ValueError:
-        lines = response.text.strip().splitlines()
-        return lines[0][:300] if lines else ""
-    if not isinstance(body, dict):
-        return str(body)[:300]
-    title, message = body.get("title"), body.get("message")
-    text = ": ".join(str(part) for part in (title, message) if part) or str(body)[:300]
-    request_id = body.get("request_id")
-    return f"{text} (request id {request_id})" if request_id else text
-
-
-def _error_event_failure(event: ErrorEvent) -> CliError:
-    text = f"the server reported an error: {event.message}"
-    if event.request_id:
-        text += f" (request id {event.request_id})"
-    return ServerError(text)
-
-
-def _idle_failure(config: ApiConfig) -> StreamError:
-    return StreamError(
-        f"no event from the server for {config.idle_timeout:g} s (idle timeout); "
-        "raise it with --idle-timeout"
-    )
+def _idle_failure(config: ApiConfig) -> IdleTimedOut:
+    return IdleTimedOut(f"no event from the server for {config.idle_timeout:g} s (idle timeout)")
 
 
 def _midstream_failure(exc: httpx.TransportError, config: ApiConfig) -> StreamError:

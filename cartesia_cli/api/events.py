@@ -3,7 +3,7 @@
 Events are NamedTuples: cheap to build per chunk, and ~0.4 ms less import time
 per class than dataclasses, which counts on a 150 ms command.
 This is the only place that decodes base64 audio. Dispatch is on the JSON
-`type` field, falling back to the SSE `event:` name (cartesia-api §3.1).
+`type` field, falling back to the SSE `event:` name.
 """
 
 from __future__ import annotations

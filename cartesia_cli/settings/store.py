@@ -1,6 +1,6 @@
-"""The config store: defaults in `config.toml`, file mode 0600 (PRODUCT.md "Configuration").
+"""The config store: defaults in `config.toml`, file mode 0600.
 
-Precedence, applied in settings.py: flag > environment > this file > built-in default.
+Precedence, applied in resolve.py: flag > environment > this file > built-in default.
 Read with tomllib; written by hand, which is enough for a flat table of strings and
 integers (a JSON string literal is a valid TOML basic string).
 """
@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 
 from cartesia_cli.errors import UsageError
+from cartesia_cli.settings.spec import CONFIGURABLE
 
 CONFIG_DIR_ENV = "CARTESIA_CLI_CONFIG_DIR"
 FILE_NAME = "config.toml"
-KEYS = ("api_key", "voice", "model", "base_url", "encoding", "sample_rate")
+KEYS = tuple(setting.name for setting in CONFIGURABLE)
 
-
-class ConfigKey(str, Enum):
-    """The keys `config set|get|unset` accept (offered by shell completion)."""
-
-    API_KEY = "api_key"
-    VOICE = "voice"
-    MODEL = "model"
-    BASE_URL = "base_url"
-    ENCODING = "encoding"
-    SAMPLE_RATE = "sample_rate"
-
-
-ConfigValues = dict[str, str | int]
+ConfigValues = dict[str, str | int | float]
 
 
 class ConfigError(UsageError):
@@ -64,8 +52,8 @@ def load(path: Path) -> ConfigValues:
     for key, value in data.items():
         if key not in KEYS:
             raise ConfigError(f"config file {path} has an unknown key {key!r}")
-        if not isinstance(value, str | int) or isinstance(value, bool):
-            raise ConfigError(f"config file {path}: {key} must be a string or an integer")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(f"config file {path}: {key} must be a string or a number")
         values[key] = value
     return values
 
@@ -92,7 +80,9 @@ def mask_secret(value: str) -> str:
     return f"****{value[-4:]}" if len(value) >= 12 else "****"
 
 
-def _toml_value(value: str | int) -> str:
+def _toml_value(value: str | int | float) -> str:
     import json
 
-    return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)  # an int, or a finite float (the parsers refuse nan and inf)

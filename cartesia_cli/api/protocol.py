@@ -1,0 +1,135 @@
+"""The wire protocol without I/O: request bodies and headers, error bodies, error mapping.
+
+Shared by every client of the API (SSE and bytes today). Errors built here
+carry facts only; hints that name flags are the CLI layer's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from cartesia_cli import __version__
+from cartesia_cli.errors import AuthRejected, CliError, RequestRejected, ServerError, StreamError
+from cartesia_cli.formats import AudioFormat, Container
+
+SSE_PATH = "/tts/sse"
+BYTES_PATH = "/tts/bytes"
+EVENT_STREAM = "text/event-stream"
+
+
+class TtsRequest(NamedTuple):
+    """One synthesis request. `fields` are the optional body fields, by their place in it."""
+
+    model_id: str
+    transcript: str
+    voice_id: str
+    audio: AudioFormat
+    fields: Mapping[tuple[str, ...], Any] = {}
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body; options the user did not set are left out, never sent as null."""
+        body: dict[str, Any] = {
+            "model_id": self.model_id,
+            "transcript": self.transcript,
+            "voice": {"mode": "id", "id": self.voice_id},
+            "output_format": output_format(self.audio),
+        }
+        for path, value in self.fields.items():
+            _place(body, path, value)
+        return body
+
+    def encoded_body(self) -> bytes:
+        return json.dumps(self.body(), separators=(",", ":")).encode()
+
+
+def output_format(audio: AudioFormat) -> dict[str, Any]:
+    """The `output_format` object: mp3 takes a bit rate and no encoding."""
+    if audio.container is Container.MP3:
+        return {"container": "mp3", "sample_rate": audio.sample_rate, "bit_rate": audio.bit_rate}
+    encoding = audio.encoding.value if audio.encoding is not None else None
+    return {
+        "container": audio.container.value,
+        "encoding": encoding,
+        "sample_rate": audio.sample_rate,
+    }
+
+
+def _place(body: dict[str, Any], path: tuple[str, ...], value: object) -> None:
+    """Set `body[a][b]… = value` for path (a, b, …), making the objects on the way."""
+    *parents, leaf = path
+    target = body
+    for key in parents:
+        target = target.setdefault(key, {})
+    target[leaf] = value
+
+
+def headers(api_key: str, api_version: str, accept: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "Cartesia-Version": api_version,
+        "Content-Type": "application/json",
+        "Accept": accept,
+        "User-Agent": f"cartesia-cli/{__version__}",
+    }
+
+
+def accept_for(path: str, audio: AudioFormat) -> str:
+    if path == SSE_PATH:
+        return EVENT_STREAM
+    return {Container.WAV: "audio/wav", Container.MP3: "audio/mpeg"}.get(
+        audio.container, "application/octet-stream"
+    )
+
+
+def error_detail(body: bytes) -> str:
+    """`title: message (request id …)` from a JSON error body, else the body's first line."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        lines = body.decode("utf-8", "replace").strip().splitlines()
+        return lines[0][:300] if lines else ""
+    if not isinstance(parsed, dict):
+        return str(parsed)[:300]
+    title, message = parsed.get("title"), parsed.get("message")
+    text = ": ".join(str(part) for part in (title, message) if part) or str(parsed)[:300]
+    request_id = parsed.get("request_id")
+    return f"{text} (request id {request_id})" if request_id else text
+
+
+def status_failure(status: int, reason: str, detail: str, attempts: int) -> CliError:
+    """An HTTP error response as the CliError with the right exit code."""
+    text = f"HTTP {status} {reason}: {detail}".rstrip(": ")
+    if attempts > 1:
+        text += f" (after {attempts} attempts)"
+    if status in (401, 403):
+        return AuthRejected(text)
+    if 400 <= status < 500:
+        return RequestRejected(text)
+    if status >= 500:
+        return ServerError(text)
+    return StreamError(f"unexpected response: {text}")
+
+
+def error_event_failure(message: str, request_id: str | None) -> ServerError:
+    """An `error` event in the stream (after HTTP 200)."""
+    text = f"the server reported an error: {message}"
+    return ServerError(f"{text} (request id {request_id})" if request_id else text)
+
+
+def unexpected_content_type(path: str, content_type: str) -> StreamError | None:
+    """A 200 whose body is not what the endpoint sends, or None when it is."""
+    if path == SSE_PATH:
+        if EVENT_STREAM in content_type:
+            return None
+        return StreamError(
+            f"expected an event stream from the server, got content type {content_type!r}"
+        )
+    if content_type.split(";")[0].strip().lower() in ("application/json", EVENT_STREAM) or (
+        content_type.startswith("text/")
+    ):
+        return StreamError(f"expected audio from the server, got content type {content_type!r}")
+    return None

@@ -1,0 +1,144 @@
+"""A TTS job from parsed options to audio on disk or stdout: the glue of the CLI layer.
+
+Order matters: everything that can be checked locally is checked before a
+request is sent, and the output file is claimed last, so a usage error leaves
+nothing behind. The run itself is `run/pipeline.py`; every line for people goes
+through `ui/console.py`. No typer here: typer has already parsed the options.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
+
+from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
+from cartesia_cli.commands import config_file
+from cartesia_cli.errors import AudioToTerminal, UsageError
+from cartesia_cli.formats import MP3_BIT_RATES, AudioFormat, Container
+from cartesia_cli.options import Given
+from cartesia_cli.output.sinks import NewFileName, Sink, open_sink
+from cartesia_cli.run import pipeline
+from cartesia_cli.run.pipeline import StreamResult, StreamStats
+from cartesia_cli.settings import spec, store
+from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
+from cartesia_cli.transcript import resolve_transcript
+from cartesia_cli.ui import report
+from cartesia_cli.ui.console import console, isatty
+
+PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH}
+DEFAULT_BIT_RATE = 128000
+
+
+class TtsJob(NamedTuple):
+    """A TTS command's parsed options, by name."""
+
+    command: str  # "tts sse", "tts bytes": the endpoint, the file prefix, the hints
+    given: Given
+    transcript: str | None
+    transcript_arg: str | None
+    output: str | None
+    force: bool
+    quiet: bool
+    debug: bool
+    container: Container = Container.RAW
+    bit_rate: int | None = None
+
+
+def speak(job: TtsJob) -> None:
+    """Run `job`; raise a CliError (with its exit code) on any failure."""
+    console.configure(quiet=job.quiet, debug=job.debug)
+    settings = resolve(job.given, os.environ, store.load(config_file()))
+    audio = audio_format(job, settings)
+    warning = insecure_url_warning(settings[spec.BASE_URL])
+    if warning:
+        console.warning(warning)
+    stdin = sys.stdin.buffer if sys.stdin is not None else None
+    text = resolve_transcript(job.transcript, job.transcript_arg, stdin, isatty(0))
+    sink = _open_output(job, audio)
+    request = TtsRequest(
+        model_id=settings[spec.MODEL],
+        transcript=text,
+        voice_id=settings[spec.VOICE],
+        audio=audio,
+        fields=settings.body_fields(),
+    )
+    result = _stream(PATHS[job.command], settings, request, sink)
+    stats = result.stats
+    seconds = pipeline.audio_seconds(sink, audio)
+    first, elapsed = stats.time_to_first_audio(), stats.elapsed()
+    console.info(report.summary(sink.label, stats.bytes, seconds, audio, first, elapsed))
+    console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
+
+
+def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
+    """The output format, refusing flags that do not apply to the container."""
+    rate = settings[spec.SAMPLE_RATE]
+    if job.container is Container.MP3:
+        if job.given.get(spec.ENCODING.name) is not None:
+            raise UsageError("--encoding does not apply to --container mp3")
+        bit_rate = job.bit_rate or DEFAULT_BIT_RATE
+        if bit_rate not in MP3_BIT_RATES:
+            choices = ", ".join(map(str, MP3_BIT_RATES))
+            raise UsageError(f"--bit-rate must be one of {choices}, got {bit_rate}")
+        return AudioFormat(Container.MP3, None, rate, bit_rate)
+    if job.bit_rate is not None:
+        raise UsageError("--bit-rate applies to --container mp3 only")
+    return AudioFormat(job.container, settings[spec.ENCODING], rate)
+
+
+def _open_output(job: TtsJob, audio: AudioFormat) -> Sink:
+    prefix = job.command.replace(" ", "_")
+    try:
+        return open_sink(
+            job.output,
+            force=job.force,
+            stdout_is_tty=isatty(1),
+            new_name=NewFileName(prefix, audio.extension),
+        )
+    except AudioToTerminal as exc:
+        player = report.play_command(audio, None)
+        exc.hint = (
+            f"pipe it (cartesia-cli {job.command} ... -o - | {player}) or write a file with -o FILE"
+        )
+        raise
+
+
+def _stream(path: str, settings: Settings, request: TtsRequest, sink: Sink) -> StreamResult:
+    from cartesia_cli.api.client import ApiConfig, CartesiaClient  # httpx: only to send
+
+    result = StreamResult(StreamStats())
+    api = ApiConfig(
+        base_url=settings[spec.BASE_URL],
+        api_key=settings[spec.API_KEY],
+        api_version=settings[spec.API_VERSION],
+        connect_timeout=settings[spec.CONNECT_TIMEOUT],
+        idle_timeout=settings[spec.IDLE_TIMEOUT],
+        retries=settings[spec.RETRIES],
+    )
+    debug = console.debug_log()
+    try:
+        with (
+            CartesiaClient(api, debug=debug) as client,
+            _display(result.stats, sink, request.audio),
+        ):
+            return pipeline.run(client.stream(path, request), sink, request.audio, result, debug)
+    finally:
+        sink.close(keep=sink.bytes_written > 0)  # also when the client could not be made
+
+
+@contextmanager
+def _display(stats: StreamStats, sink: Sink, audio: AudioFormat) -> Iterator[None]:
+    """The live display while streaming, on a terminal only (rich is not imported otherwise)."""
+    if not console.wants_live_display():
+        yield
+        return
+    from cartesia_cli.ui.display import LiveDisplay
+
+    def seconds() -> float:
+        return pipeline.audio_seconds(sink, audio)
+
+    with console.live_console() as rich_console, LiveDisplay(stats, seconds, rich_console):
+        yield

@@ -1,0 +1,147 @@
+"""One TTS job: events in, audio bytes out to the sink, figures kept, failures explained.
+
+It knows nothing of terminals or signals: the caller opens the events, the
+sink and any display, and turns the result or the error into lines for people.
+The hot path per chunk is: decode (in api/events.py), one os.write, two integer
+updates. The live display reads `StreamStats` on its own timer instead of
+being called per chunk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing
+
+from cartesia_cli.api.events import (
+    AudioChunk,
+    Event,
+    PhonemeTimestamps,
+    UnknownEvent,
+    WordTimestamps,
+)
+from cartesia_cli.errors import (
+    BrokenPipe,
+    CliError,
+    ExitCode,
+    Interrupted,
+    KeptAudio,
+    StopRequested,
+    StreamError,
+)
+from cartesia_cli.formats import AudioFormat, Container, wav_data_offset
+from cartesia_cli.output.sinks import Sink
+
+
+class StreamStats:
+    """What the display and the summary report; times are `time.perf_counter()` values.
+
+    A plain slotted class: it is mutated per chunk, and a dataclass would add
+    import time to every run for no gain.
+    """
+
+    __slots__ = ("bytes", "chunks", "finished", "first_audio", "started")
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first_audio: float | None = None
+        self.finished: float | None = None
+        self.bytes = 0
+        self.chunks = 0
+
+    def time_to_first_audio(self) -> float | None:
+        return None if self.first_audio is None else self.first_audio - self.started
+
+    def elapsed(self) -> float:
+        end = self.finished if self.finished is not None else time.perf_counter()
+        return end - self.started
+
+
+class StreamResult:
+    """The figures of one stream and the timestamps it carried (for --timestamps)."""
+
+    __slots__ = ("phoneme_timestamps", "stats", "word_timestamps")
+
+    def __init__(self, stats: StreamStats) -> None:
+        self.stats = stats
+        self.word_timestamps: list[WordTimestamps] = []
+        self.phoneme_timestamps: list[PhonemeTimestamps] = []
+
+
+def pump(
+    events: Iterable[Event],
+    sink: Sink,
+    result: StreamResult,
+    debug: Callable[[str], None] | None = None,
+) -> None:
+    """Write every audio chunk as it arrives; keep timestamps; require some audio."""
+    stats = result.stats
+    try:
+        for event in events:
+            if isinstance(event, AudioChunk):
+                if event.audio:
+                    sink.write(event.audio)
+                    if stats.first_audio is None:
+                        stats.first_audio = time.perf_counter()
+                    stats.bytes += len(event.audio)
+                    stats.chunks += 1
+            elif isinstance(event, WordTimestamps):
+                result.word_timestamps.append(event)
+            elif isinstance(event, PhonemeTimestamps):
+                result.phoneme_timestamps.append(event)
+            elif isinstance(event, UnknownEvent) and debug is not None:
+                debug(f"ignored an event of unknown type {event.type!r}")
+    finally:
+        stats.finished = time.perf_counter()
+    if stats.bytes == 0:
+        raise StreamError("the server finished the stream without sending any audio")
+
+
+def run(
+    events: Generator[Event, None, None],
+    sink: Sink,
+    audio: AudioFormat,
+    result: StreamResult,
+    debug: Callable[[str], None] | None = None,
+) -> StreamResult:
+    """Pump `events` into `sink`; on any failure, say what was kept and close the sink.
+
+    Raises a CliError for every failure, with `kept` set when audio was written;
+    Ctrl-C, a stop request and a closed stdout become `Interrupted` with their
+    exit codes. A file that holds audio is always kept.
+    """
+    try:
+        with closing(events):
+            pump(events, sink, result, debug)
+    except CliError as exc:
+        exc.kept = kept_audio(sink, audio)
+        raise
+    except BrokenPipe:
+        raise Interrupted(
+            f"stdout was closed by the reader after {sink.bytes_written} bytes; stopped",
+            ExitCode.BROKEN_PIPE,
+        ) from None
+    except (KeyboardInterrupt, StopRequested) as exc:
+        code = exc.exit_code if isinstance(exc, StopRequested) else ExitCode.INTERRUPTED
+        word = "terminated" if code == ExitCode.TERMINATED else "interrupted"
+        stopped = Interrupted(word, code)
+        stopped.kept = kept_audio(sink, audio)
+        raise stopped from None
+    finally:
+        sink.close(keep=sink.bytes_written > 0)
+    return result
+
+
+def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
+    """What a sink holds after a failure; None when nothing was written."""
+    if sink.bytes_written == 0:
+        return None
+    return KeptAudio(sink.label, sink.is_stdout, sink.bytes_written, audio_seconds(sink, audio))
+
+
+def audio_seconds(sink: Sink, audio: AudioFormat) -> float:
+    """Seconds of audio the sink holds: a WAV's header does not count."""
+    header = 0
+    if audio.container is Container.WAV:
+        header = wav_data_offset(sink.head) or 0
+    return audio.seconds(sink.bytes_written, header)

@@ -1,0 +1,1 @@
+"""Settings: one table (`spec`), precedence (`resolve`), and the config file (`store`)."""

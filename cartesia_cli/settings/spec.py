@@ -1,0 +1,342 @@
+"""Every setting, declared once: flag, environment variable, config key, default, parser,
+completion, and where it goes in a request body.
+
+The CLI layer builds the options from these rows (`options.py`), `resolve.py`
+applies precedence (flag > environment > config file > default) over them, and
+`store.py` takes its keys from them. Adding a setting is adding a row here and
+using the value where it matters. Kept import-light: `--help` and completion
+load this module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+from urllib.parse import urlsplit
+
+from cartesia_cli import redact
+from cartesia_cli.errors import AuthError, UsageError
+from cartesia_cli.formats import (
+    EMOTIONS,
+    KNOWN_MODELS,
+    LANGUAGES,
+    Encoding,
+    SampleRate,
+)
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+Parser = Callable[[str, str], T]  # (raw text, where it came from) -> value, or UsageError
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Visible ASCII only: anything else cannot travel in an HTTP header, and the
+# HTTP stack's error would echo the header value, i.e. the key.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+SONIC_3 = "Honoured by sonic-3 models and later; older models ignore it."
+
+
+@dataclass(frozen=True, eq=False)
+class Setting(Generic[T_co]):
+    """One setting. `eq=False`: rows are compared and hashed by identity."""
+
+    name: str  # also the config key, when `configurable`
+    flag: str
+    parse: Callable[[str, str], T_co]
+    help: str
+    default: T_co
+    short: str | None = None
+    env: str | None = None
+    configurable: bool = False
+    choices: Sequence[str] = ()  # offered by completion; see `strict` for validation
+    metavar: str | None = None
+    body: tuple[str, ...] = ()  # where a set value goes in a TTS request body
+
+    def candidates(self, incomplete: str) -> list[str]:
+        return [choice for choice in self.choices if choice.startswith(incomplete)]
+
+
+# -- parsers: each names where a bad value came from ------------------------------------
+
+
+def text(raw: str, label: str) -> str:
+    value = raw.strip()
+    if not value:
+        raise UsageError(f"{label} must not be empty")
+    return value
+
+
+def check_base_url(raw: str, label: str = "--base-url") -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{label} must be an http:// or https:// URL, got {raw!r}")
+    return raw.strip().rstrip("/")
+
+
+def check_api_version(raw: str, label: str = "--api-version") -> str:
+    version = raw.strip()
+    try:
+        if not _DATE.fullmatch(version):
+            raise ValueError
+        date.fromisoformat(version)
+    except ValueError:
+        raise UsageError(f"{label} must be a date like 2026-08-14, got {raw!r}") from None
+    return version
+
+
+def check_encoding(raw: str, label: str = "--encoding") -> Encoding:
+    try:
+        return Encoding(raw.strip())
+    except ValueError:
+        choices = ", ".join(e.value for e in Encoding)
+        raise UsageError(f"{label} must be one of {choices}, got {raw!r}") from None
+
+
+def check_sample_rate(raw: str, label: str = "--sample-rate") -> int:
+    try:
+        return SampleRate(raw.strip()).hz
+    except ValueError:
+        choices = ", ".join(r.value for r in SampleRate)
+        raise UsageError(f"{label} must be one of {choices}, got {raw!r}") from None
+
+
+def check_api_key(raw: str, label: str = "--api-key") -> str:
+    """A key fit for a header. Every key source passes here, so it is registered for masking."""
+    key = raw.strip()
+    redact.remember(key)
+    if key and not _HEADER_SAFE.fullmatch(key):
+        raise AuthError(
+            f"the API key ({label}) has spaces or characters an HTTP header cannot carry"
+        )
+    return key
+
+
+def between(low: float, high: float) -> Parser[float]:
+    """A finite number in [low, high]."""
+
+    def parse(raw: str, label: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise UsageError(f"{label} must be a number from {low:g} to {high:g}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def whole(low: int, high: int) -> Parser[int]:
+    """A whole number in [low, high]."""
+
+    def parse(raw: str, label: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise UsageError(f"{label} must be a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise UsageError(f"{label} must be from {low} to {high}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def seconds(raw: str, label: str) -> float:
+    """A finite, positive number of seconds (at least 0.01)."""
+    return between(0.01, 86400.0)(raw, label)
+
+
+# -- the table ---------------------------------------------------------------------------
+
+API_KEY: Setting[str] = Setting(
+    "api_key",
+    "--api-key",
+    check_api_key,
+    "API key. Prefer the environment variable: flags end up in shell history.",
+    default="",
+    env="CARTESIA_API_KEY",
+    configurable=True,
+    metavar="KEY",
+)
+BASE_URL: Setting[str] = Setting(
+    "base_url",
+    "--base-url",
+    check_base_url,
+    "API root URL.",
+    default="https://api.cartesia.ai",
+    env="CARTESIA_BASE_URL",
+    configurable=True,
+    metavar="URL",
+)
+API_VERSION: Setting[str] = Setting(
+    "api_version",
+    "--api-version",
+    check_api_version,
+    "Cartesia-Version header (YYYY-MM-DD).",
+    default="2026-08-14",
+    env="CARTESIA_VERSION",
+    metavar="DATE",
+)
+MODEL: Setting[str] = Setting(
+    "model",
+    "--model",
+    text,
+    "Model id; any id is sent as given.",
+    default="sonic-3.5",
+    short="-m",
+    env="CARTESIA_MODEL",
+    configurable=True,
+    choices=KNOWN_MODELS,
+    metavar="ID",
+)
+VOICE: Setting[str] = Setting(
+    "voice",
+    "--voice",
+    text,
+    "Voice id.",
+    default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b",
+    short="-v",
+    env="CARTESIA_VOICE_ID",
+    configurable=True,
+    metavar="ID",
+)
+ENCODING: Setting[Encoding] = Setting(
+    "encoding",
+    "--encoding",
+    check_encoding,
+    "Audio encoding: " + ", ".join(e.value for e in Encoding) + ".",
+    default=Encoding.PCM_F32LE,
+    short="-e",
+    configurable=True,
+    choices=tuple(e.value for e in Encoding),
+    metavar="ENCODING",
+)
+SAMPLE_RATE: Setting[int] = Setting(
+    "sample_rate",
+    "--sample-rate",
+    check_sample_rate,
+    "Sample rate in Hz: " + ", ".join(r.value for r in SampleRate) + ".",
+    default=44100,
+    short="-r",
+    configurable=True,
+    choices=tuple(r.value for r in SampleRate),
+    metavar="HZ",
+)
+RETRIES: Setting[int] = Setting(
+    "retries",
+    "--retries",
+    whole(0, 10),
+    "Retries for connection failures, 408, 409, 429 and 5xx, before any audio.",
+    default=2,
+    metavar="N",
+)
+CONNECT_TIMEOUT: Setting[float] = Setting(
+    "connect_timeout",
+    "--connect-timeout",
+    seconds,
+    "Seconds to connect.",
+    default=10.0,
+    metavar="S",
+)
+IDLE_TIMEOUT: Setting[float] = Setting(
+    "idle_timeout",
+    "--idle-timeout",
+    seconds,
+    "Longest wait in seconds for the next event (keep-alives do not count).",
+    default=30.0,
+    metavar="S",
+)
+LANGUAGE: Setting[str | None] = Setting(
+    "language",
+    "--language",
+    text,
+    "Language code of the transcript, e.g. en, de, ja.",
+    default=None,
+    configurable=True,
+    choices=LANGUAGES,
+    metavar="CODE",
+    body=("language",),
+)
+SPEED: Setting[float | None] = Setting(
+    "speed",
+    "--speed",
+    between(0.6, 1.5),
+    f"Speaking speed, 0.6 to 1.5 (1.0 is normal). {SONIC_3}",
+    default=None,
+    configurable=True,
+    metavar="X",
+    body=("generation_config", "speed"),
+)
+VOLUME: Setting[float | None] = Setting(
+    "volume",
+    "--volume",
+    between(0.5, 2.0),
+    f"Volume, 0.5 to 2.0 (1.0 is normal). {SONIC_3}",
+    default=None,
+    configurable=True,
+    metavar="X",
+    body=("generation_config", "volume"),
+)
+EMOTION: Setting[str | None] = Setting(
+    "emotion",
+    "--emotion",
+    text,
+    f"Emotion, e.g. neutral, calm, excited, sad; any name is sent. {SONIC_3}",
+    default=None,
+    configurable=True,
+    choices=EMOTIONS,
+    metavar="NAME",
+    body=("generation_config", "emotion"),
+)
+PRONUNCIATION_DICT: Setting[str | None] = Setting(
+    "pronunciation_dict",
+    "--pronunciation-dict",
+    text,
+    f"Pronunciation dictionary id. {SONIC_3}",
+    default=None,
+    metavar="ID",
+    body=("pronunciation_dict_id",),
+)
+CONTEXT_ID: Setting[str | None] = Setting(
+    "context_id",
+    "--context-id",
+    text,
+    "Context id, echoed back in every event.",
+    default=None,
+    metavar="ID",
+    body=("context_id",),
+)
+
+# What the TTS commands take, in --help order.
+CONNECTION: tuple[Setting[object], ...] = (
+    API_KEY,
+    BASE_URL,
+    API_VERSION,
+    RETRIES,
+    CONNECT_TIMEOUT,
+    IDLE_TIMEOUT,
+)
+VOICE_AND_MODEL: tuple[Setting[object], ...] = (MODEL, VOICE)
+RAW_FORMAT: tuple[Setting[object], ...] = (ENCODING, SAMPLE_RATE)
+CONTROLS: tuple[Setting[object], ...] = (
+    LANGUAGE,
+    SPEED,
+    VOLUME,
+    EMOTION,
+    PRONUNCIATION_DICT,
+    CONTEXT_ID,
+)
+ALL: tuple[Setting[object], ...] = (*VOICE_AND_MODEL, *RAW_FORMAT, *CONNECTION, *CONTROLS)
+CONFIGURABLE: tuple[Setting[object], ...] = tuple(s for s in ALL if s.configurable)
+
+
+def by_config_key(key: str) -> Setting[object]:
+    """The configurable setting named `key`; a UsageError names the valid keys."""
+    for setting in CONFIGURABLE:
+        if setting.name == key:
+            return setting
+    names = ", ".join(s.name for s in CONFIGURABLE)
+    raise UsageError(f"unknown setting {key!r}; the keys are: {names}")

@@ -1,0 +1,109 @@
+"""The one door to the terminal: every line for people goes to stderr through here.
+
+Each line is redacted (no API key, whatever its source) and then made safe for a
+terminal (control characters from servers, headers or file names are shown
+escaped, never executed). The module also knows whether stderr is a terminal,
+`--quiet`, `--debug` and `NO_COLOR`, and it makes the rich console the live
+display draws on. No other module writes to stderr (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from cartesia_cli import redact
+
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+
+PROG = "cartesia-cli"
+# C0 controls but tab, DEL, and C1 controls: any of them can move the cursor,
+# recolour, retitle or clear a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def sanitize(text: str) -> str:
+    """Show control characters as escapes (`\\x1b`) instead of sending them to a terminal."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def safe(text: str) -> str:
+    """Redact first (an escape must not split a key), then neutralise control characters."""
+    return sanitize(redact.redact(text))
+
+
+class Console:
+    """stderr for people. `quiet` silences progress and summaries, never errors."""
+
+    def __init__(self) -> None:
+        self.quiet = False
+        self.debug = False
+
+    def configure(self, *, quiet: bool, debug: bool) -> None:
+        self.quiet, self.debug = quiet, debug
+
+    def error(self, message: str) -> None:
+        self._write(f"{PROG}: error: {message}")
+
+    def warning(self, message: str) -> None:
+        self._write(f"{PROG}: warning: {message}")
+
+    def info(self, line: str) -> None:
+        """A summary or hint line: shown unless --quiet."""
+        if not self.quiet:
+            self._write(line)
+
+    def note(self, line: str) -> None:
+        """A line that answers a command the user typed (config set …): always shown."""
+        self._write(line)
+
+    def debug_line(self, line: str) -> None:
+        if self.debug:
+            self._write(f"debug: {line}")
+
+    def debug_log(self) -> Callable[[str], None] | None:
+        """A sink for --debug lines, or None when --debug is off (callers skip the work)."""
+        return self.debug_line if self.debug else None
+
+    def traceback(self, text: str) -> None:
+        for line in text.rstrip("\n").split("\n"):
+            self._write(line)
+
+    def is_terminal(self) -> bool:
+        return isatty(2)
+
+    def wants_live_display(self) -> bool:
+        return not self.quiet and self.is_terminal()
+
+    @contextmanager
+    def live_console(self) -> Iterator[RichConsole]:
+        """The rich console on stderr that the live display draws on."""
+        from rich.console import Console as RichConsole  # ~40 ms: only for a terminal
+
+        yield RichConsole(stderr=True)  # rich itself honours NO_COLOR
+
+    def _write(self, line: str) -> None:
+        stream = sys.stderr
+        if stream is None:  # no stderr at all (closed by the parent): nowhere to say it
+            return
+        try:
+            stream.write(safe(line) + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # stderr went away; the exit code still tells the story
+
+
+def isatty(fd: int) -> bool:
+    """Whether descriptor `fd` is a terminal (False when it is closed)."""
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+console = Console()

@@ -1,0 +1,189 @@
+"""The layering, enforced over every import in the package (function bodies included),
+and the one door to stderr.
+
+Each layer is exempt only from its own ban: typer in the CLI layer (cli.py,
+options.py, commands/), rich in ui/, httpx and httpx-sse in api/. The fake
+server imports nothing of the rest. Lower layers never import upper ones.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cartesia_cli"
+CLI_LAYER = ("cartesia_cli.cli", "cartesia_cli.options", "cartesia_cli.commands")
+
+# Third-party packages, and the only modules (by prefix) that may import them.
+OWNERS = {
+    "typer": CLI_LAYER,
+    "click": (),  # typer vendors it; nobody imports it directly
+    "rich": ("cartesia_cli.ui",),
+    "httpx": ("cartesia_cli.api",),
+    "httpx_sse": ("cartesia_cli.api",),
+    "httpcore": ("cartesia_cli.api",),
+}
+UPPER = (*CLI_LAYER, "cartesia_cli.launch")
+# Module prefix -> internal modules (by prefix) it must not import.
+FORBIDDEN = {
+    "cartesia_cli.api": (
+        *UPPER,
+        "cartesia_cli.ui",
+        "cartesia_cli.run",
+        "cartesia_cli.output",
+        "cartesia_cli.settings",
+    ),
+    "cartesia_cli.settings": (
+        *UPPER,
+        "cartesia_cli.ui",
+        "cartesia_cli.run",
+        "cartesia_cli.api",
+        "cartesia_cli.output",
+    ),
+    "cartesia_cli.output": (
+        *UPPER,
+        "cartesia_cli.ui",
+        "cartesia_cli.run",
+        "cartesia_cli.api",
+        "cartesia_cli.settings",
+    ),
+    # The run knows nothing of terminals, signals or where settings come from.
+    "cartesia_cli.run": (*UPPER, "cartesia_cli.ui", "cartesia_cli.settings", "signal"),
+    "cartesia_cli.ui": (*UPPER, "cartesia_cli.api", "cartesia_cli.settings"),
+}
+STDERR_WRITER = "cartesia_cli.ui.console"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(tree: ast.AST, module: str) -> list[tuple[int, str]]:
+    """Every module an import statement anywhere in `tree` names (relative ones resolved)."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")[: -node.level]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append((node.lineno, base))
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def layer_violations(module: str, source: str) -> list[str]:
+    """What `module` (with this source) imports that its layer must not."""
+    tree = ast.parse(source)
+    problems = []
+    for line, name in imported(tree, module):
+        top = name.split(".")[0]
+        if module.startswith("cartesia_cli.mock"):
+            if (
+                top == "cartesia_cli" and not _within(name, ("cartesia_cli.mock",))
+            ) or top in OWNERS:
+                problems.append(f"{module}:{line} the fake server imports {name}")
+            continue
+        if top in OWNERS and not _within(module, OWNERS[top]):
+            problems.append(f"{module}:{line} imports {top}, which belongs to {OWNERS[top]}")
+        for layer, banned in FORBIDDEN.items():
+            if _within(module, (layer,)) and _within(name, banned):
+                problems.append(f"{module}:{line} ({layer}) imports {name}")
+    return problems
+
+
+def stderr_writes(source: str) -> list[int]:
+    """Lines that write to stderr: sys.stderr, os.write(2, …), Console(stderr=True), err=True."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and _is_sys_stderr(node):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.keyword) and node.arg in ("stderr", "err"):
+            if isinstance(node.value, ast.Constant) and node.value.value is True:
+                lines.append(node.value.lineno)
+        elif isinstance(node, ast.Call) and _is_os_write_2(node):
+            lines.append(node.lineno)
+    return lines
+
+
+def _is_sys_stderr(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in ("stderr", "__stderr__")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
+    )
+
+
+def _is_os_write_2(call: ast.Call) -> bool:
+    func = call.func
+    is_write = isinstance(func, ast.Attribute) and func.attr == "write"
+    first = call.args[0] if call.args else None
+    return is_write and isinstance(first, ast.Constant) and first.value == 2
+
+
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_each_module_keeps_to_its_layer(path: Path) -> None:
+    assert layer_violations(module_name(path), path.read_text()) == []
+
+
+def test_only_the_console_writes_to_stderr() -> None:
+    writers = {
+        module_name(path): stderr_writes(path.read_text())
+        for path in SOURCES
+        if stderr_writes(path.read_text())
+    }
+    # typer's hidden prompt for `config set api_key` owns the terminal while it hides input.
+    assert writers.pop("cartesia_cli.commands.config") == [_prompt_line()]
+    assert list(writers) == [STDERR_WRITER]
+
+
+def _prompt_line() -> int:
+    source = (PACKAGE / "commands" / "config.py").read_text().splitlines()
+    return next(i for i, line in enumerate(source, 1) if "typer.prompt(" in line)
+
+
+@pytest.mark.parametrize(
+    ("module", "path", "line"),
+    [
+        ("cartesia_cli.commands.tts", "commands/tts.py", "    import httpx\n"),
+        ("cartesia_cli.api.client", "api/client.py", "    import typer\n"),
+        ("cartesia_cli.run.pipeline", "run/pipeline.py", "    from rich.console import Console\n"),
+        (
+            "cartesia_cli.api.protocol",
+            "api/protocol.py",
+            "    from cartesia_cli.ui import console\n",
+        ),
+        ("cartesia_cli.mock.server", "mock/server.py", "    from cartesia_cli import errors\n"),
+        ("cartesia_cli.run.pipeline", "run/pipeline.py", "    import signal\n"),
+    ],
+)
+def test_a_banned_import_inside_a_function_fails(module: str, path: str, line: str) -> None:
+    source = (PACKAGE / path).read_text() + f"\n\ndef _sneaky() -> None:\n{line}"
+    assert layer_violations(module, (PACKAGE / path).read_text()) == []
+    assert layer_violations(module, source) != []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "import sys\nsys.stderr.write('x')\n",
+        "import os\nos.write(2, b'x')\n",
+        "from rich.console import Console\nConsole(stderr=True)\n",
+        "import sys\nprint('x', file=sys.stderr)\n",
+    ],
+)
+def test_every_way_to_write_to_stderr_is_seen(snippet: str) -> None:
+    assert stderr_writes(snippet) != []
