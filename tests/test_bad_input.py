@@ -101,6 +101,7 @@ def test_terminal_stdin_is_never_read(
         os.close(main)
     assert proc.returncode == 2
     assert message in proc.stderr
+    assert API_KEY.encode() not in proc.stderr + proc.stdout
     assert fake.requests == []
     assert not (tmp_path / "out.pcm").exists()
 

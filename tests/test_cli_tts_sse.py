@@ -103,6 +103,7 @@ def test_summary_and_player_hint_on_stderr(cli: RunCli, tmp_path: Path) -> None:
 
 def test_stdout_hint_is_a_pipe(cli: RunCli) -> None:
     result = cli("tts", "sse", HELLO, "-e", "pcm_mulaw", "-r", "8000", "-o", "-")
+    assert result.code == 0, result.stderr
     assert result.stderr.splitlines()[0].startswith("wrote stdout: ")
     assert result.stderr.splitlines()[1] == (
         "play it: cartesia-cli tts sse ... -o - | ffplay -autoexit -nodisp -f mulaw -ar 8000 -i -"
@@ -207,7 +208,10 @@ def run_with_terminal_stderr(fake: FakeCartesia, cwd: Path, *args: str) -> str:
     reader.join(timeout=5)
     os.close(main)
     assert proc.returncode == 0
-    return b"".join(received).decode(errors="replace")
+    screen = b"".join(received).decode(errors="replace")
+    assert API_KEY not in screen
+    assert API_KEY.encode() not in proc.stdout
+    return screen
 
 
 def test_body_json_is_valid_for_unicode(cli: RunCli, fake: FakeCartesia) -> None:

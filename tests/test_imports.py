@@ -70,11 +70,15 @@ def test_usage_errors_import_no_http_stack(tmp_path: Path) -> None:
 
 
 def test_report_is_json(tmp_path: Path) -> None:
-    # Guards the probe itself: a broken probe must not make the tests above vacuous.
-    code, modules = modules_after(["--version"], tmp_path)
+    # Guards the probe itself: it must see what a run imported, and tell runs apart,
+    # or the tests above would pass on an empty list.
+    code, version_modules = modules_after(["--version"], tmp_path)
     assert code == 0
-    assert "cartesia_cli.cli" in modules
-    assert json.dumps(modules)
+    assert {"cartesia_cli.cli", "cartesia_cli.commands.tts", "typer"} <= set(version_modules)
+    assert "cartesia_cli.commands._tts_job" not in version_modules
+    code, usage_modules = modules_after(["tts", "sse", "Hi", "-e", "wav"], tmp_path)
+    assert code == 2
+    assert "cartesia_cli.commands._tts_job" in usage_modules
 
 
 def completion_env(shell: str, words: str) -> dict[str, str]:

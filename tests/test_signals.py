@@ -79,6 +79,7 @@ def test_reader_closing_stdout_exits_141_and_closes_the_stream(
         assert not slow_fake.transmissions[-1].finished
     assert stderr.startswith("cartesia-cli: error: stdout was closed by the reader after ")
     assert stderr.count("\n") == 1
+    assert API_KEY not in stderr
 
 
 def test_full_disk_is_an_output_error(cli: RunCli) -> None:
