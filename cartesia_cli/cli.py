@@ -36,14 +36,14 @@ app.add_typer(tts.app, name="tts")
 app.add_typer(config.app, name="config")
 
 # Hints that name flags or variables, by the kind of failure.
-HINTS: dict[type[CliError], str] = {
-    errors.MissingApiKey: (
+HINTS = {
+    errors.MISSING_KEY: (
         "set CARTESIA_API_KEY, pass --api-key, or run 'cartesia-cli config set api_key'"
     ),
-    errors.AuthRejected: "check CARTESIA_API_KEY or --api-key",
-    errors.ConnectTimedOut: "raise it with --connect-timeout",
-    errors.IdleTimedOut: "raise it with --idle-timeout",
-    errors.OutputExists: "use --force to overwrite it",
+    errors.AUTH_REJECTED: "check CARTESIA_API_KEY or --api-key",
+    errors.CONNECT_TIMEOUT: "raise it with --connect-timeout",
+    errors.IDLE_TIMEOUT: "raise it with --idle-timeout",
+    errors.OUTPUT_EXISTS: "use --force to overwrite it",
 }
 
 
@@ -99,7 +99,7 @@ def error_line(exc: CliError) -> str:
     """The error's facts, then its hint, then what audio was kept."""
     from cartesia_cli.ui.report import kept_note
 
-    hint = exc.hint or next((h for kind, h in HINTS.items() if isinstance(exc, kind)), None)
+    hint = exc.hint or HINTS.get(exc.kind or "")
     return "; ".join(part for part in (exc.message, hint, kept_note(exc.kept)) if part)
 
 

@@ -37,14 +37,24 @@ class KeptAudio(NamedTuple):
     seconds: float | None
 
 
+# Why a failure happened, when the CLI layer has a hint for it (and scripts a name).
+MISSING_KEY = "missing_key"  # no key from any source
+AUTH_REJECTED = "auth_rejected"  # HTTP 401 or 403
+CONNECT_TIMEOUT = "connect_timeout"  # no connection within --connect-timeout
+IDLE_TIMEOUT = "idle_timeout"  # nothing from the server within --idle-timeout
+OUTPUT_EXISTS = "output_exists"  # the output file exists and --force was not given
+AUDIO_TO_TERMINAL = "audio_to_terminal"  # `-o -` with stdout on a terminal
+
+
 class CliError(Exception):
-    """A failure with a user-facing one-line message and an exit code."""
+    """A failure with a user-facing one-line message, an exit code, and maybe a `kind`."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, kind: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.kind = kind
         # Set by the layers above the one that raised: a hint worded by the CLI
         # layer, and the audio a failed run kept.
         self.hint: str | None = None
@@ -55,24 +65,8 @@ class UsageError(CliError):
     exit_code = ExitCode.USAGE
 
 
-class OutputExists(UsageError):
-    """The output file exists and --force was not given."""
-
-
-class AudioToTerminal(UsageError):
-    """`-o -` with stdout on a terminal."""
-
-
 class AuthError(CliError):
     exit_code = ExitCode.AUTH
-
-
-class MissingApiKey(AuthError):
-    """No key from any source."""
-
-
-class AuthRejected(AuthError):
-    """HTTP 401 or 403."""
 
 
 class RequestRejected(CliError):
@@ -87,14 +81,6 @@ class StreamError(CliError):
     """Network or stream failure: connect error, timeout, truncated or malformed stream."""
 
     exit_code = ExitCode.STREAM
-
-
-class ConnectTimedOut(StreamError):
-    """No connection within --connect-timeout."""
-
-
-class IdleTimedOut(StreamError):
-    """No event (or byte, for /tts/bytes) within --idle-timeout."""
 
 
 class OutputError(CliError):

@@ -1,8 +1,9 @@
 """Options shared by commands: typer `Annotated` aliases, and the settings table's options.
 
-`with_settings(...)` gives a command one option per row of the settings table
-(settings/spec.py) and hands the command their raw values as `given`, so a
-setting is declared once for every command that takes it.
+`job_command(...)` gives a command the options every job takes (transcript,
+output, --force, --quiet, --debug) and one option per row of the settings table
+(settings/spec.py), and hands them to the command as one `JobOptions` record,
+so each is declared once for every command that takes it.
 """
 
 # No `from __future__ import annotations`: typer evaluates these annotations at
@@ -11,7 +12,7 @@ setting is declared once for every command that takes it.
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
@@ -57,33 +58,58 @@ DebugOption = Annotated[
     ),
 ]
 
-# Own options a command keeps after the settings' options in --help.
-_LAST = ("quiet", "debug")
+
+class JobOptions(NamedTuple):
+    """What every job command takes: the text, where the audio goes, how loud the run is."""
+
+    transcript_arg: Optional[str]
+    transcript: Optional[str]
+    output: Optional[str]
+    force: bool
+    quiet: bool
+    debug: bool
+    given: Given  # each setting's flag value, by setting name
 
 
-def with_settings(
+def _own(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+# JobOptions' fields before and after the command's own options and the settings.
+_FIRST = [
+    _own("transcript_arg", TranscriptArgument, None),
+    _own("transcript", TranscriptOption, None),
+    _own("output", OutputOption, None),
+    _own("force", ForceOption, False),
+]
+_LAST = [_own("quiet", QuietOption, False), _own("debug", DebugOption, False)]
+
+
+def job_command(
     *settings: Setting[object],
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Add an option per setting to the decorated command; pass their values as `given`.
+    """Give the decorated command the job options and one option per setting.
 
-    The command declares its own parameters and a keyword-only `given: Given`;
-    the settings' options go after its own, before --quiet and --debug.
+    The command declares only its own options and a keyword-only `job: JobOptions`.
+    In --help: the transcript and output options, the command's own, the
+    settings in table order, then --quiet and --debug.
     """
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         own = [
             p.replace(kind=inspect.Parameter.KEYWORD_ONLY)  # typer passes every value by name
             for p in inspect.signature(command).parameters.values()
-            if p.name != "given"
+            if p.name != "job"
         ]
-        added = [_parameter(setting) for setting in settings]
-        ordered = [p for p in own if p.name not in _LAST] + added
-        ordered += [p for p in own if p.name in _LAST]
+        ordered = [*_FIRST, *own, *(_parameter(s) for s in settings), *_LAST]
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
             given = {setting.name: values.pop(setting.name) for setting in settings}
-            command(**values, given=given)
+            fields = {name: values.pop(name) for name in JobOptions._fields if name != "given"}
+            command(**values, job=JobOptions(**fields, given=given))
 
         run.__signature__ = inspect.Signature(ordered)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in ordered}

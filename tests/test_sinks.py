@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cartesia_cli.errors import AudioToTerminal, ExitCode, OutputExists, UsageError
+from cartesia_cli.errors import AUDIO_TO_TERMINAL, OUTPUT_EXISTS, ExitCode, UsageError
 from cartesia_cli.output.naming import timestamped_name
 from cartesia_cli.output.sinks import FileSink, NewFileName, StdoutSink, open_sink
 
@@ -75,9 +75,9 @@ def test_written_bytes_are_kept_exactly(tmp_path: Path) -> None:
 def test_existing_file_is_refused_without_force(tmp_path: Path) -> None:
     target = tmp_path / "out.pcm"
     target.write_bytes(b"precious")
-    with pytest.raises(OutputExists, match=r"out\.pcm already exists$") as caught:
+    with pytest.raises(UsageError, match=r"out\.pcm already exists$") as caught:
         sink_for(str(target))
-    assert caught.value.exit_code == ExitCode.USAGE
+    assert (caught.value.exit_code, caught.value.kind) == (ExitCode.USAGE, OUTPUT_EXISTS)
     assert target.read_bytes() == b"precious"
 
 
@@ -99,7 +99,7 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_devices_need_no_force() -> None:
-    sink = sink_for("/dev/null")  # exists, yet no OutputExists: a device holds nothing to lose
+    sink = sink_for("/dev/null")  # exists, yet no --force needed: a device holds nothing to lose
     sink.write(b"xyz")
     sink.close(keep=True)
     assert sink.bytes_written == 3
@@ -109,5 +109,6 @@ def test_devices_need_no_force() -> None:
 def test_stdout_sink_and_terminal_refusal() -> None:
     sink = open_sink("-", force=False, stdout_is_tty=False, new_name=SSE_NAME)
     assert isinstance(sink, StdoutSink)
-    with pytest.raises(AudioToTerminal, match=r"^refusing to write audio to a terminal$"):
+    with pytest.raises(UsageError, match=r"^refusing to write audio to a terminal$") as caught:
         open_sink("-", force=False, stdout_is_tty=True, new_name=SSE_NAME)
+    assert caught.value.kind == AUDIO_TO_TERMINAL

@@ -26,7 +26,7 @@ from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, parse_e
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
 from cartesia_cli.api.watchdog import IdleWatchdog
-from cartesia_cli.errors import ConnectTimedOut, IdleTimedOut, StreamError
+from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, StreamError
 
 DebugLog = Callable[[str], None]
 
@@ -131,9 +131,8 @@ class CartesiaClient:
         base_url = self._config.base_url
         if isinstance(exc, httpx.ConnectTimeout):
             seconds = self._config.connect_timeout
-            return ConnectTimedOut(
-                f"timed out after {seconds:g} s connecting to {base_url}{tries}"
-            ), True
+            message = f"timed out after {seconds:g} s connecting to {base_url}{tries}"
+            return StreamError(message, kind=CONNECT_TIMEOUT), True
         if isinstance(exc, httpx.ConnectError):
             # A failed TLS handshake (an untrusted certificate) would fail the same way again.
             failure = StreamError(f"could not connect to {base_url}: {exc}{tries}")
@@ -267,8 +266,9 @@ def _require_content(response: httpx.Response, path: str) -> httpx.Response:
     return response
 
 
-def _idle_failure(config: ApiConfig) -> IdleTimedOut:
-    return IdleTimedOut(f"no event from the server for {config.idle_timeout:g} s (idle timeout)")
+def _idle_failure(config: ApiConfig) -> StreamError:
+    message = f"no event from the server for {config.idle_timeout:g} s (idle timeout)"
+    return StreamError(message, kind=IDLE_TIMEOUT)
 
 
 def _midstream_failure(exc: httpx.TransportError, config: ApiConfig) -> StreamError:

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from cartesia_cli import __version__
-from cartesia_cli.errors import AuthRejected, CliError, RequestRejected, ServerError, StreamError
+from cartesia_cli.errors import (
+    AUTH_REJECTED,
+    AuthError,
+    CliError,
+    RequestRejected,
+    ServerError,
+    StreamError,
+)
 from cartesia_cli.formats import AudioFormat, Container
 
 SSE_PATH = "/tts/sse"
@@ -106,7 +113,7 @@ def status_failure(status: int, reason: str, detail: str, attempts: int) -> CliE
     if attempts > 1:
         text += f" (after {attempts} attempts)"
     if status in (401, 403):
-        return AuthRejected(text)
+        return AuthError(text, kind=AUTH_REJECTED)
     if 400 <= status < 500:
         return RequestRejected(text)
     if status >= 500:

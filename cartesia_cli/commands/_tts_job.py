@@ -16,9 +16,9 @@ from typing import NamedTuple
 
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.commands import config_file
-from cartesia_cli.errors import AudioToTerminal, UsageError
+from cartesia_cli.errors import AUDIO_TO_TERMINAL, UsageError
 from cartesia_cli.formats import MP3_BIT_RATES, AudioFormat, Container
-from cartesia_cli.options import Given
+from cartesia_cli.options import JobOptions
 from cartesia_cli.output.sinks import NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -33,30 +33,25 @@ DEFAULT_BIT_RATE = 128000
 
 
 class TtsJob(NamedTuple):
-    """A TTS command's parsed options, by name."""
+    """A TTS command's parsed options."""
 
     command: str  # "tts sse", "tts bytes": the endpoint, the file prefix, the hints
-    given: Given
-    transcript: str | None
-    transcript_arg: str | None
-    output: str | None
-    force: bool
-    quiet: bool
-    debug: bool
-    container: Container = Container.RAW
-    bit_rate: int | None = None
+    options: JobOptions
+    container: Container
+    bit_rate: int | None
 
 
 def speak(job: TtsJob) -> None:
     """Run `job`; raise a CliError (with its exit code) on any failure."""
-    console.configure(quiet=job.quiet, debug=job.debug)
-    settings = resolve(job.given, os.environ, store.load(config_file()))
+    opts = job.options
+    console.configure(quiet=opts.quiet, debug=opts.debug)
+    settings = resolve(opts.given, os.environ, store.load(config_file()))
     audio = audio_format(job, settings)
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
     stdin = sys.stdin.buffer if sys.stdin is not None else None
-    text = resolve_transcript(job.transcript, job.transcript_arg, stdin, isatty(0))
+    text = resolve_transcript(opts.transcript, opts.transcript_arg, stdin, isatty(0))
     sink = _open_output(job, audio)
     request = TtsRequest(
         model_id=settings[spec.MODEL],
@@ -77,7 +72,7 @@ def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
     """The output format, refusing flags that do not apply to the container."""
     rate = settings[spec.SAMPLE_RATE]
     if job.container is Container.MP3:
-        if job.given.get(spec.ENCODING.name) is not None:
+        if job.options.given.get(spec.ENCODING.name) is not None:
             raise UsageError("--encoding does not apply to --container mp3")
         bit_rate = job.bit_rate or DEFAULT_BIT_RATE
         if bit_rate not in MP3_BIT_RATES:
@@ -93,16 +88,16 @@ def _open_output(job: TtsJob, audio: AudioFormat) -> Sink:
     prefix = job.command.replace(" ", "_")
     try:
         return open_sink(
-            job.output,
-            force=job.force,
+            job.options.output,
+            force=job.options.force,
             stdout_is_tty=isatty(1),
             new_name=NewFileName(prefix, audio.extension),
         )
-    except AudioToTerminal as exc:
-        player = report.play_command(audio, None)
-        exc.hint = (
-            f"pipe it (cartesia-cli {job.command} ... -o - | {player}) or write a file with -o FILE"
-        )
+    except UsageError as exc:
+        if exc.kind == AUDIO_TO_TERMINAL:
+            player = report.play_command(audio, None)
+            pipe = f"cartesia-cli {job.command} ... -o - | {player}"
+            exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
 
 
@@ -135,10 +130,10 @@ def _display(stats: StreamStats, sink: Sink, audio: AudioFormat) -> Iterator[Non
     if not console.wants_live_display():
         yield
         return
-    from cartesia_cli.ui.display import LiveDisplay
+    from cartesia_cli.ui.display import live_display
 
     def seconds() -> float:
         return pipeline.audio_seconds(sink, audio)
 
-    with console.live_console() as rich_console, LiveDisplay(stats, seconds, rich_console):
+    with console.live_console() as rich_console, live_display(stats, seconds, rich_console):
         yield

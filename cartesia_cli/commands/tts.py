@@ -7,7 +7,7 @@ imported inside each command so that `--help` and shell completion stay fast.
 # No `from __future__ import annotations` here: typer would have to eval every
 # string annotation when it builds the commands (~8 ms of a ~150 ms run).
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -48,17 +48,8 @@ BitRateOption = Annotated[
 
 
 @app.command(epilog=EXIT_CODES_HELP)
-@options.with_settings(*TTS_SETTINGS)
-def sse(
-    transcript_arg: options.TranscriptArgument = None,
-    transcript: options.TranscriptOption = None,
-    output: options.OutputOption = None,
-    force: options.ForceOption = False,
-    quiet: options.QuietOption = False,
-    debug: options.DebugOption = False,
-    *,
-    given: options.Given,
-) -> None:
+@options.job_command(*TTS_SETTINGS)
+def sse(*, job: options.JobOptions) -> None:
     """Stream speech over SSE to a raw PCM file or to stdout.
 
     Audio is written as it arrives. Without -o it goes to a new
@@ -72,22 +63,16 @@ def sse(
         cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
         echo "Hi from CI" | cartesia-cli tts sse -q -e pcm_s16le -r 16000 -o out.pcm
     """
-    _speak("tts sse", locals())
+    _speak("tts sse", job, Container.RAW, None)
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)
-@options.with_settings(*TTS_SETTINGS)
+@options.job_command(*TTS_SETTINGS)
 def bytes_(
-    transcript_arg: options.TranscriptArgument = None,
-    transcript: options.TranscriptOption = None,
     container: ContainerOption = Container.WAV,
     bit_rate: BitRateOption = None,
-    output: options.OutputOption = None,
-    force: options.ForceOption = False,
-    quiet: options.QuietOption = False,
-    debug: options.DebugOption = False,
     *,
-    given: options.Given,
+    job: options.JobOptions,
 ) -> None:
     """Fetch speech as a file made by the server: WAV, MP3 or raw PCM.
 
@@ -103,11 +88,12 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --container mp3 --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
     """
-    _speak("tts bytes", locals())
+    _speak("tts bytes", job, container, bit_rate)
 
 
-def _speak(command: str, values: dict[str, Any]) -> None:
-    """Run the job with the command's parameters, passed on by name."""
+def _speak(
+    command: str, job: options.JobOptions, container: Container, bit_rate: Optional[int]
+) -> None:
     from cartesia_cli.commands import _tts_job
 
-    _tts_job.speak(_tts_job.TtsJob(command=command, **values))
+    _tts_job.speak(_tts_job.TtsJob(command, job, container, bit_rate))

@@ -13,7 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from cartesia_cli.errors import AudioToTerminal, BrokenPipe, OutputError, OutputExists, UsageError
+from cartesia_cli.errors import (
+    AUDIO_TO_TERMINAL,
+    OUTPUT_EXISTS,
+    BrokenPipe,
+    OutputError,
+    UsageError,
+)
 from cartesia_cli.output.naming import timestamped_name
 
 STDOUT = "-"
@@ -115,7 +121,7 @@ def open_sink(
     """Resolve `--output` into a sink, failing with a usage error before any request."""
     if output == STDOUT:
         if stdout_is_tty:
-            raise AudioToTerminal("refusing to write audio to a terminal")
+            raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
         return StdoutSink()
     target = Path(output) if output else Path(".")
     if target.is_dir():
@@ -144,14 +150,14 @@ def _named_file(path: Path, *, force: bool) -> FileSink:
     if path.exists():
         # Devices and FIFOs (/dev/null, a named pipe) hold no data to lose.
         if path.is_file() and not force:
-            raise OutputExists(f"{path} already exists")
+            raise UsageError(f"{path} already exists", kind=OUTPUT_EXISTS)
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write to {path}: permission denied")
         return FileSink(path, created_fd=None)
     try:
         return FileSink(path, created_fd=_create_exclusive(path))
     except FileExistsError:
-        raise OutputExists(f"{path} already exists") from None
+        raise UsageError(f"{path} already exists", kind=OUTPUT_EXISTS) from None
 
 
 def _create_exclusive(path: Path) -> int:

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from cartesia_cli.errors import MissingApiKey
+from cartesia_cli.errors import MISSING_KEY, AuthError
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.spec import Setting
 
@@ -45,7 +45,7 @@ def resolve(
     values = {setting: _resolve_one(setting, given, env, config) for setting in settings}
     resolved = Settings(values)
     if spec.API_KEY in values and not resolved[spec.API_KEY]:
-        raise MissingApiKey("no API key")
+        raise AuthError("no API key", kind=MISSING_KEY)
     return resolved
 
 
@@ -66,7 +66,7 @@ def parse_config_value(key: str, raw: str) -> str | int | float:
     """Check a value for `config set KEY VALUE` as strictly as a flag would be."""
     value = spec.by_config_key(key).parse(raw, key)
     if key == spec.API_KEY.name and not value:
-        raise MissingApiKey("no API key given")
+        raise AuthError("no API key given", kind=MISSING_KEY)
     if isinstance(value, Enum):
         return str(value.value)  # an Enum stores its value
     if isinstance(value, str | int | float):

@@ -8,7 +8,6 @@ the CLI imports it only when it is going to show it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 
 from rich.console import Console
 from rich.live import Live
@@ -44,26 +43,12 @@ class _StatsView:
         return grid
 
 
-class LiveDisplay:
-    """Context manager showing a transient live line on stderr while streaming."""
-
-    def __init__(self, stats: StreamStats, seconds: Callable[[], float], console: Console) -> None:
-        self._live = Live(
-            _StatsView(stats, seconds),
-            console=console,
-            refresh_per_second=_REFRESH_PER_SECOND,
-            transient=True,
-            redirect_stdout=False,
-        )
-
-    def __enter__(self) -> LiveDisplay:
-        self._live.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._live.__exit__(exc_type, exc, tb)
+def live_display(stats: StreamStats, seconds: Callable[[], float], console: Console) -> Live:
+    """A transient live line on `console` while streaming; use it as a context manager."""
+    return Live(
+        _StatsView(stats, seconds),
+        console=console,
+        refresh_per_second=_REFRESH_PER_SECOND,
+        transient=True,
+        redirect_stdout=False,
+    )
