@@ -51,6 +51,11 @@ class CliError(Exception):
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
+    def __init_subclass__(cls, exit_code: ExitCode | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str, *, kind: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -61,30 +66,28 @@ class CliError(Exception):
         self.kept: KeptAudio | None = None
 
 
-class UsageError(CliError):
-    exit_code = ExitCode.USAGE
+class UsageError(CliError, exit_code=ExitCode.USAGE):
+    """A bad flag or value, no transcript, audio to a terminal, an existing output file."""
 
 
-class AuthError(CliError):
-    exit_code = ExitCode.AUTH
+class AuthError(CliError, exit_code=ExitCode.AUTH):
+    """No API key, or the server refused it (HTTP 401, 403)."""
 
 
-class RequestRejected(CliError):
-    exit_code = ExitCode.REJECTED
+class RequestRejected(CliError, exit_code=ExitCode.REJECTED):
+    """Any other HTTP 4xx, and 429 after the retries."""
 
 
-class ServerError(CliError):
-    exit_code = ExitCode.SERVER
+class ServerError(CliError, exit_code=ExitCode.SERVER):
+    """HTTP 5xx after the retries, or an error event in the stream."""
 
 
-class StreamError(CliError):
+class StreamError(CliError, exit_code=ExitCode.STREAM):
     """Network or stream failure: connect error, timeout, truncated or malformed stream."""
 
-    exit_code = ExitCode.STREAM
 
-
-class OutputError(CliError):
-    exit_code = ExitCode.OUTPUT
+class OutputError(CliError, exit_code=ExitCode.OUTPUT):
+    """The audio could not be written (disk full, I/O error)."""
 
 
 class StopRequested(BaseException):

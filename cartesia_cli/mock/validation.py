@@ -16,17 +16,18 @@ SSE_CONTAINERS = ("raw",)
 BYTES_CONTAINERS = ("raw", "wav", "mp3")
 # generation_config number fields and their inclusive ranges.
 GENERATION_RANGES = {"speed": (0.6, 1.5), "volume": (0.5, 2.0)}
+# The models the server serves, newest families first, dated snapshots before aliases.
 MODELS = (
-    "sonic-3.5",
-    "sonic-3",
-    "sonic-latest",
-    "sonic-3-latest",
     "sonic-3.5-2026-05-04",
+    "sonic-3.5",
     "sonic-3-2026-01-12",
     "sonic-3-2025-10-27",
-    "sonic-2-2025-04-16",
-    "sonic-2-2025-05-08",
+    "sonic-3",
+    "sonic-3-latest",
+    "sonic-latest",
     "sonic-2-2025-06-11",
+    "sonic-2-2025-05-08",
+    "sonic-2-2025-04-16",
     "sonic-turbo-2025-06-04",
 )
 SUNSET_MODELS = (

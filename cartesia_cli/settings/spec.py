@@ -51,7 +51,7 @@ class Setting(Generic[T_co]):
     short: str | None = None
     env: str | None = None
     configurable: bool = False
-    choices: Sequence[str] = ()  # offered by completion; see `strict` for validation
+    choices: Sequence[str] = ()  # offered by completion; `parse` decides what is valid
     metavar: str | None = None
     body: tuple[str, ...] = ()  # where a set value goes in a TTS request body
 
@@ -150,165 +150,79 @@ def seconds(raw: str, label: str) -> float:
 
 
 # -- the table ---------------------------------------------------------------------------
+# One row per setting, laid out by hand as a table (ruff format would give each argument
+# its own line). `help` is the --help text; env var and config key are added to it.
 
+ENCODINGS = tuple(e.value for e in Encoding)
+RATES = tuple(r.value for r in SampleRate)
+
+# fmt: off
 API_KEY: Setting[str] = Setting(
-    "api_key",
-    "--api-key",
-    check_api_key,
-    "API key. Prefer the environment variable: flags end up in shell history.",
-    default="",
-    env="CARTESIA_API_KEY",
-    configurable=True,
-    metavar="KEY",
+    "api_key", "--api-key", check_api_key, default="", env="CARTESIA_API_KEY", configurable=True,
+    metavar="KEY", help="API key. Prefer the environment variable: flags end up in shell history.",
 )
 BASE_URL: Setting[str] = Setting(
-    "base_url",
-    "--base-url",
-    check_base_url,
-    "API root URL.",
-    default="https://api.cartesia.ai",
-    env="CARTESIA_BASE_URL",
-    configurable=True,
-    metavar="URL",
+    "base_url", "--base-url", check_base_url, "API root URL.", "https://api.cartesia.ai",
+    env="CARTESIA_BASE_URL", configurable=True, metavar="URL",
 )
 API_VERSION: Setting[str] = Setting(
-    "api_version",
-    "--api-version",
-    check_api_version,
-    "Cartesia-Version header (YYYY-MM-DD).",
-    default="2026-08-14",
-    env="CARTESIA_VERSION",
-    metavar="DATE",
+    "api_version", "--api-version", check_api_version, "Cartesia-Version header (YYYY-MM-DD).",
+    "2026-08-14", env="CARTESIA_VERSION", metavar="DATE",
 )
 MODEL: Setting[str] = Setting(
-    "model",
-    "--model",
-    text,
-    "Model id; any id is sent as given.",
-    default="sonic-3.5",
-    short="-m",
-    env="CARTESIA_MODEL",
-    configurable=True,
-    choices=KNOWN_MODELS,
-    metavar="ID",
+    "model", "--model", text, "Model id; any id is sent as given.", "sonic-3.5", short="-m",
+    env="CARTESIA_MODEL", configurable=True, choices=KNOWN_MODELS, metavar="ID",
 )
 VOICE: Setting[str] = Setting(
-    "voice",
-    "--voice",
-    text,
-    "Voice id.",
-    default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b",
-    short="-v",
-    env="CARTESIA_VOICE_ID",
-    configurable=True,
-    metavar="ID",
+    "voice", "--voice", text, "Voice id.", "6ccbfb76-1fc6-48f7-b71d-91ac6298247b", "-v",
+    env="CARTESIA_VOICE_ID", configurable=True, metavar="ID",
 )
 ENCODING: Setting[Encoding] = Setting(
-    "encoding",
-    "--encoding",
-    check_encoding,
-    "Audio encoding: " + ", ".join(e.value for e in Encoding) + ".",
-    default=Encoding.PCM_F32LE,
-    short="-e",
-    configurable=True,
-    choices=tuple(e.value for e in Encoding),
-    metavar="ENCODING",
+    "encoding", "--encoding", check_encoding, "Audio encoding: " + ", ".join(ENCODINGS) + ".",
+    Encoding.PCM_F32LE, "-e", configurable=True, choices=ENCODINGS, metavar="ENCODING",
 )
 SAMPLE_RATE: Setting[int] = Setting(
-    "sample_rate",
-    "--sample-rate",
-    check_sample_rate,
-    "Sample rate in Hz: " + ", ".join(r.value for r in SampleRate) + ".",
-    default=44100,
-    short="-r",
+    "sample_rate", "--sample-rate", check_sample_rate, metavar="HZ", short="-r", default=44100,
+    help="Sample rate in Hz: " + ", ".join(RATES) + ".", choices=RATES,
     configurable=True,
-    choices=tuple(r.value for r in SampleRate),
-    metavar="HZ",
 )
 RETRIES: Setting[int] = Setting(
-    "retries",
-    "--retries",
-    whole(0, 10),
-    "Retries for connection failures, 408, 409, 429 and 5xx, before any audio.",
-    default=2,
-    metavar="N",
+    "retries", "--retries", whole(0, 10), default=2, metavar="N",
+    help="Retries for connection failures, 408, 409, 429 and 5xx, before any audio.",
 )
 CONNECT_TIMEOUT: Setting[float] = Setting(
-    "connect_timeout",
-    "--connect-timeout",
-    seconds,
-    "Seconds to connect.",
-    default=10.0,
-    metavar="S",
+    "connect_timeout", "--connect-timeout", seconds, "Seconds to connect.", 10.0, metavar="S",
 )
 IDLE_TIMEOUT: Setting[float] = Setting(
-    "idle_timeout",
-    "--idle-timeout",
-    seconds,
-    "Longest wait in seconds for the next event (keep-alives do not count).",
-    default=30.0,
-    metavar="S",
+    "idle_timeout", "--idle-timeout", seconds, default=30.0, metavar="S",
+    help="Longest wait in seconds for the next event (keep-alives do not count).",
 )
 LANGUAGE: Setting[str | None] = Setting(
-    "language",
-    "--language",
-    text,
-    "Language code of the transcript, e.g. en, de, ja.",
-    default=None,
-    configurable=True,
-    choices=LANGUAGES,
-    metavar="CODE",
-    body=("language",),
+    "language", "--language", text, "Language code of the transcript, e.g. en, de, ja.", None,
+    configurable=True, choices=LANGUAGES, metavar="CODE", body=("language",),
 )
 SPEED: Setting[float | None] = Setting(
-    "speed",
-    "--speed",
-    between(0.6, 1.5),
-    f"Speaking speed, 0.6 to 1.5 (1.0 is normal). {SONIC_3}",
-    default=None,
-    configurable=True,
-    metavar="X",
-    body=("generation_config", "speed"),
+    "speed", "--speed", between(0.6, 1.5), f"Speaking speed, 0.6 to 1.5 (1.0 is normal). {SONIC_3}",
+    None, configurable=True, metavar="X", body=("generation_config", "speed"),
 )
 VOLUME: Setting[float | None] = Setting(
-    "volume",
-    "--volume",
-    between(0.5, 2.0),
-    f"Volume, 0.5 to 2.0 (1.0 is normal). {SONIC_3}",
-    default=None,
-    configurable=True,
-    metavar="X",
-    body=("generation_config", "volume"),
+    "volume", "--volume", between(0.5, 2.0), body=("generation_config", "volume"), default=None,
+    help=f"Volume, 0.5 to 2.0 (1.0 is normal). {SONIC_3}", metavar="X", configurable=True,
 )
 EMOTION: Setting[str | None] = Setting(
-    "emotion",
-    "--emotion",
-    text,
-    f"Emotion, e.g. neutral, calm, excited, sad; any name is sent. {SONIC_3}",
-    default=None,
-    configurable=True,
-    choices=EMOTIONS,
-    metavar="NAME",
+    "emotion", "--emotion", text, choices=EMOTIONS, metavar="NAME", configurable=True,
+    help=f"Emotion, e.g. neutral, calm, excited, sad; any name is sent. {SONIC_3}", default=None,
     body=("generation_config", "emotion"),
 )
 PRONUNCIATION_DICT: Setting[str | None] = Setting(
-    "pronunciation_dict",
-    "--pronunciation-dict",
-    text,
-    f"Pronunciation dictionary id. {SONIC_3}",
-    default=None,
-    metavar="ID",
-    body=("pronunciation_dict_id",),
+    "pronunciation_dict", "--pronunciation-dict", text, f"Pronunciation dictionary id. {SONIC_3}",
+    None, metavar="ID", body=("pronunciation_dict_id",),
 )
 CONTEXT_ID: Setting[str | None] = Setting(
-    "context_id",
-    "--context-id",
-    text,
-    "Context id, echoed back in every event.",
-    default=None,
-    metavar="ID",
-    body=("context_id",),
+    "context_id", "--context-id", text, "Context id, echoed back in every event.", None,
+    metavar="ID", body=("context_id",),
 )
+# fmt: on
 
 # What the TTS commands take, in --help order.
 CONNECTION: tuple[Setting[object], ...] = (
