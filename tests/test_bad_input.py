@@ -120,11 +120,20 @@ def test_unwritable_output_directory(cli: RunCli, fake: FakeCartesia, tmp_path: 
     assert fake.requests == []
 
 
-def test_audio_to_a_terminal_is_refused(fake: FakeCartesia, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "player"),
+    [
+        ("sse", "ffplay -autoexit -nodisp -f f32le -ar 44100 -i -"),
+        ("bytes", "ffplay -autoexit -nodisp -i -"),
+    ],
+)
+def test_audio_to_a_terminal_is_refused(
+    fake: FakeCartesia, tmp_path: Path, command: str, player: str
+) -> None:
     main, child = pty.openpty()
     try:
         proc = subprocess.run(
-            [str(ENTRY_POINT), "tts", "sse", HELLO, "-o", "-"],
+            [str(ENTRY_POINT), "tts", command, HELLO, "-o", "-"],
             stdin=subprocess.DEVNULL,
             stdout=child,
             stderr=subprocess.PIPE,
@@ -139,8 +148,7 @@ def test_audio_to_a_terminal_is_refused(fake: FakeCartesia, tmp_path: Path) -> N
     assert proc.returncode == 2
     assert stderr == (
         "cartesia-cli: error: refusing to write audio to a terminal; pipe it "
-        "(cartesia-cli tts sse ... -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -) "
-        "or write a file with -o FILE\n"
+        f"(cartesia-cli tts {command} ... -o - | {player}) or write a file with -o FILE\n"
     )
     assert fake.requests == []
 

@@ -82,3 +82,14 @@ def test_zsh_and_fish_complete_values_too(tmp_path: Path) -> None:
 
 def test_subcommands_complete(tmp_path: Path) -> None:
     assert "sse" in bash_candidates(tmp_path, "cartesia-cli tts ")
+
+
+def test_controls_and_config_keys_complete(tmp_path: Path) -> None:
+    assert bash_candidates(tmp_path, "cartesia-cli tts bytes --emotion ex") == ["excited"]
+    assert bash_candidates(tmp_path, "cartesia-cli tts sse --language d") == ["de", "da"]
+    assert bash_candidates(tmp_path, "cartesia-cli tts bytes --container ") == [
+        "raw",
+        "wav",
+        "mp3",
+    ]
+    assert bash_candidates(tmp_path, "cartesia-cli config set sp") == ["speed"]

@@ -25,3 +25,28 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "pytest" in test_command
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
+
+
+def test_the_module_table_names_every_module_of_the_tree() -> None:
+    text = (ROOT / "README.md").read_text()
+    table = text.split("| module | job |", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([\w/]+(?:\.py)?)`", table))
+    package = ROOT / "cartesia_cli"
+    for path in sorted(package.iterdir()):
+        if path.name.startswith("_") or path.name == "__pycache__":
+            continue
+        entry = f"{path.name}/" if path.is_dir() else path.name
+        mentioned = entry in named or any(name.startswith(entry) for name in named)
+        assert mentioned, f"the README's module table does not name {entry}"
+    for folder in ("settings", "api", "output", "ui", "run", "commands"):
+        for module in sorted((package / folder).glob("[!_]*.py")):
+            mentioned = module.name in named or f"{folder}/{module.name}" in named
+            assert mentioned, f"the README's module table does not name {folder}/{module.name}"
+
+
+def test_no_file_outside_the_repository_is_cited() -> None:
+    for path in [*(ROOT / "cartesia_cli").rglob("*.py"), ROOT / "README.md"]:
+        text = path.read_text()
+        assert "PRODUCT.md" not in text, path
+        assert "cartesia-api" not in text, path
+        assert "../shared" not in text, path

@@ -32,6 +32,10 @@ from cartesia_cli.mock.validation import BYTES_CONTAINERS, SSE_CONTAINERS, Probl
 # The TTS routes and the output containers each accepts.
 ROUTES = {"/tts/sse": SSE_CONTAINERS, "/tts/bytes": BYTES_CONTAINERS}
 
+# How often the serving loop looks for a stop request; 10 ms keeps stop() quick
+# (tests start and stop a server per test) for about a hundred idle wake-ups a second.
+POLL_SECONDS = 0.01
+
 _TITLES = {
     400: ("Invalid request", "The request is invalid."),
     401: ("Unauthorized", "Invalid API key."),
@@ -154,7 +158,10 @@ class FakeCartesia:
             return str(uuid.UUID(int=len(self.requests), version=4))
 
     def start(self) -> FakeCartesia:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        # serve_forever checks for shutdown every poll interval: stop() waits up to that long.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(POLL_SECONDS,), daemon=True
+        )
         self._thread.start()
         return self
 
