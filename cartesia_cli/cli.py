@@ -44,6 +44,10 @@ HINTS = {
     errors.CONNECT_TIMEOUT: "raise it with --connect-timeout",
     errors.IDLE_TIMEOUT: "raise it with --idle-timeout",
     errors.OUTPUT_EXISTS: "use --force to overwrite it",
+    errors.TLS_SETUP: "check SSL_CERT_FILE / SSL_CERT_DIR",
+    errors.NO_TRANSCRIPT: 'pass --transcript "TEXT", a TRANSCRIPT argument, or pipe text on stdin',
+    errors.TWO_TRANSCRIPTS: "give either --transcript or the TRANSCRIPT argument",
+    errors.STDIN_IS_TERMINAL: "--transcript - reads stdin: pipe text in",
 }
 
 
@@ -74,8 +78,8 @@ def run(argv: Sequence[str]) -> int:
     redact.forget_all()
     redact.remember(os.environ.get("CARTESIA_API_KEY"))
     redact.remember_from_argv(argv)
-    command = typer.main.get_command(app)
     try:
+        command = typer.main.get_command(app)
         result = command.main(args=list(argv), prog_name=PROG, standalone_mode=False)
     except CliError as exc:
         if debug:
@@ -92,6 +96,9 @@ def run(argv: Sequence[str]) -> int:
             _print_traceback()
         message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
         return _fail(message, ExitCode.INTERNAL)
+    if result == ExitCode.INTERRUPTED:
+        # typer turns Ctrl-C outside our own handling (reading stdin, say) into a bare 130.
+        return _fail("interrupted", ExitCode.INTERRUPTED)
     return result if isinstance(result, int) else 0
 
 
@@ -127,16 +134,11 @@ def _unchanged(text: str) -> str:
     return text
 
 
-def main() -> None:
-    """Console-script entry point (see launch.py for the process set-up)."""
-    sys.exit(run(sys.argv[1:]))
-
-
 def _usage_failure(exc: typer.TyperException) -> int:
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
-        # A bare group (`cartesia-cli`, `cartesia-cli tts`): typer has already
-        # printed its help while building this exception; exit as a usage error.
+        # A bare group (`cartesia-cli`, `cartesia-cli tts`): its help, as a usage error.
+        console.note(exc.format_message().rstrip("\n"))
         return ExitCode.USAGE
     where = ctx.command_path if ctx is not None else PROG
     return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)

@@ -44,6 +44,10 @@ CONNECT_TIMEOUT = "connect_timeout"  # no connection within --connect-timeout
 IDLE_TIMEOUT = "idle_timeout"  # nothing from the server within --idle-timeout
 OUTPUT_EXISTS = "output_exists"  # the output file exists and --force was not given
 AUDIO_TO_TERMINAL = "audio_to_terminal"  # `-o -` with stdout on a terminal
+TLS_SETUP = "tls_setup"  # the trust store could not be loaded
+NO_TRANSCRIPT = "no_transcript"  # no text from any source
+TWO_TRANSCRIPTS = "two_transcripts"  # --transcript and the argument both given
+STDIN_IS_TERMINAL = "stdin_is_terminal"  # `-t -` with stdin on a terminal
 
 
 class CliError(Exception):

@@ -177,6 +177,7 @@ EMOTIONS = (
 )
 
 MP3_BIT_RATES = (32000, 64000, 96000, 128000, 192000)
+DEFAULT_MP3_BIT_RATE = 128000
 
 
 class Container(str, Enum):
@@ -202,7 +203,7 @@ class AudioFormat(NamedTuple):
     def seconds(self, num_bytes: int, header_bytes: int = 0) -> float:
         """Duration of `num_bytes` of this format; `header_bytes` precede a WAV's samples."""
         if self.container is Container.MP3:
-            return num_bytes * 8 / (self.bit_rate or 128000)
+            return num_bytes * 8 / (self.bit_rate or DEFAULT_MP3_BIT_RATE)
         encoding = self.encoding or Encoding.PCM_S16LE
         return max(0, num_bytes - header_bytes) / (encoding.bytes_per_sample * self.sample_rate)
 
@@ -213,11 +214,6 @@ class AudioFormat(NamedTuple):
         encoding = self.encoding.value if self.encoding is not None else "?"
         prefix = "wav " if self.container is Container.WAV else ""
         return f"{prefix}{encoding} {self.sample_rate} Hz"
-
-
-def audio_seconds(num_bytes: int, encoding: Encoding, sample_rate: int) -> float:
-    """Duration of `num_bytes` of mono audio in this encoding and rate."""
-    return num_bytes / (encoding.bytes_per_sample * sample_rate)
 
 
 def wav_data_offset(head: bytes) -> int | None:

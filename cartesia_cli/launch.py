@@ -22,18 +22,28 @@ def main() -> None:
 
         tls.prefetch()
     from cartesia_cli.cli import run
+    from cartesia_cli.errors import ExitCode, StopRequested
 
     signal.signal(signal.SIGTERM, _stop)
     # Everything imported so far lives until exit: freezing it keeps the
     # collector from rescanning typer's objects while chunks flow.
     gc.freeze()
-    sys.exit(run(sys.argv[1:]))
+    try:
+        code = run(sys.argv[1:])
+    except StopRequested:  # before the CLI's own boundary, or after it
+        code = ExitCode.TERMINATED
+    sys.exit(code)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM unwinds like Ctrl-C: files are closed and partial audio is kept."""
+    """SIGTERM unwinds like Ctrl-C: files are closed and partial audio is kept.
+
+    Only the first one: a second SIGTERM during that clean-up is ignored, so it
+    cannot cut the clean-up short (SIGKILL still can).
+    """
     from cartesia_cli.errors import ExitCode, StopRequested
 
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise StopRequested(ExitCode.TERMINATED)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from cartesia_cli.errors import UsageError
+from cartesia_cli.errors import NO_TRANSCRIPT, STDIN_IS_TERMINAL, TWO_TRANSCRIPTS, UsageError
 
 STDIN = "-"
 
@@ -18,7 +18,7 @@ def resolve_transcript(
     terminal. A terminal stdin is never read: that would hang a CI job.
     """
     if flag is not None and positional is not None:
-        raise UsageError("give the transcript once: either --transcript or the TRANSCRIPT argument")
+        raise UsageError("the transcript was given twice", kind=TWO_TRANSCRIPTS)
     given = flag if flag is not None else positional
     if given is None or given == STDIN:
         text = _read_stdin(stdin, stdin_is_tty, asked=given == STDIN)
@@ -32,10 +32,8 @@ def resolve_transcript(
 def _read_stdin(stdin: BinaryIO | None, is_tty: bool, *, asked: bool) -> str:
     if stdin is None or is_tty:
         if asked:
-            raise UsageError("--transcript - reads stdin, but stdin is a terminal; pipe text in")
-        raise UsageError(
-            'no transcript: pass --transcript "TEXT", a TRANSCRIPT argument, or pipe text on stdin'
-        )
+            raise UsageError("stdin is a terminal", kind=STDIN_IS_TERMINAL)
+        raise UsageError("no transcript", kind=NO_TRANSCRIPT)
     data = stdin.read()
     try:
         # A trailing newline from `echo` or a file is not part of what to say.

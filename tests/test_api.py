@@ -11,11 +11,18 @@ import pytest
 from cartesia_cli import __version__
 from cartesia_cli.api.client import ApiConfig, CartesiaClient
 from cartesia_cli.api.events import AudioChunk, Event, WordTimestamps
-from cartesia_cli.api.protocol import SSE_PATH, TtsRequest
+from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
 from cartesia_cli.formats import AudioFormat, Container, Encoding
 
-CONFIG = ApiConfig(base_url="http://api.test", api_key="sk-secret-123", api_version="2026-08-14")
+CONFIG = ApiConfig(
+    base_url="http://api.test",
+    api_key="sk-secret-123",
+    api_version="2026-08-14",
+    connect_timeout=10.0,
+    idle_timeout=30.0,
+    retries=2,
+)
 REQUEST = TtsRequest(
     model_id="sonic-3.5",
     transcript="Hello",
@@ -225,3 +232,49 @@ def test_which_send_failures_are_retried(
         list(client.stream(SSE_PATH, REQUEST))
     assert len(sent) == attempts
     assert len(waits) == attempts - 1
+
+
+BYTES_REQUEST = REQUEST._replace(audio=AudioFormat(Container.WAV, Encoding.PCM_S16LE, 16000))
+
+
+def collect_bytes(handler: Callable[[httpx.Request], httpx.Response]) -> bytes:
+    transport = httpx.MockTransport(handler)
+    with CartesiaClient(CONFIG, transport=transport, sleep=PAUSES.append) as client:
+        return b"".join(
+            event.audio
+            for event in client.stream(BYTES_PATH, BYTES_REQUEST)
+            if isinstance(event, AudioChunk)
+        )
+
+
+def test_bytes_body_is_yielded_as_it_comes() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"content-type": "audio/wav"}, content=b"RIFF1234")
+
+    assert collect_bytes(handler) == b"RIFF1234"
+    assert str(seen[0].url) == "http://api.test/tts/bytes"
+    assert seen[0].headers["accept"] == "audio/wav"
+    assert json.loads(seen[0].content)["output_format"]["container"] == "wav"
+
+
+class Pieces(httpx.SyncByteStream):
+    """A body that arrives in pieces, as from a socket (not read up front)."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self._pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._pieces
+
+
+def test_a_body_that_cannot_be_decoded_is_a_stream_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "audio/wav", "content-encoding": "gzip"}
+        return httpx.Response(200, headers=headers, stream=Pieces(b"not gzip", b" at all"))
+
+    with pytest.raises(StreamError, match="failed mid-stream") as caught:
+        collect_bytes(handler)
+    assert caught.value.exit_code == 6

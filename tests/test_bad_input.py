@@ -21,7 +21,7 @@ HELLO = "Hello, world!"
     [
         (("-t", ""), "the transcript is empty"),
         (("-t", " \t "), "the transcript is empty"),
-        (("-t", "a", "b"), "give the transcript once: either --transcript or the TRANSCRIPT"),
+        (("-t", "a", "b"), "the transcript was given twice; give either --transcript or the"),
         (
             (HELLO, "-e", "wav"),
             "--encoding must be one of pcm_f32le, pcm_s16le, pcm_mulaw, pcm_alaw, got 'wav'",
@@ -38,6 +38,10 @@ HELLO = "Hello, world!"
         ((HELLO, "--voice", " "), "--voice must not be empty"),
         ((HELLO, "--base-url", "ftp://api.cartesia.ai"), "--base-url must be an http:// or"),
         ((HELLO, "--base-url", "api.cartesia.ai"), "--base-url must be an http:// or"),
+        ((HELLO, "--base-url", "http://[::1"), "--base-url must be an http:// or"),
+        ((HELLO, "--base-url", "http://127.0.0.1:abc"), "--base-url must be an http:// or"),
+        ((HELLO, "--base-url", "http://127.0.0.1:99999"), "--base-url must be an http:// or"),
+        ((HELLO, "--base-url", "http://:80"), "--base-url must be an http:// or"),
         ((HELLO, "--api-version", "2026-13-01"), "--api-version must be a date like 2026-08-14"),
         ((HELLO, "--api-version", "latest"), "--api-version must be a date like 2026-08-14"),
         ((HELLO, "-o", "missing/out.pcm"), "output directory does not exist: missing"),
@@ -45,13 +49,15 @@ HELLO = "Hello, world!"
         ((HELLO, "--retries", "-1"), "--retries must be from 0 to 10, got '-1'"),
         (
             (HELLO, "--idle-timeout", "0"),
-            "--idle-timeout must be a number from 0.01 to 86400, got '0'",
+            "--idle-timeout must be a number of seconds, at least 0.01, got '0'",
         ),
         (
             (HELLO, "--connect-timeout", "soon"),
-            "--connect-timeout must be a number from 0.01 to 86400, got 'soon'",
+            "--connect-timeout must be a number of seconds, at least 0.01, got 'soon'",
         ),
         ((HELLO, "--no-such-flag"), "No such option: --no-such-flag"),
+        ((HELLO, "--connect-timeout", "inf"), "--connect-timeout must be a number of seconds"),
+        ((HELLO, "--bit-rate", "64000"), "No such option: --bit-rate"),  # mp3 is tts bytes'
     ],
 )
 def test_usage_errors_before_any_request(
@@ -80,7 +86,10 @@ def test_empty_piped_stdin(cli: RunCli, fake: FakeCartesia) -> None:
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [((), b"no transcript: pass"), (("-t", "-"), b"--transcript - reads stdin, but stdin is a")],
+    [
+        ((), b"no transcript; pass --transcript"),
+        (("-t", "-"), b"stdin is a terminal; --transcript - reads stdin: pipe text in"),
+    ],
     ids=["no-transcript", "dash"],
 )
 def test_terminal_stdin_is_never_read(
@@ -190,3 +199,17 @@ def test_plain_http_to_another_host_is_warned_about(cli: RunCli, fake: FakeCarte
     )
     assert result.code == 2
     assert fake.requests == []
+
+
+def test_long_timeouts_are_allowed(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", HELLO, "-o", "-", "--connect-timeout", "100000")
+    assert result.code == 0, result.stderr
+
+
+@pytest.mark.parametrize("group", [(), ("tts",), ("config",)])
+def test_a_bare_group_shows_its_help_as_a_usage_error(cli: RunCli, group: tuple[str, ...]) -> None:
+    result = cli(*group)
+    assert result.code == 2
+    assert result.stderr.startswith(f"Usage: cartesia-cli {' '.join(group)}".rstrip() + " ")
+    assert "Commands:" in result.stderr
+    assert result.stdout == b""

@@ -29,7 +29,7 @@ with open(os.environ["IMPORT_REPORT"], "w") as report:
 def modules_after(args: list[str], tmp_path: Path, **env: str) -> tuple[int, list[str]]:
     """Run the CLI in a fresh interpreter and report the modules it had imported."""
     report = tmp_path / "imports.json"
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -38,6 +38,7 @@ def modules_after(args: list[str], tmp_path: Path, **env: str) -> tuple[int, lis
         timeout=30,
         check=True,
     )
+    assert API_KEY.encode() not in proc.stdout + proc.stderr
     data = json.loads(report.read_text())
     return data["code"], data["modules"]
 

@@ -24,6 +24,24 @@ OWNERS = {
     "httpx": ("cartesia_cli.api",),
     "httpx_sse": ("cartesia_cli.api",),
     "httpcore": ("cartesia_cli.api",),
+    # Process concerns: signal handlers are installed at the entry point only.
+    "signal": ("cartesia_cli.launch",),
+    # Lines for people go through ui/console.py, not a logging or warnings handler.
+    "logging": (),
+    "warnings": (),
+}
+# The I/O-free core of the API package: no network, files, processes or threads.
+IO_FREE = ("cartesia_cli.api.protocol", "cartesia_cli.api.events", "cartesia_cli.api.retry")
+IO_MODULES = (
+    "httpx", "httpx_sse", "httpcore", "socket", "ssl", "select", "selectors", "subprocess",
+    "http", "urllib.request", "threading", "asyncio", "os", "io", "sys",
+)  # fmt: skip
+# The small shared modules everything may import: they import (almost) nothing of ours.
+LEAVES = {
+    "cartesia_cli.errors": (),
+    "cartesia_cli.formats": (),
+    "cartesia_cli.redact": (),
+    "cartesia_cli.transcript": ("cartesia_cli.errors",),
 }
 UPPER = (*CLI_LAYER, "cartesia_cli.launch")
 # Module prefix -> internal modules (by prefix) it must not import.
@@ -95,6 +113,12 @@ def layer_violations(module: str, source: str) -> list[str]:
             continue
         if top in OWNERS and not _within(module, OWNERS[top]):
             problems.append(f"{module}:{line} imports {top}, which belongs to {OWNERS[top]}")
+        if module in IO_FREE and _within(name, IO_MODULES):
+            problems.append(f"{module}:{line} is I/O-free but imports {name}")
+        if module in LEAVES and top == "cartesia_cli":
+            allowed = ("cartesia_cli.__version__", *LEAVES[module])
+            if name != "cartesia_cli" and not _within(name, allowed):
+                problems.append(f"{module}:{line} is a shared leaf but imports {name}")
         for layer, banned in FORBIDDEN.items():
             if _within(module, (layer,)) and _within(name, banned):
                 problems.append(f"{module}:{line} ({layer}) imports {name}")
@@ -103,16 +127,21 @@ def layer_violations(module: str, source: str) -> list[str]:
 
 def stderr_writes(source: str) -> list[int]:
     """Lines that write to stderr: sys.stderr, os.write(2, …), Console(stderr=True), err=True."""
-    lines = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and _is_sys_stderr(node):
-            lines.append(node.lineno)
-        elif isinstance(node, ast.keyword) and node.arg in ("stderr", "err"):
-            if isinstance(node.value, ast.Constant) and node.value.value is True:
-                lines.append(node.value.lineno)
-        elif isinstance(node, ast.Call) and _is_os_write_2(node):
-            lines.append(node.lineno)
-    return lines
+    nodes = ast.walk(ast.parse(source))
+    return [getattr(node, "lineno", 0) for node in nodes if _writes_stderr(node)]
+
+
+def _writes_stderr(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute):
+        return _is_sys_stderr(node)
+    if isinstance(node, ast.keyword):  # reported at its value's line
+        flagged = node.arg in ("stderr", "err")
+        return flagged and isinstance(node.value, ast.Constant) and node.value.value is True
+    if isinstance(node, ast.Call):
+        return _is_os_write_2(node) or _prints_a_traceback(node)
+    if isinstance(node, ast.ImportFrom):
+        return _imports_sys_stderr(node)
+    return False
 
 
 def _is_sys_stderr(node: ast.AST) -> bool:
@@ -122,6 +151,15 @@ def _is_sys_stderr(node: ast.AST) -> bool:
         and isinstance(node.value, ast.Name)
         and node.value.id == "sys"
     )
+
+
+def _imports_sys_stderr(node: ast.ImportFrom) -> bool:
+    return node.module == "sys" and any(a.name in ("stderr", "__stderr__") for a in node.names)
+
+
+def _prints_a_traceback(call: ast.Call) -> bool:
+    printers = ("print_exc", "print_exception", "print_stack", "print_tb", "print_last")
+    return isinstance(call.func, ast.Attribute) and call.func.attr in printers
 
 
 def _is_os_write_2(call: ast.Call) -> bool:
@@ -168,6 +206,14 @@ def _prompt_line() -> int:
         ),
         ("cartesia_cli.mock.server", "mock/server.py", "    from cartesia_cli import errors\n"),
         ("cartesia_cli.run.pipeline", "run/pipeline.py", "    import signal\n"),
+        ("cartesia_cli.commands.tts", "commands/tts.py", "    import signal\n"),
+        ("cartesia_cli.api.protocol", "api/protocol.py", "    import socket\n"),
+        ("cartesia_cli.api.events", "api/events.py", "    from httpx import Response\n"),
+        ("cartesia_cli.api.retry", "api/retry.py", "    import os\n"),
+        ("cartesia_cli.transcript", "transcript.py", "    from cartesia_cli.ui import console\n"),
+        ("cartesia_cli.formats", "formats.py", "    from cartesia_cli import cli\n"),
+        ("cartesia_cli.errors", "errors.py", "    from cartesia_cli.settings import spec\n"),
+        ("cartesia_cli.output.sinks", "output/sinks.py", "    import logging\n"),
     ],
 )
 def test_a_banned_import_inside_a_function_fails(module: str, path: str, line: str) -> None:
@@ -183,6 +229,8 @@ def test_a_banned_import_inside_a_function_fails(module: str, path: str, line: s
         "import os\nos.write(2, b'x')\n",
         "from rich.console import Console\nConsole(stderr=True)\n",
         "import sys\nprint('x', file=sys.stderr)\n",
+        "from sys import stderr\n",
+        "import traceback\ntraceback.print_exc()\n",
     ],
 )
 def test_every_way_to_write_to_stderr_is_seen(snippet: str) -> None:

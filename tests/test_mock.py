@@ -16,7 +16,7 @@ import pytest
 from cartesia_cli.mock import FakeCartesia, Scenario
 from cartesia_cli.mock.audio import alaw_byte, encode, mulaw_byte
 
-from .conftest import API_KEY, VOICE, clean_env, run_entry_point
+from .conftest import API_KEY, VOICE, assert_no_secret, clean_env, run_entry_point
 
 GOOD_BODY = {
     "model_id": "sonic-3.5",
@@ -163,11 +163,12 @@ def _drive_module_server(server: subprocess.Popen[bytes], tmp_path: Path) -> Non
         assert url.startswith("http://127.0.0.1:")
         result = run_entry_point(
             ("tts", "sse", "Hi", "--base-url", url),
-            env=clean_env(CARTESIA_API_KEY="any"),
+            env=clean_env(CARTESIA_API_KEY=API_KEY),
             cwd=tmp_path,
         )
         assert result.code == 4
         assert "HTTP 402" in result.stderr
+        assert_no_secret(result, API_KEY)
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=10) == 0

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from cartesia_cli.errors import ExitCode, StopRequested
 from cartesia_cli.mock import AudioPlan, FakeCartesia
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
@@ -153,3 +157,82 @@ def test_a_key_from_the_config_file_is_redacted_too(
     err = capsys.readouterr().err
     assert "opened with [redacted]" in err
     assert "sk-config-leak-9012" not in err
+
+
+# --- a stop before any audio: nothing is left behind ----------------------------------------
+
+
+def test_sigterm_while_waiting_for_the_response_leaves_no_file(tmp_path: Path) -> None:
+    # A server that takes the request and never answers: the run is waiting for headers.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=f"http://127.0.0.1:{port}")
+        with subprocess.Popen(
+            [str(ENTRY_POINT), "tts", "bytes", "Hello", "-o", "out.wav"],
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
+        ) as proc:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)  # the request has arrived: nothing more will happen
+                wait_for(lambda: (tmp_path / "out.wav").exists())
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=10) == 143
+                assert proc.stderr is not None
+                stderr = proc.stderr.read().decode()
+    assert stderr == "cartesia-cli: error: terminated\n"
+    assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "word"),
+    [
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (StopRequested(ExitCode.TERMINATED), 143, "terminated"),
+    ],
+)
+def test_a_stop_just_after_the_file_is_claimed_removes_it(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    stop: BaseException, code: int, word: str,
+) -> None:  # fmt: skip
+    from cartesia_cli.commands import _tts_job
+
+    def stopped(*args: object) -> None:
+        assert list(tmp_path.glob("tts_sse_*.pcm")), "the file is claimed by now"
+        raise stop
+
+    monkeypatch.setattr(_tts_job, "_stream", stopped)
+    result = cli("tts", "sse", "Hello")
+    assert (result.code, result.stderr) == (code, f"cartesia-cli: error: {word}\n")
+    assert list(tmp_path.glob("tts_sse_*.pcm")) == []
+
+
+def test_a_stop_outside_the_commands_is_still_orderly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cartesia_cli import cli, launch
+
+    def stopped(*args: object) -> int:
+        raise StopRequested(ExitCode.TERMINATED)
+
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # keep pytest's handlers
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(cli, "run", stopped)
+    monkeypatch.setattr(sys, "argv", ["cartesia-cli", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        launch.main()
+    assert exited.value.code == ExitCode.TERMINATED
+
+
+def test_ctrl_c_while_reading_stdin_says_so(
+    cli: RunCli, fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cartesia_cli.commands import _tts_job
+
+    def interrupted(*args: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_tts_job, "resolve_transcript", interrupted)
+    result = cli("tts", "sse", "-o", "out.pcm", input=b"never read")
+    assert (result.code, result.stderr) == (130, "cartesia-cli: error: interrupted\n")
+    assert fake.requests == []

@@ -65,7 +65,8 @@ def test_broken_trust_settings_are_reported(cli: RunCli, tls_fake: FakeCartesia)
     env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": "/nonexistent/ca.pem"}
     result = cli("tts", "sse", "Hello", "-o", "-", env=env)
     assert result.code == 6
-    assert result.stderr.startswith("cartesia-cli: error: cannot set up TLS (check SSL_CERT_FILE")
+    assert result.stderr.startswith("cartesia-cli: error: cannot set up TLS: ")
+    assert result.stderr.endswith("; check SSL_CERT_FILE / SSL_CERT_DIR\n")
     assert_one_error_line(result.stderr)
 
 

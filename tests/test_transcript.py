@@ -34,7 +34,7 @@ def test_given_text_does_not_touch_stdin() -> None:
 @pytest.mark.parametrize(
     ("flag", "positional", "data", "tty", "message"),
     [
-        ("a", "b", b"", False, "give the transcript once"),
+        ("a", "b", b"", False, "the transcript was given twice"),
         (None, None, b"", True, "no transcript"),
         ("-", None, b"", True, "stdin is a terminal"),
         ("   ", None, b"", True, "transcript is empty"),

@@ -26,18 +26,20 @@ from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, parse_e
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
 from cartesia_cli.api.watchdog import IdleWatchdog
-from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, StreamError
+from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, TLS_SETUP, StreamError
 
 DebugLog = Callable[[str], None]
 
 
 class ApiConfig(NamedTuple):
+    """Where and how to connect; the values come from the settings table."""
+
     base_url: str
     api_key: str
     api_version: str
-    connect_timeout: float = 10.0
-    idle_timeout: float = 30.0
-    retries: int = 2
+    connect_timeout: float
+    idle_timeout: float
+    retries: int
 
 
 class CartesiaClient:
@@ -147,7 +149,7 @@ class CartesiaClient:
 
     def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
         """SSE: the events up to (not including) `done`."""
-        with self._watched(response) as watchdog:
+        with self._watched(response, "event") as watchdog:
             for sse in EventSource(response).iter_sse():
                 watchdog.feed()
                 event = self._parse(sse.event, sse.data)
@@ -161,26 +163,28 @@ class CartesiaClient:
 
     def _iter_body(self, response: httpx.Response) -> Generator[Event, None, None]:
         """Bytes: the body as it arrives; a body cut short raises (httpx sees it)."""
-        with self._watched(response) as watchdog:
+        with self._watched(response, "data") as watchdog:
             for data in response.iter_bytes():
                 watchdog.pause()
                 yield AudioChunk(data)
                 watchdog.feed()
 
     @contextlib.contextmanager
-    def _watched(self, response: httpx.Response) -> Iterator[IdleWatchdog]:
-        """Bound the silence between events, and map transport failures mid-stream."""
+    def _watched(self, response: httpx.Response, awaited: str) -> Iterator[IdleWatchdog]:
+        """Bound the silence between events (or body pieces), and map failures mid-stream."""
         with IdleWatchdog(self._config.idle_timeout, lambda: _cut(response)) as watchdog:
             try:
                 yield watchdog
             except Exception as exc:
                 if watchdog.fired:
-                    raise _idle_failure(self._config) from None
-                if isinstance(exc, httpx.TransportError):
+                    raise _idle_failure(self._config, awaited) from None
+                # A body that cannot be decoded (a broken Content-Encoding) is as cut short
+                # as one whose connection dropped.
+                if isinstance(exc, httpx.TransportError | httpx.DecodingError):
                     raise _midstream_failure(exc, self._config) from None
                 raise
             if watchdog.fired:
-                raise _idle_failure(self._config)
+                raise _idle_failure(self._config, awaited)
 
     def _parse(self, name: str, data: str) -> Event | None:
         if not data:
@@ -230,9 +234,7 @@ def _tls_for(base_url: str) -> ssl.SSLContext | bool:
     try:
         return tls.context()
     except (OSError, ssl.SSLError) as exc:
-        raise StreamError(
-            f"cannot set up TLS (check SSL_CERT_FILE / SSL_CERT_DIR): {exc}"
-        ) from None
+        raise StreamError(f"cannot set up TLS: {exc}", kind=TLS_SETUP) from None
 
 
 def _tls_rejected(exc: BaseException) -> bool:
@@ -266,12 +268,12 @@ def _require_content(response: httpx.Response, path: str) -> httpx.Response:
     return response
 
 
-def _idle_failure(config: ApiConfig) -> StreamError:
-    message = f"no event from the server for {config.idle_timeout:g} s (idle timeout)"
+def _idle_failure(config: ApiConfig, awaited: str = "event") -> StreamError:
+    message = f"no {awaited} from the server for {config.idle_timeout:g} s (idle timeout)"
     return StreamError(message, kind=IDLE_TIMEOUT)
 
 
-def _midstream_failure(exc: httpx.TransportError, config: ApiConfig) -> StreamError:
+def _midstream_failure(exc: httpx.HTTPError, config: ApiConfig) -> StreamError:
     if isinstance(exc, httpx.TimeoutException):
         return _idle_failure(config)
     return StreamError(f"connection to the server failed mid-stream: {exc}")

@@ -135,8 +135,7 @@ def unexpected_content_type(path: str, content_type: str) -> StreamError | None:
         return StreamError(
             f"expected an event stream from the server, got content type {content_type!r}"
         )
-    if content_type.split(";")[0].strip().lower() in ("application/json", EVENT_STREAM) or (
-        content_type.startswith("text/")
-    ):
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type in ("application/json", EVENT_STREAM) or media_type.startswith("text/"):
         return StreamError(f"expected audio from the server, got content type {content_type!r}")
     return None

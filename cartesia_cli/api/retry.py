@@ -1,7 +1,7 @@
 """When to retry a request and how long to wait first: the official SDK's policy.
 
 Pure functions over a status code and response headers, so the policy is
-tested without a network. The loop that uses them is in api.py; retries happen
+tested without a network. The loop that uses them is in client.py; retries happen
 only before the first audio byte (a retry after that would duplicate audio).
 """
 

@@ -12,12 +12,12 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.commands import config_file
 from cartesia_cli.errors import AUDIO_TO_TERMINAL, UsageError
-from cartesia_cli.formats import MP3_BIT_RATES, AudioFormat, Container
+from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output.sinks import NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
@@ -28,8 +28,10 @@ from cartesia_cli.transcript import resolve_transcript
 from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console, isatty
 
+if TYPE_CHECKING:
+    from cartesia_cli.api.client import ApiConfig
+
 PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH}
-DEFAULT_BIT_RATE = 128000
 
 
 class TtsJob(NamedTuple):
@@ -38,7 +40,6 @@ class TtsJob(NamedTuple):
     command: str  # "tts sse", "tts bytes": the endpoint, the file prefix, the hints
     options: JobOptions
     container: Container
-    bit_rate: int | None
 
 
 def speak(job: TtsJob) -> None:
@@ -52,7 +53,6 @@ def speak(job: TtsJob) -> None:
         console.warning(warning)
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(opts.transcript, opts.transcript_arg, stdin, isatty(0))
-    sink = _open_output(job, audio)
     request = TtsRequest(
         model_id=settings[spec.MODEL],
         transcript=text,
@@ -60,38 +60,48 @@ def speak(job: TtsJob) -> None:
         audio=audio,
         fields=settings.body_fields(),
     )
-    result = _stream(PATHS[job.command], settings, request, sink)
-    stats = result.stats
-    seconds = pipeline.audio_seconds(sink, audio)
-    first, elapsed = stats.time_to_first_audio(), stats.elapsed()
-    console.info(report.summary(sink.label, stats.bytes, seconds, audio, first, elapsed))
-    console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
+    # httpx (~40 ms) is imported before the output file is claimed: from the claim on,
+    # every way out (a signal included) runs the `finally` that removes an empty file.
+    from cartesia_cli.api.client import ApiConfig
+
+    api = ApiConfig(
+        base_url=settings[spec.BASE_URL],
+        api_key=settings[spec.API_KEY],
+        api_version=settings[spec.API_VERSION],
+        connect_timeout=settings[spec.CONNECT_TIMEOUT],
+        idle_timeout=settings[spec.IDLE_TIMEOUT],
+        retries=settings[spec.RETRIES],
+    )
+    sink = _open_output(job, audio)
+    try:
+        result = _stream(PATHS[job.command], api, request, sink)
+    finally:
+        sink.close(keep=sink.bytes_written > 0)
+    _report(job, result, sink, audio)
 
 
 def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
     """The output format, refusing flags that do not apply to the container."""
     rate = settings[spec.SAMPLE_RATE]
+    bit_rate = settings[spec.BIT_RATE]
     if job.container is Container.MP3:
         if job.options.given.get(spec.ENCODING.name) is not None:
             raise UsageError("--encoding does not apply to --container mp3")
-        bit_rate = job.bit_rate or DEFAULT_BIT_RATE
-        if bit_rate not in MP3_BIT_RATES:
-            choices = ", ".join(map(str, MP3_BIT_RATES))
-            raise UsageError(f"--bit-rate must be one of {choices}, got {bit_rate}")
-        return AudioFormat(Container.MP3, None, rate, bit_rate)
-    if job.bit_rate is not None:
+        if bit_rate is None:
+            bit_rate = DEFAULT_MP3_BIT_RATE
+        return AudioFormat(
+            container=Container.MP3, encoding=None, sample_rate=rate, bit_rate=bit_rate
+        )
+    if bit_rate is not None:
         raise UsageError("--bit-rate applies to --container mp3 only")
-    return AudioFormat(job.container, settings[spec.ENCODING], rate)
+    return AudioFormat(container=job.container, encoding=settings[spec.ENCODING], sample_rate=rate)
 
 
 def _open_output(job: TtsJob, audio: AudioFormat) -> Sink:
-    prefix = job.command.replace(" ", "_")
+    new_name = NewFileName(prefix=job.command.replace(" ", "_"), extension=audio.extension)
     try:
         return open_sink(
-            job.options.output,
-            force=job.options.force,
-            stdout_is_tty=isatty(1),
-            new_name=NewFileName(prefix, audio.extension),
+            job.options.output, force=job.options.force, stdout_is_tty=isatty(1), new_name=new_name
         )
     except UsageError as exc:
         if exc.kind == AUDIO_TO_TERMINAL:
@@ -101,27 +111,21 @@ def _open_output(job: TtsJob, audio: AudioFormat) -> Sink:
         raise
 
 
-def _stream(path: str, settings: Settings, request: TtsRequest, sink: Sink) -> StreamResult:
-    from cartesia_cli.api.client import ApiConfig, CartesiaClient  # httpx: only to send
+def _stream(path: str, api: ApiConfig, request: TtsRequest, sink: Sink) -> StreamResult:
+    from cartesia_cli.api.client import CartesiaClient
 
     result = StreamResult(StreamStats())
-    api = ApiConfig(
-        base_url=settings[spec.BASE_URL],
-        api_key=settings[spec.API_KEY],
-        api_version=settings[spec.API_VERSION],
-        connect_timeout=settings[spec.CONNECT_TIMEOUT],
-        idle_timeout=settings[spec.IDLE_TIMEOUT],
-        retries=settings[spec.RETRIES],
-    )
     debug = console.debug_log()
-    try:
-        with (
-            CartesiaClient(api, debug=debug) as client,
-            _display(result.stats, sink, request.audio),
-        ):
-            return pipeline.run(client.stream(path, request), sink, request.audio, result, debug)
-    finally:
-        sink.close(keep=sink.bytes_written > 0)  # also when the client could not be made
+    with CartesiaClient(api, debug=debug) as client, _display(result.stats, sink, request.audio):
+        return pipeline.run(client.stream(path, request), sink, request.audio, result, debug)
+
+
+def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:
+    stats = result.stats
+    seconds = pipeline.audio_seconds(sink, audio)
+    first, elapsed = stats.time_to_first_audio(), stats.elapsed()
+    console.info(report.summary(sink.label, stats.bytes, seconds, audio, first, elapsed))
+    console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
 
 
 @contextmanager

@@ -83,9 +83,10 @@ def get_value(key: SomeKeyArgument = None) -> None:
         cartesia-cli config get
         cartesia-cli config get voice
     """
-    values = store.load(config_file())
     if key is not None:
         spec.by_config_key(key)
+    values = store.load(config_file())
+    if key is not None:
         if key in values:
             sys.stdout.write(f"{_shown(key, values[key])}\n")
         else:

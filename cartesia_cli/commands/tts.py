@@ -7,12 +7,12 @@ imported inside each command so that `--help` and shell completion stay fast.
 # No `from __future__ import annotations` here: typer would have to eval every
 # string annotation when it builds the commands (~8 ms of a ~150 ms run).
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from cartesia_cli import options
-from cartesia_cli.formats import MP3_BIT_RATES, Container
+from cartesia_cli.formats import Container
 from cartesia_cli.settings import spec
 
 app = typer.Typer(
@@ -36,15 +36,6 @@ ContainerOption = Annotated[
     Container,
     typer.Option("--container", help="wav and mp3 are files any player opens; raw is bare PCM."),
 ]
-BitRateOption = Annotated[
-    Optional[int],
-    typer.Option(
-        "--bit-rate",
-        metavar="BPS",
-        help="MP3 bit rate: " + ", ".join(map(str, MP3_BIT_RATES)) + ".",
-        show_default="128000",
-    ),
-]
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -63,14 +54,13 @@ def sse(*, job: options.JobOptions) -> None:
         cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
         echo "Hi from CI" | cartesia-cli tts sse -q -e pcm_s16le -r 16000 -o out.pcm
     """
-    _speak("tts sse", job, Container.RAW, None)
+    _speak("tts sse", job, Container.RAW)
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)
-@options.job_command(*TTS_SETTINGS)
+@options.job_command(*TTS_SETTINGS, spec.BIT_RATE)
 def bytes_(
     container: ContainerOption = Container.WAV,
-    bit_rate: BitRateOption = None,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -88,12 +78,10 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --container mp3 --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
     """
-    _speak("tts bytes", job, container, bit_rate)
+    _speak("tts bytes", job, container)
 
 
-def _speak(
-    command: str, job: options.JobOptions, container: Container, bit_rate: Optional[int]
-) -> None:
+def _speak(command: str, job: options.JobOptions, container: Container) -> None:
     from cartesia_cli.commands import _tts_job
 
-    _tts_job.speak(_tts_job.TtsJob(command, job, container, bit_rate))
+    _tts_job.speak(_tts_job.TtsJob(command=command, options=job, container=container))

@@ -136,7 +136,12 @@ def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
     """What a sink holds after a failure; None when nothing was written."""
     if sink.bytes_written == 0:
         return None
-    return KeptAudio(sink.label, sink.is_stdout, sink.bytes_written, audio_seconds(sink, audio))
+    return KeptAudio(
+        where=sink.label,
+        is_stdout=sink.is_stdout,
+        bytes=sink.bytes_written,
+        seconds=audio_seconds(sink, audio),
+    )
 
 
 def audio_seconds(sink: Sink, audio: AudioFormat) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 from cartesia_cli import redact
 from cartesia_cli.errors import AuthError, UsageError
 from cartesia_cli.formats import (
+    DEFAULT_MP3_BIT_RATE,
     EMOTIONS,
     KNOWN_MODELS,
     LANGUAGES,
+    MP3_BIT_RATES,
     Encoding,
     SampleRate,
 )
@@ -41,11 +43,15 @@ SONIC_3 = "Honoured by sonic-3 models and later; older models ignore it."
 
 @dataclass(frozen=True, eq=False)
 class Setting(Generic[T_co]):
-    """One setting. `eq=False`: rows are compared and hashed by identity."""
+    """One setting. `eq=False`: rows are compared and hashed by identity.
 
-    name: str  # also the config key, when `configurable`
+    Only the flag and the parser are positional (they cannot be swapped: one is a
+    string, the other a function); every other field is given by keyword.
+    """
+
     flag: str
     parse: Callable[[str, str], T_co]
+    _: KW_ONLY
     help: str
     default: T_co
     short: str | None = None
@@ -54,6 +60,11 @@ class Setting(Generic[T_co]):
     choices: Sequence[str] = ()  # offered by completion; `parse` decides what is valid
     metavar: str | None = None
     body: tuple[str, ...] = ()  # where a set value goes in a TTS request body
+
+    @property
+    def name(self) -> str:
+        """`--sample-rate` -> `sample_rate`: the parameter name, and the config key."""
+        return self.flag.lstrip("-").replace("-", "_")
 
     def candidates(self, incomplete: str) -> list[str]:
         return [choice for choice in self.choices if choice.startswith(incomplete)]
@@ -70,8 +81,12 @@ def text(raw: str, label: str) -> str:
 
 
 def check_base_url(raw: str, label: str = "--base-url") -> str:
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(raw.strip())
+        parts.port  # noqa: B018 - reading it checks the port: out of range or not a number
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{label} must be an http:// or https:// URL, got {raw!r}")
     return raw.strip().rstrip("/")
 
@@ -145,8 +160,30 @@ def whole(low: int, high: int) -> Parser[int]:
 
 
 def seconds(raw: str, label: str) -> float:
-    """A finite, positive number of seconds (at least 0.01)."""
-    return between(0.01, 86400.0)(raw, label)
+    """A finite number of seconds, at least 0.01."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0.01):
+        raise UsageError(f"{label} must be a number of seconds, at least 0.01, got {raw!r}")
+    return value
+
+
+def one_of(choices: tuple[int, ...]) -> Parser[int]:
+    """One of a few whole numbers."""
+
+    def parse(raw: str, label: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = -1
+        if value not in choices:
+            listed = ", ".join(map(str, choices))
+            raise UsageError(f"{label} must be one of {listed}, got {raw!r}")
+        return value
+
+    return parse
 
 
 # -- the table ---------------------------------------------------------------------------
@@ -155,72 +192,77 @@ def seconds(raw: str, label: str) -> float:
 
 ENCODINGS = tuple(e.value for e in Encoding)
 RATES = tuple(r.value for r in SampleRate)
+BIT_RATES = tuple(map(str, MP3_BIT_RATES))
 
 # fmt: off
 API_KEY: Setting[str] = Setting(
-    "api_key", "--api-key", check_api_key, default="", env="CARTESIA_API_KEY", configurable=True,
+    "--api-key", check_api_key, default="", env="CARTESIA_API_KEY", configurable=True,
     metavar="KEY", help="API key. Prefer the environment variable: flags end up in shell history.",
 )
 BASE_URL: Setting[str] = Setting(
-    "base_url", "--base-url", check_base_url, "API root URL.", "https://api.cartesia.ai",
+    "--base-url", check_base_url, help="API root URL.", default="https://api.cartesia.ai",
     env="CARTESIA_BASE_URL", configurable=True, metavar="URL",
 )
 API_VERSION: Setting[str] = Setting(
-    "api_version", "--api-version", check_api_version, "Cartesia-Version header (YYYY-MM-DD).",
-    "2026-08-14", env="CARTESIA_VERSION", metavar="DATE",
+    "--api-version", check_api_version, help="Cartesia-Version header (YYYY-MM-DD).",
+    default="2026-08-14", env="CARTESIA_VERSION", metavar="DATE",
 )
 MODEL: Setting[str] = Setting(
-    "model", "--model", text, "Model id; any id is sent as given.", "sonic-3.5", short="-m",
+    "--model", text, help="Model id; any id is sent as given.", default="sonic-3.5", short="-m",
     env="CARTESIA_MODEL", configurable=True, choices=KNOWN_MODELS, metavar="ID",
 )
 VOICE: Setting[str] = Setting(
-    "voice", "--voice", text, "Voice id.", "6ccbfb76-1fc6-48f7-b71d-91ac6298247b", "-v",
-    env="CARTESIA_VOICE_ID", configurable=True, metavar="ID",
+    "--voice", text, help="Voice id.", default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b",
+    short="-v", env="CARTESIA_VOICE_ID", configurable=True, metavar="ID",
 )
 ENCODING: Setting[Encoding] = Setting(
-    "encoding", "--encoding", check_encoding, "Audio encoding: " + ", ".join(ENCODINGS) + ".",
-    Encoding.PCM_F32LE, "-e", configurable=True, choices=ENCODINGS, metavar="ENCODING",
+    "--encoding", check_encoding, help="Audio encoding: " + ", ".join(ENCODINGS) + ".",
+    default=Encoding.PCM_F32LE, short="-e", configurable=True, choices=ENCODINGS,
+    metavar="ENCODING",
 )
 SAMPLE_RATE: Setting[int] = Setting(
-    "sample_rate", "--sample-rate", check_sample_rate, metavar="HZ", short="-r", default=44100,
-    help="Sample rate in Hz: " + ", ".join(RATES) + ".", choices=RATES,
-    configurable=True,
+    "--sample-rate", check_sample_rate, metavar="HZ", short="-r", default=44100,
+    help="Sample rate in Hz: " + ", ".join(RATES) + ".", choices=RATES, configurable=True,
+)
+BIT_RATE: Setting[int | None] = Setting(
+    "--bit-rate", one_of(MP3_BIT_RATES), default=None, metavar="BPS", choices=BIT_RATES,
+    help=f"MP3 bit rate: {', '.join(BIT_RATES)} (default {DEFAULT_MP3_BIT_RATE}).",
 )
 RETRIES: Setting[int] = Setting(
-    "retries", "--retries", whole(0, 10), default=2, metavar="N",
+    "--retries", whole(0, 10), default=2, metavar="N",
     help="Retries for connection failures, 408, 409, 429 and 5xx, before any audio.",
 )
 CONNECT_TIMEOUT: Setting[float] = Setting(
-    "connect_timeout", "--connect-timeout", seconds, "Seconds to connect.", 10.0, metavar="S",
+    "--connect-timeout", seconds, help="Seconds to connect.", default=10.0, metavar="S",
 )
 IDLE_TIMEOUT: Setting[float] = Setting(
-    "idle_timeout", "--idle-timeout", seconds, default=30.0, metavar="S",
-    help="Longest wait in seconds for the next event (keep-alives do not count).",
+    "--idle-timeout", seconds, default=30.0, metavar="S",
+    help="Longest wait in seconds for more from the server (keep-alives do not count).",
 )
 LANGUAGE: Setting[str | None] = Setting(
-    "language", "--language", text, "Language code of the transcript, e.g. en, de, ja.", None,
+    "--language", text, help="Language code of the transcript, e.g. en, de, ja.", default=None,
     configurable=True, choices=LANGUAGES, metavar="CODE", body=("language",),
 )
 SPEED: Setting[float | None] = Setting(
-    "speed", "--speed", between(0.6, 1.5), f"Speaking speed, 0.6 to 1.5 (1.0 is normal). {SONIC_3}",
-    None, configurable=True, metavar="X", body=("generation_config", "speed"),
+    "--speed", between(0.6, 1.5), help=f"Speaking speed, 0.6 to 1.5 (1.0 is normal). {SONIC_3}",
+    default=None, configurable=True, metavar="X", body=("generation_config", "speed"),
 )
 VOLUME: Setting[float | None] = Setting(
-    "volume", "--volume", between(0.5, 2.0), body=("generation_config", "volume"), default=None,
+    "--volume", between(0.5, 2.0), body=("generation_config", "volume"), default=None,
     help=f"Volume, 0.5 to 2.0 (1.0 is normal). {SONIC_3}", metavar="X", configurable=True,
 )
 EMOTION: Setting[str | None] = Setting(
-    "emotion", "--emotion", text, choices=EMOTIONS, metavar="NAME", configurable=True,
+    "--emotion", text, choices=EMOTIONS, metavar="NAME", configurable=True,
     help=f"Emotion, e.g. neutral, calm, excited, sad; any name is sent. {SONIC_3}", default=None,
     body=("generation_config", "emotion"),
 )
 PRONUNCIATION_DICT: Setting[str | None] = Setting(
-    "pronunciation_dict", "--pronunciation-dict", text, f"Pronunciation dictionary id. {SONIC_3}",
-    None, metavar="ID", body=("pronunciation_dict_id",),
+    "--pronunciation-dict", text, help=f"Pronunciation dictionary id. {SONIC_3}",
+    default=None, metavar="ID", body=("pronunciation_dict_id",),
 )
 CONTEXT_ID: Setting[str | None] = Setting(
-    "context_id", "--context-id", text, "Context id, echoed back in every event.", None,
-    metavar="ID", body=("context_id",),
+    "--context-id", text, help="Context id, sent with the request and echoed back in events.",
+    default=None, metavar="ID", body=("context_id",),
 )
 # fmt: on
 
@@ -243,7 +285,13 @@ CONTROLS: tuple[Setting[object], ...] = (
     PRONUNCIATION_DICT,
     CONTEXT_ID,
 )
-ALL: tuple[Setting[object], ...] = (*VOICE_AND_MODEL, *RAW_FORMAT, *CONNECTION, *CONTROLS)
+ALL: tuple[Setting[object], ...] = (
+    *VOICE_AND_MODEL,
+    *RAW_FORMAT,
+    BIT_RATE,
+    *CONNECTION,
+    *CONTROLS,
+)
 CONFIGURABLE: tuple[Setting[object], ...] = tuple(s for s in ALL if s.configurable)
 
 

@@ -2,7 +2,7 @@
 
 Precedence, applied in resolve.py: flag > environment > this file > built-in default.
 Read with tomllib; written by hand, which is enough for a flat table of strings and
-integers (a JSON string literal is a valid TOML basic string).
+numbers (a JSON string literal is a valid TOML basic string).
 """
 
 from __future__ import annotations

@@ -23,13 +23,19 @@ if TYPE_CHECKING:
 
 PROG = "cartesia-cli"
 # C0 controls but tab, DEL, and C1 controls: any of them can move the cursor,
-# recolour, retitle or clear a terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# recolour, retitle or clear a terminal. Bidirectional overrides and isolates can
+# make a line read other than it is.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def sanitize(text: str) -> str:
     """Show control characters as escapes (`\\x1b`) instead of sending them to a terminal."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def safe(text: str) -> str:
@@ -88,11 +94,12 @@ class Console:
         yield RichConsole(stderr=True)  # rich itself honours NO_COLOR
 
     def _write(self, line: str) -> None:
+        text = safe(line) + "\n"  # outside the try: a bug here must not pass silently
         stream = sys.stderr
         if stream is None:  # no stderr at all (closed by the parent): nowhere to say it
             return
         try:
-            stream.write(safe(line) + "\n")
+            stream.write(text)
             stream.flush()
         except (OSError, ValueError):
             pass  # stderr went away; the exit code still tells the story
