@@ -40,12 +40,18 @@ def tls_fake(certificate: tuple[str, str]) -> Iterator[FakeCartesia]:
         yield server
 
 
+@pytest.mark.parametrize("command", ["sse", "bytes"])
 def test_https_streams_byte_exact_audio(
-    cli: RunCli, tls_fake: FakeCartesia, certificate: tuple[str, str], tmp_path: Path
+    cli_process: RunCli,
+    tls_fake: FakeCartesia,
+    certificate: tuple[str, str],
+    tmp_path: Path,
+    command: str,
 ) -> None:
+    # A real process, so the TLS prefetch that launch.py starts is the context used.
     assert tls_fake.url.startswith("https://127.0.0.1:")
     env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": certificate[0]}
-    result = cli("tts", "sse", "Hello, world!", "-o", "out.pcm", env=env)
+    result = cli_process("tts", command, "Hello, world!", "-o", "out.pcm", env=env)
     assert result.code == 0, result.stderr
     assert (tmp_path / "out.pcm").read_bytes() == bytes(tls_fake.transmissions[-1].audio)
 
