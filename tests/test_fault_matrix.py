@@ -162,10 +162,12 @@ def test_stall_with_keepalives_hits_the_idle_timeout(
 ) -> None:
     fake.queue("stall")
     started = time.monotonic()
-    exit_code, stderr = run_to_file(cli, "--idle-timeout", "1")
+    exit_code, stderr = run_to_file(cli, "--idle-timeout", "0.5")  # keep-alives every 0.2 s
     elapsed = time.monotonic() - started
     assert exit_code == 6, stderr
-    assert "no event from the server for 1 s (idle timeout); raise it with --idle-timeout" in stderr
+    assert (
+        "no event from the server for 0.5 s (idle timeout); raise it with --idle-timeout" in stderr
+    )
     assert_one_error_line(stderr)
     assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
     assert elapsed < 10  # keep-alive comments did not keep it waiting for the 60 s stall
@@ -174,8 +176,8 @@ def test_stall_with_keepalives_hits_the_idle_timeout(
 def test_slow_but_steady_stream_is_not_an_idle_timeout(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path
 ) -> None:
-    fake.pace = 1.0  # 0.1 s between chunks, the whole stream 0.78 s: longer than the timeout
-    exit_code, stderr = run_to_file(cli, "--idle-timeout", "0.5")
+    fake.pace = 0.5  # 0.05 s between chunks, the whole stream 0.39 s: longer than the timeout
+    exit_code, stderr = run_to_file(cli, "--idle-timeout", "0.25")
     assert exit_code == 0, stderr
     assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
 

@@ -59,10 +59,16 @@ def mp3(rate: int = 24000, bit_rate: int = 128000) -> dict[str, Any]:
     return {"container": "mp3", "sample_rate": rate, "bit_rate": bit_rate}
 
 
+# One client for the module: httpx.post() would build a TLS context (~20 ms) per call,
+# which these plain-http tests never use.
+HTTP = httpx.Client(verify=False, timeout=10)
+
+
 def post(
     fake: FakeCartesia, payload: object, endpoint: str = "bytes", **headers: str
 ) -> httpx.Response:
-    return httpx.post(f"{fake.url}/tts/{endpoint}", json=payload, headers={**HEADERS, **headers})
+    url = f"{fake.url}/tts/{endpoint}"
+    return HTTP.post(url, json=payload, headers={**HEADERS, **headers})
 
 
 def sse_chunks(fake: FakeCartesia, payload: dict[str, Any]) -> list[bytes]:
@@ -280,7 +286,7 @@ def test_split_evenly_keeps_every_byte() -> None:
 def test_cut_ends_mid_body_with_a_strict_prefix(fake: FakeCartesia) -> None:
     full = post(fake, body(wav())).content
     fake.queue(Scenario("cut", after_chunks=2))
-    with httpx.stream("POST", f"{fake.url}/tts/bytes", json=body(wav()), headers=HEADERS) as r:
+    with HTTP.stream("POST", f"{fake.url}/tts/bytes", json=body(wav()), headers=HEADERS) as r:
         assert r.status_code == 200
         received, error = read_until_error(r)
     assert isinstance(error, httpx.RemoteProtocolError)
@@ -294,7 +300,7 @@ def test_cut_ends_mid_body_with_a_strict_prefix(fake: FakeCartesia) -> None:
 
 def test_reset_is_a_transport_error(fake: FakeCartesia) -> None:
     fake.queue(Scenario("reset", after_chunks=1))
-    with httpx.stream("POST", f"{fake.url}/tts/bytes", json=body(raw()), headers=HEADERS) as r:
+    with HTTP.stream("POST", f"{fake.url}/tts/bytes", json=body(raw()), headers=HEADERS) as r:
         _, error = read_until_error(r)
     assert isinstance(error, httpx.TransportError)
     assert not fake.transmissions[-1].finished
@@ -304,7 +310,7 @@ def test_stall_sends_nothing_then_goes_on(fake: FakeCartesia) -> None:
     full = post(fake, body(raw())).content
     fake.queue(Scenario("stall", after_chunks=1, stall_seconds=0.4))
     arrivals: list[tuple[float, int]] = []
-    with httpx.stream("POST", f"{fake.url}/tts/bytes", json=body(raw()), headers=HEADERS) as r:
+    with HTTP.stream("POST", f"{fake.url}/tts/bytes", json=body(raw()), headers=HEADERS) as r:
         for block in r.iter_raw():
             arrivals.append((time.monotonic(), len(block)))
     gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(arrivals)]
@@ -318,7 +324,7 @@ def test_stall_sends_nothing_then_goes_on(fake: FakeCartesia) -> None:
 def test_stall_ends_when_the_server_stops() -> None:
     fake = FakeCartesia(api_key=API_KEY).start()
     fake.queue(Scenario("stall", after_chunks=1, stall_seconds=30))
-    with httpx.stream("POST", f"{fake.url}/tts/bytes", json=body(raw()), headers=HEADERS) as r:
+    with HTTP.stream("POST", f"{fake.url}/tts/bytes", json=body(raw()), headers=HEADERS) as r:
         blocks = r.iter_raw()
         first = next(blocks)
         started = time.monotonic()
