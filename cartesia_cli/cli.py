@@ -138,7 +138,8 @@ def _usage_failure(exc: typer.TyperException) -> int:
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":
         # A bare group (`cartesia-cli`, `cartesia-cli tts`): its help, as a usage error.
-        console.note(exc.format_message().rstrip("\n"))
+        for line in exc.format_message().rstrip("\n").split("\n"):
+            console.note(line)  # line by line: the console escapes a line break inside a line
         return ExitCode.USAGE
     where = ctx.command_path if ctx is not None else PROG
     return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)

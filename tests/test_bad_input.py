@@ -211,5 +211,6 @@ def test_a_bare_group_shows_its_help_as_a_usage_error(cli: RunCli, group: tuple[
     result = cli(*group)
     assert result.code == 2
     assert result.stderr.startswith(f"Usage: cartesia-cli {' '.join(group)}".rstrip() + " ")
-    assert "Commands:" in result.stderr
+    assert "\nCommands:\n" in result.stderr
+    assert "\\x0a" not in result.stderr  # real lines, not escaped line breaks
     assert result.stdout == b""
