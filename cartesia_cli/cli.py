@@ -47,7 +47,7 @@ HINTS = {
     errors.TLS_SETUP: "check SSL_CERT_FILE / SSL_CERT_DIR",
     errors.NO_TRANSCRIPT: 'pass --transcript "TEXT", a TRANSCRIPT argument, or pipe text on stdin',
     errors.TWO_TRANSCRIPTS: "give either --transcript or the TRANSCRIPT argument",
-    errors.STDIN_IS_TERMINAL: "--transcript - reads stdin: pipe text in",
+    errors.STDIN_IS_TERMINAL: "'-' reads stdin: pipe text in",
 }
 
 

@@ -1,6 +1,6 @@
 """The console-script entry point: the process set-up, then the CLI.
 
-Process concerns live here and nowhere else: the TLS prefetch that overlaps
+Process concerns live here and in process.py: the TLS prefetch that overlaps
 start-up, SIGTERM turned into an orderly stop (exit 143, partial audio kept),
 and freezing the start-up heap for the garbage collector. Kept free of typer
 and httpx imports so that the TLS prefetch begins before those ~90 ms of
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 import sys
-from types import FrameType
 
 
 def main() -> None:
@@ -21,10 +19,11 @@ def main() -> None:
         from cartesia_cli.api import tls
 
         tls.prefetch()
+    from cartesia_cli import process
     from cartesia_cli.cli import run
     from cartesia_cli.errors import ExitCode, StopRequested
 
-    signal.signal(signal.SIGTERM, _stop)
+    process.install_handlers()
     # Everything imported so far lives until exit: freezing it keeps the
     # collector from rescanning typer's objects while chunks flow.
     gc.freeze()
@@ -33,18 +32,6 @@ def main() -> None:
     except StopRequested:  # before the CLI's own boundary, or after it
         code = ExitCode.TERMINATED
     sys.exit(code)
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM unwinds like Ctrl-C: files are closed and partial audio is kept.
-
-    Only the first one: a second SIGTERM during that clean-up is ignored, so it
-    cannot cut the clean-up short (SIGKILL still can).
-    """
-    from cartesia_cli.errors import ExitCode, StopRequested
-
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise StopRequested(ExitCode.TERMINATED)
 
 
 def _will_stream_over_https(args: list[str]) -> bool:

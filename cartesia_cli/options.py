@@ -16,7 +16,7 @@ from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
-from cartesia_cli.settings.spec import Setting
+from cartesia_cli.settings.spec import ALL, Setting
 
 Given = Mapping[str, Optional[str]]  # setting name -> the flag's raw text, None if not given
 
@@ -103,7 +103,8 @@ def job_command(
             for p in inspect.signature(command).parameters.values()
             if p.name != "job"
         ]
-        ordered = [*_FIRST, *own, *(_parameter(s) for s in settings), *_LAST]
+        ranked = sorted(settings, key=_table_order)
+        ordered = [*_FIRST, *own, *(_parameter(s) for s in ranked), *_LAST]
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
@@ -116,6 +117,10 @@ def job_command(
         return run
 
     return decorate
+
+
+def _table_order(setting: Setting[object]) -> int:
+    return ALL.index(setting) if setting in ALL else len(ALL)
 
 
 def _parameter(setting: Setting[object]) -> inspect.Parameter:

@@ -49,14 +49,15 @@ HELLO = "Hello, world!"
         ((HELLO, "--retries", "-1"), "--retries must be from 0 to 10, got '-1'"),
         (
             (HELLO, "--idle-timeout", "0"),
-            "--idle-timeout must be a number of seconds, at least 0.01, got '0'",
+            "--idle-timeout must be a number of seconds from 0.01 to 1000000, got '0'",
         ),
         (
             (HELLO, "--connect-timeout", "soon"),
-            "--connect-timeout must be a number of seconds, at least 0.01, got 'soon'",
+            "--connect-timeout must be a number of seconds from 0.01 to 1000000, got 'soon'",
         ),
         ((HELLO, "--no-such-flag"), "No such option: --no-such-flag"),
         ((HELLO, "--connect-timeout", "inf"), "--connect-timeout must be a number of seconds"),
+        ((HELLO, "--idle-timeout", "1e10"), "--idle-timeout must be a number of seconds"),
         ((HELLO, "--bit-rate", "64000"), "No such option: --bit-rate"),  # mp3 is tts bytes'
     ],
 )
@@ -88,7 +89,7 @@ def test_empty_piped_stdin(cli: RunCli, fake: FakeCartesia) -> None:
     ("args", "message"),
     [
         ((), b"no transcript; pass --transcript"),
-        (("-t", "-"), b"stdin is a terminal; --transcript - reads stdin: pipe text in"),
+        (("-t", "-"), b"stdin is a terminal; '-' reads stdin: pipe text in"),
     ],
     ids=["no-transcript", "dash"],
 )

@@ -25,7 +25,7 @@ OWNERS = {
     "httpx_sse": ("cartesia_cli.api",),
     "httpcore": ("cartesia_cli.api",),
     # Process concerns: signal handlers are installed at the entry point only.
-    "signal": ("cartesia_cli.launch",),
+    "signal": ("cartesia_cli.launch", "cartesia_cli.process"),
     # Lines for people go through ui/console.py, not a logging or warnings handler.
     "logging": (),
     "warnings": (),

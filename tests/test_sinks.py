@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -112,3 +113,15 @@ def test_stdout_sink_and_terminal_refusal() -> None:
     with pytest.raises(UsageError, match=r"^refusing to write audio to a terminal$") as caught:
         open_sink("-", force=False, stdout_is_tty=True, new_name=SSE_NAME)
     assert caught.value.kind == AUDIO_TO_TERMINAL
+
+
+def test_a_file_that_holds_audio_is_never_removed(tmp_path: Path) -> None:
+    # As if a signal landed between a write and its count: the counter says 0 bytes,
+    # the file says otherwise, and the file wins.
+    sink = sink_for(str(tmp_path / "out.pcm"))
+    other = os.open(sink.path, os.O_WRONLY)
+    os.write(other, b"audio")
+    os.close(other)
+    assert sink.bytes_written == 0
+    sink.close(keep=False)
+    assert sink.path.read_bytes() == b"audio"

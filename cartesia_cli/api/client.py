@@ -181,7 +181,7 @@ class CartesiaClient:
                 # A body that cannot be decoded (a broken Content-Encoding) is as cut short
                 # as one whose connection dropped.
                 if isinstance(exc, httpx.TransportError | httpx.DecodingError):
-                    raise _midstream_failure(exc, self._config) from None
+                    raise _midstream_failure(exc, self._config, awaited) from None
                 raise
             if watchdog.fired:
                 raise _idle_failure(self._config, awaited)
@@ -273,7 +273,7 @@ def _idle_failure(config: ApiConfig, awaited: str = "event") -> StreamError:
     return StreamError(message, kind=IDLE_TIMEOUT)
 
 
-def _midstream_failure(exc: httpx.HTTPError, config: ApiConfig) -> StreamError:
+def _midstream_failure(exc: httpx.HTTPError, config: ApiConfig, awaited: str) -> StreamError:
     if isinstance(exc, httpx.TimeoutException):
-        return _idle_failure(config)
+        return _idle_failure(config, awaited)
     return StreamError(f"connection to the server failed mid-stream: {exc}")

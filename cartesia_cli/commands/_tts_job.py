@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple
 
+from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.commands import config_file
 from cartesia_cli.errors import AUDIO_TO_TERMINAL, UsageError
@@ -60,8 +61,9 @@ def speak(job: TtsJob) -> None:
         audio=audio,
         fields=settings.body_fields(),
     )
-    # httpx (~40 ms) is imported before the output file is claimed: from the claim on,
-    # every way out (a signal included) runs the `finally` that removes an empty file.
+    # httpx (~40 ms) is imported before the output file is claimed, so that the claim
+    # and the stream follow each other; every way out after the claim (a signal
+    # included) runs the `finally` that removes a file left empty.
     from cartesia_cli.api.client import ApiConfig
 
     api = ApiConfig(
@@ -72,11 +74,14 @@ def speak(job: TtsJob) -> None:
         idle_timeout=settings[spec.IDLE_TIMEOUT],
         retries=settings[spec.RETRIES],
     )
-    sink = _open_output(job, audio)
+    sink: Sink | None = None
     try:
+        with process.signals_held():  # a new file is always handed to its sink
+            sink = _open_output(job, audio)
         result = _stream(PATHS[job.command], api, request, sink)
     finally:
-        sink.close(keep=sink.bytes_written > 0)
+        if sink is not None:
+            sink.close(keep=sink.bytes_written > 0)
     _report(job, result, sink, audio)
 
 

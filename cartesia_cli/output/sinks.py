@@ -96,10 +96,14 @@ class FileSink(Sink):
         return self._fd
 
     def close(self, *, keep: bool) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._created and not keep and self.bytes_written == 0:
+        if self._fd is None:
+            return
+        # The file's own size decides, not the counter: a signal between a write
+        # and its count must not get a file that holds audio deleted.
+        empty = os.fstat(self._fd).st_size == 0
+        os.close(self._fd)
+        self._fd = None
+        if self._created and not keep and empty:
             self.path.unlink(missing_ok=True)
 
 

@@ -66,7 +66,7 @@ def parse_config_value(key: str, raw: str) -> str | int | float:
     """Check a value for `config set KEY VALUE` as strictly as a flag would be."""
     value = spec.by_config_key(key).parse(raw, key)
     if key == spec.API_KEY.name and not value:
-        raise AuthError("no API key given", kind=MISSING_KEY)
+        raise AuthError("no API key given")  # no hint: the user is setting one right now
     if isinstance(value, Enum):
         return str(value.value)  # an Enum stores its value
     if isinstance(value, str | int | float):

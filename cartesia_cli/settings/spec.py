@@ -159,14 +159,19 @@ def whole(low: int, high: int) -> Parser[int]:
     return parse
 
 
+MAX_SECONDS = 1_000_000  # ~11.6 days: beyond ~9e9 s the socket layer overflows
+
+
 def seconds(raw: str, label: str) -> float:
-    """A finite number of seconds, at least 0.01."""
+    """A number of seconds from 0.01 to MAX_SECONDS."""
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value >= 0.01):
-        raise UsageError(f"{label} must be a number of seconds, at least 0.01, got {raw!r}")
+    if not (math.isfinite(value) and 0.01 <= value <= MAX_SECONDS):
+        raise UsageError(
+            f"{label} must be a number of seconds from 0.01 to {MAX_SECONDS}, got {raw!r}"
+        )
     return value
 
 
