@@ -15,23 +15,37 @@ import sys
 
 
 def main() -> None:
+    from cartesia_cli import process
+    from cartesia_cli.errors import ExitCode, StopRequested
+
+    process.install_handlers()  # first: a SIGTERM during the imports below is orderly too
+    try:
+        code = _run()
+    except KeyboardInterrupt:  # Ctrl-C while the CLI was still being imported
+        code = _stopped("interrupted", ExitCode.INTERRUPTED)
+    except StopRequested:  # SIGTERM before the CLI's own boundary, or after it
+        code = _stopped("terminated", ExitCode.TERMINATED)
+    sys.exit(code)
+
+
+def _run() -> int:
     if _will_stream_over_https(sys.argv[1:]):
         from cartesia_cli.api import tls
 
         tls.prefetch()
-    from cartesia_cli import process
     from cartesia_cli.cli import run
-    from cartesia_cli.errors import ExitCode, StopRequested
 
-    process.install_handlers()
     # Everything imported so far lives until exit: freezing it keeps the
     # collector from rescanning typer's objects while chunks flow.
     gc.freeze()
-    try:
-        code = run(sys.argv[1:])
-    except StopRequested:  # before the CLI's own boundary, or after it
-        code = ExitCode.TERMINATED
-    sys.exit(code)
+    return run(sys.argv[1:])
+
+
+def _stopped(word: str, code: int) -> int:
+    from cartesia_cli.ui.console import console
+
+    console.error(word)
+    return code
 
 
 def _will_stream_over_https(args: list[str]) -> bool:

@@ -209,7 +209,9 @@ def test_a_stop_just_after_the_file_is_claimed_removes_it(
     assert list(tmp_path.glob("tts_sse_*.pcm")) == []
 
 
-def test_a_stop_outside_the_commands_is_still_orderly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stop_outside_the_commands_is_still_orderly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from cartesia_cli import cli, launch
 
     def stopped(*args: object) -> int:
@@ -222,6 +224,7 @@ def test_a_stop_outside_the_commands_is_still_orderly(monkeypatch: pytest.Monkey
     with pytest.raises(SystemExit) as exited:
         launch.main()
     assert exited.value.code == ExitCode.TERMINATED
+    assert capsys.readouterr().err == "cartesia-cli: error: terminated\n"
 
 
 def test_ctrl_c_while_reading_stdin_says_so(
