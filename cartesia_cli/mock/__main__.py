@@ -25,7 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     fake = FakeCartesia(
-        api_key=args.api_key, host=args.host, port=args.port, pace=args.pace, tls=tls
+        api_key=args.api_key,
+        host=args.host,
+        port=args.port,
+        pace=args.pace,
+        tls=tls,
+        poll_seconds=0.1,  # idle for hours in a user's CI: wake rarely; Ctrl-C waits <= 0.1 s
     )
     fake.default_scenario = Scenario.parse(args.scenario)
     fake.keep_audio = False  # a long-running server must not accumulate audio

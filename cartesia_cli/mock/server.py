@@ -32,9 +32,10 @@ from cartesia_cli.mock.validation import BYTES_CONTAINERS, SSE_CONTAINERS, Probl
 # The TTS routes and the output containers each accepts.
 ROUTES = {"/tts/sse": SSE_CONTAINERS, "/tts/bytes": BYTES_CONTAINERS}
 
-# How often the serving loop looks for a stop request; 5 ms keeps stop() quick
-# (tests start and stop a server per test) for 200 idle wake-ups a second (~0.5 % of a core).
-POLL_SECONDS = 0.005
+# How often the serving loop looks for a stop request, which is as long as stop() can
+# wait. Tests start and stop a server per test and want it short (5 ms: ~2 % of a core
+# while idle, measured); a long-running server wants it long (100 ms: ~0.1 %).
+TEST_POLL_SECONDS = 0.005
 
 _TITLES = {
     400: ("Invalid request", "The request is invalid."),
@@ -102,8 +103,10 @@ class FakeCartesia:
         pace: float = 0.0,
         keep_audio: bool = True,
         tls: tuple[str, str] | None = None,
+        poll_seconds: float = TEST_POLL_SECONDS,
     ) -> None:
         self.api_key = api_key
+        self.poll_seconds = poll_seconds
         self.plan = plan or AudioPlan()
         self.pace = pace  # 1.0 = send chunks in real time; 0 = as fast as possible
         self.keep_audio = keep_audio
@@ -160,7 +163,7 @@ class FakeCartesia:
     def start(self) -> FakeCartesia:
         # serve_forever checks for shutdown every poll interval: stop() waits up to that long.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(POLL_SECONDS,), daemon=True
+            target=self._httpd.serve_forever, args=(self.poll_seconds,), daemon=True
         )
         self._thread.start()
         return self
