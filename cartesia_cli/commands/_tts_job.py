@@ -45,35 +45,17 @@ class TtsJob(NamedTuple):
 
 def speak(job: TtsJob) -> None:
     """Run `job`; raise a CliError (with its exit code) on any failure."""
-    opts = job.options
-    console.configure(quiet=opts.quiet, debug=opts.debug)
-    settings = resolve(opts.given, os.environ, store.load(config_file()))
+    console.configure(quiet=job.options.quiet, debug=job.options.debug)
+    settings = resolve(job.options.given, os.environ, store.load(config_file()))
     audio = audio_format(job, settings)
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
-    stdin = sys.stdin.buffer if sys.stdin is not None else None
-    text = resolve_transcript(opts.transcript, opts.transcript_arg, stdin, isatty(0))
-    request = TtsRequest(
-        model_id=settings[spec.MODEL],
-        transcript=text,
-        voice_id=settings[spec.VOICE],
-        audio=audio,
-        fields=settings.body_fields(),
-    )
+    request = _request(job, settings, audio)
     # httpx (~40 ms) is imported before the output file is claimed, so that the claim
     # and the stream follow each other; every way out after the claim (a signal
     # included) runs the `finally` that removes a file left empty.
-    from cartesia_cli.api.client import ApiConfig
-
-    api = ApiConfig(
-        base_url=settings[spec.BASE_URL],
-        api_key=settings[spec.API_KEY],
-        api_version=settings[spec.API_VERSION],
-        connect_timeout=settings[spec.CONNECT_TIMEOUT],
-        idle_timeout=settings[spec.IDLE_TIMEOUT],
-        retries=settings[spec.RETRIES],
-    )
+    api = _api_config(settings)
     sink: Sink | None = None
     try:
         with process.signals_held():  # a new file is always handed to its sink
@@ -83,6 +65,32 @@ def speak(job: TtsJob) -> None:
         if sink is not None:
             sink.close(keep=sink.bytes_written > 0)
     _report(job, result, sink, audio)
+
+
+def _request(job: TtsJob, settings: Settings, audio: AudioFormat) -> TtsRequest:
+    """The request, with the transcript read (stdin included) and every setting checked."""
+    stdin = sys.stdin.buffer if sys.stdin is not None else None
+    text = resolve_transcript(job.options.transcript, job.options.transcript_arg, stdin, isatty(0))
+    return TtsRequest(
+        model_id=settings[spec.MODEL],
+        transcript=text,
+        voice_id=settings[spec.VOICE],
+        audio=audio,
+        fields=settings.body_fields(),
+    )
+
+
+def _api_config(settings: Settings) -> ApiConfig:
+    from cartesia_cli.api.client import ApiConfig
+
+    return ApiConfig(
+        base_url=settings[spec.BASE_URL],
+        api_key=settings[spec.API_KEY],
+        api_version=settings[spec.API_VERSION],
+        connect_timeout=settings[spec.CONNECT_TIMEOUT],
+        idle_timeout=settings[spec.IDLE_TIMEOUT],
+        retries=settings[spec.RETRIES],
+    )
 
 
 def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
