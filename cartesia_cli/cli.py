@@ -90,7 +90,7 @@ def run(argv: Sequence[str]) -> int:
     except (KeyboardInterrupt, typer.Abort):
         return _fail("interrupted", ExitCode.INTERRUPTED)
     except StopRequested as exc:
-        return _fail("terminated", exc.exit_code)
+        return _fail(errors.stop_word(exc.exit_code), exc.exit_code)
     except Exception as exc:  # a bug: say so, traceback only on request
         if debug:
             _print_traceback()

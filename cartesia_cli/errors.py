@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     SERVER = 5
     STREAM = 6
     OUTPUT = 7
+    HANGUP = 129
     INTERRUPTED = 130
     BROKEN_PIPE = 141
     TERMINATED = 143
@@ -95,7 +96,7 @@ class OutputError(CliError, exit_code=ExitCode.OUTPUT):
 
 
 class StopRequested(BaseException):
-    """Raised from a signal handler (SIGTERM) to unwind the run like Ctrl-C.
+    """Raised from a signal handler (SIGTERM, SIGHUP) to unwind the run like Ctrl-C.
 
     A BaseException, like KeyboardInterrupt, so that no `except Exception`
     on the way up swallows it.
@@ -106,12 +107,17 @@ class StopRequested(BaseException):
         self.exit_code = exit_code
 
 
+def stop_word(code: ExitCode) -> str:
+    """How a stop by signal is reported: `interrupted`, `terminated`, `hung up`."""
+    return {ExitCode.TERMINATED: "terminated", ExitCode.HANGUP: "hung up"}.get(code, "interrupted")
+
+
 class BrokenPipe(Exception):
     """The reader of our stdout went away (e.g. ffplay quit)."""
 
 
 class Interrupted(CliError):
-    """The run was stopped: Ctrl-C (130), SIGTERM (143) or a closed stdout (141)."""
+    """The run was stopped: Ctrl-C (130), SIGTERM (143), SIGHUP (129) or a closed stdout (141)."""
 
     def __init__(self, message: str, exit_code: ExitCode) -> None:
         super().__init__(message)

@@ -16,15 +16,16 @@ import sys
 
 def main() -> None:
     from cartesia_cli import process
-    from cartesia_cli.errors import ExitCode, StopRequested
+    from cartesia_cli.errors import ExitCode, StopRequested, stop_word
 
-    process.install_handlers()  # first: a SIGTERM during the imports below is orderly too
+    process.open_standard_descriptors()  # before any file or socket can take 0, 1 or 2
+    process.install_handlers()  # then: a SIGTERM during the imports below is orderly too
     try:
         code = _run()
     except KeyboardInterrupt:  # Ctrl-C while the CLI was still being imported
-        code = _stopped("interrupted", ExitCode.INTERRUPTED)
-    except StopRequested:  # SIGTERM before the CLI's own boundary, or after it
-        code = _stopped("terminated", ExitCode.TERMINATED)
+        code = _stopped(stop_word(ExitCode.INTERRUPTED), ExitCode.INTERRUPTED)
+    except StopRequested as stop:  # a signal before the CLI's own boundary, or after it
+        code = _stopped(stop_word(stop.exit_code), stop.exit_code)
     sys.exit(code)
 
 

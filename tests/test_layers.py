@@ -185,7 +185,17 @@ def test_only_the_console_writes_to_stderr() -> None:
     }
     # typer's hidden prompt for `config set api_key` owns the terminal while it hides input.
     assert writers.pop("cartesia_cli.commands.config") == [_prompt_line()]
+    # process.py only puts a stream object back on a descriptor it reopened; it writes nothing.
+    first, last = _function_lines(PACKAGE / "process.py", "_replace_missing_streams")
+    assert all(first <= line <= last for line in writers.pop("cartesia_cli.process"))
     assert list(writers) == [STDERR_WRITER]
+
+
+def _function_lines(path: Path, name: str) -> tuple[int, int]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node.lineno, node.end_lineno or node.lineno
+    raise AssertionError(f"no function {name} in {path}")
 
 
 def _prompt_line() -> int:

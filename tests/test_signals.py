@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import shlex
 import signal
 import socket
 import subprocess
@@ -46,7 +47,11 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 @pytest.mark.parametrize(
     ("signum", "code", "word"),
-    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    [
+        (signal.SIGINT, 130, "interrupted"),
+        (signal.SIGTERM, 143, "terminated"),
+        (signal.SIGHUP, 129, "hung up"),
+    ],
 )
 def test_signal_mid_stream_keeps_the_partial_file(
     slow_fake: FakeCartesia, tmp_path: Path, signum: int, code: int, word: str
@@ -239,3 +244,40 @@ def test_ctrl_c_while_reading_stdin_says_so(
     result = cli("tts", "sse", "-o", "out.pcm", input=b"never read")
     assert (result.code, result.stderr) == (130, "cartesia-cli: error: interrupted\n")
     assert fake.requests == []
+
+
+# --- descriptors 0-2 closed by the parent -------------------------------------------------
+
+
+def run_with_closed(fds: str, fake: FakeCartesia, cwd: Path, *args: str) -> tuple[int, str]:
+    """Run the entry point from a shell that closes `fds` (e.g. '>&-'); stderr into a file."""
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    quoted = " ".join(shlex.quote(a) for a in (str(ENTRY_POINT), *args))
+    proc = subprocess.run(
+        ["sh", "-c", f"exec {quoted} {fds}"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        timeout=30,
+    )
+    return proc.returncode, proc.stderr.decode()
+
+
+def test_audio_never_goes_into_a_socket_when_stdout_was_closed(
+    fake: FakeCartesia, tmp_path: Path
+) -> None:
+    code, stderr = run_with_closed(">&-", fake, tmp_path, "tts", "sse", "Hello", "-o", "-")
+    assert code == 2
+    assert stderr == (
+        "cartesia-cli: error: stdout was closed when the command started; "
+        "write a file with -o FILE\n"
+    )
+    assert fake.requests == []
+
+
+def test_closed_stdin_and_stderr_do_not_stop_a_run(fake: FakeCartesia, tmp_path: Path) -> None:
+    code, _ = run_with_closed("<&- 2>&-", fake, tmp_path, "tts", "bytes", "Hello", "-o", "a.wav")
+    assert code == 0  # the audio is the product; the summary is lost quietly
+    assert (tmp_path / "a.wav").read_bytes() == bytes(fake.transmissions[-1].audio)

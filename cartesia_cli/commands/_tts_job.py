@@ -20,7 +20,7 @@ from cartesia_cli.commands import config_file
 from cartesia_cli.errors import AUDIO_TO_TERMINAL, UsageError
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
 from cartesia_cli.options import JobOptions
-from cartesia_cli.output.sinks import NewFileName, Sink, open_sink
+from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.settings import spec, store
@@ -111,6 +111,8 @@ def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
 
 
 def _open_output(job: TtsJob, audio: AudioFormat) -> Sink:
+    if job.options.output == STDOUT and 1 in process.closed_at_start():
+        raise UsageError("stdout was closed when the command started; write a file with -o FILE")
     new_name = NewFileName(prefix=job.command.replace(" ", "_"), extension=audio.extension)
     try:
         return open_sink(

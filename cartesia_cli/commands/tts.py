@@ -28,7 +28,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 internal error · 2 usage · 3 authentication · "
     "4 request rejected (4xx) · 5 server error (5xx, error event) · "
     "6 network/stream (connect, timeout, cut short, malformed event) · 7 output not writable · "
-    "130 Ctrl-C · 141 stdout closed · 143 SIGTERM"
+    "129 SIGHUP · 130 Ctrl-C · 141 stdout closed · 143 SIGTERM"
 )
 TTS_SETTINGS = (*spec.VOICE_AND_MODEL, *spec.RAW_FORMAT, *spec.CONNECTION, *spec.CONTROLS)
 

@@ -28,6 +28,7 @@ from cartesia_cli.errors import (
     KeptAudio,
     StopRequested,
     StreamError,
+    stop_word,
 )
 from cartesia_cli.formats import AudioFormat, Container, wav_data_offset
 from cartesia_cli.output.sinks import Sink
@@ -123,8 +124,7 @@ def run(
         ) from None
     except (KeyboardInterrupt, StopRequested) as exc:
         code = exc.exit_code if isinstance(exc, StopRequested) else ExitCode.INTERRUPTED
-        word = "terminated" if code == ExitCode.TERMINATED else "interrupted"
-        stopped = Interrupted(word, code)
+        stopped = Interrupted(stop_word(code), code)
         stopped.kept = kept_audio(sink, audio)
         raise stopped from None
     finally:
