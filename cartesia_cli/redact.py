@@ -1,18 +1,20 @@
 """Keep the API key out of everything printed, whichever source it came from.
 
 Every place that learns a key (the CLI boundary from argv and the environment,
-settings.py from the config file) registers it here; the boundary passes every
-error line and every --debug traceback through `redact` before printing.
+settings/spec.py from the config file) registers it here; ui/console.py passes
+every line it writes through `redact` before anything else.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 MASK = "[redacted]"
-# Real keys are long; masking a one- or two-letter test value would mangle every
-# word of an error line that happens to contain it, and hide nothing worth hiding.
-MIN_LENGTH = 6
+# A key this long is masked wherever it appears. A shorter one (a test value, a
+# typo) is masked only as a whole token: masking every "k" inside other words
+# would mangle the line and hide nothing.
+WHOLE_TEXT_LENGTH = 6
 _secrets: set[str] = set()
 
 
@@ -22,9 +24,12 @@ def forget_all() -> None:
 
 
 def remember(secret: str | None) -> None:
-    """Treat `secret` as something never to print (blank and very short values are ignored)."""
-    if secret and len(secret.strip()) >= MIN_LENGTH:
-        _secrets.add(secret.strip())
+    """Treat `secret`, and the escaped forms repr() and JSON give it, as never to print."""
+    if not secret or not secret.strip():
+        return
+    value = secret.strip()
+    _secrets.add(value)
+    _secrets.add(value.replace("\\", "\\\\"))  # how repr() and JSON show a backslash
 
 
 def remember_from_argv(argv: Sequence[str]) -> None:
@@ -39,5 +44,13 @@ def remember_from_argv(argv: Sequence[str]) -> None:
 def redact(text: str) -> str:
     # Longest first, so a key that contains another registered value is masked whole.
     for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        if len(secret) >= WHOLE_TEXT_LENGTH:
+            text = text.replace(secret, MASK)
+        elif secret in text:
+            text = _token(secret).sub(MASK, text)
     return text
+
+
+def _token(secret: str) -> re.Pattern[str]:
+    """`secret` standing alone: not inside a longer run of key-like characters."""
+    return re.compile(rf"(?<![\w-]){re.escape(secret)}(?![\w-])")

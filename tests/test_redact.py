@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cartesia_cli import redact
 
@@ -28,13 +30,22 @@ def test_a_key_containing_another_is_masked_whole() -> None:
     assert redact.redact("key sk-abcdef-longer") == "key [redacted]"
 
 
-def test_blank_and_very_short_values_are_not_registered() -> None:
+def test_blank_values_are_ignored_and_short_keys_are_masked_as_tokens() -> None:
     for value in (None, "", "   ", "k", "abc"):
         redact.remember(value)
-    assert redact.redact("a key k abc") == "a key k abc"
+    assert redact.redact("a key k abc") == "a key [redacted] [redacted]"
+    assert redact.redact("Bearer k. kayak abcd") == "Bearer [redacted]. kayak abcd"
 
 
-def test_forget_all_starts_a_new_run() -> None:
-    redact.remember("sk-previous-run")
+def test_the_escaped_form_of_a_key_is_masked_too() -> None:
+    redact.remember("sk-back\\slash")
+    assert redact.redact(repr("sk-back\\slash")) == "'[redacted]'"
+    assert redact.redact('{"key": "sk-back\\\\slash"}') == '{"key": "[redacted]"}'
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1))
+def test_a_key_on_its_own_line_is_always_masked(key: str) -> None:
     redact.forget_all()
-    assert redact.redact("sk-previous-run") == "sk-previous-run"
+    redact.remember(key)
+    # The frame is not ASCII, so it can never be (part of) the key.
+    assert redact.redact(f"¶ {key} ¶") == f"¶ {redact.MASK} ¶"

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from cartesia_cli import __version__
+from cartesia_cli import __version__, redact
 from cartesia_cli.errors import (
     AUTH_REJECTED,
     AuthError,
@@ -98,13 +98,22 @@ def error_detail(body: bytes) -> str:
         parsed = None
     if parsed is None:
         lines = body.decode("utf-8", "replace").strip().splitlines()
-        return lines[0][:300] if lines else ""
+        return _cap(lines[0]) if lines else ""
     if not isinstance(parsed, dict):
-        return str(parsed)[:300]
+        return _cap(str(parsed))
     title, message = parsed.get("title"), parsed.get("message")
-    text = ": ".join(str(part) for part in (title, message) if part) or str(parsed)[:300]
+    text = ": ".join(str(part) for part in (title, message) if part) or str(parsed)
     request_id = parsed.get("request_id")
-    return f"{text} (request id {request_id})" if request_id else text
+    return _cap(f"{text} (request id {request_id})" if request_id else text)
+
+
+MAX_OUTSIDE_TEXT = 300  # characters of a server's message that reach one error line
+
+
+def _cap(text: str) -> str:
+    """The server's text cut to MAX_OUTSIDE_TEXT, masked first: no cut leaves half a key."""
+    text = redact.redact(text)
+    return text if len(text) <= MAX_OUTSIDE_TEXT else text[: MAX_OUTSIDE_TEXT - 1] + "…"
 
 
 def status_failure(status: int, reason: str, detail: str, attempts: int) -> CliError:
@@ -123,8 +132,8 @@ def status_failure(status: int, reason: str, detail: str, attempts: int) -> CliE
 
 def error_event_failure(message: str, request_id: str | None) -> ServerError:
     """An `error` event in the stream (after HTTP 200)."""
-    text = f"the server reported an error: {message}"
-    return ServerError(f"{text} (request id {request_id})" if request_id else text)
+    text = f"the server reported an error: {_cap(message)}"
+    return ServerError(f"{text} (request id {_cap(request_id)})" if request_id else text)
 
 
 def unexpected_content_type(path: str, content_type: str) -> StreamError | None:

@@ -86,6 +86,10 @@ def check_base_url(raw: str, label: str = "--base-url") -> str:
         parts.port  # noqa: B018 - reading it checks the port: out of range or not a number
     except ValueError:
         parts = urlsplit("")
+    if parts.username is not None or parts.password is not None:
+        # httpx would send them as Basic auth in place of the key, and print them in errors.
+        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+        raise UsageError(f"{label} must not hold a user name or password, got {shown!r}")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{label} must be an http:// or https:// URL, got {raw!r}")
     return raw.strip().rstrip("/")

@@ -38,9 +38,13 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+MAX_LINE = 1000  # characters of one line, after escaping: a hostile header cannot flood
+
+
 def safe(text: str) -> str:
-    """Redact first (an escape must not split a key), then neutralise control characters."""
-    return sanitize(redact.redact(text))
+    """Redact first (an escape or a cut must not split a key), neutralise controls, then cap."""
+    text = sanitize(redact.redact(text))
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
 
 
 class Console:
