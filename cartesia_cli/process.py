@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 _closed_at_start: frozenset[int] = frozenset()
 
 
@@ -57,7 +56,8 @@ def _replace_missing_streams() -> None:
 
 
 def install_handlers() -> None:
-    """SIGTERM (143) and SIGHUP (129) unwind like Ctrl-C: files closed, partial audio kept."""
+    """SIGTERM (143) and SIGHUP (129) unwind like Ctrl-C (130): files closed, audio kept."""
+    signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
 
@@ -65,17 +65,41 @@ def install_handlers() -> None:
 def _stop(signum: int, frame: FrameType | None) -> None:
     # Raised on every signal, not only the first: if Python drops one (raised inside a
     # finaliser or a weakref callback, it is only printed), the next still stops the run.
+    global _pending
+    stop = _stop_for(signum)
+    if _holding:
+        _pending = _pending or stop
+        return
+    raise stop
+
+
+def _stop_for(signum: int) -> BaseException:
     from cartesia_cli.errors import ExitCode, StopRequested
 
+    if signum == signal.SIGINT:
+        return KeyboardInterrupt()
     hung_up = signum == signal.SIGHUP
-    raise StopRequested(ExitCode.HANGUP if hung_up else ExitCode.TERMINATED)
+    return StopRequested(ExitCode.HANGUP if hung_up else ExitCode.TERMINATED)
+
+
+_holding = False
+_pending: BaseException | None = None
 
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Delay SIGINT and SIGTERM until the block is done; they are delivered at its end."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    """Let a stop signal that arrives inside the block take effect only at its end.
+
+    Python runs signal handlers in the main thread, whichever thread the kernel
+    delivered the signal to, so a flag the handler reads is enough (a signal
+    mask would hold back only this thread's share). Needs install_handlers().
+    """
+    global _holding, _pending
+    _holding, _pending = True, None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _holding = False
+        stop, _pending = _pending, None
+    if stop is not None:
+        raise stop
