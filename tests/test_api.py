@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 
 import httpx
@@ -278,3 +279,68 @@ def test_a_body_that_cannot_be_decoded_is_a_stream_error() -> None:
     with pytest.raises(StreamError, match="failed mid-stream") as caught:
         collect_bytes(handler)
     assert caught.value.exit_code == 6
+
+
+class SlowPieces(httpx.SyncByteStream):
+    """A body whose pieces arrive `gap` seconds apart."""
+
+    def __init__(self, gap: float, *pieces: bytes) -> None:
+        self._gap, self._pieces = gap, pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._pieces:
+            time.sleep(self._gap)
+            yield piece
+
+
+def test_events_that_carry_nothing_are_not_progress() -> None:
+    config = CONFIG._replace(idle_timeout=0.25)
+    ping = ("ping", {"type": "ping"})  # an unknown type: not audio, timestamps, done or error
+    noise = b"event: ping\n\n" + b"retry: 10\n\n" + b"id: 7\n\n" + b"data:\n\n"
+    pieces = [sse(CHUNK_A), *([sse(ping) + noise] * 6), sse(DONE)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, stream=SlowPieces(0.1, *pieces))
+
+    with (
+        CartesiaClient(config, transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(StreamError, match=r"no event from the server for 0\.25 s") as caught,
+    ):
+        list(client.stream(SSE_PATH, REQUEST))
+    assert caught.value.kind == "idle_timeout"
+
+
+def test_steady_audio_is_progress() -> None:
+    config = CONFIG._replace(idle_timeout=0.25)
+    pieces = [*(sse(CHUNK_A) for _ in range(6)), sse(DONE)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, stream=SlowPieces(0.1, *pieces))
+
+    with CartesiaClient(config, transport=httpx.MockTransport(handler)) as client:
+        events = list(client.stream(SSE_PATH, REQUEST))
+    assert len(events) == 6
+
+
+class Endless(httpx.SyncByteStream):
+    """An error body that never ends; asking for a tenth 64 KB piece fails the test."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'{"title":"Boom","message":"'
+        for _ in range(9):
+            yield b"x" * 65536
+        raise AssertionError("the client kept reading an error body past 64 KB")
+
+
+def test_an_error_body_is_read_only_so_far() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, stream=Endless())
+
+    config = CONFIG._replace(retries=0)
+    with (
+        CartesiaClient(config, transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(ServerError) as caught,
+    ):
+        list(client.stream(SSE_PATH, REQUEST))
+    assert caught.value.message.startswith("HTTP 500 Internal Server Error: {")
+    assert len(caught.value.message) < 400

@@ -120,3 +120,17 @@ def test_seconds_per_container() -> None:
     assert AudioFormat(Container.WAV, Encoding.PCM_S16LE, 8000).seconds(16044, 44) == 1.0
     assert MP3.seconds(8000) == 1.0
     assert json.dumps(RAW.describe()) == '"pcm_f32le 44100 Hz"'
+
+
+@pytest.mark.parametrize(
+    ("content_type", "refused"),
+    [
+        ("TEXT/Event-Stream", False),
+        ("text/event-stream;charset=UTF-8", False),
+        ("application/json; x=text/event-stream", True),
+        ("text/event-stream-not", True),
+        ("text/event-stream; charset=utf-16", True),
+    ],
+)
+def test_the_event_stream_media_type_is_exact(content_type: str, refused: bool) -> None:
+    assert (protocol.unexpected_content_type(SSE_PATH, content_type) is not None) == refused

@@ -22,7 +22,7 @@ from httpx_sse import EventSource
 
 from cartesia_cli import redact
 from cartesia_cli.api import protocol, tls
-from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, parse_event
+from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
 from cartesia_cli.api.watchdog import IdleWatchdog
@@ -110,10 +110,9 @@ class CartesiaClient:
             self._log_response(response)
             if response.status_code == 200:
                 return _require_content(response, path)
-            response.read()
-            response.close()
+            body = _error_body(response)
             if attempt == attempts or not should_retry(response.status_code, response.headers):
-                detail = protocol.error_detail(response.content)
+                detail = protocol.error_detail(body)
                 status, reason = response.status_code, response.reason_phrase
                 raise protocol.status_failure(status, reason, detail, attempt)
             self._pause(attempt, response.headers, f"HTTP {response.status_code}")
@@ -151,23 +150,28 @@ class CartesiaClient:
         """SSE: the events up to (not including) `done`."""
         with self._watched(response, "event") as watchdog:
             for sse in EventSource(response).iter_sse():
-                watchdog.feed()
                 event = self._parse(sse.event, sse.data)
                 if isinstance(event, Done):
                     return
-                if event is not None:
-                    watchdog.pause()  # time spent writing is not the server's silence
-                    yield event
+                if event is None:
+                    continue  # carries nothing: not progress, the timer runs on
+                if not isinstance(event, UnknownEvent):
+                    # Progress is audio, timestamps, done or error (which raised): a
+                    # server sending only pings or unknown events still times out.
                     watchdog.feed()
+                watchdog.pause()  # time spent writing is not the server's silence
+                yield event
+                watchdog.resume()
         raise StreamError("the stream ended before the server sent `done` (audio may be cut short)")
 
     def _iter_body(self, response: httpx.Response) -> Generator[Event, None, None]:
         """Bytes: the body as it arrives; a body cut short raises (httpx sees it)."""
         with self._watched(response, "data") as watchdog:
             for data in response.iter_bytes():
+                watchdog.feed()
                 watchdog.pause()
                 yield AudioChunk(data)
-                watchdog.feed()
+                watchdog.resume()
 
     @contextlib.contextmanager
     def _watched(self, response: httpx.Response, awaited: str) -> Iterator[IdleWatchdog]:
@@ -258,6 +262,24 @@ def _cut(response: httpx.Response) -> None:
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+ERROR_BODY_LIMIT = 64 * 1024  # an error message is short; a 600 MB body must not be read
+
+
+def _error_body(response: httpx.Response) -> bytes:
+    """The start of an error response's body; the status says enough if the rest fails."""
+    body = bytearray()
+    try:
+        for piece in response.iter_bytes():
+            body += piece
+            if len(body) >= ERROR_BODY_LIMIT:
+                break
+    except (httpx.TransportError, httpx.DecodingError):
+        pass  # a body cut or garbled: the status line is the failure to report
+    finally:
+        response.close()
+    return bytes(body[:ERROR_BODY_LIMIT])
 
 
 def _require_content(response: httpx.Response, path: str) -> httpx.Response:

@@ -130,6 +130,15 @@ def status_failure(status: int, reason: str, detail: str, attempts: int) -> CliE
     return StreamError(f"unexpected response: {text}")
 
 
+def _parameter(parameters: str, name: str) -> str | None:
+    """One parameter of a media type (`charset` of `text/event-stream; charset=utf-8`)."""
+    for item in parameters.split(";"):
+        key, _, value = item.partition("=")
+        if key.strip().lower() == name:
+            return value.strip().strip('"').lower()
+    return None
+
+
 def error_event_failure(message: str, request_id: str | None) -> ServerError:
     """An `error` event in the stream (after HTTP 200)."""
     text = f"the server reported an error: {_cap(message)}"
@@ -138,13 +147,17 @@ def error_event_failure(message: str, request_id: str | None) -> ServerError:
 
 def unexpected_content_type(path: str, content_type: str) -> StreamError | None:
     """A 200 whose body is not what the endpoint sends, or None when it is."""
+    media_type, _, parameters = content_type.partition(";")
+    media_type = media_type.strip().lower()
     if path == SSE_PATH:
-        if EVENT_STREAM in content_type:
-            return None
-        return StreamError(
-            f"expected an event stream from the server, got content type {content_type!r}"
-        )
-    media_type = content_type.split(";")[0].strip().lower()
+        if media_type != EVENT_STREAM:
+            return StreamError(
+                f"expected an event stream from the server, got content type {content_type!r}"
+            )
+        charset = _parameter(parameters, "charset")
+        if charset not in (None, "utf-8", "utf8"):
+            return StreamError(f"the event stream is in charset {charset!r}; only UTF-8 is read")
+        return None
     if media_type in ("application/json", EVENT_STREAM) or media_type.startswith("text/"):
         return StreamError(f"expected audio from the server, got content type {content_type!r}")
     return None

@@ -21,6 +21,8 @@ class IdleWatchdog:
         self.fired = False
         self._on_expire = on_expire
         self._last: float | None = time.monotonic()
+        self._paused_last: float | None = None
+        self._paused_at = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="idle-watchdog", daemon=True)
 
@@ -38,12 +40,18 @@ class IdleWatchdog:
         self._thread.join(timeout=1)
 
     def feed(self) -> None:
-        """Something arrived (or the consumer is done with it): restart the timer."""
+        """Progress arrived: restart the timer."""
         self._last = time.monotonic()
 
     def pause(self) -> None:
         """The consumer is busy; do not count this time as waiting for the server."""
+        self._paused_last, self._paused_at = self._last, time.monotonic()
         self._last = None
+
+    def resume(self) -> None:
+        """The consumer is done: count on from the last progress, without the time paused."""
+        last = self._paused_last if self._paused_last is not None else self._paused_at
+        self._last = last + (time.monotonic() - self._paused_at)
 
     def _watch(self) -> None:
         while not self._stop.is_set():
