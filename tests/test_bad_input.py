@@ -58,6 +58,10 @@ HELLO = "Hello, world!"
         ((HELLO, "--no-such-flag"), "No such option: --no-such-flag"),
         ((HELLO, "--connect-timeout", "inf"), "--connect-timeout must be a number of seconds"),
         ((HELLO, "--idle-timeout", "1e10"), "--idle-timeout must be a number of seconds"),
+        ((HELLO, "--base-url", "http://exa\x01mple.com"), "--base-url must be an http:// or"),
+        ((HELLO, "--base-url", "http://a b.com"), "--base-url must be an http:// or"),
+        ((HELLO, "-o", "n" * 300), "File name too long"),
+        ((HELLO, "-o", "d/" * 3000 + "x"), "File name too long"),
         ((HELLO, "--bit-rate", "64000"), "No such option: --bit-rate"),  # mp3 is tts bytes'
     ],
 )
@@ -215,3 +219,20 @@ def test_a_bare_group_shows_its_help_as_a_usage_error(cli: RunCli, group: tuple[
     assert "\nCommands:\n" in result.stderr
     assert "\\x0a" not in result.stderr  # real lines, not escaped line breaks
     assert result.stdout == b""
+
+
+def test_a_proxy_httpx_cannot_use_is_a_usage_error(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", HELLO, "-o", "-", env={"ALL_PROXY": "foo://proxy:1"})
+    assert result.code == 2
+    assert result.stderr.startswith("cartesia-cli: error: cannot use the proxy set in the")
+    assert fake.requests == []
+
+
+def test_a_config_directory_that_cannot_be_made_is_a_usage_error(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    # Nothing to read there, and nothing can be made there (not even by root).
+    env = {"CARTESIA_CLI_CONFIG_DIR": "/proc/cartesia-cli-config"}
+    result = cli("config", "set", "voice", "v1", env=env)
+    assert result.code == 2
+    assert result.stderr.startswith("cartesia-cli: error: cannot write config file ")

@@ -86,3 +86,9 @@ def test_malformed_events_raise_stream_errors(data: str, fragment: str) -> None:
     with pytest.raises(StreamError, match=fragment) as caught:
         parse_event("chunk", data)
     assert caught.value.exit_code == 6
+
+
+def test_json_nested_deeper_than_python_recurses_is_malformed() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(StreamError, match="not JSON"):
+        parse_event("chunk", deep)

@@ -26,7 +26,7 @@ from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, Unknown
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
 from cartesia_cli.api.watchdog import IdleWatchdog
-from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, TLS_SETUP, StreamError
+from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, TLS_SETUP, StreamError, UsageError
 
 DebugLog = Callable[[str], None]
 
@@ -64,9 +64,12 @@ class CartesiaClient:
             write=config.idle_timeout,
             pool=config.connect_timeout,
         )
-        self._http = httpx.Client(
-            timeout=timeout, transport=transport, verify=_tls_for(config.base_url)
-        )
+        try:
+            self._http = httpx.Client(
+                timeout=timeout, transport=transport, verify=_tls_for(config.base_url)
+            )
+        except (ValueError, ImportError) as exc:  # HTTPS_PROXY / ALL_PROXY that httpx refuses
+            raise UsageError(f"cannot use the proxy set in the environment: {exc}") from None
 
     def __enter__(self) -> CartesiaClient:
         return self

@@ -13,6 +13,7 @@ import binascii
 import json
 from typing import Any, NamedTuple
 
+from cartesia_cli import redact
 from cartesia_cli.errors import StreamError
 
 
@@ -72,11 +73,16 @@ def parse_event(event_name: str, data: str) -> Event:
 def _load_json(data: str) -> dict[str, Any]:
     try:
         payload = json.loads(data)
-    except ValueError:
-        raise StreamError(f"malformed event from the server (not JSON): {data[:80]!r}") from None
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python recurses
+        raise StreamError(f"malformed event from the server (not JSON): {_shown(data)}") from None
     if not isinstance(payload, dict):
-        raise StreamError(f"malformed event from the server (not a JSON object): {data[:80]!r}")
+        raise StreamError(f"malformed event from the server (not a JSON object): {_shown(data)}")
     return payload
+
+
+def _shown(data: str) -> str:
+    """The start of an event for an error line, masked before it is cut."""
+    return repr(redact.redact(data)[:80])
 
 
 def _decode_audio(data: object) -> bytes:

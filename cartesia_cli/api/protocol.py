@@ -94,7 +94,7 @@ def error_detail(body: bytes) -> str:
     """`title: message (request id …)` from a JSON error body, else the body's first line."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     if parsed is None:
         lines = body.decode("utf-8", "replace").strip().splitlines()

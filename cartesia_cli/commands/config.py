@@ -88,13 +88,13 @@ def get_value(key: SomeKeyArgument = None) -> None:
     values = store.load(config_file())
     if key is not None:
         if key in values:
-            sys.stdout.write(f"{_shown(key, values[key])}\n")
+            _emit(f"{_shown(key, values[key])}\n")
         else:
             console.note(f"{key} is not set")
         return
     for name in store.KEYS:
         if name in values:
-            sys.stdout.write(f"{name} = {_shown(name, values[name])}\n")
+            _emit(f"{name} = {_shown(name, values[name])}\n")
 
 
 @app.command("unset")
@@ -125,7 +125,13 @@ def show_path() -> None:
     \b
         cartesia-cli config path
     """
-    sys.stdout.write(f"{config_file()}\n")
+    _emit(f"{config_file()}\n")
+
+
+def _emit(text: str) -> None:
+    """A line of data on stdout, in whatever encoding stdout has (ASCII included)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def _shown(key: str, value: object) -> str:

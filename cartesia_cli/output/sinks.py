@@ -23,6 +23,11 @@ from cartesia_cli.errors import (
 from cartesia_cli.output.naming import timestamped_name
 
 STDOUT = "-"
+# Why a new file cannot be made that the user can fix by choosing another -o (exit 2).
+_USAGE_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG,
+     errno.ELOOP, errno.EISDIR}
+)  # fmt: skip
 _MAX_SUFFIX = 1000
 
 
@@ -128,12 +133,21 @@ def open_sink(
             raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
         return StdoutSink()
     target = Path(output) if output else Path(".")
-    if target.is_dir():
-        return _timestamped_file(target, new_name, now or datetime.now())
-    if output and output.endswith(("/", os.sep)):
-        # Path() drops the trailing slash: `-o newdir/` would quietly become a file `newdir`.
-        raise UsageError(f"output directory does not exist: {output}")
-    return _named_file(target, force=force)
+    try:
+        if target.is_dir():
+            return _timestamped_file(target, new_name, now or datetime.now())
+        if output and output.endswith(("/", os.sep)):
+            # Path() drops the trailing slash: `-o newdir/` would quietly become a file `newdir`.
+            raise UsageError(f"output directory does not exist: {output}")
+        return _named_file(target, force=force)
+    except OSError as exc:  # a name too long, a loop of links: seen before any request
+        raise UsageError(f"cannot use {_short(target)} as the output: {exc.strerror}") from None
+
+
+def _short(path: Path) -> str:
+    """A path for an error line: its start and end when it is very long."""
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-40:]}"
 
 
 def _timestamped_file(directory: Path, name: NewFileName, now: datetime) -> FileSink:
@@ -170,6 +184,6 @@ def _create_exclusive(path: Path) -> int:
     except FileExistsError:
         raise
     except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR):
-            raise UsageError(f"cannot create {path}: {exc.strerror}") from None
+        if exc.errno in _USAGE_ERRNOS:
+            raise UsageError(f"cannot create {_short(path)}: {exc.strerror}") from None
         raise OutputError(f"cannot create {path}: {exc.strerror}") from None

@@ -38,6 +38,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Visible ASCII only: anything else cannot travel in an HTTP header, and the
 # HTTP stack's error would echo the header value, i.e. the key.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
 SONIC_3 = "Honoured by sonic-3 models and later; older models ignore it."
 
 
@@ -82,6 +83,8 @@ def text(raw: str, label: str) -> str:
 
 def check_base_url(raw: str, label: str = "--base-url") -> str:
     try:
+        if _NOT_IN_URL.search(raw.strip()):
+            raise ValueError("spaces or control characters")
         parts = urlsplit(raw.strip())
         parts.port  # noqa: B018 - reading it checks the port: out of range or not a number
     except ValueError:

@@ -62,9 +62,12 @@ def save(path: Path, values: ConfigValues) -> None:
     """Replace the file atomically, owner-only (0600) from the first byte."""
     import tempfile  # only `config set/unset` write: keep it off the streaming path
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = "".join(f"{key} = {_toml_value(values[key])}\n" for key in KEYS if key in values)
-    fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write config file {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
