@@ -23,9 +23,24 @@ def resolve_transcript(
     if given is None or given == STDIN:
         text = _read_stdin(stdin, stdin_is_tty, asked=given == STDIN)
     else:
-        text = given
+        text = _checked_argument(given)
     if not text.strip():
         raise UsageError("the transcript is empty; give some text to speak")
+    return text
+
+
+def _checked_argument(text: str) -> str:
+    """Text from the command line, refused as stdin is when its bytes are not UTF-8.
+
+    Python hands undecodable argument bytes over as lone surrogates, which would be
+    sent to the API as something nobody typed.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(
+            f"the transcript is not valid UTF-8 text (character {exc.start})"
+        ) from None
     return text
 
 

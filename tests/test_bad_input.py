@@ -61,6 +61,8 @@ HELLO = "Hello, world!"
         ((HELLO, "--base-url", "http://exa\x01mple.com"), "--base-url must be an http:// or"),
         ((HELLO, "--base-url", "http://a b.com"), "--base-url must be an http:// or"),
         ((HELLO, "-o", "n" * 300), "File name too long"),
+        ((HELLO, "-o", ""), "-o needs a path: '-' for stdout, a directory, or a file name"),
+        (("caf\udce9",), "the transcript is not valid UTF-8 text (character 3)"),
         ((HELLO, "-o", "d/" * 3000 + "x"), "File name too long"),
         ((HELLO, "--bit-rate", "64000"), "No such option: --bit-rate"),  # mp3 is tts bytes'
     ],
@@ -134,6 +136,7 @@ def test_unwritable_output_directory(cli: RunCli, fake: FakeCartesia, tmp_path: 
     assert fake.requests == []
 
 
+@pytest.mark.parametrize("output", ["-", "/dev/stdout"])
 @pytest.mark.parametrize(
     ("command", "player"),
     [
@@ -142,12 +145,12 @@ def test_unwritable_output_directory(cli: RunCli, fake: FakeCartesia, tmp_path: 
     ],
 )
 def test_audio_to_a_terminal_is_refused(
-    fake: FakeCartesia, tmp_path: Path, command: str, player: str
+    fake: FakeCartesia, tmp_path: Path, command: str, player: str, output: str
 ) -> None:
     main, child = pty.openpty()
     try:
         proc = subprocess.run(
-            [str(ENTRY_POINT), "tts", command, HELLO, "-o", "-"],
+            [str(ENTRY_POINT), "tts", command, HELLO, "-o", output],
             stdin=subprocess.DEVNULL,
             stdout=child,
             stderr=subprocess.PIPE,
@@ -236,3 +239,25 @@ def test_a_config_directory_that_cannot_be_made_is_a_usage_error(
     result = cli("config", "set", "voice", "v1", env=env)
     assert result.code == 2
     assert result.stderr.startswith("cartesia-cli: error: cannot write config file ")
+
+
+@pytest.mark.parametrize(
+    ("env", "proxy"),
+    [
+        ({"HTTP_PROXY": "http://me:pw@127.0.0.1:9"}, "http://***@127.0.0.1:9"),
+        ({"ALL_PROXY": "127.0.0.1:9"}, "http://127.0.0.1:9"),
+        ({"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}, None),
+        ({"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "*"}, None),
+        ({"HTTPS_PROXY": "http://127.0.0.1:9"}, None),  # not for an http:// base URL
+    ],
+)
+def test_a_proxy_is_named_by_debug_and_warned_about_over_plain_http(
+    cli: RunCli, env: dict[str, str], proxy: str | None
+) -> None:
+    # The fake is not behind the proxy, so a used proxy shows as a failed connection.
+    result = cli("tts", "sse", HELLO, "-o", "-", "--debug", "--retries", "0", env=env)
+    assert f"debug: proxy: {proxy or 'none'} (from the environment)" in result.stderr
+    warned = f"warning: the API key travels unencrypted to the proxy {proxy} (plain http://)"
+    assert (warned in result.stderr) == (proxy is not None)
+    assert "pw@" not in result.stderr
+    assert result.code == (6 if proxy else 0)

@@ -228,6 +228,35 @@ class CartesiaClient:
             self._log(f"response header: {name}: {value}")
 
 
+def environment_proxy(base_url: str) -> str | None:
+    """The proxy httpx will use for `base_url`, from HTTP(S)_PROXY / ALL_PROXY / NO_PROXY.
+
+    Shown (its user and password masked) by --debug, and warned about over plain
+    http://, where the key would reach the proxy in clear.
+    """
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies
+
+    proxies = getproxies()
+    parts = urlsplit(base_url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or _bypassed(parts.hostname or "", proxies.get("no", "")):
+        return None
+    shown = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if shown.username is not None or shown.password is not None:
+        shown = shown._replace(netloc="***@" + shown.netloc.rpartition("@")[2])
+    return shown.geturl()
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """NO_PROXY as curl and httpx read it: `*`, a host, or a domain (with or without a dot)."""
+    for entry in (item.strip().lower() for item in no_proxy.split(",")):
+        domain = entry.lstrip(".")
+        if entry == "*" or (domain and (host == domain or host.endswith("." + domain))):
+            return True
+    return False
+
+
 def _tls_for(base_url: str) -> ssl.SSLContext | bool:
     """The verifying context for https://; none at all for plain http://.
 

@@ -80,6 +80,15 @@ def _request(job: TtsJob, settings: Settings, audio: AudioFormat) -> TtsRequest:
     )
 
 
+def _mention_proxy(base_url: str) -> None:
+    from cartesia_cli.api.client import environment_proxy
+
+    proxy = environment_proxy(base_url)
+    console.debug_line(f"proxy: {proxy or 'none'} (from the environment)")
+    if proxy and base_url.startswith("http://"):
+        console.warning(f"the API key travels unencrypted to the proxy {proxy} (plain http://)")
+
+
 def _api_config(settings: Settings) -> ApiConfig:
     from cartesia_cli.api.client import ApiConfig
 
@@ -131,8 +140,10 @@ def _stream(path: str, api: ApiConfig, request: TtsRequest, sink: Sink) -> Strea
 
     result = StreamResult(StreamStats())
     debug = console.debug_log()
-    with CartesiaClient(api, debug=debug) as client, _display(result.stats, sink, request.audio):
-        return pipeline.run(client.stream(path, request), sink, request.audio, result, debug)
+    with CartesiaClient(api, debug=debug) as client:  # a proxy httpx refuses stops here
+        _mention_proxy(api.base_url)
+        with _display(result.stats, sink, request.audio):
+            return pipeline.run(client.stream(path, request), sink, request.audio, result, debug)
 
 
 def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:

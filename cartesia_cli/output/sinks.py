@@ -132,6 +132,10 @@ def open_sink(
         if stdout_is_tty:
             raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
         return StdoutSink()
+    if output == "":
+        raise UsageError("-o needs a path: '-' for stdout, a directory, or a file name")
+    if output and _is_terminal_device(output):  # -o /dev/stdout, /dev/tty, /dev/pts/N
+        raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
     target = Path(output) if output else Path(".")
     try:
         if target.is_dir():
@@ -142,6 +146,17 @@ def open_sink(
         return _named_file(target, force=force)
     except OSError as exc:  # a name too long, a loop of links: seen before any request
         raise UsageError(f"cannot use {_short(target)} as the output: {exc.strerror}") from None
+
+
+def _is_terminal_device(output: str) -> bool:
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False  # not there, or not openable now: the usual checks say why
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 def _short(path: Path) -> str:
