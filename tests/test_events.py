@@ -1,4 +1,4 @@
-"""Parsing of single SSE events (cartesia-api §3.2 shapes)."""
+"""Parsing of single SSE events: chunk, timestamps, done, error, unknown."""
 
 from __future__ import annotations
 
