@@ -11,14 +11,12 @@ so each is declared once for every command that takes it.
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
-from cartesia_cli.settings.spec import ALL, Setting
-
-Given = Mapping[str, Optional[str]]  # setting name -> the flag's raw text, None if not given
+from cartesia_cli.settings.spec import ALL, Given, Setting
 
 TranscriptArgument = Annotated[
     Optional[str],

@@ -105,11 +105,11 @@ def run(
     result: StreamResult,
     debug: Callable[[str], None] | None = None,
 ) -> StreamResult:
-    """Pump `events` into `sink`; on any failure, say what was kept and close the sink.
+    """Pump `events` into `sink`; on any failure, say what was kept.
 
     Raises a CliError for every failure, with `kept` set when audio was written;
     Ctrl-C, a stop request and a closed stdout become `Interrupted` with their
-    exit codes. A file that holds audio is always kept.
+    exit codes. The caller, which opened the sink, closes it.
     """
     try:
         with closing(events):
@@ -127,8 +127,6 @@ def run(
         stopped = Interrupted(stop_word(code), code)
         stopped.kept = kept_audio(sink, audio)
         raise stopped from None
-    finally:
-        sink.close(keep=sink.bytes_written > 0)
     return result
 
 

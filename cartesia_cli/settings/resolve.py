@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 
 from cartesia_cli.errors import MISSING_KEY, AuthError
 from cartesia_cli.settings import spec
-from cartesia_cli.settings.spec import Setting
+from cartesia_cli.settings.spec import Given, Setting
 
 T = TypeVar("T")
-Given = Mapping[str, "str | None"]  # setting name -> the flag's raw text, or None
 ConfigValues = Mapping[str, "str | int | float"]
 
 
@@ -35,14 +34,12 @@ class Settings:
         return {s.body: value for s, value in self._values.items() if s.body and value is not None}
 
 
-def resolve(
-    given: Given,
-    env: Mapping[str, str],
-    config: ConfigValues,
-    settings: tuple[Setting[object], ...] = spec.ALL,
-) -> Settings:
-    """Pick and parse each setting's value; raises UsageError (2) or AuthError (3)."""
-    values = {setting: _resolve_one(setting, given, env, config) for setting in settings}
+def resolve(given: Given, env: Mapping[str, str], config: ConfigValues) -> Settings:
+    """Pick and parse every setting's value; raises UsageError (2) or AuthError (3).
+
+    Settings a command does not take are not in `given` and resolve like unset flags.
+    """
+    values = {setting: _resolve_one(setting, given, env, config) for setting in spec.ALL}
     resolved = Settings(values)
     if spec.API_KEY in values and not resolved[spec.API_KEY]:
         raise AuthError("no API key", kind=MISSING_KEY)

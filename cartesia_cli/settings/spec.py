@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from datetime import date
 from typing import Generic, TypeVar
@@ -31,6 +31,7 @@ from cartesia_cli.formats import (
 )
 
 T = TypeVar("T")
+Given = Mapping[str, str | None]  # setting name -> its flag's raw text, None if not given
 T_co = TypeVar("T_co", covariant=True)
 Parser = Callable[[str, str], T]  # (raw text, where it came from) -> value, or UsageError
 
