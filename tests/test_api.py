@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cartesia_cli import __version__
 from cartesia_cli.api.client import ApiConfig, CartesiaClient
@@ -344,3 +348,47 @@ def test_an_error_body_is_read_only_so_far() -> None:
         list(client.stream(SSE_PATH, REQUEST))
     assert caught.value.message.startswith("HTTP 500 Internal Server Error: {")
     assert len(caught.value.message) < 400
+
+
+class _Pieces(httpx.SyncByteStream):
+    """A body delivered in exactly these pieces, as a network could cut it."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+
+
+def _split(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({cut % (len(data) + 1) for cut in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in itertools.pairwise(points) if b > a]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    chunks=st.lists(st.binary(min_size=1, max_size=200), min_size=1, max_size=5),
+    cuts=st.lists(st.integers(min_value=0), max_size=30),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+    bom=st.booleans(),
+    named=st.booleans(),
+)
+def test_any_split_of_a_valid_stream_gives_the_same_audio(
+    chunks: list[bytes], cuts: list[int], line_end: str, bom: bool, named: bool
+) -> None:
+    # In memory, not over a socket: the kernel would merge writes, and the point is
+    # that every cut (inside the BOM, a CR LF, a field name, base64) reaches the parser.
+    events = [("chunk", {"type": "chunk", "data": base64.b64encode(c).decode()}) for c in chunks]
+    text = "".join(
+        (f"event: {name}{line_end}" if named else "")
+        + f"data: {json.dumps(payload)}{line_end}{line_end}"
+        for name, payload in [*events, DONE]
+    )
+    body = ("\ufeff" if bom else "").encode() + text.encode()
+    pieces = _split(body, cuts)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=SSE, stream=_Pieces(pieces))
+
+    audio = b"".join(e.audio for e in collect(handler) if isinstance(e, AudioChunk))
+    assert audio == b"".join(chunks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,17 @@ from .conftest import API_KEY, clean_env, run_in_process
 ESC = "\x1b"
 
 
-class RawServer:
-    """Answers every connection on 127.0.0.1 with the same bytes, whatever was asked."""
+Script = Callable[[socket.socket], None]
 
-    def __init__(self, response: bytes) -> None:
+
+class RawServer:
+    """Answers every connection on 127.0.0.1 the same way, whatever was asked.
+
+    `response` is either the bytes to send, or a script that writes to the
+    connection as it likes (a byte at a time, then stop, ...).
+    """
+
+    def __init__(self, response: bytes | Script) -> None:
         self.response = response
         self.requests: list[bytes] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -34,7 +41,13 @@ class RawServer:
                 return
             with connection:
                 self.requests.append(_read_request(connection))
-                connection.sendall(self.response)
+                try:
+                    if callable(self.response):
+                        self.response(connection)
+                    else:
+                        connection.sendall(self.response)
+                except OSError:
+                    continue  # the client hung up first: what the test wanted, often
 
     def close(self) -> None:
         self._listener.close()

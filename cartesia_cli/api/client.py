@@ -14,8 +14,8 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Generator, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import Any, NamedTuple, cast
 
 import httpx
 from httpx_sse import EventSource
@@ -56,6 +56,10 @@ class CartesiaClient:
         self._config = config
         self._debug = debug
         self._sleep = sleep
+        # The socket of the connection in use, seen through httpcore's trace hook, so
+        # that the response deadline can cut a read that a trickling server drags out.
+        self._socket: socket.socket | None = None
+        self._deadline: IdleWatchdog | None = None
         # The read timeout is a backstop for total silence; IdleWatchdog is the real
         # per-event limit (keep-alive bytes restart httpx's timer, not ours).
         timeout = httpx.Timeout(
@@ -86,6 +90,7 @@ class CartesiaClient:
             url,
             headers=protocol.headers(self._config.api_key, self._config.api_version, accept),
             content=request.encoded_body(),
+            extensions={"trace": self._trace},
         )
         self._log_request(http_request)
         response = self._open(http_request, path)
@@ -102,24 +107,57 @@ class CartesiaClient:
         attempts = self._config.retries + 1
         for attempt in range(1, attempts + 1):
             self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
-            try:
-                response = self._http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                failure, retryable = self._send_failure(exc, attempt)
-                if attempt == attempts or not retryable:
-                    raise failure from None
-                self._pause(attempt, None, failure.message)
-                continue
-            self._log_response(response)
-            if response.status_code == 200:
-                return _require_content(response, path)
-            body = _error_body(response)
-            if attempt == attempts or not should_retry(response.status_code, response.headers):
+            with self._response_deadline() as deadline:
+                try:
+                    response = self._http.send(request, stream=True)
+                except httpx.TransportError as exc:
+                    if deadline.fired:
+                        raise _late_response(self._config) from None
+                    failure, retryable = self._send_failure(exc, attempt)
+                    if attempt == attempts or not retryable:
+                        raise failure from None
+                    self._pause(attempt, None, failure.message)
+                    continue
+                self._log_response(response)
+                if response.status_code == 200:
+                    return _require_content(response, path)
+                body, complete = _error_body(response)
+            if not complete:
+                self._log("the error body was cut short; not retrying")
+            retry = complete and should_retry(response.status_code, response.headers)
+            if attempt == attempts or not retry:
                 detail = protocol.error_detail(body)
                 status, reason = response.status_code, response.reason_phrase
                 raise protocol.status_failure(status, reason, detail, attempt)
             self._pause(attempt, response.headers, f"HTTP {response.status_code}")
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @contextlib.contextmanager
+    def _response_deadline(self) -> Iterator[IdleWatchdog]:
+        """The status line, headers and any error body, due within --idle-timeout of sending.
+
+        A deadline, not a timer every byte restarts: httpx's read timeout would let a
+        server that sends one byte every half second hold the run forever.
+        """
+        with IdleWatchdog(self._config.idle_timeout, self._cut_socket, armed=False) as deadline:
+            self._deadline = deadline
+            try:
+                yield deadline
+            finally:
+                self._deadline = None
+
+    def _trace(self, name: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: remember the connection's socket; arm the deadline on send."""
+        if name.endswith(("connect_tcp.complete", "start_tls.complete")):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            self._socket = sock if isinstance(sock, socket.socket) else None
+        elif name.endswith("send_request_headers.started") and self._deadline is not None:
+            self._deadline.feed()
+
+    def _cut_socket(self) -> None:
+        if self._socket is not None:
+            _shutdown(self._socket)
 
     def _pause(self, attempt: int, headers: httpx.Headers | None, reason: str) -> None:
         delay = retry_delay(attempt - 1, headers)
@@ -151,8 +189,11 @@ class CartesiaClient:
 
     def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
         """SSE: the events up to (not including) `done`."""
+        body = _FramedText(response)
+        # EventSource reads only `headers` and `iter_text()`, which _FramedText provides.
         with self._watched(response, "event") as watchdog:
-            for sse in EventSource(response).iter_sse():
+            for sse in EventSource(cast(httpx.Response, body)).iter_sse():
+                body.pending = 0
                 event = self._parse(sse.event, sse.data)
                 if isinstance(event, Done):
                     return
@@ -292,26 +333,72 @@ def _cut(response: httpx.Response) -> None:
     stream = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
     if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+EVENT_LIMIT = 16 * 1024 * 1024  # characters; the largest real chunk event is far smaller
+
+
+class _FramedText:
+    """The SSE body as text for EventSource, with the two rules it leaves to us.
+
+    One UTF-8 byte-order mark at the very start is dropped, as the SSE standard
+    says (otherwise the first field name would be "\ufeffdata" and the first
+    chunk lost). And no event may grow past EVENT_LIMIT: a `data:` line that
+    never ends would otherwise be buffered until memory runs out. `pending`
+    counts the text since the last complete event, to the piece.
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.headers = response.headers
+        self.pending = 0
+        self._response = response
+
+    def iter_text(self) -> Iterator[str]:
+        pieces = self._response.iter_text()
+        for first in pieces:
+            yield from self._counted(first.removeprefix("\ufeff"))
+            break
+        for text in pieces:
+            yield from self._counted(text)
+
+    def _counted(self, text: str) -> Iterator[str]:
+        self.pending += len(text)
+        if self.pending > EVENT_LIMIT:
+            raise StreamError(
+                f"an event from the server grew past {EVENT_LIMIT // (1024 * 1024)} MB "
+                "without ending; stopped reading"
+            )
+        if text:
+            yield text
 
 
 ERROR_BODY_LIMIT = 64 * 1024  # an error message is short; a 600 MB body must not be read
 
 
-def _error_body(response: httpx.Response) -> bytes:
-    """The start of an error response's body; the status says enough if the rest fails."""
+def _error_body(response: httpx.Response) -> tuple[bytes, bool]:
+    """The start of an error response's body, and whether it arrived whole.
+
+    A body cut, garbled or too slow leaves the status line as the failure to
+    report, and the connection in a state not worth retrying on.
+    """
     body = bytearray()
+    complete = True
     try:
         for piece in response.iter_bytes():
             body += piece
             if len(body) >= ERROR_BODY_LIMIT:
                 break
     except (httpx.TransportError, httpx.DecodingError):
-        pass  # a body cut or garbled: the status line is the failure to report
+        complete = False
     finally:
         response.close()
-    return bytes(body[:ERROR_BODY_LIMIT])
+    return bytes(body[:ERROR_BODY_LIMIT]), complete
 
 
 def _require_content(response: httpx.Response, path: str) -> httpx.Response:
@@ -325,6 +412,11 @@ def _require_content(response: httpx.Response, path: str) -> httpx.Response:
 def _idle_failure(config: ApiConfig, awaited: str = "event") -> StreamError:
     message = f"no {awaited} from the server for {config.idle_timeout:g} s (idle timeout)"
     return StreamError(message, kind=IDLE_TIMEOUT)
+
+
+def _late_response(config: ApiConfig) -> StreamError:
+    message = f"the server's response did not arrive within {config.idle_timeout:g} s"
+    return StreamError(f"{message} (idle timeout)", kind=IDLE_TIMEOUT)
 
 
 def _midstream_failure(exc: httpx.HTTPError, config: ApiConfig, awaited: str) -> StreamError:

@@ -5,6 +5,8 @@ keep a stalled stream alive forever (livekit/agents-js#681). This timer is fed
 per *event* instead, runs in one sleeping thread, and costs the hot path only a
 clock read per event. Time the consumer spends writing (a slow pipe reader) is
 not counted: the timer is paused while the event is being handled.
+Never fed after it is armed, the same timer is a deadline: the client uses it
+so that a response trickled a byte at a time still ends on time.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from types import TracebackType
 
 
 class IdleWatchdog:
-    def __init__(self, timeout: float, on_expire: Callable[[], None]) -> None:
+    def __init__(
+        self, timeout: float, on_expire: Callable[[], None], *, armed: bool = True
+    ) -> None:
+        """`armed=False`: the timer starts at the first `feed()`, not at once."""
         self.timeout = timeout
         self.fired = False
         self._on_expire = on_expire
-        self._last: float | None = time.monotonic()
+        self._last: float | None = time.monotonic() if armed else None
         self._paused_last: float | None = None
         self._paused_at = 0.0
         self._stop = threading.Event()
