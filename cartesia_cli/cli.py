@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from cartesia_cli import __version__, errors, redact
+from cartesia_cli import __version__, errors, process, redact
 from cartesia_cli.commands import config, tts
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
 from cartesia_cli.ui.console import PROG, console
@@ -88,8 +88,10 @@ def run(argv: Sequence[str]) -> int:
     except typer.TyperException as exc:
         return _usage_failure(exc)
     except (KeyboardInterrupt, typer.Abort):
+        process.stop_taken()
         return _fail("interrupted", ExitCode.INTERRUPTED)
     except StopRequested as exc:
+        process.stop_taken()
         return _fail(errors.stop_word(exc.exit_code), exc.exit_code)
     except Exception as exc:  # a bug: say so, traceback only on request
         if debug:

@@ -23,8 +23,10 @@ def main() -> None:
     try:
         code = _run()
     except KeyboardInterrupt:  # Ctrl-C while the CLI was still being imported
+        process.stop_taken()
         code = _stopped(stop_word(ExitCode.INTERRUPTED), ExitCode.INTERRUPTED)
     except StopRequested as stop:  # a signal before the CLI's own boundary, or after it
+        process.stop_taken()
         code = _stopped(stop_word(stop.exit_code), stop.exit_code)
     sys.exit(code)
 

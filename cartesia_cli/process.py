@@ -1,9 +1,13 @@
 """Process concerns the entry point owns: descriptors 0-2, signal handling, holding signals.
 
 `launch.py` makes sure descriptors 0-2 are open and installs the handlers before
-anything else runs; `signals_held()` lets the CLI layer make a step indivisible
-(claiming the output file and handing it to its sink), so a signal lands before
-it or after it, never in the middle.
+anything else runs. The life of a stop: the first SIGINT, SIGTERM or SIGHUP
+raises (KeyboardInterrupt or StopRequested); until the boundary takes it
+(`stop_taken()`), it is raised again every REPEAT_SECONDS, in case Python
+dropped it; once taken, further signals are ignored, so a second Ctrl-C cannot
+cut the clean-up short. `hold()`/`release()` and `signals_held()` make a step
+indivisible (claiming the output file, one write and its count), so a signal
+lands before it or after it, never in the middle.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+from cartesia_cli.errors import ExitCode, StopRequested
 
 _closed_at_start: frozenset[int] = frozenset()
 
@@ -55,51 +61,123 @@ def _replace_missing_streams() -> None:
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# How often a stop that has not reached the boundary is raised again (see _on_repeat).
+REPEAT_SECONDS = 1.0
+
+_installed = False
+_holding = False
+_pending: int | None = None  # a stop signal that arrived while held
+_raised: int | None = None  # the stop signal raised and not yet taken by the boundary
+_taken = False
+
+
 def install_handlers() -> None:
     """SIGTERM (143) and SIGHUP (129) unwind like Ctrl-C (130): files closed, audio kept."""
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGHUP, _stop)
+    global _installed
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _on_stop_signal)
+    signal.signal(signal.SIGALRM, _on_repeat)
+    sys.unraisablehook = _on_unraisable
+    _installed = True
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    # Raised on every signal, not only the first: if Python drops one (raised inside a
-    # finaliser or a weakref callback, it is only printed), the next still stops the run.
-    global _pending
-    stop = _stop_for(signum)
-    if _holding:
-        _pending = _pending or stop
+def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """A stop raised where Python can only ignore it (a finaliser, a weakref callback).
+
+    Python would print it as "Exception ignored in ..." with a traceback and go
+    on; instead the stop is raised again at once, from the next SIGALRM.
+    """
+    if _raised is not None and isinstance(unraisable.exc_value, KeyboardInterrupt | StopRequested):
+        if not _taken:
+            signal.setitimer(signal.ITIMER_REAL, 0.001, REPEAT_SECONDS)
         return
-    raise stop
+    sys.__unraisablehook__(unraisable)
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    global _pending
+    if _taken or _raised is not None:
+        return  # already stopping: a second quick Ctrl-C must not cut the clean-up short
+    if _holding:
+        _pending = _pending or signum
+        return
+    _raise_stop(signum)
+
+
+def _on_repeat(signum: int, frame: FrameType | None) -> None:
+    """SIGALRM, every REPEAT_SECONDS after a stop was raised, until the boundary takes it.
+
+    Python drops an exception that a signal handler raises inside a finaliser (it
+    is only printed), and a run blocked in a read would then never stop. Raising
+    the same stop again makes one signal enough, whatever code it landed in.
+    """
+    global _pending
+    if _taken or _raised is None:
+        return
+    if _holding:
+        _pending = _pending or _raised
+        return
+    raise _stop_for(_raised)
+
+
+def _raise_stop(signum: int) -> None:
+    global _raised
+    _raised = signum
+    if _installed:
+        signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS, REPEAT_SECONDS)
+    raise _stop_for(signum)
+
+
+def stop_taken() -> None:
+    """The boundary has the stop: no further signal may interrupt the clean-up.
+
+    Later stop signals are ignored by the kernel from here on, which also covers
+    the interpreter's own shutdown, where a Ctrl-C would print a traceback from
+    threading or kill the process by the signal.
+    """
+    global _taken
+    if not _installed:
+        return  # not the real entry point (an in-process test run): leave the host alone
+    _taken = True
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _stop_for(signum: int) -> BaseException:
-    from cartesia_cli.errors import ExitCode, StopRequested
-
     if signum == signal.SIGINT:
         return KeyboardInterrupt()
     hung_up = signum == signal.SIGHUP
     return StopRequested(ExitCode.HANGUP if hung_up else ExitCode.TERMINATED)
 
 
-_holding = False
-_pending: BaseException | None = None
+def hold() -> None:
+    """Hold stop signals back until `release()`: for steps that must not be cut in two.
+
+    Python runs signal handlers in the main thread, whichever thread the kernel
+    delivered the signal to, so a flag the handler reads is enough (a signal
+    mask would hold back only this thread's share). Only for steps that cannot
+    block: a held signal cannot interrupt a wait.
+    """
+    global _holding
+    _holding = True
+
+
+def release() -> None:
+    """End a `hold()`; a stop signal that arrived meanwhile is raised now."""
+    global _holding, _pending
+    _holding = False
+    if _pending is not None:
+        signum, _pending = _pending, None
+        _raise_stop(signum)
 
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Let a stop signal that arrives inside the block take effect only at its end.
-
-    Python runs signal handlers in the main thread, whichever thread the kernel
-    delivered the signal to, so a flag the handler reads is enough (a signal
-    mask would hold back only this thread's share). Needs install_handlers().
-    """
-    global _holding, _pending
-    _holding, _pending = True, None
+    """`hold()` for a block: a stop signal takes effect only at its end."""
+    hold()
     try:
         yield
     finally:
-        _holding = False
-        stop, _pending = _pending, None
-    if stop is not None:
-        raise stop
+        release()

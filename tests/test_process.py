@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,14 +12,22 @@ import pytest
 from cartesia_cli import process
 from cartesia_cli.errors import ExitCode, StopRequested
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM)
+
 
 @pytest.fixture
-def handlers() -> Iterator[None]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The real handlers in this process, with the module's stop state fresh each time."""
+    saved = {s: signal.getsignal(s) for s in SIGNALS}
+    for name, fresh in [("_raised", None), ("_pending", None), ("_taken", False)]:
+        monkeypatch.setattr(process, name, fresh)
+    monkeypatch.setattr(process, "REPEAT_SECONDS", 0.2)
     process.install_handlers()
     yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
     for signum, handler in saved.items():
         signal.signal(signum, handler)
+    monkeypatch.setattr(process, "_installed", False)
 
 
 @pytest.mark.usefixtures("handlers")
@@ -47,3 +56,43 @@ def test_outside_the_block_a_signal_stops_at_once() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         for _ in range(1000):  # the handler runs at the next bytecode boundary
             pass
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_second_signal_while_the_first_unwinds_changes_nothing() -> None:
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):
+                pass
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)  # a second quick Ctrl-C, in the clean-up
+            for _ in range(1000):
+                pass
+            cleaned_up = True
+    assert cleaned_up
+
+
+@pytest.mark.usefixtures("handlers")
+def test_a_stop_that_was_swallowed_is_raised_again() -> None:
+    # As when Python drops an exception raised inside a finaliser: the first is lost.
+    with pytest.raises(StopRequested):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):
+            pass
+    with pytest.raises(StopRequested) as again:
+        for _ in range(100):
+            time.sleep(0.05)  # the repeat comes within REPEAT_SECONDS
+    assert again.value.exit_code == ExitCode.TERMINATED
+
+
+@pytest.mark.usefixtures("handlers")
+def test_once_the_stop_is_taken_further_signals_are_ignored() -> None:
+    with pytest.raises(StopRequested):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):
+            pass
+    process.stop_taken()
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(process.REPEAT_SECONDS * 1.5)  # no repeat either

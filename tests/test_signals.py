@@ -193,19 +193,9 @@ def test_sigterm_while_waiting_for_the_response_leaves_no_file(tmp_path: Path) -
 
 
 def terminate(proc: subprocess.Popen[bytes]) -> int:
-    """SIGTERM, once more if the first is lost, and the exit code.
-
-    Python can drop the exception a signal handler raises (when the handler runs
-    inside a finaliser, it is printed as "Exception ignored"). Seen once in about
-    ten loaded full-suite runs here, never in 80 runs of this test alone; every
-    SIGTERM raises, so the second one stops the run.
-    """
+    """One SIGTERM, and the exit code: a stop that Python drops is raised again."""
     proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=3)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGTERM)
-        return proc.wait(timeout=10)
+    return proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.commands import config_file
-from cartesia_cli.errors import AUDIO_TO_TERMINAL, UsageError
+from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, UsageError
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
@@ -59,7 +59,7 @@ def speak(job: TtsJob) -> None:
     sink: Sink | None = None
     try:
         with process.signals_held():  # a new file is always handed to its sink
-            sink = _open_output(job, audio)
+            sink = _open_output(job, audio, settings[spec.IDLE_TIMEOUT])
         result = _stream(PATHS[job.command], api, request, sink)
     finally:
         if sink is not None:
@@ -119,13 +119,17 @@ def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
     return AudioFormat(container=job.container, encoding=settings[spec.ENCODING], sample_rate=rate)
 
 
-def _open_output(job: TtsJob, audio: AudioFormat) -> Sink:
+def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
     if job.options.output == STDOUT and 1 in process.closed_at_start():
         raise UsageError("stdout was closed when the command started; write a file with -o FILE")
     new_name = NewFileName(prefix=job.command.replace(" ", "_"), extension=audio.extension)
     try:
         return open_sink(
-            job.options.output, force=job.options.force, stdout_is_tty=isatty(1), new_name=new_name
+            job.options.output,
+            force=job.options.force,
+            stdout_is_tty=isatty(1),
+            new_name=new_name,
+            reader_wait=reader_wait,  # a named pipe's reader: as long as for the server
         )
     except UsageError as exc:
         if exc.kind == AUDIO_TO_TERMINAL:
@@ -143,7 +147,13 @@ def _stream(path: str, api: ApiConfig, request: TtsRequest, sink: Sink) -> Strea
     with CartesiaClient(api, debug=debug) as client:  # a proxy httpx refuses stops here
         _mention_proxy(api.base_url)
         with _display(result.stats, sink, request.audio):
-            return pipeline.run(client.stream(path, request), sink, request.audio, result, debug)
+            try:
+                return pipeline.run(
+                    client.stream(path, request), sink, request.audio, result, debug
+                )
+            except Interrupted:
+                process.stop_taken()  # the clean-up from here on runs with stops ignored
+                raise
 
 
 def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:

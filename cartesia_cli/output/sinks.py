@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import errno
 import os
+import select
+import stat
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from cartesia_cli import process
 from cartesia_cli.errors import (
     AUDIO_TO_TERMINAL,
     OUTPUT_EXISTS,
@@ -31,17 +35,28 @@ _USAGE_ERRNOS = frozenset(
 _MAX_SUFFIX = 1000
 
 
+READER_WAIT = 10.0  # seconds a named pipe may stay without a reader; --idle-timeout sets it
 HEAD_BYTES = 512  # kept from the start of the audio: enough for any WAV header
 
 
 class Sink:
-    """Writes audio bytes to one file descriptor and counts them."""
+    """Writes audio bytes to one file descriptor and counts them, exactly.
+
+    Exactly means under signals too: each write and its count happen with stop
+    signals held, so a Ctrl-C lands before a write or after its count, never
+    between. A held signal cannot interrupt a wait, so to a pipe or a socket,
+    where a write can block, the sink first waits for room (a wait a signal may
+    interrupt, with nothing in flight) and then writes at most PIPE_BUF bytes,
+    which that room always takes without blocking. A descriptor someone made
+    non-blocking is waited on the same way instead of failing with EAGAIN.
+    """
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.bytes_written = 0
         self.head = b""  # the first HEAD_BYTES written, for reading a container's header
         self._fd: int | None = None
+        self._room: select.poll | None = None  # set when writes must wait for room
 
     @property
     def is_stdout(self) -> bool:
@@ -54,19 +69,47 @@ class Sink:
         view = memoryview(data)
         try:
             while view:
-                written = os.write(fd, view)
-                view = view[written:]
-                self.bytes_written += written
+                view = view[self._write_some(fd, view) :]
         except BrokenPipeError:
             raise BrokenPipe() from None
         except OSError as exc:
             raise OutputError(f"could not write audio to {self.label}: {exc.strerror}") from None
+
+    def _write_some(self, fd: int, view: memoryview) -> int:
+        if self._room is not None:
+            self._room.poll()  # a stop signal may land here: nothing is in flight
+            view = view[:PIPE_BUF]
+        process.hold()
+        try:
+            try:
+                written = os.write(fd, view)
+            except BlockingIOError:  # non-blocking, and full after all: wait, then again
+                self._room = self._room or _room_watcher(fd)
+                written = 0
+            self.bytes_written += written
+        finally:
+            process.release()  # a stop that arrived during the write is raised after its count
+        return written
+
+    def _watch_room_if_it_can_block(self, fd: int) -> None:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            self._room = _room_watcher(fd)
 
     def close(self, *, keep: bool) -> None:
         """Release the fd; `keep=False` removes a file this sink created and never filled."""
 
     def _open(self) -> int:
         raise NotImplementedError
+
+
+PIPE_BUF = select.PIPE_BUF  # what a pipe with room takes whole, without blocking
+
+
+def _room_watcher(fd: int) -> select.poll:
+    watcher = select.poll()
+    watcher.register(fd, select.POLLOUT)  # POLLERR and POLLHUP are always reported too
+    return watcher
 
 
 class StdoutSink(Sink):
@@ -79,6 +122,7 @@ class StdoutSink(Sink):
 
     def _open(self) -> int:
         self._fd = 1
+        self._watch_room_if_it_can_block(1)
         return 1
 
 
@@ -87,15 +131,22 @@ class FileSink(Sink):
     an existing file (only with --force) is truncated at the first audio byte,
     so a request that fails before audio leaves it untouched."""
 
-    def __init__(self, path: Path, *, created_fd: int | None) -> None:
+    def __init__(
+        self, path: Path, *, created_fd: int | None, reader_wait: float = READER_WAIT
+    ) -> None:
         super().__init__(str(path))
         self.path = path
         self._fd = created_fd
         self._created = created_fd is not None
+        self._reader_wait = reader_wait
 
     def _open(self) -> int:
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            if stat.S_ISFIFO(os.stat(self.path).st_mode):
+                self._fd = _open_fifo(self.path, self._reader_wait)
+                self._room = _room_watcher(self._fd)
+            else:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         except OSError as exc:
             raise OutputError(f"could not open {self.path}: {exc.strerror}") from None
         return self._fd
@@ -103,13 +154,34 @@ class FileSink(Sink):
     def close(self, *, keep: bool) -> None:
         if self._fd is None:
             return
-        # The file's own size decides, not the counter: a signal between a write
-        # and its count must not get a file that holds audio deleted.
+        # The file's own size decides, not the counter: whatever happened to the
+        # count, a file that holds audio is never deleted.
         empty = os.fstat(self._fd).st_size == 0
         os.close(self._fd)
         self._fd = None
         if self._created and not keep and empty:
             self.path.unlink(missing_ok=True)
+
+
+def _open_fifo(path: Path, wait: float) -> int:
+    """Open a named pipe for writing once a process reads it, waiting `wait` seconds at most.
+
+    A plain open would block until a reader comes, forever if none does. The
+    descriptor stays non-blocking: it is our own, and the writes wait for room.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if time.monotonic() >= deadline:
+                raise OutputError(
+                    f"no process opened the named pipe {_short(path)} for reading "
+                    f"within {wait:g} s; start its reader first"
+                ) from None
+        time.sleep(0.05)
 
 
 class NewFileName(NamedTuple):
@@ -126,8 +198,12 @@ def open_sink(
     stdout_is_tty: bool,
     new_name: NewFileName,
     now: datetime | None = None,
+    reader_wait: float = READER_WAIT,
 ) -> Sink:
-    """Resolve `--output` into a sink, failing with a usage error before any request."""
+    """Resolve `--output` into a sink, failing with a usage error before any request.
+
+    `reader_wait` bounds the wait for a reader when the output is a named pipe.
+    """
     if output == STDOUT:
         if stdout_is_tty:
             raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
@@ -143,7 +219,7 @@ def open_sink(
         if output and output.endswith(("/", os.sep)):
             # Path() drops the trailing slash: `-o newdir/` would quietly become a file `newdir`.
             raise UsageError(f"output directory does not exist: {output}")
-        return _named_file(target, force=force)
+        return _named_file(target, force=force, reader_wait=reader_wait)
     except OSError as exc:  # a name too long, a loop of links: seen before any request
         raise UsageError(f"cannot use {_short(target)} as the output: {exc.strerror}") from None
 
@@ -177,7 +253,7 @@ def _timestamped_file(directory: Path, name: NewFileName, now: datetime) -> File
     raise OutputError(f"could not find a free file name in {directory}")
 
 
-def _named_file(path: Path, *, force: bool) -> FileSink:
+def _named_file(path: Path, *, force: bool, reader_wait: float) -> FileSink:
     if not path.parent.is_dir():
         raise UsageError(f"output directory does not exist: {path.parent}")
     if path.exists():
@@ -186,7 +262,7 @@ def _named_file(path: Path, *, force: bool) -> FileSink:
             raise UsageError(f"{path} already exists", kind=OUTPUT_EXISTS)
         if not os.access(path, os.W_OK):
             raise UsageError(f"cannot write to {path}: permission denied")
-        return FileSink(path, created_fd=None)
+        return FileSink(path, created_fd=None, reader_wait=reader_wait)
     try:
         return FileSink(path, created_fd=_create_exclusive(path))
     except FileExistsError:
