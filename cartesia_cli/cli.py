@@ -81,6 +81,14 @@ def run(argv: Sequence[str]) -> int:
     try:
         command = typer.main.get_command(app)
         result = command.main(args=list(argv), prog_name=PROG, standalone_mode=False)
+        sys.stdout.flush()  # now, while a closed pipe can still be told from a bug
+    except BrokenPipeError:
+        return _reader_gone()
+    except SystemExit as exc:
+        # typer answers EPIPE while printing (help, config get) with a bare exit 1.
+        if exc.code == 1 and process.stdout_reader_gone():
+            return _reader_gone()
+        raise
     except CliError as exc:
         if debug:
             _print_traceback()
@@ -102,6 +110,16 @@ def run(argv: Sequence[str]) -> int:
         # typer turns Ctrl-C outside our own handling (reading stdin, say) into a bare 130.
         return _fail("interrupted", ExitCode.INTERRUPTED)
     return result if isinstance(result, int) else 0
+
+
+def _reader_gone() -> int:
+    """stdout's reader left (`cartesia-cli --help | head -1`): exit 141, as by SIGPIPE.
+
+    Quietly, like any Unix filter whose reader stopped reading; the audio
+    commands handle this themselves and say how much was written.
+    """
+    process.silence_stdout()
+    return ExitCode.BROKEN_PIPE
 
 
 def error_line(exc: CliError) -> str:

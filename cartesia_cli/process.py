@@ -51,6 +51,22 @@ def closed_at_start() -> frozenset[int]:
     return _closed_at_start
 
 
+def stdout_reader_gone() -> bool:
+    """Is stdout a pipe or socket whose reader has closed it (writes would fail with EPIPE)?"""
+    import select
+
+    watcher = select.poll()
+    watcher.register(1, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in watcher.poll(0))
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null, so the interpreter's last flush cannot fail on a closed pipe."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+
+
 def _replace_missing_streams() -> None:
     # Python leaves sys.std* as None for a descriptor closed at start-up.
     if sys.stdin is None:

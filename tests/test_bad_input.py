@@ -11,7 +11,15 @@ import pytest
 
 from cartesia_cli.mock import FakeCartesia
 
-from .conftest import API_KEY, ENTRY_POINT, RunCli, assert_one_error_line, clean_env
+from .conftest import (
+    API_KEY,
+    ENTRY_POINT,
+    RunCli,
+    assert_one_error_line,
+    clean_env,
+    run_in_process,
+)
+from .test_hostile import RawServer, response
 
 HELLO = "Hello, world!"
 
@@ -261,3 +269,89 @@ def test_a_proxy_is_named_by_debug_and_warned_about_over_plain_http(
     assert (warned in result.stderr) == (proxy is not None)
     assert "pw@" not in result.stderr
     assert result.code == (6 if proxy else 0)
+
+
+# --- links to files that do not exist yet ---------------------------------------------------
+
+
+def test_a_dangling_link_needs_force_and_then_the_audio_makes_its_target(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    (tmp_path / "out.pcm").symlink_to("takes/new.pcm")
+    (tmp_path / "takes").mkdir()
+    refused = cli("tts", "sse", HELLO, "-o", "out.pcm")
+    assert refused.code == 2
+    assert refused.stderr == (
+        f"cartesia-cli: error: out.pcm is a link to a missing file ({tmp_path}/takes/new.pcm); "
+        "use --force to overwrite it\n"
+    )
+    assert fake.requests == []
+    written = cli("tts", "sse", HELLO, "-o", "out.pcm", "--force")
+    assert written.code == 0, written.stderr
+    assert (tmp_path / "out.pcm").is_symlink()
+    assert (tmp_path / "takes" / "new.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+
+
+def test_a_dangling_link_into_a_missing_directory_is_refused_even_with_force(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    (tmp_path / "out.pcm").symlink_to("nowhere/new.pcm")
+    result = cli("tts", "sse", HELLO, "-o", "out.pcm", "--force")
+    assert result.code == 2
+    assert result.stderr == (
+        f"cartesia-cli: error: out.pcm links to {tmp_path}/nowhere/new.pcm, "
+        "whose directory does not exist\n"
+    )
+    assert fake.requests == []
+
+
+def test_a_failed_request_through_a_dangling_link_creates_nothing(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    (tmp_path / "out.pcm").symlink_to("new.pcm")
+    fake.queue("http-500")
+    result = cli("tts", "sse", HELLO, "-o", "out.pcm", "--force", "--retries", "0")
+    assert result.code == 5
+    assert not (tmp_path / "new.pcm").exists()
+
+
+# --- a reader that has gone: help, version and config output --------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("--version",), ("tts", "sse", "--help"), ("config", "path"), ("config", "get")],
+)
+def test_printing_into_a_closed_pipe_exits_141_quietly(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir(mode=0o700)
+    (config / "config.toml").write_text('voice = "v1"\nsample_rate = 16000\n')
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head -0`: the reader is gone before anything is printed
+    try:
+        proc = subprocess.run(
+            [str(ENTRY_POINT), *args], stdin=subprocess.DEVNULL, stdout=write_end,
+            stderr=subprocess.PIPE, env=clean_env(CARTESIA_CLI_CONFIG_DIR=str(config)),
+            timeout=30,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+# --- internationalised host names ------------------------------------------------------------
+
+
+def test_an_internationalised_host_name_is_sent_as_punycode(tmp_path: Path) -> None:
+    # The request goes through a plain-http proxy on loopback, which sees the host the
+    # CLI asked for, so no name has to resolve.
+    proxy = RawServer(response("401 Unauthorized", b'{"message": "no"}'))
+    env = clean_env(
+        CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL="http://bücher.example", HTTP_PROXY=proxy.url
+    )
+    result = run_in_process(("tts", "sse", HELLO, "-o", "out.pcm", "-q"), env=env, cwd=tmp_path)
+    proxy.close()
+    assert result.code == 3, result.stderr
+    assert proxy.requests[0].startswith(b"POST http://xn--bcher-kva.example/tts/sse HTTP/1.1")

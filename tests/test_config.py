@@ -159,3 +159,70 @@ def test_default_location_is_the_platform_app_dir(tmp_path: Path) -> None:
     env = clean_env(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
     result = run_entry_point(("config", "path"), env=env, cwd=tmp_path)
     assert result.stdout.decode() == f"{tmp_path / 'xdg' / 'cartesia-cli' / 'config.toml'}\n"
+
+
+# --- the config file's neighbours: links, umasks, other users -------------------------------
+
+
+def test_a_linked_config_file_is_updated_where_it_points(
+    cli: RunCli, config_file: Path, tmp_path: Path
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "cartesia.toml").write_text(f'voice = "{VOICE}"\n')
+    config_file.parent.mkdir()
+    config_file.symlink_to(dotfiles / "cartesia.toml")
+    assert cli("config", "set", "sample_rate", "16000").code == 0
+    assert config_file.is_symlink()  # not replaced by a regular file
+    assert (dotfiles / "cartesia.toml").read_text() == f'voice = "{VOICE}"\nsample_rate = 16000\n'
+    assert stat.S_IMODE((dotfiles / "cartesia.toml").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o777])
+def test_a_new_config_directory_is_0700_under_any_umask(
+    cli: RunCli, config_file: Path, umask: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        result = cli("config", "set", "voice", VOICE)
+    finally:
+        os.umask(previous)
+    assert result.code == 0, result.stderr
+    assert stat.S_IMODE(config_file.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+
+
+def test_a_config_directory_others_can_write_is_warned_about(
+    cli: RunCli, config_file: Path
+) -> None:
+    config_file.parent.mkdir(mode=0o700)
+    config_file.write_text(f'voice = "{VOICE}"\n')
+    config_file.parent.chmod(0o777)
+    warning = (
+        f"cartesia-cli: warning: config directory {config_file.parent} is writable by other "
+        f"users, who could change your settings; chmod 700 {config_file.parent}\n"
+    )
+    got = cli("config", "get", "voice")
+    assert (got.code, got.stderr) == (0, warning)
+    spoken = cli("tts", "sse", "Hello", "-o", "out.pcm", "-q")
+    assert spoken.code == 0
+    assert warning in spoken.stderr  # every command that reads it says so
+    saved = cli("config", "set", "sample_rate", "16000")
+    assert saved.stderr.endswith(warning)
+
+
+def test_a_key_file_others_can_read_is_warned_about_until_it_is_rewritten(
+    cli: RunCli, config_file: Path
+) -> None:
+    config_file.parent.mkdir(mode=0o700)
+    config_file.write_text(f'api_key = "{API_KEY}"\n')
+    config_file.chmod(0o644)
+    got = cli("config", "get", "api_key")
+    assert got.stderr == (
+        f"cartesia-cli: warning: config file {config_file} holds the API key and is readable "
+        f"by other users; chmod 600 {config_file}\n"
+    )
+    assert cli("config", "set", "voice", VOICE).stderr == (
+        f"saved voice = {VOICE} in {config_file}\n"  # rewritten 0600: nothing to warn about
+    )
+    assert cli("config", "get", "api_key").stderr == ""

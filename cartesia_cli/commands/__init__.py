@@ -6,11 +6,25 @@ from pathlib import Path
 
 import typer
 
-from cartesia_cli.settings.store import config_path
+from cartesia_cli.settings import store
+from cartesia_cli.ui.console import console
 
 APP_NAME = "cartesia-cli"
 
 
 def config_file() -> Path:
     """Where `config.toml` lives: $CARTESIA_CLI_CONFIG_DIR, else typer's app dir."""
-    return config_path(Path(typer.get_app_dir(APP_NAME)))
+    return store.config_path(Path(typer.get_app_dir(APP_NAME)))
+
+
+def load_config(path: Path) -> store.ConfigValues:
+    """The stored defaults, warning about each way other users could reach them."""
+    values = store.load(path)
+    if values:
+        warn_if_exposed(path, values)
+    return values
+
+
+def warn_if_exposed(path: Path, values: store.ConfigValues) -> None:
+    for warning in store.exposure_warnings(path, values):
+        console.warning(warning)

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
-from cartesia_cli.commands import config_file
+from cartesia_cli.commands import config_file, load_config
 from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, UsageError
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
-from cartesia_cli.settings import spec, store
+from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
 from cartesia_cli.transcript import resolve_transcript
 from cartesia_cli.ui import report
@@ -46,7 +46,7 @@ class TtsJob(NamedTuple):
 def speak(job: TtsJob) -> None:
     """Run `job`; raise a CliError (with its exit code) on any failure."""
     console.configure(quiet=job.options.quiet, debug=job.options.debug)
-    settings = resolve(job.options.given, os.environ, store.load(config_file()))
+    settings = resolve(job.options.given, os.environ, load_config(config_file()))
     audio = audio_format(job, settings)
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cartesia_cli.commands import config_file
+from cartesia_cli.commands import config_file, load_config, warn_if_exposed
 from cartesia_cli.errors import UsageError
 from cartesia_cli.settings import spec, store
 from cartesia_cli.ui.console import console
@@ -71,6 +71,7 @@ def set_value(
     values[key] = stored
     store.save(path, values)
     console.note(f"saved {key} = {_shown(key, stored)} in {path}")
+    warn_if_exposed(path, values)
 
 
 @app.command("get")
@@ -85,7 +86,7 @@ def get_value(key: SomeKeyArgument = None) -> None:
     """
     if key is not None:
         spec.by_config_key(key)
-    values = store.load(config_file())
+    values = load_config(config_file())
     if key is not None:
         if key in values:
             _emit(f"{_shown(key, values[key])}\n")
@@ -114,6 +115,7 @@ def unset_value(key: KeyArgument) -> None:
         return
     store.save(path, values)
     console.note(f"removed {key} from {path}")
+    warn_if_exposed(path, values)
 
 
 @app.command("path")

@@ -142,7 +142,7 @@ class FileSink(Sink):
 
     def _open(self) -> int:
         try:
-            if stat.S_ISFIFO(os.stat(self.path).st_mode):
+            if _is_fifo(self.path):
                 self._fd = _open_fifo(self.path, self._reader_wait)
                 self._room = _room_watcher(self._fd)
             else:
@@ -161,6 +161,13 @@ class FileSink(Sink):
         self._fd = None
         if self._created and not keep and empty:
             self.path.unlink(missing_ok=True)
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except FileNotFoundError:  # a link to a file the first write creates
+        return False
 
 
 def _open_fifo(path: Path, wait: float) -> int:
@@ -256,6 +263,8 @@ def _timestamped_file(directory: Path, name: NewFileName, now: datetime) -> File
 def _named_file(path: Path, *, force: bool, reader_wait: float) -> FileSink:
     if not path.parent.is_dir():
         raise UsageError(f"output directory does not exist: {path.parent}")
+    if path.is_symlink() and not path.exists():
+        return _through_dangling_link(path, force=force, reader_wait=reader_wait)
     if path.exists():
         # Devices and FIFOs (/dev/null, a named pipe) hold no data to lose.
         if path.is_file() and not force:
@@ -267,6 +276,22 @@ def _named_file(path: Path, *, force: bool, reader_wait: float) -> FileSink:
         return FileSink(path, created_fd=_create_exclusive(path))
     except FileExistsError:
         raise UsageError(f"{path} already exists", kind=OUTPUT_EXISTS) from None
+
+
+def _through_dangling_link(path: Path, *, force: bool, reader_wait: float) -> FileSink:
+    """A link to a file that does not exist yet: with --force, the audio makes that file.
+
+    As `curl -o` or `ffmpeg -y` would: the link stays, its target is created at
+    the first audio byte (not before, so a failed request leaves nothing).
+    """
+    target = Path(os.path.realpath(path))
+    if not force:
+        raise UsageError(
+            f"{path} is a link to a missing file ({_short(target)})", kind=OUTPUT_EXISTS
+        )
+    if not target.parent.is_dir():
+        raise UsageError(f"{path} links to {_short(target)}, whose directory does not exist")
+    return FileSink(path, created_fd=None, reader_wait=reader_wait)
 
 
 def _create_exclusive(path: Path) -> int:

@@ -8,6 +8,7 @@ numbers (a JSON string literal is a valid TOML basic string).
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -59,23 +60,60 @@ def load(path: Path) -> ConfigValues:
 
 
 def save(path: Path, values: ConfigValues) -> None:
-    """Replace the file atomically, owner-only (0600) from the first byte."""
+    """Replace the file atomically, owner-only (0600) from the first byte.
+
+    A `config.toml` that is a link (dotfiles kept elsewhere) is updated where it
+    points, so the link stays. A directory made here is 0700 whatever the umask.
+    """
     import tempfile  # only `config set/unset` write: keep it off the streaming path
 
     text = "".join(f"{key} = {_toml_value(values[key])}\n" for key in KEYS if key in values)
+    target = Path(os.path.realpath(path))
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+        _make_private_dir(target.parent)
+        fd, temp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=target.parent)
     except OSError as exc:
         raise ConfigError(f"cannot write config file {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(temp, 0o600)
-        os.replace(temp, path)
+        os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _make_private_dir(directory: Path) -> None:
+    if directory.is_dir():
+        return
+    directory.mkdir(mode=0o700, parents=True)
+    os.chmod(directory, 0o700)  # mkdir's mode is cut by the umask; chmod's is not
+
+
+def exposure_warnings(path: Path, values: ConfigValues) -> list[str]:
+    """What other users of this machine could do with the config, in words; [] if nothing.
+
+    A directory others can write lets them replace the file (and the base URL
+    the key is sent to); a key file others can read gives them the key.
+    """
+    warnings = []
+    directory = Path(os.path.realpath(path)).parent
+    try:
+        mode = directory.stat().st_mode
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            warnings.append(
+                f"config directory {directory} is writable by other users, who could change "
+                f"your settings; chmod 700 {directory}"
+            )
+        if "api_key" in values and path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH):
+            warnings.append(
+                f"config file {path} holds the API key and is readable by other users; "
+                f"chmod 600 {path}"
+            )
+    except OSError:
+        pass  # gone or unreadable since it was loaded: load() has said what matters
+    return warnings
 
 
 def mask_secret(value: str) -> str:
