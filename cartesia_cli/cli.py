@@ -166,5 +166,6 @@ def _usage_failure(exc: typer.TyperException) -> int:
 
 
 def _fail(message: str, code: int) -> int:
+    process.stop_taken()  # the run is over: a signal now must not cut the last line short
     console.error(message)  # redacted there: no error line may carry the API key
     return int(code)

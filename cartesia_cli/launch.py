@@ -15,19 +15,24 @@ import sys
 
 
 def main() -> None:
-    from cartesia_cli import process
-    from cartesia_cli.errors import ExitCode, StopRequested, stop_word
+    from cartesia_cli import process  # os, signal and sys only: the handlers come first
 
     process.open_standard_descriptors()  # before any file or socket can take 0, 1 or 2
-    process.install_handlers()  # then: a SIGTERM during the imports below is orderly too
+    process.install_handlers()  # then: a signal during the imports below is orderly too
     try:
         code = _run()
-    except KeyboardInterrupt:  # Ctrl-C while the CLI was still being imported
+        # Python puts the default action back on its handlers as it shuts down: a
+        # signal then would kill a run that succeeded. Ignored, it changes nothing.
         process.stop_taken()
-        code = _stopped(stop_word(ExitCode.INTERRUPTED), ExitCode.INTERRUPTED)
-    except StopRequested as stop:  # a signal before the CLI's own boundary, or after it
+    except KeyboardInterrupt:  # a stop while the CLI was still being imported (any signal)
         process.stop_taken()
-        code = _stopped(stop_word(stop.exit_code), stop.exit_code)
+        code = _stopped(process.stop_exit_code())
+    except BaseException as exc:
+        stop_code = _stop_request_code(exc)
+        if stop_code is None:
+            raise
+        process.stop_taken()  # a SIGTERM or SIGHUP outside the CLI's own boundary
+        code = _stopped(stop_code)
     sys.exit(code)
 
 
@@ -44,10 +49,18 @@ def _run() -> int:
     return run(sys.argv[1:])
 
 
-def _stopped(word: str, code: int) -> int:
+def _stop_request_code(exc: BaseException) -> int | None:
+    """The exit code a StopRequested carries; None for any other exception."""
+    from cartesia_cli.errors import StopRequested
+
+    return int(exc.exit_code) if isinstance(exc, StopRequested) else None
+
+
+def _stopped(code: int) -> int:
+    from cartesia_cli.errors import ExitCode, stop_word
     from cartesia_cli.ui.console import console
 
-    console.error(word)
+    console.error(stop_word(ExitCode(code)))
     return code
 
 

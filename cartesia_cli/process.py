@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from cartesia_cli.errors import ExitCode, StopRequested
-
 _closed_at_start: frozenset[int] = frozenset()
 
 
@@ -104,7 +102,7 @@ def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
     Python would print it as "Exception ignored in ..." with a traceback and go
     on; instead the stop is raised again at once, from the next SIGALRM.
     """
-    if _raised is not None and isinstance(unraisable.exc_value, KeyboardInterrupt | StopRequested):
+    if _raised is not None and _is_stop(unraisable.exc_value):
         if not _taken:
             signal.setitimer(signal.ITIMER_REAL, 0.001, REPEAT_SECONDS)
         return
@@ -146,11 +144,12 @@ def _raise_stop(signum: int) -> None:
 
 
 def stop_taken() -> None:
-    """The boundary has the stop: no further signal may interrupt the clean-up.
+    """The boundary has the stop, or the work is done: no signal may cut what is left short.
 
     Later stop signals are ignored by the kernel from here on, which also covers
     the interpreter's own shutdown, where a Ctrl-C would print a traceback from
-    threading or kill the process by the signal.
+    threading or, once Python has put the default actions back, kill a run that
+    succeeded.
     """
     global _taken
     if not _installed:
@@ -162,10 +161,29 @@ def stop_taken() -> None:
 
 
 def _stop_for(signum: int) -> BaseException:
-    if signum == signal.SIGINT:
+    """KeyboardInterrupt for SIGINT, StopRequested (with its exit code) for the others.
+
+    The error classes are looked up, not imported: a signal can land while the
+    CLI's first modules are still being imported, and importing from inside the
+    handler could then fail. Until they exist, every stop is a
+    KeyboardInterrupt, and `stop_exit_code()` still knows which signal it was.
+    """
+    errors = sys.modules.get("cartesia_cli.errors")
+    stop, codes = getattr(errors, "StopRequested", None), getattr(errors, "ExitCode", None)
+    if signum == signal.SIGINT or stop is None or codes is None:
         return KeyboardInterrupt()
-    hung_up = signum == signal.SIGHUP
-    return StopRequested(ExitCode.HANGUP if hung_up else ExitCode.TERMINATED)
+    return stop(codes.HANGUP if signum == signal.SIGHUP else codes.TERMINATED)  # type: ignore[no-any-return]
+
+
+def _is_stop(exc: BaseException | None) -> bool:
+    errors = sys.modules.get("cartesia_cli.errors")
+    stop = getattr(errors, "StopRequested", KeyboardInterrupt)
+    return isinstance(exc, KeyboardInterrupt | stop)
+
+
+def stop_exit_code() -> int:
+    """The exit code of the stop signal raised: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP)."""
+    return 128 + (_raised if _raised is not None else signal.SIGINT)
 
 
 def hold() -> None:

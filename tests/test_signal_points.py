@@ -46,10 +46,10 @@ def reference_audio(plan: AudioPlan, tmp_path: Path) -> bytes:
 def check_stopped_run(code: int, stderr: str, held: bytes, full: bytes, signum: int) -> None:
     """The invariants, whatever moment the signal landed at."""
     assert "Traceback" not in stderr, stderr
-    assert stderr.count("\n") == 1, stderr
     if code == 0:  # the signal came after the last byte
         assert held == full
         return
+    assert stderr.count("\n") == 1, stderr
     assert code == CODES[signum], stderr
     note = NOTE.search(stderr)
     reported = int(note.group(2)) if note else 0
@@ -67,11 +67,11 @@ def test_a_signal_at_any_moment_of_a_large_first_chunk_keeps_exact_files(
     full = reference_audio(plan, tmp_path)
     runs = []
     with FakeCartesia(api_key=API_KEY, plan=plan, pace=0.5) as fake, ExitStack() as procs:
-        for index, delay in enumerate(_delays(10, 0.15, 1.2, seed=signum)):
+        for index, delay in enumerate(_delays(10, 0.0, 1.0, seed=signum)):
             cwd = tmp_path / f"run{index}"
             cwd.mkdir()
             runs.append((cwd, delay, procs.enter_context(start_cli(fake, cwd, "-o", "out.pcm"))))
-        _signal_each(runs, signum)
+        _signal_each(runs, signum, fake)
         outcomes = [(cwd, proc, proc.communicate(timeout=20)[1]) for cwd, _, proc in runs]
     for cwd, proc, err in outcomes:
         out = cwd / "out.pcm"
@@ -79,7 +79,7 @@ def test_a_signal_at_any_moment_of_a_large_first_chunk_keeps_exact_files(
         if note or proc.returncode == 0:
             held = out.read_bytes()  # never deleted when it holds audio
         else:
-            assert not out.exists(), "an empty file was left behind"
+            assert not out.exists(), f"an empty file was left behind: {proc.returncode} {err!r}"
             held = b""
         check_stopped_run(proc.returncode, err.decode(), held, full, signum)
 
@@ -111,11 +111,11 @@ def test_a_signal_at_any_moment_of_a_slowly_read_pipe_reports_exact_bytes(
     full = reference_audio(plan, tmp_path)
     runs = []
     with FakeCartesia(api_key=API_KEY, plan=plan, pace=0.2) as fake, ExitStack() as procs:
-        for delay in _delays(8, 0.1, 0.6, seed=signum + 100):
+        for delay in _delays(8, 0.0, 0.4, seed=signum + 100):
             proc = procs.enter_context(start_cli(fake, tmp_path, "-o", "-"))
             runs.append((tmp_path, delay, proc))
         readers = [_SlowReader(proc) for _, _, proc in runs]
-        _signal_each(runs, signum)
+        _signal_each(runs, signum, fake)
         for (_, _, proc), reader in zip(runs, readers, strict=True):
             reader.join(timeout=20)
             assert proc.stderr is not None
@@ -165,8 +165,16 @@ def _delays(count: int, low: float, high: float, *, seed: int) -> list[float]:
     return sorted(rng.uniform(low, high) for _ in range(count))
 
 
-def _signal_each(runs: list[tuple[Path, float, subprocess.Popen[bytes]]], signum: int) -> None:
-    """Send `signum` to each run at its delay after all were started."""
+def _signal_each(
+    runs: list[tuple[Path, float, subprocess.Popen[bytes]]], signum: int, fake: FakeCartesia
+) -> None:
+    """Send `signum` to each run at its delay after every request reached the server.
+
+    Counted from there, not from the spawn, so that the signals land in the
+    stream however slowly a loaded machine starts the processes (a signal
+    during Python's own start-up, before our code, is another test's business).
+    """
+    wait_for(lambda: len(fake.requests) >= len(runs), timeout=30)
     started = time.monotonic()
     for _, delay, proc in runs:
         time.sleep(max(0.0, started + delay - time.monotonic()))
@@ -195,7 +203,7 @@ def test_a_stop_swallowed_by_code_it_landed_in_is_raised_again(tmp_path: Path) -
     # prints it and goes on. One SIGTERM must still stop the process.
     script = (
         "import time\n"
-        "from cartesia_cli import process\n"
+        "from cartesia_cli import errors, process\n"
         "process.install_handlers()\n"
         "try:\n"
         "    print('ready', flush=True)\n"
@@ -280,7 +288,7 @@ def test_a_stop_that_lands_in_a_finaliser_is_not_printed_and_still_stops(
     # importlib), printing "Exception ignored in ..." with a traceback.
     script = (
         "import time\n"
-        "from cartesia_cli import process\n"
+        "from cartesia_cli import errors, process\n"
         "process.install_handlers()\n"
         "class Slow:\n"
         "    def __del__(self):\n"

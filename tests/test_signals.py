@@ -229,7 +229,12 @@ def test_a_stop_outside_the_commands_is_still_orderly(
     def stopped(*args: object) -> int:
         raise StopRequested(ExitCode.TERMINATED)
 
+    from cartesia_cli import process
+
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # keep pytest's handlers
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # put back afterwards
+    for name in ("_installed", "_taken", "_raised"):
+        monkeypatch.setattr(process, name, getattr(process, name))
     monkeypatch.setattr(gc, "freeze", lambda: None)
     monkeypatch.setattr(cli, "run", stopped)
     monkeypatch.setattr(sys, "argv", ["cartesia-cli", "--version"])

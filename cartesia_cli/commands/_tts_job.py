@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.commands import config_file, load_config
-from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, UsageError
+from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, StopRequested, UsageError
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
@@ -61,6 +61,10 @@ def speak(job: TtsJob) -> None:
         with process.signals_held():  # a new file is always handed to its sink
             sink = _open_output(job, audio, settings[spec.IDLE_TIMEOUT])
         result = _stream(PATHS[job.command], api, request, sink)
+        process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
+    except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
+        process.stop_taken()
+        raise pipeline.stopped(stop, sink, audio) from None
     finally:
         if sink is not None:
             sink.close(keep=sink.bytes_written > 0)

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from cartesia_cli import process
 from cartesia_cli.errors import (
     AUDIO_TO_TERMINAL,
     OUTPUT_EXISTS,
@@ -42,25 +41,32 @@ HEAD_BYTES = 512  # kept from the start of the audio: enough for any WAV header
 class Sink:
     """Writes audio bytes to one file descriptor and counts them, exactly.
 
-    Exactly means under signals too: each write and its count happen with stop
-    signals held, so a Ctrl-C lands before a write or after its count, never
-    between. A held signal cannot interrupt a wait, so to a pipe or a socket,
-    where a write can block, the sink first waits for room (a wait a signal may
-    interrupt, with nothing in flight) and then writes at most PIPE_BUF bytes,
-    which that room always takes without blocking. A descriptor someone made
-    non-blocking is waited on the same way instead of failing with EAGAIN.
+    Exactly means under signals too. A signal handler that raises runs either
+    inside `os.write` (only when the write was interrupted before it wrote a
+    byte: EINTR) or between bytecodes after it returned. So each write's count
+    is appended to `_counts` by `list.extend` over `map`, in C, as the write
+    returns, before any bytecode (and so any handler) runs: a count is never
+    lost, and a write interrupted before any byte counts nothing. Blocking
+    writes stay interruptible (a stalled reader cannot hold Ctrl-C back), and
+    the hot path is one `os.write` per chunk. A descriptor that is non-blocking
+    (a named pipe we opened, or a stdout someone else made so) is waited on
+    with poll() when full, instead of failing with EAGAIN.
     """
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.bytes_written = 0
         self.head = b""  # the first HEAD_BYTES written, for reading a container's header
         self._fd: int | None = None
-        self._room: select.poll | None = None  # set when writes must wait for room
+        self._counts: list[int] = []  # one per write, folded into one after each chunk
+        self._room: select.poll | None = None
 
     @property
     def is_stdout(self) -> bool:
         return False
+
+    @property
+    def bytes_written(self) -> int:
+        return sum(self._counts)
 
     def write(self, data: bytes) -> None:
         fd = self._fd if self._fd is not None else self._open()
@@ -69,41 +75,29 @@ class Sink:
         view = memoryview(data)
         try:
             while view:
-                view = view[self._write_some(fd, view) :]
+                view = view[self._write_once(fd, view) :]
         except BrokenPipeError:
             raise BrokenPipe() from None
         except OSError as exc:
             raise OutputError(f"could not write audio to {self.label}: {exc.strerror}") from None
+        # One slice assignment: a signal lands before it or after it, and the sum holds.
+        self._counts[:] = (sum(self._counts),)
 
-    def _write_some(self, fd: int, view: memoryview) -> int:
-        if self._room is not None:
-            self._room.poll()  # a stop signal may land here: nothing is in flight
-            view = view[:PIPE_BUF]
-        process.hold()
+    def _write_once(self, fd: int, view: memoryview) -> int:
+        counts = self._counts
         try:
-            try:
-                written = os.write(fd, view)
-            except BlockingIOError:  # non-blocking, and full after all: wait, then again
-                self._room = self._room or _room_watcher(fd)
-                written = 0
-            self.bytes_written += written
-        finally:
-            process.release()  # a stop that arrived during the write is raised after its count
-        return written
-
-    def _watch_room_if_it_can_block(self, fd: int) -> None:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-            self._room = _room_watcher(fd)
+            counts.extend(map(os.write, (fd,), (view,)))  # the count is kept as the write returns
+        except BlockingIOError:  # non-blocking and full: wait for room (a signal may land)
+            self._room = self._room or _room_watcher(fd)
+            self._room.poll()
+            return 0
+        return counts[-1]
 
     def close(self, *, keep: bool) -> None:
         """Release the fd; `keep=False` removes a file this sink created and never filled."""
 
     def _open(self) -> int:
         raise NotImplementedError
-
-
-PIPE_BUF = select.PIPE_BUF  # what a pipe with room takes whole, without blocking
 
 
 def _room_watcher(fd: int) -> select.poll:
@@ -122,7 +116,6 @@ class StdoutSink(Sink):
 
     def _open(self) -> int:
         self._fd = 1
-        self._watch_room_if_it_can_block(1)
         return 1
 
 
@@ -144,7 +137,6 @@ class FileSink(Sink):
         try:
             if _is_fifo(self.path):
                 self._fd = _open_fifo(self.path, self._reader_wait)
-                self._room = _room_watcher(self._fd)
             else:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         except OSError as exc:

@@ -123,11 +123,16 @@ def run(
             ExitCode.BROKEN_PIPE,
         ) from None
     except (KeyboardInterrupt, StopRequested) as exc:
-        code = exc.exit_code if isinstance(exc, StopRequested) else ExitCode.INTERRUPTED
-        stopped = Interrupted(stop_word(code), code)
-        stopped.kept = kept_audio(sink, audio)
-        raise stopped from None
+        raise stopped(exc, sink, audio) from None
     return result
+
+
+def stopped(stop: BaseException, sink: Sink | None, audio: AudioFormat) -> Interrupted:
+    """Ctrl-C or a stop request as the error to report, with what the sink holds."""
+    code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
+    failure = Interrupted(stop_word(code), code)
+    failure.kept = kept_audio(sink, audio) if sink is not None else None
+    return failure
 
 
 def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
