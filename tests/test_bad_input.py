@@ -355,3 +355,12 @@ def test_an_internationalised_host_name_is_sent_as_punycode(tmp_path: Path) -> N
     proxy.close()
     assert result.code == 3, result.stderr
     assert proxy.requests[0].startswith(b"POST http://xn--bcher-kva.example/tts/sse HTTP/1.1")
+
+
+def test_no_player_hint_for_output_that_cannot_be_played_again(cli: RunCli) -> None:
+    result = cli("tts", "sse", HELLO, "-o", "/dev/null")
+    assert result.code == 0
+    assert result.stderr.startswith("wrote /dev/null: ")
+    assert "play it" not in result.stderr and result.stderr.count("\n") == 1
+    to_file = cli("tts", "sse", HELLO, "-o", "out.pcm")
+    assert "play it: ffplay" in to_file.stderr

@@ -165,7 +165,8 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -
     seconds = pipeline.audio_seconds(sink, audio)
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     console.info(report.summary(sink.label, stats.bytes, seconds, audio, first, elapsed))
-    console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
+    if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay
+        console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
 
 
 @contextmanager

@@ -57,6 +57,8 @@ class Sink:
         self.label = label
         self.head = b""  # the first HEAD_BYTES written, for reading a container's header
         self._fd: int | None = None
+        # Does the audio stay where it went, to be played again (not /dev/null, not a pipe)?
+        self.is_regular_file = False
         self._counts: list[int] = []  # one per write, folded into one after each chunk
         self._room: select.poll | None = None
 
@@ -148,7 +150,9 @@ class FileSink(Sink):
             return
         # The file's own size decides, not the counter: whatever happened to the
         # count, a file that holds audio is never deleted.
-        empty = os.fstat(self._fd).st_size == 0
+        status = os.fstat(self._fd)
+        self.is_regular_file = stat.S_ISREG(status.st_mode)
+        empty = status.st_size == 0
         os.close(self._fd)
         self._fd = None
         if self._created and not keep and empty:
