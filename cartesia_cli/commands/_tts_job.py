@@ -20,6 +20,7 @@ from cartesia_cli.commands import config_file, load_config
 from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, StopRequested, UsageError
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
 from cartesia_cli.options import JobOptions
+from cartesia_cli.output import wav
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -60,7 +61,7 @@ def speak(job: TtsJob) -> None:
     try:
         with process.signals_held():  # a new file is always handed to its sink
             sink = _open_output(job, audio, settings[spec.IDLE_TIMEOUT])
-        result = _stream(PATHS[job.command], api, request, sink)
+        result = _stream(PATHS[job.command], api, request, sink, audio)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
     except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
         process.stop_taken()
@@ -75,6 +76,8 @@ def _request(job: TtsJob, settings: Settings, audio: AudioFormat) -> TtsRequest:
     """The request, with the transcript read (stdin included) and every setting checked."""
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(job.options.transcript, job.options.transcript_arg, stdin, isatty(0))
+    if job.command == "tts sse":
+        audio = audio._replace(container=Container.RAW)  # the stream is raw; a WAV is ours
     return TtsRequest(
         model_id=settings[spec.MODEL],
         transcript=text,
@@ -128,7 +131,7 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
         raise UsageError("stdout was closed when the command started; write a file with -o FILE")
     new_name = NewFileName(prefix=job.command.replace(" ", "_"), extension=audio.extension)
     try:
-        return open_sink(
+        sink = open_sink(
             job.options.output,
             force=job.options.force,
             stdout_is_tty=isatty(1),
@@ -141,20 +144,24 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
+    if job.command == "tts sse" and audio.container is Container.WAV and audio.encoding:
+        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+    return sink
 
 
-def _stream(path: str, api: ApiConfig, request: TtsRequest, sink: Sink) -> StreamResult:
+def _stream(
+    path: str, api: ApiConfig, request: TtsRequest, sink: Sink, audio: AudioFormat
+) -> StreamResult:
+    """Stream `request` into `sink`; `audio` is the format as written (a WAV of raw SSE)."""
     from cartesia_cli.api.client import CartesiaClient
 
     result = StreamResult(StreamStats())
     debug = console.debug_log()
     with CartesiaClient(api, debug=debug) as client:  # a proxy httpx refuses stops here
         _mention_proxy(api.base_url)
-        with _display(result.stats, sink, request.audio):
+        with _display(result.stats, sink, audio):
             try:
-                return pipeline.run(
-                    client.stream(path, request), sink, request.audio, result, debug
-                )
+                return pipeline.run(client.stream(path, request), sink, audio, result, debug)
             except Interrupted:
                 process.stop_taken()  # the clean-up from here on runs with stops ignored
                 raise

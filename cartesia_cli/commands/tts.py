@@ -7,6 +7,7 @@ imported inside each command so that `--help` and shell completion stay fast.
 # No `from __future__ import annotations` here: typer would have to eval every
 # string annotation when it builds the commands (~8 ms of a ~150 ms run).
 
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -38,23 +39,43 @@ ContainerOption = Annotated[
 ]
 
 
+class StreamContainer(str, Enum):
+    """What `tts sse` writes: the raw PCM it receives, or that PCM in a WAV made here."""
+
+    RAW = "raw"
+    WAV = "wav"
+
+
+StreamContainerOption = Annotated[
+    StreamContainer,
+    typer.Option(
+        "--container",
+        help="raw is the PCM as it streams; wav wraps it in a header (sizes set on close).",
+    ),
+]
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 @options.job_command(*TTS_SETTINGS)
-def sse(*, job: options.JobOptions) -> None:
-    """Stream speech over SSE to a raw PCM file or to stdout.
+def sse(
+    container: StreamContainerOption = StreamContainer.RAW,
+    *,
+    job: options.JobOptions,
+) -> None:
+    """Stream speech over SSE to a raw PCM or WAV file, or to stdout.
 
     Audio is written as it arrives. Without -o it goes to a new
-    timestamped .pcm file; the summary and a matching ffplay
-    command follow on stderr.
+    timestamped .pcm (or .wav) file; the summary and a matching
+    ffplay command follow on stderr.
 
     Examples:
 
     \b
         cartesia-cli tts sse --transcript "Hello, world!"
         cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
-        echo "Hi from CI" | cartesia-cli tts sse -q -e pcm_s16le -r 16000 -o out.pcm
+        cartesia-cli tts sse "Hello" --container wav -e pcm_s16le -o hello.wav
     """
-    _speak("tts sse", job, Container.RAW)
+    _speak("tts sse", job, Container(container.value))
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)

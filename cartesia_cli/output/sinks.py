@@ -7,6 +7,7 @@ bytes received.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -23,6 +24,7 @@ from cartesia_cli.errors import (
     OutputError,
     UsageError,
 )
+from cartesia_cli.output import wav
 from cartesia_cli.output.naming import timestamped_name
 
 STDOUT = "-"
@@ -61,6 +63,12 @@ class Sink:
         self.is_regular_file = False
         self._counts: list[int] = []  # one per write, folded into one after each chunk
         self._room: select.poll | None = None
+        self._wav: wav.Layout | None = None  # set: a WAV header goes before the audio
+        self._wav_at: int | None = None  # the header's file offset, when it can be patched
+
+    def frame_as_wav(self, layout: wav.Layout) -> None:
+        """Put a WAV header before the audio, with its sizes patched on close where possible."""
+        self._wav = layout
 
     @property
     def is_stdout(self) -> bool:
@@ -72,6 +80,8 @@ class Sink:
 
     def write(self, data: bytes) -> None:
         fd = self._fd if self._fd is not None else self._open()
+        if self._wav is not None:
+            data = self._framed(fd, self._wav, data)
         if self.bytes_written < HEAD_BYTES:
             self.head = (self.head + data)[:HEAD_BYTES]
         view = memoryview(data)
@@ -85,6 +95,26 @@ class Sink:
         # One slice assignment: a signal lands before it or after it, and the sum holds.
         self._counts[:] = (sum(self._counts),)
 
+    def _framed(self, fd: int, layout: wav.Layout, data: bytes) -> bytes:
+        written = self.bytes_written
+        audio = written - layout.header_size if written else 0
+        if audio + len(data) > layout.max_data:
+            raise OutputError(
+                "a WAV file holds at most 4 GiB of audio; use --container raw for longer streams"
+            )
+        if written:
+            return data
+        self._wav_at = _patchable_offset(fd)
+        return layout.header() + data  # the header goes out with the first audio, never alone
+
+    def _patch_wav(self) -> None:
+        """Write the real sizes into the header of a seekable file (a partial run's too)."""
+        layout, at, fd = self._wav, self._wav_at, self._fd
+        if layout is None or at is None or fd is None or self.bytes_written < layout.header_size:
+            return
+        with contextlib.suppress(OSError):  # unpatched, the streaming sizes still read to the end
+            os.pwrite(fd, layout.header(self.bytes_written - layout.header_size), at)
+
     def _write_once(self, fd: int, view: memoryview) -> int:
         counts = self._counts
         try:
@@ -97,9 +127,26 @@ class Sink:
 
     def close(self, *, keep: bool) -> None:
         """Release the fd; `keep=False` removes a file this sink created and never filled."""
+        self._patch_wav()
 
     def _open(self) -> int:
         raise NotImplementedError
+
+
+def _patchable_offset(fd: int) -> int | None:
+    """Where the next write lands in a regular file that pwrite can patch; None otherwise.
+
+    Not for O_APPEND (`>>`): Linux's pwrite appends there instead of patching.
+    """
+    import fcntl
+
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        if not regular or fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+            return None
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except OSError:
+        return None
 
 
 def _room_watcher(fd: int) -> select.poll:
@@ -148,6 +195,7 @@ class FileSink(Sink):
     def close(self, *, keep: bool) -> None:
         if self._fd is None:
             return
+        self._patch_wav()
         # The file's own size decides, not the counter: whatever happened to the
         # count, a file that holds audio is never deleted.
         status = os.fstat(self._fd)
