@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from cartesia_cli import __version__, errors, process, redact
-from cartesia_cli.commands import config, tts
+from cartesia_cli.commands import config, say, tts
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
 from cartesia_cli.ui.console import PROG, console
 
@@ -33,6 +33,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(tts.app, name="tts")
+app.command("say", epilog=tts.EXIT_CODES_HELP)(say.say)
 app.add_typer(config.app, name="config")
 
 # Hints that name flags or variables, by the kind of failure.
@@ -48,6 +49,7 @@ HINTS = {
     errors.NO_TRANSCRIPT: 'pass --transcript "TEXT", a TRANSCRIPT argument, or pipe text on stdin',
     errors.TWO_TRANSCRIPTS: "give either --transcript or the TRANSCRIPT argument",
     errors.STDIN_IS_TERMINAL: "'-' reads stdin: pipe text in",
+    errors.NO_PLAYER: "install ffmpeg, which includes it (apt install ffmpeg, brew install ffmpeg)",
 }
 
 

@@ -49,6 +49,7 @@ TLS_SETUP = "tls_setup"  # the trust store could not be loaded
 NO_TRANSCRIPT = "no_transcript"  # no text from any source
 TWO_TRANSCRIPTS = "two_transcripts"  # --transcript and the argument both given
 STDIN_IS_TERMINAL = "stdin_is_terminal"  # `-t -` with stdin on a terminal
+NO_PLAYER = "no_player"  # --play or say without ffplay on PATH
 
 
 class CliError(Exception):

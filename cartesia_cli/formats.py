@@ -216,6 +216,22 @@ class AudioFormat(NamedTuple):
         return f"{prefix}{encoding} {self.sample_rate} Hz"
 
 
+PLAYER = "ffplay"
+
+
+def player_args(audio: AudioFormat, target: str | None) -> list[str]:
+    """An ffplay command line that plays this audio; `target=None` reads a pipe on stdin.
+
+    Raw PCM needs its demuxer and rate; WAV and MP3 carry them in the file. The
+    player hint prints exactly this, and --play runs exactly this.
+    """
+    demuxer: list[str] = []
+    if audio.container is Container.RAW and audio.encoding is not None:
+        demuxer = ["-f", audio.encoding.ffmpeg_format, "-ar", str(audio.sample_rate)]
+    source = ["-i", "-"] if target is None else [target]
+    return [PLAYER, "-autoexit", "-nodisp", *demuxer, *source]
+
+
 def wav_data_offset(head: bytes) -> int | None:
     """Where the samples of a RIFF/WAVE file start, from its first bytes; None if unknown.
 

@@ -24,6 +24,14 @@ TranscriptArgument = Annotated[
         metavar="[TRANSCRIPT]", help="Text to speak (or use --transcript).", show_default=False
     ),
 ]
+WordsArgument = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        metavar="[TEXT]...",
+        help="Words to speak, joined by spaces (or use --transcript, or pipe text in).",
+        show_default=False,
+    ),
+]
 TranscriptOption = Annotated[
     Optional[str],
     typer.Option(
@@ -44,7 +52,21 @@ OutputOption = Annotated[
         show_default="a new timestamped file in the current directory",
     ),
 ]
+PlayedOutputOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="Also keep the audio: '-' for stdout, a directory, or a file name.",
+        show_default="no file: played only",
+    ),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+PlayOption = Annotated[
+    bool,
+    typer.Option("--play", help="Hear it as it arrives (ffplay); with -o the file is written too."),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="No progress, summary or hint; errors still print."),
@@ -86,14 +108,23 @@ _LAST = [_own("quiet", QuietOption, False), _own("debug", DebugOption, False)]
 
 
 def job_command(
-    *settings: Setting[object],
+    *settings: Setting[object], words: bool = False
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give the decorated command the job options and one option per setting.
 
     The command declares only its own options and a keyword-only `job: JobOptions`.
     In --help: the transcript and output options, the command's own, the
-    settings in table order, then --quiet and --debug.
+    settings in table order, then --quiet and --debug. `words=True` takes the
+    text as any number of arguments (`say Hello world`), joined by spaces.
     """
+    first = _FIRST
+    if words:  # `say`: words as arguments, and a file only when asked for
+        first = [
+            _own("transcript_arg", WordsArgument, None),
+            _FIRST[1],
+            _own("output", PlayedOutputOption, None),
+            *_FIRST[3:],
+        ]
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         own = [
@@ -102,11 +133,13 @@ def job_command(
             if p.name != "job"
         ]
         ranked = sorted(settings, key=_table_order)
-        ordered = [*_FIRST, *own, *(_parameter(s) for s in ranked), *_LAST]
+        ordered = [*first, *own, *(_parameter(s) for s in ranked), *_LAST]
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
             given = {setting.name: values.pop(setting.name) for setting in settings}
+            if words:
+                values["transcript_arg"] = " ".join(values["transcript_arg"] or []) or None
             fields = {name: values.pop(name) for name in JobOptions._fields if name != "given"}
             command(**values, job=JobOptions(**fields, given=given))
 

@@ -1,4 +1,4 @@
-"""One module per command group; each defines a `typer.Typer` named `app`."""
+"""One module per command group (each defines a `typer.Typer` named `app`) or command (`say`)."""
 
 from __future__ import annotations
 

@@ -18,9 +18,10 @@ from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.commands import config_file, load_config
 from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, StopRequested, UsageError
-from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, AudioFormat, Container
+from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, PLAYER, AudioFormat, Container, player_args
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import wav
+from cartesia_cli.output.player import Player, PlayingSink, find_player
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -33,15 +34,16 @@ from cartesia_cli.ui.console import console, isatty
 if TYPE_CHECKING:
     from cartesia_cli.api.client import ApiConfig
 
-PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH}
+PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH, "say": SSE_PATH}
 
 
 class TtsJob(NamedTuple):
     """A TTS command's parsed options."""
 
-    command: str  # "tts sse", "tts bytes": the endpoint, the file prefix, the hints
+    command: str  # "tts sse", "tts bytes", "say": the endpoint, the file prefix, the hints
     options: JobOptions
     container: Container
+    play: bool = False  # feed ffplay as the audio arrives (with -o, the file too)
 
 
 def speak(job: TtsJob) -> None:
@@ -52,6 +54,7 @@ def speak(job: TtsJob) -> None:
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
+    player = find_player() if job.play else None  # exit 2, before any request
     request = _request(job, settings, audio)
     # httpx (~40 ms) is imported before the output file is claimed, so that the claim
     # and the stream follow each other; every way out after the claim (a signal
@@ -60,8 +63,10 @@ def speak(job: TtsJob) -> None:
     sink: Sink | None = None
     try:
         with process.signals_held():  # a new file is always handed to its sink
-            sink = _open_output(job, audio, settings[spec.IDLE_TIMEOUT])
+            sink = _open_sinks(job, audio, settings[spec.IDLE_TIMEOUT], player)
         result = _stream(PATHS[job.command], api, request, sink, audio)
+        if isinstance(sink, PlayingSink):
+            _finish_playing(sink, audio)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
     except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
         process.stop_taken()
@@ -69,6 +74,8 @@ def speak(job: TtsJob) -> None:
     finally:
         if sink is not None:
             sink.close(keep=sink.bytes_written > 0)
+        if isinstance(sink, PlayingSink):
+            sink.player.stop()  # whatever happened, no player is left behind
     _report(job, result, sink, audio)
 
 
@@ -76,7 +83,7 @@ def _request(job: TtsJob, settings: Settings, audio: AudioFormat) -> TtsRequest:
     """The request, with the transcript read (stdin included) and every setting checked."""
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(job.options.transcript, job.options.transcript_arg, stdin, isatty(0))
-    if job.command == "tts sse":
+    if PATHS[job.command] == SSE_PATH:
         audio = audio._replace(container=Container.RAW)  # the stream is raw; a WAV is ours
     return TtsRequest(
         model_id=settings[spec.MODEL],
@@ -144,9 +151,45 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
-    if job.command == "tts sse" and audio.container is Container.WAV and audio.encoding:
-        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+    _frame(sink, job, audio)
     return sink
+
+
+def _frame(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
+    """A WAV of the raw stream gets its header here (tts bytes' WAVs come made)."""
+    if PATHS[job.command] == SSE_PATH and audio.container is Container.WAV and audio.encoding:
+        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+
+
+def _open_sinks(job: TtsJob, audio: AudioFormat, reader_wait: float, player: str | None) -> Sink:
+    """The output file (or stdout) and, with --play, the player beside it."""
+    if player is None:
+        return _open_output(job, audio, reader_wait)
+    kept = None if job.options.output is None else _open_output(job, audio, reader_wait)
+    try:
+        playing = PlayingSink(Player(player, player_args(audio, None)), kept)
+    except OSError as exc:
+        if kept is not None:
+            kept.close(keep=False)
+        raise UsageError(f"cannot start {PLAYER}: {exc.strerror}") from None
+    _frame(playing.player.sink, job, audio)
+    return playing
+
+
+PLAYBACK_SLACK = 30.0  # seconds a player may take beyond the audio's own length
+
+
+def _finish_playing(sink: PlayingSink, audio: AudioFormat) -> None:
+    """Wait for the player to play what it was given, bounded; say if it quit early."""
+    seconds = pipeline.audio_seconds(sink.player.sink, audio)
+    code = sink.player.finish(timeout=seconds + PLAYBACK_SLACK)
+    if code is None:
+        console.warning(
+            f"{PLAYER} had not finished after {seconds + PLAYBACK_SLACK:.0f} s; stopped it"
+        )
+    elif sink.player_quit or code != 0:
+        said = f": {sink.player.last_line}" if sink.player.last_line else ""
+        console.warning(f"{PLAYER} quit before the end of the audio (exit {code}){said}")
 
 
 def _stream(
@@ -171,7 +214,10 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -
     stats = result.stats
     seconds = pipeline.audio_seconds(sink, audio)
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
-    console.info(report.summary(sink.label, stats.bytes, seconds, audio, first, elapsed))
+    label = sink.label if sink.keeps_audio else None
+    console.info(report.summary(label, stats.bytes, seconds, audio, first, elapsed))
+    if job.play:
+        return  # heard already
     if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay
         console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
 

@@ -59,6 +59,7 @@ StreamContainerOption = Annotated[
 @options.job_command(*TTS_SETTINGS)
 def sse(
     container: StreamContainerOption = StreamContainer.RAW,
+    play: options.PlayOption = False,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -74,14 +75,16 @@ def sse(
         cartesia-cli tts sse --transcript "Hello, world!"
         cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
         cartesia-cli tts sse "Hello" --container wav -e pcm_s16le -o hello.wav
+        cartesia-cli tts sse "Hello" --play -o hello.pcm
     """
-    _speak("tts sse", job, Container(container.value))
+    _speak("tts sse", job, Container(container.value), play)
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)
 @options.job_command(*TTS_SETTINGS, spec.BIT_RATE)
 def bytes_(
     container: ContainerOption = Container.WAV,
+    play: options.PlayOption = False,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -99,10 +102,11 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --container mp3 --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
     """
-    _speak("tts bytes", job, container)
+    _speak("tts bytes", job, container, play)
 
 
-def _speak(command: str, job: options.JobOptions, container: Container) -> None:
+def _speak(command: str, job: options.JobOptions, container: Container, play: bool) -> None:
     from cartesia_cli.commands import _tts_job
 
-    _tts_job.speak(_tts_job.TtsJob(command=command, options=job, container=container))
+    job_ = _tts_job.TtsJob(command=command, options=job, container=container, play=play)
+    _tts_job.speak(job_)

@@ -61,6 +61,7 @@ class Sink:
         self._fd: int | None = None
         # Does the audio stay where it went, to be played again (not /dev/null, not a pipe)?
         self.is_regular_file = False
+        self.keeps_audio = True  # False: the audio only passes through (a player)
         self._counts: list[int] = []  # one per write, folded into one after each chunk
         self._room: select.poll | None = None
         self._wav: wav.Layout | None = None  # set: a WAV header goes before the audio

@@ -136,8 +136,8 @@ def stopped(stop: BaseException, sink: Sink | None, audio: AudioFormat) -> Inter
 
 
 def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
-    """What a sink holds after a failure; None when nothing was written."""
-    if sink.bytes_written == 0:
+    """What a sink holds after a failure; None when nothing was written (or kept)."""
+    if sink.bytes_written == 0 or not sink.keeps_audio:
         return None
     return KeptAudio(
         where=sink.label,

@@ -5,20 +5,12 @@ from __future__ import annotations
 import shlex
 
 from cartesia_cli.errors import KeptAudio
-from cartesia_cli.formats import AudioFormat, Container
+from cartesia_cli.formats import AudioFormat, player_args
 
 
 def play_command(audio: AudioFormat, target: str | None) -> str:
-    """An ffplay command that plays this audio; `target=None` means a pipe on stdin.
-
-    Raw PCM needs its demuxer and rate; WAV and MP3 carry them in the file.
-    """
-    source = "-i -" if target is None else shlex.quote(target)
-    if audio.container is Container.RAW and audio.encoding is not None:
-        demuxer = f"-f {audio.encoding.ffmpeg_format} -ar {audio.sample_rate} "
-    else:
-        demuxer = ""
-    return f"ffplay -autoexit -nodisp {demuxer}{source}"
+    """The ffplay command that plays this audio, as a shell line; `target=None`: a pipe."""
+    return shlex.join(player_args(audio, target))
 
 
 def play_hint(audio: AudioFormat, command: str, label: str | None) -> str:
@@ -29,16 +21,18 @@ def play_hint(audio: AudioFormat, command: str, label: str | None) -> str:
 
 
 def summary(
-    label: str,
+    label: str | None,
     num_bytes: int,
     seconds: float,
     audio: AudioFormat,
     first_audio: float | None,
     elapsed: float,
 ) -> str:
+    """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`)."""
     first = "no audio" if first_audio is None else f"first audio {_ms(first_audio)}"
+    done = "played" if label is None else f"wrote {label}"
     return (
-        f"wrote {label}: {seconds:.2f} s of audio, {num_bytes} bytes, "
+        f"{done}: {seconds:.2f} s of audio, {num_bytes} bytes, "
         f"{audio.describe()}, {first}, total {_ms(elapsed)}"
     )
 

@@ -1,0 +1,34 @@
+"""`cartesia-cli say TEXT…`: speak now, like macOS `say`.
+
+The `tts sse` job with the player on and no file unless -o; it returns when
+playback has finished. Options are declared here, the job is `_tts_job.py`.
+"""
+
+# No `from __future__ import annotations` here: typer evaluates the annotations.
+
+from cartesia_cli import options
+from cartesia_cli.formats import Container
+from cartesia_cli.settings import spec
+
+SAY_SETTINGS = (*spec.VOICE_AND_MODEL, *spec.RAW_FORMAT, *spec.CONNECTION, *spec.CONTROLS)
+
+
+@options.job_command(*SAY_SETTINGS, words=True)
+def say(*, job: options.JobOptions) -> None:
+    """Speak now: stream the speech into ffplay as it arrives.
+
+    No file is written unless -o names one; the command returns when
+    playback has finished. Text comes from the arguments, --transcript,
+    or piped stdin. Needs ffplay (part of ffmpeg) on PATH.
+
+    Examples:
+
+    \b
+        cartesia-cli say Hello, world!
+        git log -1 --format=%s | cartesia-cli say --speed 1.2
+        cartesia-cli say "Build finished" -v VOICE_ID -o done.pcm
+    """
+    from cartesia_cli.commands import _tts_job
+
+    job_ = _tts_job.TtsJob(command="say", options=job, container=Container.RAW, play=True)
+    _tts_job.speak(job_)

@@ -1,0 +1,209 @@
+"""`--play` and `say`: ffplay fed each chunk on its stdin, a file only with -o.
+
+A recording stand-in named `ffplay` on PATH keeps its arguments and every byte
+it was fed, so the tests can compare them with what the server sent; one test
+runs the real ffplay with SDL's dummy audio driver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.mock import AudioPlan, FakeCartesia
+
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+
+HELLO = "Hello, world!"
+RAW_ARGS = ["-autoexit", "-nodisp", "-f", "f32le", "-ar", "44100", "-i", "-"]
+STAND_IN = f"""#!{sys.executable}
+import json, os, sys, time
+record = os.environ["PLAYER_RECORD"]
+with open(record + ".args", "w") as f:
+    json.dump(sys.argv[1:], f)
+with open(record + ".pid", "w") as f:
+    f.write(str(os.getpid()))
+mode = os.environ.get("PLAYER_MODE", "")
+data = bytearray()
+while chunk := os.read(0, 65536):
+    data += chunk
+    if mode == "quit" and len(data) >= 100:
+        sys.stderr.write("ffplay: pretend failure\\n")
+        break
+    if mode == "slow":
+        time.sleep(0.2)
+with open(record + ".audio", "wb") as f:
+    f.write(data)
+sys.exit(1 if mode == "quit" else 0)
+"""
+
+
+@pytest.fixture
+def player(tmp_path: Path) -> Path:
+    """A directory holding the stand-in `ffplay`; its recordings go next to it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ffplay").write_text(STAND_IN)
+    (bin_dir / "ffplay").chmod(0o755)
+    return bin_dir
+
+
+def env_for(player: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": f"{player}:/usr/bin:/bin", "PLAYER_RECORD": str(player / "rec"), **extra}
+
+
+def recorded(player: Path) -> tuple[list[str], bytes]:
+    args = json.loads((player / "rec.args").read_text())
+    return args, (player / "rec.audio").read_bytes()
+
+
+def test_play_feeds_the_player_exactly_what_the_server_sent_and_writes_no_file(
+    cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path
+) -> None:
+    result = cli("tts", "sse", HELLO, "--play", env=env_for(player))
+    assert result.code == 0, result.stderr
+    args, fed = recorded(player)
+    assert args == RAW_ARGS  # the player hint's flags, each its own argument
+    assert fed == bytes(fake.transmissions[-1].audio)
+    assert result.stderr.startswith("played: ") and "play it" not in result.stderr
+    assert list(tmp_path.glob("*.pcm")) == []
+
+
+def test_play_with_a_file_writes_both(
+    cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path
+) -> None:
+    result = cli("tts", "sse", HELLO, "--play", "-o", "out.pcm", env=env_for(player))
+    assert result.code == 0, result.stderr
+    sent = bytes(fake.transmissions[-1].audio)
+    assert recorded(player)[1] == sent == (tmp_path / "out.pcm").read_bytes()
+    assert result.stderr.startswith("wrote out.pcm: ")
+
+
+def test_play_on_tts_bytes_feeds_the_servers_wav(
+    cli: RunCli, fake: FakeCartesia, player: Path
+) -> None:
+    result = cli("tts", "bytes", HELLO, "--play", env=env_for(player))
+    assert result.code == 0, result.stderr
+    args, fed = recorded(player)
+    assert args == ["-autoexit", "-nodisp", "-i", "-"]
+    assert fed == bytes(fake.transmissions[-1].audio) and fed[:4] == b"RIFF"
+
+
+def test_play_of_a_wav_made_here_gets_its_header_too(
+    cli: RunCli, fake: FakeCartesia, player: Path
+) -> None:
+    result = cli("tts", "sse", HELLO, "--play", "--container", "wav", env=env_for(player))
+    assert result.code == 0, result.stderr
+    args, fed = recorded(player)
+    assert args == ["-autoexit", "-nodisp", "-i", "-"]
+    assert fed[:4] == b"RIFF" and fed.endswith(bytes(fake.transmissions[-1].audio))
+
+
+def test_say_speaks_its_words_and_keeps_no_file(
+    cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path
+) -> None:
+    result = cli("say", "Hello", "there,", "world", env=env_for(player))
+    assert result.code == 0, result.stderr
+    assert fake.requests[-1].json()["transcript"] == "Hello there, world"
+    assert recorded(player)[1] == bytes(fake.transmissions[-1].audio)
+    assert list(tmp_path.iterdir()) == [player]  # nothing written but the stand-in's own
+
+
+def test_say_reads_piped_text(cli: RunCli, fake: FakeCartesia, player: Path) -> None:
+    result = cli("say", "--speed", "1.2", env=env_for(player), input=b"from a pipe\n")
+    assert result.code == 0, result.stderr
+    assert fake.requests[-1].json()["transcript"] == "from a pipe"
+    assert fake.requests[-1].json()["generation_config"] == {"speed": 1.2}
+
+
+@pytest.mark.parametrize("args", [("say", HELLO), ("tts", "sse", HELLO, "--play")])
+def test_no_player_on_path_is_a_usage_error_before_any_request(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli(*args, env={"PATH": str(empty)})
+    assert result.code == 2
+    assert result.stderr == (
+        "cartesia-cli: error: --play needs ffplay, which is not on PATH; install ffmpeg, "
+        "which includes it (apt install ffmpeg, brew install ffmpeg)\n"
+    )
+    assert fake.requests == []
+
+
+def test_a_player_that_quits_early_is_one_line_and_the_file_is_whole(
+    cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path
+) -> None:
+    env = env_for(player, PLAYER_MODE="quit")
+    result = cli("tts", "sse", HELLO, "--play", "-o", "out.pcm", env=env)
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+    warning, summary = result.stderr.splitlines()
+    assert warning == (
+        "cartesia-cli: warning: ffplay quit before the end of the audio (exit 1): "
+        "ffplay: pretend failure"
+    )
+    assert summary.startswith("wrote out.pcm: ")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_leaves_no_player_behind(
+    player: Path, tmp_path: Path, signum: int, code: int
+) -> None:
+    plan = AudioPlan(audio_seconds=3.0)
+    with FakeCartesia(api_key=API_KEY, plan=plan, pace=1.0) as fake:
+        env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+        env.update(env_for(player, PLAYER_MODE="slow"))
+        with subprocess.Popen(
+            [str(ENTRY_POINT), "say", HELLO], stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, env=env,
+        ) as proc:  # fmt: skip
+            wait_for(lambda: (player / "rec.pid").exists() and bool(fake.transmissions))
+            time.sleep(0.3)
+            proc.send_signal(signum)  # to the CLI only: it must stop its player itself
+            _, err = proc.communicate(timeout=20)
+    assert proc.returncode == code, err
+    assert err.decode().count("\n") == 1 and "Traceback" not in err.decode()
+    pid = int((player / "rec.pid").read_text())
+    wait_for(lambda: not _alive(pid), timeout=5)
+
+
+@pytest.mark.skipif(shutil.which("ffplay") is None, reason="ffplay (ffmpeg) not installed")
+@pytest.mark.parametrize("args", [("tts", "sse", HELLO, "--play"), ("say", HELLO)])
+def test_the_real_ffplay_plays_it_to_the_end(
+    fake: FakeCartesia, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url, SDL_AUDIODRIVER="dummy")
+    proc = subprocess.run(
+        [str(ENTRY_POINT), *args], stdin=subprocess.DEVNULL, capture_output=True,
+        env=env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode().startswith("played: ")
+    assert "warning" not in proc.stderr.decode()
+
+
+def wait_for(condition: object, timeout: float = 10.0) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited: only its parent's wait is missing.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
