@@ -129,7 +129,8 @@ def error_line(exc: CliError) -> str:
     from cartesia_cli.ui.report import kept_note
 
     hint = exc.hint or HINTS.get(exc.kind or "")
-    return "; ".join(part for part in (exc.message, hint, kept_note(exc.kept)) if part)
+    parts = (exc.message, hint, kept_note(exc.kept), exc.also_kept)
+    return "; ".join(part for part in parts if part)
 
 
 def _print_traceback() -> None:

@@ -70,6 +70,7 @@ class CliError(Exception):
         # layer, and the audio a failed run kept.
         self.hint: str | None = None
         self.kept: KeptAudio | None = None
+        self.also_kept: str | None = None  # other output a failed run left (timestamps)
 
 
 class UsageError(CliError, exit_code=ExitCode.USAGE):

@@ -62,6 +62,25 @@ PlayedOutputOption = Annotated[
         show_default="no file: played only",
     ),
 ]
+TimestampsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--timestamps",
+        metavar="PATH",
+        help="Subtitles from word timestamps: .srt, .vtt or .json (words and phonemes); "
+        "'-' for stdout.",
+        show_default=False,
+    ),
+]
+WordsPerCueOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--words-per-cue",
+        metavar="N",
+        help="Exactly N words per subtitle, instead of cues cut at sentences, ~42 chars or 7 s.",
+        show_default=False,
+    ),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
 PlayOption = Annotated[
     bool,

@@ -16,8 +16,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
-from cartesia_cli.commands import config_file, load_config
-from cartesia_cli.errors import AUDIO_TO_TERMINAL, Interrupted, StopRequested, UsageError
+from cartesia_cli.commands import _timestamps, config_file, load_config
+from cartesia_cli.errors import (
+    AUDIO_TO_TERMINAL,
+    CliError,
+    Interrupted,
+    StopRequested,
+    UsageError,
+)
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, PLAYER, AudioFormat, Container, player_args
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import wav
@@ -44,6 +50,8 @@ class TtsJob(NamedTuple):
     options: JobOptions
     container: Container
     play: bool = False  # feed ffplay as the audio arrives (with -o, the file too)
+    timestamps: str | None = None  # --timestamps PATH: .srt, .vtt, .json or -
+    words_per_cue: int | None = None
 
 
 def speak(job: TtsJob) -> None:
@@ -55,16 +63,24 @@ def speak(job: TtsJob) -> None:
     if warning:
         console.warning(warning)
     player = find_player() if job.play else None  # exit 2, before any request
-    request = _request(job, settings, audio)
+    stamps = _timestamps.checked(
+        job.timestamps,
+        job.words_per_cue,
+        streams=PATHS[job.command] == SSE_PATH,
+        output=job.options.output,
+        force=job.options.force,
+    )
+    request = _request(job, settings, audio, stamps)
     # httpx (~40 ms) is imported before the output file is claimed, so that the claim
     # and the stream follow each other; every way out after the claim (a signal
     # included) runs the `finally` that removes a file left empty.
     api = _api_config(settings)
     sink: Sink | None = None
+    result = StreamResult(StreamStats())
     try:
         with process.signals_held():  # a new file is always handed to its sink
             sink = _open_sinks(job, audio, settings[spec.IDLE_TIMEOUT], player)
-        result = _stream(PATHS[job.command], api, request, sink, audio)
+        _stream(PATHS[job.command], api, request, sink, audio, result, stamps)
         if isinstance(sink, PlayingSink):
             _finish_playing(sink, audio)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
@@ -77,9 +93,13 @@ def speak(job: TtsJob) -> None:
         if isinstance(sink, PlayingSink):
             sink.player.stop()  # whatever happened, no player is left behind
     _report(job, result, sink, audio)
+    if stamps is not None:
+        console.info(f"wrote {_timestamps.write(stamps, result, complete=True)}")
 
 
-def _request(job: TtsJob, settings: Settings, audio: AudioFormat) -> TtsRequest:
+def _request(
+    job: TtsJob, settings: Settings, audio: AudioFormat, stamps: _timestamps.Timestamps | None
+) -> TtsRequest:
     """The request, with the transcript read (stdin included) and every setting checked."""
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(job.options.transcript, job.options.transcript_arg, stdin, isatty(0))
@@ -90,7 +110,7 @@ def _request(job: TtsJob, settings: Settings, audio: AudioFormat) -> TtsRequest:
         transcript=text,
         voice_id=settings[spec.VOICE],
         audio=audio,
-        fields=settings.body_fields(),
+        fields={**settings.body_fields(), **(stamps.request_fields() if stamps else {})},
     )
 
 
@@ -193,20 +213,33 @@ def _finish_playing(sink: PlayingSink, audio: AudioFormat) -> None:
 
 
 def _stream(
-    path: str, api: ApiConfig, request: TtsRequest, sink: Sink, audio: AudioFormat
-) -> StreamResult:
-    """Stream `request` into `sink`; `audio` is the format as written (a WAV of raw SSE)."""
+    path: str,
+    api: ApiConfig,
+    request: TtsRequest,
+    sink: Sink,
+    audio: AudioFormat,
+    result: StreamResult,
+    stamps: _timestamps.Timestamps | None,
+) -> None:
+    """Stream `request` into `sink`, figures into `result`; `audio` is the format as written.
+
+    A failed stream still writes the timestamps that arrived, and says so.
+    """
     from cartesia_cli.api.client import CartesiaClient
 
-    result = StreamResult(StreamStats())
     debug = console.debug_log()
     with CartesiaClient(api, debug=debug) as client:  # a proxy httpx refuses stops here
         _mention_proxy(api.base_url)
         with _display(result.stats, sink, audio):
             try:
-                return pipeline.run(client.stream(path, request), sink, audio, result, debug)
-            except Interrupted:
-                process.stop_taken()  # the clean-up from here on runs with stops ignored
+                pipeline.run(client.stream(path, request), sink, audio, result, debug)
+            except CliError as exc:
+                if isinstance(exc, Interrupted):
+                    process.stop_taken()  # the clean-up from here on runs with stops ignored
+                if stamps is not None and result.word_timestamps:
+                    exc.also_kept = "timestamps kept: " + _timestamps.write(
+                        stamps, result, complete=False
+                    )
                 raise
 
 

@@ -60,6 +60,8 @@ StreamContainerOption = Annotated[
 def sse(
     container: StreamContainerOption = StreamContainer.RAW,
     play: options.PlayOption = False,
+    timestamps: options.TimestampsOption = None,
+    words_per_cue: options.WordsPerCueOption = None,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -76,8 +78,9 @@ def sse(
         cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
         cartesia-cli tts sse "Hello" --container wav -e pcm_s16le -o hello.wav
         cartesia-cli tts sse "Hello" --play -o hello.pcm
+        cartesia-cli tts sse "Hello, world." --container wav -o hi.wav --timestamps hi.srt
     """
-    _speak("tts sse", job, Container(container.value), play)
+    _speak("tts sse", job, Container(container.value), play, timestamps, words_per_cue)
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)
@@ -85,6 +88,8 @@ def sse(
 def bytes_(
     container: ContainerOption = Container.WAV,
     play: options.PlayOption = False,
+    timestamps: options.TimestampsOption = None,
+    words_per_cue: options.WordsPerCueOption = None,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -102,11 +107,26 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --container mp3 --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
     """
-    _speak("tts bytes", job, container, play)
+    _speak("tts bytes", job, container, play, timestamps, words_per_cue)
 
 
-def _speak(command: str, job: options.JobOptions, container: Container, play: bool) -> None:
+def _speak(
+    command: str,
+    job: options.JobOptions,
+    container: Container,
+    play: bool,
+    timestamps: str | None,
+    words_per_cue: int | None,
+) -> None:
     from cartesia_cli.commands import _tts_job
 
-    job_ = _tts_job.TtsJob(command=command, options=job, container=container, play=play)
-    _tts_job.speak(job_)
+    _tts_job.speak(
+        _tts_job.TtsJob(
+            command=command,
+            options=job,
+            container=container,
+            play=play,
+            timestamps=timestamps,
+            words_per_cue=words_per_cue,
+        )
+    )
