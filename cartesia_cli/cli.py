@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from cartesia_cli import __version__, errors, process, redact
-from cartesia_cli.commands import config, say, tts
+from cartesia_cli.commands import config, mock, say, tts
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
 from cartesia_cli.ui.console import PROG, console
 
@@ -35,6 +35,8 @@ app = typer.Typer(
 app.add_typer(tts.app, name="tts")
 app.command("say", epilog=tts.EXIT_CODES_HELP)(say.say)
 app.add_typer(config.app, name="config")
+# Everything after the first argument is COMMAND's: `mock ./smoke.sh --verbose` works too.
+app.command("mock", context_settings={"allow_interspersed_args": False})(mock.mock)
 
 # Hints that name flags or variables, by the kind of failure.
 HINTS = {

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +36,8 @@ ROUTES = {"/tts/sse": SSE_CONTAINERS, "/tts/bytes": BYTES_CONTAINERS}
 # wait. Tests start and stop a server per test and want it short (5 ms: ~2 % of a core
 # while idle, measured); a long-running server wants it long (100 ms: ~0.1 %).
 TEST_POLL_SECONDS = 0.005
+SCENARIO_HEADER = "Cartesia-Mock-Scenario"
+SCENARIO_PREFIX = "/scenario/"
 
 _TITLES = {
     400: ("Invalid request", "The request is invalid."),
@@ -104,13 +106,21 @@ class FakeCartesia:
         keep_audio: bool = True,
         tls: tuple[str, str] | None = None,
         poll_seconds: float = TEST_POLL_SECONDS,
+        latency_ms: float = 0.0,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self.api_key = api_key
         self.poll_seconds = poll_seconds
         self.plan = plan or AudioPlan()
         self.pace = pace  # 1.0 = send chunks in real time; 0 = as fast as possible
         self.keep_audio = keep_audio
+        self.latency = latency_ms / 1000  # before each response's status line
+        self.log = log  # one line per request (no headers, so no key), for the mock command
         self.default_scenario = OK
+        # A list like `http-429,ok` for every request that names none (the mock command's
+        # --scenario); counted like a request's own list.
+        self.default_sequence: str | None = None
+        self._sequences: dict[str, int] = {}  # a request's scenario list -> requests seen
         self.requests: list[RecordedRequest] = []
         self.transmissions: list[Transmission] = []
         self.stopping = threading.Event()
@@ -143,8 +153,20 @@ class FakeCartesia:
                 s if isinstance(s, Scenario) else Scenario.parse(s) for s in scenarios
             )
 
-    def next_scenario(self) -> Scenario:
+    def next_scenario(self, asked: str | None = None) -> Scenario:
+        """The request's own scenario list if it named one, else the queue, else the default.
+
+        `asked` is `a,b,c`: the first request naming that list gets `a`, the next `b`,
+        then `c` from there on, counted per list for as long as the server runs.
+        """
         with self._lock:
+            if not asked and not self._scenarios:
+                asked = self.default_sequence
+            if asked:
+                items = asked.split(",")
+                seen = self._sequences.get(asked, 0)
+                self._sequences[asked] = seen + 1
+                return Scenario.parse(items[min(seen, len(items) - 1)].strip())
             return self._scenarios.popleft() if self._scenarios else self.default_scenario
 
     def record(self, request: RecordedRequest) -> None:
@@ -184,6 +206,9 @@ class FakeCartesia:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog: with the default 5, 16-96 clients connecting at once got
+    # connection resets. 128 concurrent streams must all get through.
+    request_queue_size = 1024
     fake: FakeCartesia
 
 
@@ -200,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._read_and_record(b"")
-        if self.path.split("?")[0] == "/":
+        if self._route() == "/":
             self._send_json(200, {"ok": True, "version": "2026-03-01"})
         else:
             self._send_problem(Problem(404, "Not found", f"No route for GET {self.path}."))
@@ -208,11 +233,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self._read_and_record(self.rfile.read(length))
-        route = self.path.split("?")[0]
+        route = self._route()
         if route not in ROUTES:
             self._send_problem(Problem(404, "Not found", f"No route for POST {self.path}."))
             return
-        scenario = self.fake.next_scenario()
+        try:
+            scenario = self.fake.next_scenario(self._asked_scenario())
+        except ValueError as error:  # an unknown scenario name: say so, as a 400
+            self._send_problem(Problem(400, "Unknown mock scenario", str(error)))
+            return
         if scenario.name == "drop":
             return  # close_connection is set: the socket closes with no response at all
         if scenario.status != 200:
@@ -224,10 +253,32 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(job, TtsJob):
             self._stream(job, scenario)
 
+    def _route(self) -> str:
+        """The path without the query and without a `/scenario/NAME` prefix."""
+        path = self.path.split("?")[0]
+        if path.startswith(SCENARIO_PREFIX):
+            _, _, rest = path[len(SCENARIO_PREFIX) :].partition("/")
+            return "/" + rest
+        return path
+
+    def _asked_scenario(self) -> str | None:
+        """A scenario list from the URL prefix, else from the Cartesia-Mock-Scenario header."""
+        path = self.path.split("?")[0]
+        if path.startswith(SCENARIO_PREFIX):
+            return path[len(SCENARIO_PREFIX) :].partition("/")[0] or None
+        return self.headers.get(SCENARIO_HEADER) or None
+
     def _read_and_record(self, body: bytes) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
         self.fake.record(RecordedRequest(self.command, self.path, headers, body))
         self.close_connection = True
+        if self.fake.latency:
+            self.fake.stopping.wait(self.fake.latency)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        if self.fake.log is not None:
+            self.fake.log(f"{self.command} {self.path} -> {code}")
+        super().send_response(code, message)
 
     def _validate(self, route: str) -> TtsJob | None:
         problem = validation.check_auth(
@@ -362,6 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _error_outgoing(
         self, problem: Problem, job: TtsJob | None, *, legacy: bool = False
     ) -> Outgoing:
+        # The shape follows the client's Cartesia-Version, as HTTP errors do.
+        legacy = legacy or not validation.structured_errors(self.headers.get("Cartesia-Version"))
         return error_event(
             job,
             legacy=legacy,

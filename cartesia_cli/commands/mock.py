@@ -1,0 +1,129 @@
+"""`cartesia-cli mock`: the fake Cartesia API as a command, for trials and offline CI.
+
+The server is `cartesia_cli/mock/` (standard library only), imported only when
+this command runs. Every line for people goes through the console; stdout
+carries the base URL and nothing else, and with `-- COMMAND` not even that
+(the command's own stdout may be audio).
+"""
+
+# No `from __future__ import annotations` here: typer evaluates the annotations.
+
+import os
+import subprocess
+import threading
+from typing import Annotated, Optional
+
+import typer
+
+from cartesia_cli.errors import UsageError
+from cartesia_cli.ui.console import console
+
+MOCK_KEY = "sk-mock-offline-0000"  # what `-- COMMAND` gets when no key is set anywhere
+SCENARIO_HELP = (
+    "What every request gets unless it asks for its own (URL prefix /scenario/NAME, or the "
+    "Cartesia-Mock-Scenario header): ok, a stream fault (error-mid-stream, "
+    "error-mid-stream-legacy, error-before-audio, done-without-audio, truncated, cut, reset, "
+    "malformed-json, bad-base64, stall, wrong-content-type, drop) or http-NNN / http-NNN-text; "
+    "a comma-separated list is one item per request, the last repeating."
+)
+
+
+def mock(
+    command: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            metavar="[-- COMMAND [ARGS]...]",
+            help="Run COMMAND against the mock (CARTESIA_BASE_URL and CARTESIA_API_KEY set), "
+            "then stop it and exit with COMMAND's status.",
+            show_default=False,
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="0 picks a free one.")] = 0,
+    api_key: Annotated[
+        Optional[str],
+        typer.Option(
+            "--api-key", metavar="KEY", help="Accept only this key.", show_default="any key"
+        ),
+    ] = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", metavar="NAME[,NAME...]", help=SCENARIO_HELP)
+    ] = "ok",
+    pace: Annotated[
+        float,
+        typer.Option("--pace", metavar="X", help="1.0 streams audio in real time; 0 at once."),
+    ] = 0.0,
+    latency_ms: Annotated[
+        float,
+        typer.Option("--latency-ms", metavar="MS", help="Wait before each response starts."),
+    ] = 0.0,
+    tls_cert: Annotated[
+        Optional[str],
+        typer.Option("--tls-cert", metavar="FILE", help="Serve https with this certificate."),
+    ] = None,
+    tls_key: Annotated[
+        Optional[str],
+        typer.Option("--tls-key", metavar="FILE", help="The certificate's private key (PEM)."),
+    ] = None,
+) -> None:
+    """Serve a fake Cartesia API on this machine: no key, no network.
+
+    Prints its base URL on stdout, logs each request on stderr, and
+    stops on Ctrl-C. With -- COMMAND it runs COMMAND against itself
+    instead and exits with COMMAND's status.
+
+    Examples:
+
+    \b
+        cartesia-cli mock -- cartesia-cli tts sse "Hello, world!"
+        cartesia-cli mock --scenario http-429,http-429,ok -- ./smoke.sh
+        cartesia-cli mock --port 8787 --pace 1
+    """
+    from cartesia_cli.mock import FakeCartesia, Scenario  # here: --help stays fast
+
+    if (tls_cert is None) != (tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    try:
+        for name in scenario.split(","):
+            Scenario.parse(name.strip())  # every name checked before serving
+        fake = FakeCartesia(
+            api_key=api_key,
+            host=host,
+            port=port,
+            pace=pace,
+            tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
+            poll_seconds=0.1,  # idle for hours in a user's CI: wake rarely
+            latency_ms=latency_ms,
+            log=lambda line: console.note(f"mock: {line}"),
+        )
+    except ValueError as exc:
+        raise UsageError(f"--scenario: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+    fake.default_sequence = scenario
+    fake.keep_audio = False  # a long-running server must not accumulate audio
+    with fake:
+        if command:
+            raise typer.Exit(_run(command, fake.url, api_key))
+        typer.echo(fake.url)  # the first line on stdout, for scripts
+        console.note(f"serving a fake Cartesia API on {fake.url}; Ctrl-C stops it")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:  # the way a server is meant to be stopped: not a failure
+            console.note("stopped")
+
+
+def _run(command: list[str], url: str, api_key: Optional[str]) -> int:
+    """COMMAND with the mock's URL and a key it accepts; its exit status."""
+    env = dict(os.environ, CARTESIA_BASE_URL=url)
+    if api_key is not None:
+        env["CARTESIA_API_KEY"] = api_key
+    else:
+        env.setdefault("CARTESIA_API_KEY", MOCK_KEY)  # any key is accepted: keep the user's
+    try:
+        code = subprocess.run(command, env=env).returncode
+    except OSError as exc:
+        raise UsageError(f"cannot run {command[0]!r}: {exc.strerror}") from None
+    return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says

@@ -1,0 +1,155 @@
+"""`cartesia-cli mock`: the fake as a command, scenarios per request, many clients at once."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cartesia_cli.mock import STREAM_FAULTS, FakeCartesia
+
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+from .test_mock import GOOD_BODY, HEADERS, post
+
+CLI = str(ENTRY_POINT)
+
+
+def run_mock(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [CLI, "mock", *args], capture_output=True, cwd=cwd, timeout=60,
+        env=env or clean_env(), stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def test_mock_runs_a_command_against_itself_and_leaves_its_audio(tmp_path: Path) -> None:
+    proc = run_mock("--", CLI, "tts", "sse", "Hello, world!", "-o", "hello.pcm", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "hello.pcm").stat().st_size > 0
+    assert proc.stdout == b""  # no URL on stdout: COMMAND's stdout may be audio
+    assert b"mock: POST /tts/sse -> 200" in proc.stderr
+
+
+def test_mock_passes_on_the_commands_exit_status_and_environment(tmp_path: Path) -> None:
+    script = 'test -n "$CARTESIA_API_KEY" && curl -sf "$CARTESIA_BASE_URL/" >/dev/null; exit 3'
+    proc = run_mock("--", "sh", "-c", script, cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+
+
+def test_an_existing_key_is_left_as_it_is(tmp_path: Path) -> None:
+    env = clean_env(CARTESIA_API_KEY="sk-mine-123456")
+    proc = run_mock("--", "sh", "-c", 'printf %s "$CARTESIA_API_KEY"', cwd=tmp_path, env=env)
+    assert proc.stdout == b"sk-mine-123456"
+
+
+def test_retry_then_recover_from_the_command_line(tmp_path: Path) -> None:
+    args = ("--scenario", "http-429,http-429,ok", "--", CLI, "tts", "sse", "Hi", "-o", "x.pcm")
+    proc = run_mock(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count(b"-> 429") == 2 and proc.stderr.count(b"-> 200") == 1
+
+
+def test_serving_prints_the_url_first_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [CLI, "mock"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env()
+    ) as proc:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().decode().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(url + "/", timeout=10).json()["ok"] is True
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out == b""  # the URL was the only line
+    assert err.decode().endswith("stopped\n")
+
+
+def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "cartesia_cli.mock", "--", "true"], capture_output=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    help_text = subprocess.run(
+        [sys.executable, "-m", "cartesia_cli.mock", "--help"], capture_output=True, timeout=60
+    ).stdout.decode()
+    assert "Serve a fake Cartesia API" in help_text
+
+
+def test_help_lists_every_scenario(cli: RunCli) -> None:
+    # typer wraps lines after a hyphen: join those back before looking.
+    text = re.sub(r"-\s+", "-", " ".join(cli("mock", "--help").stdout.decode().split()))
+    for name in (*STREAM_FAULTS, "http-NNN", "Cartesia-Mock-Scenario", "/scenario/NAME"):
+        assert name in text
+
+
+def test_an_unknown_scenario_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_mock("--scenario", "http-429,nope", cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        b"cartesia-cli: error: --scenario: unknown scenario 'nope'\n",
+    )
+
+
+# --- scenarios chosen by the request -------------------------------------------------------
+
+
+def test_a_url_prefix_picks_the_scenario_for_that_client(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli(
+        "tts",
+        "sse",
+        "Hi",
+        "--retries",
+        "0",
+        env={"CARTESIA_BASE_URL": f"{fake.url}/scenario/http-503"},
+    )
+    assert result.code == 5
+    assert fake.requests[-1].path == "/scenario/http-503/tts/sse"
+    assert cli("tts", "sse", "Hi").code == 0  # another client, no prefix: ok
+
+
+def test_a_sequence_is_counted_per_list_and_its_last_item_repeats(fake: FakeCartesia) -> None:
+    url = f"{fake.url}/scenario/http-429,ok/tts/sse"
+    with httpx.Client(timeout=10) as client:
+        codes = [client.post(url, json=GOOD_BODY, headers=HEADERS).status_code for _ in range(3)]
+    assert codes == [429, 200, 200]
+
+
+def test_a_header_picks_the_scenario_too(fake: FakeCartesia) -> None:
+    response = post(fake, GOOD_BODY, {**HEADERS, "Cartesia-Mock-Scenario": "http-402"})
+    assert response.status_code == 402
+
+
+@pytest.mark.parametrize(
+    ("version", "shape"), [("2026-08-14", {"title", "message"}), ("2025-11-04", {"error"})]
+)
+def test_error_events_take_the_shape_of_the_clients_version(
+    fake: FakeCartesia, version: str, shape: set[str]
+) -> None:
+    headers = {**HEADERS, "Cartesia-Version": version, "Cartesia-Mock-Scenario": "error-mid-stream"}
+    response = post(fake, GOOD_BODY, headers)
+    events = [
+        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
+    ]
+    error = next(event for event in events if event["type"] == "error")
+    assert shape <= error.keys() and not ({"title", "error"} - shape) & error.keys()
+
+
+def test_128_clients_at_once_all_get_their_stream() -> None:
+    with FakeCartesia(api_key=API_KEY) as fake:
+
+        def one(_: int) -> int:
+            with httpx.Client(timeout=30) as client:
+                response = client.post(f"{fake.url}/tts/sse", json=GOOD_BODY, headers=HEADERS)
+                return response.status_code if "event: done" in response.text else -1
+
+        with ThreadPoolExecutor(max_workers=128) as pool:
+            codes = list(pool.map(one, range(128)))
+    assert codes == [200] * 128
