@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +57,17 @@ def test_no_file_outside_the_repository_is_cited() -> None:
         text = path.read_text()
         for name in OUTSIDE_DOCUMENTS:
             assert name not in text, f"{path} cites {name}, which a clone does not have"
+
+
+def test_the_quick_start_runs_offline_and_leaves_the_audio(tmp_path: Path) -> None:
+    first = readme_commands()[0]
+    install = "python3 -m venv .venv && .venv/bin/pip install . && "
+    assert first.startswith(install)
+    bin_dir = str(Path(sys.executable).parent)  # this venv stands for the fresh one
+    command = first[len(install) :].replace(".venv/bin", bin_dir)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}  # no key, no base URL
+    proc = subprocess.run(
+        command, shell=True, cwd=tmp_path, env=env, capture_output=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(list(tmp_path.glob("tts_sse_*.pcm"))) == 1
