@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cartesia_cli.mock import validation
+from cartesia_cli.mock import validation, voices
 from cartesia_cli.mock.bytes_body import CONTENT_TYPES, body_pieces, with_bytes_fault
 from cartesia_cli.mock.events import AudioPlan, Outgoing, error_event, frame, job_events
 from cartesia_cli.mock.mp3 import Mp3Failed, Mp3Unavailable
@@ -225,10 +225,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._read_and_record(b"")
-        if self._route() == "/":
+        route = self._route()
+        if route == "/":
             self._send_json(200, {"ok": True, "version": "2026-03-01"})
+        elif route == "/voices" or route.startswith("/voices/"):
+            self._send_voices(route)
         else:
             self._send_problem(Problem(404, "Not found", f"No route for GET {self.path}."))
+
+    def _send_voices(self, route: str) -> None:
+        problem = validation.check_auth(
+            self.headers.get("Authorization"), self.fake.api_key
+        ) or validation.check_version(self.headers.get("Cartesia-Version"))
+        version = self.headers.get("Cartesia-Version")
+        if problem is None:
+            query = self.path.partition("?")[2]
+            answer = (
+                voices.list_voices(query, version)
+                if route == "/voices"
+                else voices.get_voice(route[len("/voices/") :], version)
+            )
+            if not isinstance(answer, Problem):
+                self._send_json(200, answer)
+                return
+            problem = answer
+        self._send_problem(problem)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

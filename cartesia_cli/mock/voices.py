@@ -1,0 +1,150 @@
+"""`GET /voices` and `GET /voices/{id}`: a fixed catalogue, paged by cursor like the real API.
+
+Paging: `limit` (1-100, default 10), `starting_after` / `ending_before` a voice
+id; the envelope is `{"data", "has_more", "next_page"}`, and a page past the
+end is empty (the official SDK pages until it gets an empty `data`). Filters:
+`q` (name or description, case and accents ignored), `gender`, `language`,
+`is_owner`. The voice's shape follows the client's Cartesia-Version.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+from cartesia_cli.mock.validation import Problem, structured_errors
+
+GENDERS = ("masculine", "feminine", "gender_neutral")
+_NAMES = (
+    ("Katie", "en", "feminine", "f786b574-daa5-4673-aa0c-cbe3e8534c02"),
+    ("Default Narrator", "en", "gender_neutral", "6ccbfb76-1fc6-48f7-b71d-91ac6298247b"),
+    ("Test Voice", "en", "feminine", "a0e99841-438c-4a64-b679-ae501e7d6091"),
+    ("Théo", "fr", "masculine", None),
+    ("Amélie", "fr", "feminine", None),
+    ("Jürgen", "de", "masculine", None),
+    ("Lena", "de", "feminine", None),
+    ("Sofía", "es", "feminine", None),
+    ("Mateo", "es", "masculine", None),
+    ("Yuki", "ja", "feminine", None),
+    ("Haruto", "ja", "masculine", None),
+    ("Priya", "hi", "feminine", None),
+    ("Arjun", "hi", "masculine", None),
+    ("Giulia", "it", "feminine", None),
+    ("Luca", "it", "masculine", None),
+    ("Ana", "pt", "feminine", None),
+    ("João", "pt", "masculine", None),
+    ("Mei", "zh", "feminine", None),
+    ("Wei", "zh", "masculine", None),
+    ("Sam", "en", "gender_neutral", None),
+    ("Oliver", "en", "masculine", None),
+    ("Grace", "en", "feminine", None),
+    ("Noah", "en", "masculine", None),
+    ("Ava", "en", "feminine", None),
+    ("Rowan", "en", "gender_neutral", None),
+)
+DEFAULT_LIMIT = 10
+
+
+Voice = dict[str, Any]
+
+
+def _voice(index: int, name: str, language: str, gender: str, fixed_id: str | None) -> Voice:
+    voice_id = fixed_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"cartesia-mock-voice-{name}"))
+    kind = gender.replace("_", " ")
+    return {
+        "id": voice_id,
+        "name": name,
+        "description": f"A {kind} {language} voice for the mock, number {index}.",
+        "language": language,
+        "gender": gender,
+        "is_owner": index % 7 == 3,  # a few "own" voices, for the is_owner filter
+        "created_at": f"2025-{1 + index % 12:02d}-{1 + index % 28:02d}T12:00:00Z",
+        "locales": [{"locale": language, "is_native": True}],
+    }
+
+
+CATALOGUE = tuple(_voice(i, *entry) for i, entry in enumerate(_NAMES))
+_BY_ID = {voice["id"]: voice for voice in CATALOGUE}
+
+
+def list_voices(query: str, version: str | None) -> dict[str, Any] | Problem:
+    params = {key: values[-1] for key, values in parse_qs(query).items()}
+    limit = _limit(params.get("limit"))
+    if isinstance(limit, Problem):
+        return limit
+    gender = params.get("gender")
+    if gender is not None and gender not in GENDERS:
+        return Problem(400, "Invalid gender", f"gender must be one of {', '.join(GENDERS)}.")
+    matches = [v for v in CATALOGUE if _matches(v, params)]
+    page = _page(matches, params, limit)
+    has_more = bool(page) and page[-1] is not matches[-1]
+    return {
+        "data": [shaped(v, version) for v in page],
+        "has_more": has_more,
+        "next_page": page[-1]["id"] if has_more else None,
+    }
+
+
+def get_voice(voice_id: str, version: str | None) -> dict[str, Any] | Problem:
+    voice = _BY_ID.get(voice_id)
+    if voice is None:
+        return Problem(404, "Voice not found", f"No voice with id {voice_id!r}.", "voice_not_found")
+    return shaped(voice, version)
+
+
+def shaped(voice: dict[str, Any], version: str | None) -> dict[str, Any]:
+    """2026-03-01 and later: `access`, `visibility`, `tagline`; before: `is_public`."""
+    if structured_errors(version):
+        public = not voice["is_owner"]
+        return {
+            **voice,
+            "tagline": "",
+            "access": "public" if public else "private",
+            "visibility": "all" if public else "owner",
+        }
+    return {**voice, "is_public": not voice["is_owner"]}
+
+
+def _limit(raw: str | None) -> int | Problem:
+    try:
+        limit = DEFAULT_LIMIT if raw is None else int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        return Problem(400, "Invalid limit", "limit must be a whole number from 1 to 100.")
+    return limit
+
+
+def _matches(voice: dict[str, Any], params: dict[str, str]) -> bool:
+    q = _folded(params.get("q", ""))
+    if q and q not in _folded(voice["name"]) and q not in _folded(voice["description"]):
+        return False
+    if params.get("gender") not in (None, voice["gender"]):
+        return False
+    if params.get("language") not in (None, voice["language"]):
+        return False
+    owner = params.get("is_owner")
+    return owner is None or (owner.lower() == "true") == voice["is_owner"]
+
+
+def _folded(text: str) -> str:
+    """Lower case, without accents: `Théo` matches `theo`, as the real search does."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _page(
+    matches: list[dict[str, Any]], params: dict[str, str], limit: int
+) -> list[dict[str, Any]]:
+    ids = [v["id"] for v in matches]
+    if params.get("starting_after"):
+        after = params["starting_after"]
+        start = ids.index(after) + 1 if after in ids else len(ids)  # unknown cursor: the end
+        return matches[start : start + limit]
+    if params.get("ending_before"):
+        before = params["ending_before"]
+        end = ids.index(before) if before in ids else 0
+        return matches[max(0, end - limit) : end]
+    return matches[:limit]
