@@ -153,6 +153,24 @@ def _plain_completion_help() -> None:
     from typer import _completion_classes
 
     _completion_classes._sanitize_help_text = _unchanged
+    _completion_classes.ZshComplete.source_template = ZSH_SCRIPT
+
+
+# typer's zsh script, plus its last lines: installed in $fpath, the file is autoloaded as the
+# body of `_cartesia-cli` on the first TAB, where typer's version only defines the function
+# and beeps (completion starts on the second TAB). Called that way, it completes at once.
+ZSH_SCRIPT = (
+    "\n#compdef %(prog_name)s\n\n"
+    "%(complete_func)s() {\n"
+    '  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" '
+    "%(autocomplete_var)s=complete_zsh %(prog_name)s)\n"
+    "}\n\n"
+    'if [[ "$funcstack[1]" == "_%(prog_name)s" ]]; then\n'
+    '  %(complete_func)s "$@"\n'
+    "else\n"
+    "  compdef %(complete_func)s %(prog_name)s\n"
+    "fi\n"
+)
 
 
 def _unchanged(text: str) -> str:

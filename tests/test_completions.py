@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +100,44 @@ def test_controls_and_config_keys_complete(tmp_path: Path) -> None:
         "mp3",
     ]
     assert bash_candidates(tmp_path, "cartesia-cli config set sp") == ["speed"]
+
+
+def test_zsh_completes_on_the_first_tab(tmp_path: Path) -> None:
+    """A new interactive zsh, the script in $fpath as the README says, one TAB."""
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        pytest.skip("zsh is not installed (CI installs it)")
+    bin_dir = Path(sys.executable).parent
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
+    main, child = pty.openpty()
+    with subprocess.Popen(
+        [zsh, "-f", "-i"], stdin=child, stdout=child, stderr=child, env=env,
+        start_new_session=True,
+    ) as shell:  # fmt: skip
+        os.close(child)
+        try:
+            os.write(
+                main,
+                f"fpath=({COMPLETIONS} $fpath); autoload -U compinit; compinit -u -D\n".encode(),
+            )
+            os.write(main, b"PS1='READY> '\n")
+            assert b"READY> " in _read_until(main, b"READY> ")
+            os.write(main, b"cartesia-cli tts s\t")  # the first TAB of this shell
+            screen = _read_until(main, b"sse")
+        finally:
+            shell.kill()
+            os.close(main)
+    assert b"cartesia-cli tts sse" in screen, screen[-300:]
+
+
+def _read_until(fd: int, wanted: bytes, timeout: float = 15.0) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return seen
