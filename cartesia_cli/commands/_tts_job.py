@@ -54,10 +54,28 @@ class TtsJob(NamedTuple):
     words_per_cue: int | None = None
 
 
+class Plan(NamedTuple):
+    """A job with everything checked that can be checked before a request is sent."""
+
+    audio: AudioFormat  # as written (a WAV made here from raw SSE, say)
+    request: TtsRequest
+    api: ApiConfig
+    player: str | None  # ffplay's path, with --play
+    stamps: _timestamps.Timestamps | None
+    reader_wait: float  # how long a named pipe may wait for its reader
+
+
 def speak(job: TtsJob) -> None:
     """Run `job`; raise a CliError (with its exit code) on any failure."""
     console.configure(quiet=job.options.quiet, debug=job.options.debug)
-    settings = resolve(job.options.given, os.environ, load_config(config_file()))
+    plan = _plan(job, resolve(job.options.given, os.environ, load_config(config_file())))
+    result = _produce(job, plan)
+    if plan.stamps is not None:
+        console.info(f"wrote {_timestamps.write(plan.stamps, result, complete=True)}")
+
+
+def _plan(job: TtsJob, settings: Settings) -> Plan:
+    """Every local check, in the order a user fixes them; usage errors leave nothing behind."""
     audio = audio_format(job, settings)
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
@@ -71,30 +89,34 @@ def speak(job: TtsJob) -> None:
         force=job.options.force,
     )
     request = _request(job, settings, audio, stamps)
-    # httpx (~40 ms) is imported before the output file is claimed, so that the claim
-    # and the stream follow each other; every way out after the claim (a signal
-    # included) runs the `finally` that removes a file left empty.
+    # httpx (~40 ms) is imported here, before the output file is claimed, so that the
+    # claim and the stream follow each other.
     api = _api_config(settings)
+    return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT])
+
+
+def _produce(job: TtsJob, plan: Plan) -> StreamResult:
+    """Claim the output, stream into it, play it; every way out closes (and cleans) it."""
     sink: Sink | None = None
     result = StreamResult(StreamStats())
     try:
         with process.signals_held():  # a new file is always handed to its sink
-            sink = _open_sinks(job, audio, settings[spec.IDLE_TIMEOUT], player)
-        _stream(PATHS[job.command], api, request, sink, audio, result, stamps)
+            sink = _open_sinks(job, plan.audio, plan.reader_wait, plan.player)
+        path = PATHS[job.command]
+        _stream(path, plan.api, plan.request, sink, plan.audio, result, plan.stamps)
         if isinstance(sink, PlayingSink):
-            _finish_playing(sink, audio)
+            _finish_playing(sink, plan.audio)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
     except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
         process.stop_taken()
-        raise pipeline.stopped(stop, sink, audio) from None
+        raise pipeline.stopped(stop, sink, plan.audio) from None
     finally:
         if sink is not None:
             sink.close(keep=sink.bytes_written > 0)
         if isinstance(sink, PlayingSink):
             sink.player.stop()  # whatever happened, no player is left behind
-    _report(job, result, sink, audio)
-    if stamps is not None:
-        console.info(f"wrote {_timestamps.write(stamps, result, complete=True)}")
+    _report(job, result, sink, plan.audio)
+    return result
 
 
 def _request(
