@@ -179,3 +179,11 @@ def assert_one_error_line(stderr: str) -> None:
     assert stderr.count("\n") == 1, stderr
     assert stderr.startswith("cartesia-cli: error: "), stderr
     assert "Traceback" not in stderr
+
+
+def spoken_samples(transcript: str, rate: int, chunk_seconds: float = 0.1) -> int:
+    """How many samples the fake speaks for `transcript`: its speech, padded to whole chunks."""
+    from cartesia_cli.mock.speech import utterance
+
+    speech = utterance(transcript, "pcm_s16le", rate, round(chunk_seconds * rate))
+    return len(speech.cycle) // 2

@@ -14,7 +14,7 @@ from cartesia_cli.mock import FakeCartesia, Scenario
 
 from .conftest import VOICE, RunCli, assert_one_error_line
 
-HELLO = "Hello, world!"  # the fake speaks it as 0.78 s
+HELLO = "Hello, world!"  # the fake speaks it as 1.00 s (3 syllables and 2 pauses)
 ENCODINGS = {"pcm_f32le": 4, "pcm_s16le": 2, "pcm_mulaw": 1, "pcm_alaw": 1}
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="needs ffmpeg")
 
@@ -42,7 +42,7 @@ def test_wav_is_byte_exact_and_plays_right(
     audio = (tmp_path / "out.wav").read_bytes()
     assert audio == bytes(fake.transmissions[-1].audio)
     assert probe(tmp_path / "out.wav")[:2] == (encoding, int(rate))
-    assert probe(tmp_path / "out.wav")[2] == pytest.approx(0.78, abs=0.002)
+    assert probe(tmp_path / "out.wav")[2] == pytest.approx(1.0, abs=0.002)
     body = fake.requests[-1].json()
     assert body["output_format"] == {
         "container": "wav",
@@ -50,7 +50,7 @@ def test_wav_is_byte_exact_and_plays_right(
         "sample_rate": int(rate),
     }
     summary, hint = result.stderr.splitlines()
-    assert summary.startswith(f"wrote out.wav: 0.78 s of audio, {len(audio)} bytes, wav {encoding}")
+    assert summary.startswith(f"wrote out.wav: 1.00 s of audio, {len(audio)} bytes, wav {encoding}")
     assert hint == "play it: ffplay -autoexit -nodisp out.wav"
 
 
@@ -77,7 +77,7 @@ def test_raw_to_a_pipe_with_the_right_player_line(cli_process: RunCli, fake: Fak
     result = cli_process("tts", "bytes", HELLO, "--container", "raw", "-e", "pcm_s16le", "-o", "-")
     assert result.code == 0, result.stderr
     assert result.stdout == bytes(fake.transmissions[-1].audio)
-    assert len(result.stdout) == round(0.78 * 44100) * 2
+    assert len(result.stdout) == round(1.0 * 44100) * 2
     player = "ffplay -autoexit -nodisp -f s16le -ar 44100 -i -"
     assert result.stderr.splitlines()[1] == f"play it: cartesia-cli tts bytes ... -o - | {player}"
 

@@ -16,7 +16,7 @@ import pytest
 from cartesia_cli import __version__
 from cartesia_cli.mock import FakeCartesia
 
-from .conftest import API_KEY, ENTRY_POINT, VOICE, RunCli, clean_env
+from .conftest import API_KEY, ENTRY_POINT, VOICE, RunCli, clean_env, spoken_samples
 
 HELLO = "Hello, world!"
 BYTES_PER_SAMPLE = {"pcm_f32le": 4, "pcm_s16le": 2, "pcm_mulaw": 1, "pcm_alaw": 1}
@@ -24,8 +24,7 @@ ANSI = re.compile(r"\x1b\[")
 
 
 def expected_length(encoding: str, rate: int, text: str = HELLO) -> int:
-    # The fake speaks 0.06 s per character (at least 0.3 s).
-    return round(max(0.3, 0.06 * len(text)) * rate) * BYTES_PER_SAMPLE[encoding]
+    return spoken_samples(text, rate) * BYTES_PER_SAMPLE[encoding]
 
 
 @pytest.mark.parametrize("encoding", list(BYTES_PER_SAMPLE))
@@ -93,7 +92,7 @@ def test_summary_and_player_hint_on_stderr(cli: RunCli, tmp_path: Path) -> None:
     assert result.code == 0
     summary, hint = result.stderr.splitlines()
     assert re.fullmatch(
-        r"wrote out\.pcm: 0\.78 s of audio, 137592 bytes, pcm_f32le 44100 Hz, "
+        r"wrote out\.pcm: 1\.00 s of audio, 176400 bytes, pcm_f32le 44100 Hz, "
         r"first audio \d+ ms, total \d+ ms",
         summary,
     ), summary

@@ -15,10 +15,10 @@ import pytest
 
 from cartesia_cli.mock import STREAM_FAULTS, FakeCartesia, Scenario
 
-from .conftest import RunCli, assert_one_error_line
+from .conftest import RunCli, assert_one_error_line, spoken_samples
 
 HELLO = "Hello, world!"
-FULL_LENGTH = round(0.78 * 44100) * 4  # "Hello, world!" as f32 at 44.1 kHz from the fake
+FULL_LENGTH = spoken_samples("Hello, world!", 44100) * 4  # as f32 at 44.1 kHz from the fake
 FAST_RETRY = {"retry-after-ms": "10"}  # the server's hint keeps retry tests quick
 
 

@@ -16,7 +16,7 @@ import pytest
 from cartesia_cli.mock import FakeCartesia, Scenario
 from cartesia_cli.mock.audio import alaw_byte, encode, mulaw_byte
 
-from .conftest import API_KEY, VOICE, assert_no_secret, clean_env, run_entry_point
+from .conftest import API_KEY, VOICE, assert_no_secret, clean_env, run_entry_point, spoken_samples
 
 GOOD_BODY = {
     "model_id": "sonic-3.5",
@@ -80,7 +80,7 @@ def test_sent_audio_is_recorded(fake: FakeCartesia) -> None:
     post(fake, GOOD_BODY)
     sent = fake.transmissions[-1]
     assert sent.finished
-    assert len(sent.audio) == sent.length == round(0.66 * 8000) * 2  # 11 chars x 0.06 s
+    assert len(sent.audio) == sent.length == spoken_samples("Hello world", 8000) * 2
 
 
 @pytest.mark.parametrize(

@@ -25,12 +25,12 @@ from cartesia_cli.mock.audio import BYTES_PER_SAMPLE
 from cartesia_cli.mock.bytes_body import split_evenly
 from cartesia_cli.mock.wav import wav_header, wav_padding
 
-from .conftest import API_KEY, VOICE
+from .conftest import API_KEY, VOICE, spoken_samples
 
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "Cartesia-Version": "2026-08-14"}
 ENCODINGS = ("pcm_s16le", "pcm_f32le", "pcm_mulaw", "pcm_alaw")
-SECONDS = 0.66  # "Hello world": 11 characters x 0.06 s
-CHUNKS = 7  # 0.66 s in 0.1 s chunks
+SECONDS = spoken_samples("Hello world", 8000) / 8000  # 0.8 s: its speech in whole chunks
+CHUNKS = round(SECONDS / 0.1)  # 0.1 s chunks
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
     reason="ffmpeg/ffprobe not installed",
@@ -160,8 +160,10 @@ def test_raw_body_is_the_sse_audio_chunk_for_chunk(
     assert bytes(fake.transmissions[-1].audio) == b"".join(chunks)
 
 
-def test_transmission_records_every_body_byte(fake: FakeCartesia) -> None:
-    response = post(fake, body(wav("pcm_mulaw", 22050)))
+def test_transmission_records_every_body_byte() -> None:
+    # An odd number of one-byte samples (0.66 s at 22050 Hz), so the data chunk needs a pad.
+    with FakeCartesia(api_key=API_KEY, plan=AudioPlan(audio_seconds=0.66)) as fake:
+        response = post(fake, body(wav("pcm_mulaw", 22050)))
     sent = fake.transmissions[-1]
     assert response.status_code == 200
     assert bytes(sent.audio) == response.content
@@ -170,7 +172,7 @@ def test_transmission_records_every_body_byte(fake: FakeCartesia) -> None:
     assert not sent.client_gone
     assert sent.scenario == "ok"
     assert [n for n, _ in sent.flushes][-1] == len(response.content)
-    assert len(sent.flushes) == CHUNKS
+    assert len(sent.flushes) == 7  # 0.66 s in 0.1 s chunks
 
 
 # -- wav ---------------------------------------------------------------------------------
@@ -237,7 +239,8 @@ def test_wav_header_leads_the_first_chunk(fake: FakeCartesia) -> None:
     _, pcm = http_chunks(fake, body(raw("pcm_f32le", 24000)))
     head, chunks = http_chunks(fake, body(wav("pcm_f32le", 24000)))
     assert b"\r\nContent-Type: audio/wav\r\n" in head
-    assert chunks == [wav_header("pcm_f32le", 24000, 15840) + pcm[0], *pcm[1:]]
+    samples = spoken_samples("Hello world", 24000)
+    assert chunks == [wav_header("pcm_f32le", 24000, samples) + pcm[0], *pcm[1:]]
 
 
 # -- mp3 ---------------------------------------------------------------------------------

@@ -1,33 +1,14 @@
-"""Deterministic synthetic audio in the four raw encodings Cartesia streams.
+"""The four raw encodings Cartesia streams: float samples in [-1, 1] to their bytes.
 
-Chunk k is a tone whose pitch cycles through 12 steps, so consecutive chunks
-differ (a duplicated or reordered chunk changes the bytes) while only 12
-distinct chunks per format exist to compute: long streams cost no math.
+What is said is built in speech.py; G.711 (mu-law, A-law) is encoded here by hand,
+checked against ffmpeg in the tests.
 """
 
 from __future__ import annotations
 
-import math
 import struct
-from functools import lru_cache
 
 BYTES_PER_SAMPLE = {"pcm_f32le": 4, "pcm_s16le": 2, "pcm_mulaw": 1, "pcm_alaw": 1}
-PITCH_STEPS = 12
-_AMPLITUDE = 0.5
-
-
-def chunk_audio(encoding: str, sample_rate: int, index: int, num_samples: int) -> bytes:
-    """The bytes of chunk `index` holding `num_samples` samples."""
-    return _cached_chunk(encoding, sample_rate, index % PITCH_STEPS, num_samples)
-
-
-@lru_cache(maxsize=256)
-def _cached_chunk(encoding: str, sample_rate: int, step: int, num_samples: int) -> bytes:
-    frequency = 220.0 * 2 ** (step / PITCH_STEPS)
-    samples = [
-        _AMPLITUDE * math.sin(2 * math.pi * frequency * n / sample_rate) for n in range(num_samples)
-    ]
-    return encode(samples, encoding)
 
 
 def encode(samples: list[float], encoding: str) -> bytes:

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import lru_cache
 
-from cartesia_cli.mock.audio import chunk_audio
-from cartesia_cli.mock.events import AudioPlan, Outgoing, chunk_plan, chunk_sizes
+from cartesia_cli.mock.events import AudioPlan, Outgoing, chunk_plan, chunk_samples, chunk_sizes
 from cartesia_cli.mock.mp3 import encode_mp3, ffmpeg
 from cartesia_cli.mock.scenarios import Scenario
 from cartesia_cli.mock.validation import TtsJob
@@ -44,18 +44,19 @@ def body_pieces(job: TtsJob, plan: AudioPlan) -> Iterator[bytes]:
     total, per_chunk = chunk_plan(job, plan)
     if job.container == "mp3":
         assert job.bit_rate is not None
-        return iter(_mp3_pieces(ffmpeg(), total, per_chunk, job.sample_rate, job.bit_rate))
-    pieces = pcm_pieces(job.encoding, job.sample_rate, total, per_chunk)
+        as_pcm = replace(job, encoding="pcm_s16le")  # the PCM fed to the encoder
+        return iter(_mp3_pieces(ffmpeg(), as_pcm, plan, total, per_chunk, job.bit_rate))
+    pieces = pcm_pieces(job, plan, total, per_chunk)
     if job.container == "wav":
         head = wav_header(job.encoding, job.sample_rate, total)
         return _framed(pieces, head, wav_padding(job.encoding, total))
     return pieces
 
 
-def pcm_pieces(encoding: str, sample_rate: int, total: int, per_chunk: int) -> Iterator[bytes]:
+def pcm_pieces(job: TtsJob, plan: AudioPlan, total: int, per_chunk: int) -> Iterator[bytes]:
     """The audio of each chunk, exactly as the SSE chunk events carry it."""
     for index, count in enumerate(chunk_sizes(total, per_chunk)):
-        yield chunk_audio(encoding, sample_rate, index, count)
+        yield chunk_samples(job, plan, index, count)
 
 
 def with_bytes_fault(
@@ -95,8 +96,9 @@ def _framed(pieces: Iterator[bytes], head: bytes, tail: bytes) -> Iterator[bytes
 
 @lru_cache(maxsize=8)
 def _mp3_pieces(
-    executable: str, total: int, per_chunk: int, sample_rate: int, bit_rate: int
+    executable: str, job: TtsJob, plan: AudioPlan, total: int, per_chunk: int, bit_rate: int
 ) -> tuple[bytes, ...]:
-    pcm = b"".join(pcm_pieces("pcm_s16le", sample_rate, total, per_chunk))
+    pcm = b"".join(pcm_pieces(job, plan, total, per_chunk))
     chunks = -(-total // per_chunk)
-    return tuple(split_evenly(encode_mp3(executable, pcm, sample_rate, bit_rate), chunks))
+    encoded = encode_mp3(executable, pcm, job.sample_rate, bit_rate)
+    return tuple(split_evenly(encoded, chunks))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cartesia_cli.mock.audio import PITCH_STEPS, chunk_audio
+from cartesia_cli.mock.audio import BYTES_PER_SAMPLE
+from cartesia_cli.mock.speech import audio_slice, utterance
 from cartesia_cli.mock.validation import TtsJob
 
 
@@ -29,10 +30,8 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class AudioPlan:
-    seconds_per_char: float = 0.06
-    min_seconds: float = 0.3
-    chunk_seconds: float = 0.1
-    audio_seconds: float | None = None  # overrides the length derived from the transcript
+    chunk_seconds: float = 0.1  # the real API sends 20-100 ms chunks
+    audio_seconds: float | None = None  # a fixed length: the speech repeats to fill it
 
 
 def frame(name: str, payload: dict[str, Any]) -> bytes:
@@ -44,11 +43,13 @@ def job_events(job: TtsJob, plan: AudioPlan) -> Iterator[Outgoing]:
     """Chunks with word/phoneme timestamps interleaved, then `done`."""
     rate = job.sample_rate
     total, per_chunk = chunk_plan(job, plan)
-    words = _word_times(job.transcript, total / rate) if job.add_timestamps else []
+    speech = utterance(job.transcript, job.encoding, rate, per_chunk)
+    words = list(speech.words) if job.add_timestamps else []
     phonemes = _phoneme_times(words) if job.add_phoneme_timestamps else []
+    cycle_chunks = len(speech.cycle) // (per_chunk * _width(job.encoding))
     sent = 0
     for index, count in enumerate(chunk_sizes(total, per_chunk)):
-        yield _chunk_event(job.encoding, rate, index % PITCH_STEPS, count, job.context_id)
+        yield _chunk_event(job, plan, index % cycle_chunks, count)
         sent += count
         # After the last chunk, flush whatever rounding left behind.
         until = sent / rate if sent < total else float("inf")
@@ -79,15 +80,14 @@ def error_event(
     return Outgoing(frame("error", _with_context(payload, job)))
 
 
-@lru_cache(maxsize=64)
-def _chunk_event(
-    encoding: str, rate: int, step: int, count: int, context_id: str | None
-) -> Outgoing:
-    """A framed chunk event; cached, since a stream cycles through PITCH_STEPS chunks.
+@lru_cache(maxsize=256)
+def _chunk_event(job: TtsJob, plan: AudioPlan, index_in_cycle: int, count: int) -> Outgoing:
+    """A framed chunk event; cached, since a long stream repeats its utterance's chunks.
 
     Long benchmark streams then cost the fake a write per chunk, not an encode.
     """
-    audio = chunk_audio(encoding, rate, step, count)
+    context_id = job.context_id
+    audio = chunk_samples(job, plan, index_in_cycle, count)
     payload: dict[str, Any] = {
         "type": "chunk",
         "done": False,
@@ -108,12 +108,26 @@ def _with_context(payload: dict[str, Any], job: TtsJob | None) -> dict[str, Any]
 
 
 def chunk_plan(job: TtsJob, plan: AudioPlan) -> tuple[int, int]:
-    """(samples in the whole job, samples per chunk): always at least one of each."""
-    seconds = plan.audio_seconds
-    if seconds is None:
-        seconds = max(plan.min_seconds, plan.seconds_per_char * len(job.transcript))
-    total = max(1, round(seconds * job.sample_rate))
-    return total, max(1, round(plan.chunk_seconds * job.sample_rate))
+    """(samples in the whole job, samples per chunk): always at least one of each.
+
+    The job's length is its speech (padded to whole chunks), or the plan's fixed length.
+    """
+    per_chunk = max(1, round(plan.chunk_seconds * job.sample_rate))
+    if plan.audio_seconds is not None:
+        return max(1, round(plan.audio_seconds * job.sample_rate)), per_chunk
+    speech = utterance(job.transcript, job.encoding, job.sample_rate, per_chunk)
+    return len(speech.cycle) // _width(job.encoding), per_chunk
+
+
+def chunk_samples(job: TtsJob, plan: AudioPlan, index: int, count: int) -> bytes:
+    """The audio of chunk `index` (`count` samples), in the job's encoding."""
+    per_chunk = max(1, round(plan.chunk_seconds * job.sample_rate))
+    speech = utterance(job.transcript, job.encoding, job.sample_rate, per_chunk)
+    return audio_slice(speech, job.encoding, index * per_chunk, count)
+
+
+def _width(encoding: str) -> int:
+    return BYTES_PER_SAMPLE[encoding]
 
 
 def chunk_sizes(total: int, per_chunk: int) -> Iterator[int]:
@@ -123,12 +137,6 @@ def chunk_sizes(total: int, per_chunk: int) -> Iterator[int]:
 
 
 Timed = list[tuple[str, float, float]]
-
-
-def _word_times(transcript: str, duration: float) -> Timed:
-    words = transcript.split()
-    step = duration / max(1, len(words))
-    return [(word, round(i * step, 3), round((i + 0.8) * step, 3)) for i, word in enumerate(words)]
 
 
 def _phoneme_times(words: Timed) -> Timed:
