@@ -48,8 +48,8 @@ HINTS = {
     errors.IDLE_TIMEOUT: "raise it with --idle-timeout",
     errors.OUTPUT_EXISTS: "use --force to overwrite it",
     errors.TLS_SETUP: "check SSL_CERT_FILE / SSL_CERT_DIR",
-    errors.NO_TRANSCRIPT: 'pass --transcript "TEXT", a TRANSCRIPT argument, or pipe text on stdin',
-    errors.TWO_TRANSCRIPTS: "give either --transcript or the TRANSCRIPT argument",
+    errors.NO_TRANSCRIPT: 'pass --transcript "TEXT", the text as an argument, or pipe it on stdin',
+    errors.TWO_TRANSCRIPTS: "give either --transcript or the text as an argument",
     errors.STDIN_IS_TERMINAL: "'-' reads stdin: pipe text in",
     errors.NO_PLAYER: "install ffmpeg, which includes it (apt install ffmpeg, brew install ffmpeg)",
 }

@@ -68,7 +68,7 @@ TimestampsOption = Annotated[
         "--timestamps",
         metavar="PATH",
         help="Subtitles from word timestamps: .srt, .vtt or .json (words and phonemes); "
-        "'-' for stdout.",
+        "'-' for stdout. tts sse and say only: /tts/bytes sends none.",
         show_default=False,
     ),
 ]

@@ -153,3 +153,25 @@ def test_128_clients_at_once_all_get_their_stream() -> None:
         with ThreadPoolExecutor(max_workers=128) as pool:
             codes = list(pool.map(one, range(128)))
     assert codes == [200] * 128
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stderr"),
+    [
+        (("--", "sh", "-c", "exit 130"), 130, b""),  # COMMAND's status, not our Ctrl-C
+        (("--", "sh", "-c", "kill -TERM $$"), 143, b""),
+        (("--", "no-such-command"),
+         127, b"cartesia-cli: error: cannot run 'no-such-command': No such file or directory\n"),
+        (("--port", "99999"), 2, None),
+        (("--pace", "-1"), 2, None),
+    ],
+)  # fmt: skip
+def test_exit_codes_of_the_mock_itself(
+    tmp_path: Path, args: tuple[str, ...], code: int, stderr: bytes | None
+) -> None:
+    proc = run_mock(*args, cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr
+    if stderr is not None:
+        assert proc.stderr == stderr
+    else:
+        assert proc.stderr.count(b"\n") == 1 and b"internal error" not in proc.stderr

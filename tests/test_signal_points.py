@@ -307,3 +307,35 @@ def sigterm_once_ready(script: str) -> tuple[bytes, bytes]:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)  # one signal was enough, or this times out
     return out, err
+
+
+def test_a_named_pipe_whose_reader_is_already_waiting_gets_every_byte(tmp_path: Path) -> None:
+    plan = AudioPlan(audio_seconds=1.0)
+    full = reference_audio(plan, tmp_path)
+    os.mkfifo(tmp_path / "pipe")
+    held = bytearray()
+
+    def read_pipe() -> None:
+        with open(tmp_path / "pipe", "rb") as reader:  # blocks until the CLI opens it
+            held.extend(reader.read())
+
+    reader = threading.Thread(target=read_pipe, daemon=True)
+    reader.start()
+    time.sleep(0.2)  # the reader is waiting before the command starts
+    fake = FakeCartesia(api_key=API_KEY, plan=plan)
+    with fake, start_cli(fake, tmp_path, "-o", "pipe", "--idle-timeout", "5") as proc:
+        _, err = proc.communicate(timeout=20)
+    reader.join(timeout=10)
+    assert proc.returncode == 0, err
+    assert bytes(held) == full
+
+
+def test_force_over_a_longer_file_leaves_exactly_the_new_audio(tmp_path: Path) -> None:
+    plan = AudioPlan(audio_seconds=0.5)
+    full = reference_audio(plan, tmp_path)
+    (tmp_path / "old.pcm").write_bytes(b"x" * (len(full) * 3))
+    fake = FakeCartesia(api_key=API_KEY, plan=plan)
+    with fake, start_cli(fake, tmp_path, "-o", "old.pcm", "--force") as proc:
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "old.pcm").read_bytes() == full

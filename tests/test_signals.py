@@ -86,7 +86,7 @@ def test_reader_closing_stdout_exits_141_and_closes_the_stream(
         stderr = proc.stderr.read().decode()
         wait_for(lambda: slow_fake.transmissions[-1].client_gone, timeout=5)
         assert not slow_fake.transmissions[-1].finished
-    assert stderr.startswith("cartesia-cli: error: stdout was closed by the reader after ")
+    assert stderr.startswith("cartesia-cli: error: stdout was closed by its reader after ")
     assert stderr.count("\n") == 1
     assert API_KEY not in stderr
 

@@ -14,7 +14,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cartesia_cli.mock import FakeCartesia
-from cartesia_cli.mock.scenarios import Scenario
 from cartesia_cli.output import captions
 
 from .conftest import RunCli
@@ -120,16 +119,16 @@ def test_timestamps_to_stdout_when_the_audio_goes_to_a_file(cli: RunCli) -> None
 def test_a_failed_stream_writes_what_arrived_and_says_so(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path
 ) -> None:
-    fake.queue(Scenario(name="error-mid-stream", after_chunks=20))
+    fake.queue("error-mid-stream")  # after the first chunk, as the mock's default fault
     result = cli("tts", "sse", TEXT, "-o", "x.pcm", "--timestamps", "x.json")
     assert result.code == 5
     document = json.loads((tmp_path / "x.json").read_text())
     assert document["complete"] is False
     got = [w["word"] for w in document["words"]]
     assert 0 < len(got) < len(WORDS) and got == WORDS[: len(got)]
-    assert result.stderr.rstrip().endswith(
-        f"timestamps kept: x.json ({len(got)} words, {len(document['phonemes'])} phonemes)"
-    )
+    phonemes = len(document["phonemes"])
+    counts = f"{len(got)} word{'s' * (len(got) != 1)}, {phonemes} phoneme{'s' * (phonemes != 1)}"
+    assert result.stderr.rstrip().endswith(f"timestamps kept: x.json ({counts})")
 
 
 @pytest.mark.parametrize(

@@ -118,9 +118,14 @@ class CartesiaClient:
                         raise failure from None
                     self._pause(attempt, None, failure.message)
                     continue
+                deadline.pause()  # the answer is here: nothing may cut it from now on
+                if deadline.fired:  # it came just as time ran out: as late as not at all
+                    response.close()
+                    raise _late_response(self._config)
                 self._log_response(response)
                 if response.status_code == 200:
                     return _require_content(response, path)
+                deadline.resume()  # an error body is still due by the same deadline
                 body, complete = _error_body(response)
             if not complete:
                 self._log("the error body was cut short; not retrying")

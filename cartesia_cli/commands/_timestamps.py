@@ -67,14 +67,18 @@ def write(timestamps: Timestamps, result: StreamResult, *, complete: bool) -> st
     phonemes = captions.in_order(result.phoneme_timestamps)
     if timestamps.kind == "json":
         text = captions.as_json(words, phonemes, complete=complete)
-        what = f"{len(words)} words, {len(phonemes)} phonemes"
+        what = f"{_count(len(words), 'word')}, {_count(len(phonemes), 'phoneme')}"
     else:
         cues = captions.cues(words, words_per_cue=timestamps.words_per_cue)
         text = (captions.vtt if timestamps.kind == "vtt" else captions.srt)(cues)
-        what = f"{len(cues)} cues, {len(words)} words"
+        what = f"{_count(len(cues), 'cue')}, {_count(len(words), 'word')}"
     _put(timestamps.path, text)
     where = "stdout" if timestamps.path == STDOUT else timestamps.path
     return f"{where} ({what})"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _put(path: str, text: str) -> None:

@@ -111,10 +111,11 @@ def _produce(job: TtsJob, plan: Plan) -> StreamResult:
         process.stop_taken()
         raise pipeline.stopped(stop, sink, plan.audio) from None
     finally:
-        if sink is not None:
-            sink.close(keep=sink.bytes_written > 0)
-        if isinstance(sink, PlayingSink):
-            sink.player.stop()  # whatever happened, no player is left behind
+        with process.signals_held():  # a stop here must not leave an empty file behind
+            if sink is not None:
+                sink.close(keep=sink.bytes_written > 0)
+            if isinstance(sink, PlayingSink):
+                sink.player.stop()  # whatever happened, no player is left behind
     _report(job, result, sink, plan.audio)
     return result
 
@@ -231,7 +232,8 @@ def _finish_playing(sink: PlayingSink, audio: AudioFormat) -> None:
         )
     elif sink.player_quit or code != 0:
         said = f": {sink.player.last_line}" if sink.player.last_line else ""
-        console.warning(f"{PLAYER} quit before the end of the audio (exit {code}){said}")
+        how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+        console.warning(f"{PLAYER} quit before the end of the audio ({how}){said}")
 
 
 def _stream(

@@ -41,7 +41,9 @@ def mock(
     host: Annotated[
         str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", metavar="PORT", help="0 picks a free one.")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="0 picks a free one.")
+    ] = 0,
     api_key: Annotated[
         Optional[str],
         typer.Option(
@@ -53,11 +55,15 @@ def mock(
     ] = "ok",
     pace: Annotated[
         float,
-        typer.Option("--pace", metavar="X", help="1.0 streams audio in real time; 0 at once."),
+        typer.Option(
+            "--pace", metavar="X", min=0.0, help="1.0 streams audio in real time; 0 at once."
+        ),
     ] = 0.0,
     latency_ms: Annotated[
         float,
-        typer.Option("--latency-ms", metavar="MS", help="Wait before each response starts."),
+        typer.Option(
+            "--latency-ms", metavar="MS", min=0.0, help="Wait before each response starts."
+        ),
     ] = 0.0,
     tls_cert: Annotated[
         Optional[str],
@@ -106,7 +112,10 @@ def mock(
     fake.keep_audio = False  # a long-running server must not accumulate audio
     with fake:
         if command:
-            raise typer.Exit(_run(command, fake.url, api_key))
+            status = _run(command, fake.url, api_key)
+            # As COMMAND's own status, not as ours: exit 130 here is COMMAND's, not a Ctrl-C
+            # of ours, and the boundary must not add a line for it.
+            raise SystemExit(status)
         typer.echo(fake.url)  # the first line on stdout, for scripts
         console.note(f"serving a fake Cartesia API on {fake.url}; Ctrl-C stops it")
         try:
@@ -115,15 +124,37 @@ def mock(
             console.note("stopped")
 
 
+NOT_RUN = 127  # what a shell exits with when it cannot find or run the command
+
+
 def _run(command: list[str], url: str, api_key: Optional[str]) -> int:
-    """COMMAND with the mock's URL and a key it accepts; its exit status."""
+    """COMMAND with the mock's URL and a key it accepts; its exit status.
+
+    A Ctrl-C at the terminal reaches COMMAND too (one process group): the mock
+    waits for it and passes its status on, so COMMAND alone says what happened.
+    """
     env = dict(os.environ, CARTESIA_BASE_URL=url)
     if api_key is not None:
         env["CARTESIA_API_KEY"] = api_key
     else:
         env.setdefault("CARTESIA_API_KEY", MOCK_KEY)  # any key is accepted: keep the user's
     try:
-        code = subprocess.run(command, env=env).returncode
+        child = subprocess.Popen(command, env=env)
     except OSError as exc:
-        raise UsageError(f"cannot run {command[0]!r}: {exc.strerror}") from None
+        console.error(f"cannot run {command[0]!r}: {exc.strerror}")
+        return NOT_RUN
+    with child:
+        code = _wait(child)
     return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
+
+
+def _wait(child: "subprocess.Popen[bytes]") -> int:
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue  # COMMAND got the Ctrl-C too; its status will say what it did
+        except BaseException:  # SIGTERM or SIGHUP to the mock alone: COMMAND goes with it
+            child.terminate()
+            child.wait()
+            raise

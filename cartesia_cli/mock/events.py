@@ -154,8 +154,12 @@ def _phoneme_times(words: Timed) -> Timed:
 def _timestamp_events(
     name: str, key: str, label: str, pending: Timed, until: float, job: TtsJob
 ) -> Iterator[Outgoing]:
-    """Emit (and drop from `pending`) the entries that end by `until`, as one batch."""
-    ready = [entry for entry in pending if entry[2] <= until + 1e-9]
+    """Emit (and drop from `pending`) the entries that start by `until`, as one batch.
+
+    By their start, as a server that knows a word's end once it has begun it: a
+    stream cut after its first chunk then still carries a timestamp or two.
+    """
+    ready = [entry for entry in pending if entry[1] <= until + 1e-9]
     if not ready:
         return
     del pending[: len(ready)]

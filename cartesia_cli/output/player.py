@@ -10,6 +10,7 @@ last line is kept to explain an early exit.
 from __future__ import annotations
 
 import contextlib
+import re
 
 from cartesia_cli.errors import NO_PLAYER, BrokenPipe, UsageError
 from cartesia_cli.formats import PLAYER
@@ -18,6 +19,7 @@ from cartesia_cli.output.sinks import Sink
 # subprocess, threading and shutil are imported where used: only --play needs them,
 # and every tts run imports this module.
 STOP_GRACE = 2.0  # seconds a player gets to exit on SIGTERM before SIGKILL
+_STATUS = re.compile(r"M-A:|A-V:|aq=")  # ffplay's redrawn status line: clocks, queue sizes
 
 
 def find_player() -> str:
@@ -88,9 +90,10 @@ class Player:
         with self._process.stderr as stream:
             for raw in stream:
                 # ffplay redraws its status with CR: the last piece is the current line.
-                text = raw.decode("utf-8", "replace").replace("\r", "\n").strip()
-                if text:
-                    self._last_line = text.splitlines()[-1][-300:]
+                text = raw.decode("utf-8", "replace").replace("\r", "\n")
+                for line in (piece.strip() for piece in text.splitlines()):
+                    if line and not _STATUS.search(line):  # not its redrawn status bar
+                        self._last_line = line[-300:]
 
 
 class _PipeSink(Sink):

@@ -182,13 +182,18 @@ class FileSink(Sink):
         self._fd = created_fd
         self._created = created_fd is not None
         self._reader_wait = reader_wait
+        self._cut_on_close = False  # an existing file overwritten: drop its old tail on close
 
     def _open(self) -> int:
         try:
             if _is_fifo(self.path):
                 self._fd = _open_fifo(self.path, self._reader_wait)
             else:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+                # Not truncated here: a stop between this open and the first write would
+                # leave an emptied file. The audio overwrites it from the start, and close
+                # cuts it to the audio's length.
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o666)
+                self._cut_on_close = stat.S_ISREG(os.fstat(self._fd).st_mode)
         except OSError as exc:
             raise OutputError(f"could not open {self.path}: {exc.strerror}") from None
         return self._fd
@@ -196,6 +201,8 @@ class FileSink(Sink):
     def close(self, *, keep: bool) -> None:
         if self._fd is None:
             return
+        if self._cut_on_close:
+            os.ftruncate(self._fd, self.bytes_written)
         self._patch_wav()
         # The file's own size decides, not the counter: whatever happened to the
         # count, a file that holds audio is never deleted.
@@ -278,6 +285,10 @@ def open_sink(
 
 def _is_terminal_device(output: str) -> bool:
     try:
+        if not stat.S_ISCHR(os.stat(output).st_mode):
+            # Only a character device can be a terminal. Opening anything else to find
+            # out has effects: a named pipe's waiting reader would see end-of-file.
+            return False
         fd = os.open(output, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
     except OSError:
         return False  # not there, or not openable now: the usual checks say why

@@ -2,10 +2,11 @@
 
 Layout: `RIFF size WAVE`, a `fmt ` chunk, a `fact` chunk for the formats that
 are not plain PCM (IEEE float, mu-law, A-law need one), then `data`. The sizes
-are unknown while streaming, so the header first carries 0xFFFFFFFF in each
-(what ffmpeg writes to a pipe, and what its demuxer and ffplay read as "until
-the end"); on a seekable file they are patched to the real sizes on close,
-partial runs included. No I/O here: the sink writes and patches.
+are unknown while streaming, so the header first carries 0xFFFFFFFF in the RIFF
+and data sizes (what ffmpeg writes to a pipe, and what its demuxer and ffplay
+read as "until the end") and 0 frames in `fact`; on a seekable file they are
+patched to the real sizes on close, partial runs included. No I/O here: the
+sink writes and patches.
 """
 
 from __future__ import annotations
@@ -57,4 +58,6 @@ class Layout(NamedTuple):
         return b"RIFF" + struct.pack("<I", riff) + b"WAVE" + body
 
     def _frames(self, data_bytes: int | None) -> int:
-        return UNKNOWN if data_bytes is None else data_bytes // self.encoding.bytes_per_sample
+        # Unknown frames are 0, not 0xFFFFFFFF: ffprobe took the latter as a length
+        # (27 hours at 44.1 kHz); 0 reads as "not given", like the data size.
+        return 0 if data_bytes is None else data_bytes // self.encoding.bytes_per_sample

@@ -119,7 +119,7 @@ def run(
         raise
     except BrokenPipe:
         raise Interrupted(
-            f"stdout was closed by the reader after {sink.bytes_written} bytes; stopped",
+            f"{sink.label} was closed by its reader after {sink.bytes_written} bytes; stopped",
             ExitCode.BROKEN_PIPE,
         ) from None
     except (KeyboardInterrupt, StopRequested) as exc:
