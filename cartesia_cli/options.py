@@ -42,26 +42,22 @@ TranscriptOption = Annotated[
         show_default=False,
     ),
 ]
-OutputOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="PATH",
-        help="'-' for stdout, a directory for a timestamped file in it, or a file name.",
-        show_default="a new timestamped file in the current directory",
-    ),
-]
-PlayedOutputOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="PATH",
-        help="Also keep the audio: '-' for stdout, a directory, or a file name.",
-        show_default="no file: played only",
-    ),
-]
+
+
+def _output_option(help: str, default: str) -> Any:
+    return Annotated[
+        Optional[str],
+        typer.Option("--output", "-o", metavar="PATH", help=help, show_default=default),
+    ]
+
+
+OutputOption = _output_option(
+    "'-' for stdout, a directory for a timestamped file in it, or a file name.",
+    "a new timestamped file in the current directory",
+)
+PlayedOutputOption = _output_option(  # say: the audio is played; a file only when asked
+    "Also keep the audio: '-' for stdout, a directory, or a file name.", "no file: played only"
+)
 TimestampsOption = Annotated[
     Optional[str],
     typer.Option(
@@ -105,6 +101,9 @@ class JobOptions(NamedTuple):
     transcript: Optional[str]
     output: Optional[str]
     force: bool
+    play: bool  # feed ffplay as the audio arrives (always, for say)
+    timestamps: Optional[str]  # --timestamps PATH: .srt, .vtt, .json or -
+    words_per_cue: Optional[int]
     quiet: bool
     debug: bool
     given: Given  # each setting's flag value, by setting name
@@ -123,6 +122,12 @@ _FIRST = [
     _own("output", OutputOption, None),
     _own("force", ForceOption, False),
 ]
+# After the command's own options: what else the audio turns into.
+_PLAY = _own("play", PlayOption, False)
+_CAPTIONS = [
+    _own("timestamps", TimestampsOption, None),
+    _own("words_per_cue", WordsPerCueOption, None),
+]
 _LAST = [_own("quiet", QuietOption, False), _own("debug", DebugOption, False)]
 
 
@@ -134,16 +139,18 @@ def job_command(
     The command declares only its own options and a keyword-only `job: JobOptions`.
     In --help: the transcript and output options, the command's own, the
     settings in table order, then --quiet and --debug. `words=True` takes the
-    text as any number of arguments (`say Hello world`), joined by spaces.
+    text as any number of arguments (`say Hello world`), joined by spaces, and
+    always plays (no --play, and a file only with -o).
     """
-    first = _FIRST
-    if words:  # `say`: words as arguments, and a file only when asked for
+    first, extra = _FIRST, [_PLAY, *_CAPTIONS]
+    if words:
         first = [
             _own("transcript_arg", WordsArgument, None),
             _FIRST[1],
             _own("output", PlayedOutputOption, None),
             *_FIRST[3:],
         ]
+        extra = _CAPTIONS
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         own = [
@@ -152,13 +159,14 @@ def job_command(
             if p.name != "job"
         ]
         ranked = sorted(settings, key=_table_order)
-        ordered = [*first, *own, *(_parameter(s) for s in ranked), *_LAST]
+        ordered = [*first, *own, *extra, *(_parameter(s) for s in ranked), *_LAST]
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
             given = {setting.name: values.pop(setting.name) for setting in settings}
             if words:
                 values["transcript_arg"] = " ".join(values["transcript_arg"] or []) or None
+                values["play"] = True
             fields = {name: values.pop(name) for name in JobOptions._fields if name != "given"}
             command(**values, job=JobOptions(**fields, given=given))
 

@@ -18,6 +18,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # threading loads only when a thread is started: the handlers come first
+    import threading
 
 _closed_at_start: frozenset[int] = frozenset()
 
@@ -184,6 +188,24 @@ def _is_stop(exc: BaseException | None) -> bool:
 def stop_exit_code() -> int:
     """The exit code of the stop signal raised: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP)."""
     return 128 + (_raised if _raised is not None else signal.SIGINT)
+
+
+def start_thread(thread: threading.Thread) -> None:
+    """Start a helper thread that never takes a stop signal from the main thread.
+
+    The kernel may deliver a process-directed signal to any thread that does not
+    block it. Taken by a helper, it would not interrupt the main thread's blocking
+    read, so the Python handler would not run until that read ended (a SIGTERM
+    seen "lost" while waiting for response headers). A thread inherits the signal
+    mask of the thread that starts it, so the mask is set around `start()`; a
+    signal arriving meanwhile stays pending and reaches the main thread after.
+    """
+    stops = {*STOP_SIGNALS, signal.SIGALRM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def hold() -> None:

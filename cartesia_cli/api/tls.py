@@ -12,6 +12,8 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from cartesia_cli import process
+
 if TYPE_CHECKING:
     import ssl
 
@@ -27,7 +29,7 @@ def prefetch() -> None:
     with _lock:
         if _thread is None and not _result:
             _thread = threading.Thread(target=_build, name="tls-prefetch", daemon=True)
-            _thread.start()
+            process.start_thread(_thread)  # stop signals go to the main thread only
 
 
 def context() -> ssl.SSLContext:

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
+from cartesia_cli import process
+
 
 class IdleWatchdog:
     def __init__(
@@ -32,7 +34,7 @@ class IdleWatchdog:
         self._thread = threading.Thread(target=self._watch, name="idle-watchdog", daemon=True)
 
     def __enter__(self) -> IdleWatchdog:
-        self._thread.start()
+        process.start_thread(self._thread)  # stop signals go to the main thread only
         return self
 
     def __exit__(

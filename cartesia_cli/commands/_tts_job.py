@@ -49,9 +49,6 @@ class TtsJob(NamedTuple):
     command: str  # "tts sse", "tts bytes", "say": the endpoint, the file prefix, the hints
     options: JobOptions
     container: Container
-    play: bool = False  # feed ffplay as the audio arrives (with -o, the file too)
-    timestamps: str | None = None  # --timestamps PATH: .srt, .vtt, .json or -
-    words_per_cue: int | None = None
 
 
 class Plan(NamedTuple):
@@ -80,10 +77,10 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
-    player = find_player() if job.play else None  # exit 2, before any request
+    player = find_player() if job.options.play else None  # exit 2, before any request
     stamps = _timestamps.checked(
-        job.timestamps,
-        job.words_per_cue,
+        job.options.timestamps,
+        job.options.words_per_cue,
         streams=PATHS[job.command] == SSE_PATH,
         output=job.options.output,
         force=job.options.force,
@@ -273,7 +270,7 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     label = sink.label if sink.keeps_audio else None
     console.info(report.summary(label, stats.bytes, seconds, audio, first, elapsed))
-    if job.play:
+    if job.options.play:
         return  # heard already
     if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay
         console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))

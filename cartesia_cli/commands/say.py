@@ -14,12 +14,7 @@ SAY_SETTINGS = (*spec.VOICE_AND_MODEL, *spec.RAW_FORMAT, *spec.CONNECTION, *spec
 
 
 @options.job_command(*SAY_SETTINGS, words=True)
-def say(
-    timestamps: options.TimestampsOption = None,
-    words_per_cue: options.WordsPerCueOption = None,
-    *,
-    job: options.JobOptions,
-) -> None:
+def say(*, job: options.JobOptions) -> None:
     """Speak now: stream the speech into ffplay as it arrives.
 
     No file is written unless -o names one; the command returns when
@@ -35,13 +30,4 @@ def say(
     """
     from cartesia_cli.commands import _tts_job
 
-    _tts_job.speak(
-        _tts_job.TtsJob(
-            command="say",
-            options=job,
-            container=Container.RAW,
-            play=True,
-            timestamps=timestamps,
-            words_per_cue=words_per_cue,
-        )
-    )
+    _tts_job.speak(_tts_job.TtsJob(command="say", options=job, container=Container.RAW))

@@ -59,9 +59,6 @@ StreamContainerOption = Annotated[
 @options.job_command(*TTS_SETTINGS)
 def sse(
     container: StreamContainerOption = StreamContainer.RAW,
-    play: options.PlayOption = False,
-    timestamps: options.TimestampsOption = None,
-    words_per_cue: options.WordsPerCueOption = None,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -80,16 +77,13 @@ def sse(
         cartesia-cli tts sse "Hello" --play -o hello.pcm
         cartesia-cli tts sse "Hello, world." --container wav -o hi.wav --timestamps hi.srt
     """
-    _speak("tts sse", job, Container(container.value), play, timestamps, words_per_cue)
+    _speak("tts sse", job, Container(container.value))
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)
 @options.job_command(*TTS_SETTINGS, spec.BIT_RATE)
 def bytes_(
     container: ContainerOption = Container.WAV,
-    play: options.PlayOption = False,
-    timestamps: options.TimestampsOption = None,
-    words_per_cue: options.WordsPerCueOption = None,
     *,
     job: options.JobOptions,
 ) -> None:
@@ -107,26 +101,10 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --container mp3 --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
     """
-    _speak("tts bytes", job, container, play, timestamps, words_per_cue)
+    _speak("tts bytes", job, container)
 
 
-def _speak(
-    command: str,
-    job: options.JobOptions,
-    container: Container,
-    play: bool,
-    timestamps: str | None,
-    words_per_cue: int | None,
-) -> None:
+def _speak(command: str, job: options.JobOptions, container: Container) -> None:
     from cartesia_cli.commands import _tts_job
 
-    _tts_job.speak(
-        _tts_job.TtsJob(
-            command=command,
-            options=job,
-            container=container,
-            play=play,
-            timestamps=timestamps,
-            words_per_cue=words_per_cue,
-        )
-    )
+    _tts_job.speak(_tts_job.TtsJob(command=command, options=job, container=container))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 
+from cartesia_cli import process
 from cartesia_cli.errors import NO_PLAYER, BrokenPipe, UsageError
 from cartesia_cli.formats import PLAYER
 from cartesia_cli.output.sinks import Sink
@@ -49,7 +50,7 @@ class Player:
         self.sink = _PipeSink(self._process.stdin.fileno())
         self._last_line = ""
         self._reader = threading.Thread(target=self._drain, name="player-stderr", daemon=True)
-        self._reader.start()
+        process.start_thread(self._reader)  # stop signals go to the main thread only
 
     @property
     def last_line(self) -> str:
