@@ -45,7 +45,7 @@ def job_events(job: TtsJob, plan: AudioPlan) -> Iterator[Outgoing]:
     total, per_chunk = chunk_plan(job, plan)
     speech = utterance(job.transcript, job.encoding, rate, per_chunk)
     words = list(speech.words) if job.add_timestamps else []
-    phonemes = _phoneme_times(words) if job.add_phoneme_timestamps else []
+    phonemes = phoneme_times(words) if job.add_phoneme_timestamps else []
     cycle_chunks = len(speech.cycle) // (per_chunk * _width(job.encoding))
     sent = 0
     for index, count in enumerate(chunk_sizes(total, per_chunk)):
@@ -72,12 +72,33 @@ def error_event(
     request_id: str,
     error_code: str | None = None,
 ) -> Outgoing:
+    payload = error_payload(
+        legacy=legacy,
+        title=title,
+        message=message,
+        status=status,
+        request_id=request_id,
+        error_code=error_code,
+    )
+    return Outgoing(frame("error", _with_context(payload, job)))
+
+
+def error_payload(
+    *,
+    legacy: bool,
+    title: str,
+    message: str,
+    status: int,
+    request_id: str,
+    error_code: str | None = None,
+) -> dict[str, Any]:
+    """An error event's JSON: the 2026-03-01 shape, or the legacy `{"error": "..."}` one."""
     payload: dict[str, Any] = {"type": "error", "done": True, "status_code": status}
     if legacy:
         payload["error"] = f"{title}: {message}"
     else:
         payload.update(title=title, message=message, request_id=request_id, error_code=error_code)
-    return Outgoing(frame("error", _with_context(payload, job)))
+    return payload
 
 
 @lru_cache(maxsize=256)
@@ -139,7 +160,8 @@ def chunk_sizes(total: int, per_chunk: int) -> Iterator[int]:
 Timed = list[tuple[str, float, float]]
 
 
-def _phoneme_times(words: Timed) -> Timed:
+def phoneme_times(words: Timed) -> Timed:
+    """Each word's letters as its "phonemes", sharing the word's time evenly."""
     result: Timed = []
     for word, start, end in words:
         letters = [c for c in word.lower() if c.isalpha()] or ["?"]
@@ -159,14 +181,23 @@ def _timestamp_events(
     By their start, as a server that knows a word's end once it has begun it: a
     stream cut after its first chunk then still carries a timestamp or two.
     """
+    ready = take_started(pending, until)
+    if ready:
+        payload = {"type": name, "done": False, "status_code": 206, key: timed_block(label, ready)}
+        yield Outgoing(frame(name, _with_context(payload, job)))
+
+
+def take_started(pending: Timed, until: float) -> Timed:
+    """Remove from `pending` and return the entries that start by `until`."""
     ready = [entry for entry in pending if entry[1] <= until + 1e-9]
-    if not ready:
-        return
     del pending[: len(ready)]
-    block = {
-        label: [e[0] for e in ready],
-        "start": [e[1] for e in ready],
-        "end": [e[2] for e in ready],
+    return ready
+
+
+def timed_block(label: str, entries: Timed, offset: float = 0.0) -> dict[str, list[Any]]:
+    """`{label: [...], "start": [...], "end": [...]}`, times moved by `offset` seconds."""
+    return {
+        label: [e[0] for e in entries],
+        "start": [round(e[1] + offset, 3) for e in entries],
+        "end": [round(e[2] + offset, 3) for e in entries],
     }
-    payload = {"type": name, "done": False, "status_code": 206, key: block}
-    yield Outgoing(frame(name, _with_context(payload, job)))

@@ -15,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -26,7 +27,7 @@ from cartesia_cli.mock import validation, voices
 from cartesia_cli.mock.bytes_body import CONTENT_TYPES, body_pieces, with_bytes_fault
 from cartesia_cli.mock.events import AudioPlan, Outgoing, error_event, frame, job_events
 from cartesia_cli.mock.mp3 import Mp3Failed, Mp3Unavailable
-from cartesia_cli.mock.scenarios import OK, Scenario
+from cartesia_cli.mock.scenarios import OK, WEBSOCKET_ONLY_FAULTS, Scenario
 from cartesia_cli.mock.validation import BYTES_CONTAINERS, SSE_CONTAINERS, Problem, TtsJob
 
 # The TTS routes and the output containers each accepts.
@@ -37,6 +38,7 @@ ROUTES = {"/tts/sse": SSE_CONTAINERS, "/tts/bytes": BYTES_CONTAINERS}
 # while idle, measured); a long-running server wants it long (100 ms: ~0.1 %).
 TEST_POLL_SECONDS = 0.005
 SCENARIO_HEADER = "Cartesia-Mock-Scenario"
+WEBSOCKET_ROUTE = "/tts/websocket"
 SCENARIO_PREFIX = "/scenario/"
 
 _TITLES = {
@@ -81,6 +83,8 @@ class Transmission:
     length: int = 0
     finished: bool = False
     client_gone: bool = False
+    # A WebSocket's client messages, as text, in the order they came.
+    messages: list[str] = field(default_factory=list)
     # (audio bytes sent so far, time.monotonic() as the chunk's write began), one per
     # chunk: the benchmark measures each chunk's way from there to the client's stdout.
     flushes: list[tuple[int, float]] = field(default_factory=list)
@@ -228,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
         route = self._route()
         if route == "/":
             self._send_json(200, {"ok": True, "version": "2026-03-01"})
+        elif route == WEBSOCKET_ROUTE:
+            self._websocket()
         elif route == "/voices" or route.startswith("/voices/"):
             self._send_voices(route)
         else:
@@ -274,6 +280,68 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(job, TtsJob):
             self._stream(job, scenario)
 
+    def _websocket(self) -> None:
+        """`GET /tts/websocket`: check the upgrade as the API does, then speak WebSocket."""
+        try:
+            scenario = self.fake.next_scenario(self._asked_scenario())
+        except ValueError as error:
+            self._send_problem(Problem(400, "Unknown mock scenario", str(error)))
+            return
+        if scenario.name == "drop":
+            return  # close_connection is set: closed with no answer to the upgrade
+        key, version = self._websocket_credentials()
+        problem = validation.check_auth(
+            f"Bearer {key}" if key else None, self.fake.api_key
+        ) or validation.check_version(version)
+        if problem is not None:
+            self._send_problem(problem, version=version)
+        elif scenario.status != 200:
+            self._send_scenario_error(scenario, version=version)
+        elif scenario.name == "wrong-content-type":
+            self._send_json(200, {"note": "not a WebSocket"})
+        else:
+            self._serve_websocket(scenario, version)
+
+    def _websocket_credentials(self) -> tuple[str | None, str | None]:
+        """The key and version: headers, or query parameters (browsers'; the query wins)."""
+        query = urllib.parse.parse_qs(self.path.partition("?")[2])
+        scheme, _, header_key = (self.headers.get("Authorization") or "").partition(" ")
+        key = next(iter(query.get("api_key") or query.get("access_token") or []), None)
+        version = next(iter(query.get("cartesia_version") or []), None)
+        return (
+            key or (header_key if scheme == "Bearer" else None),
+            version or self.headers.get("Cartesia-Version"),
+        )
+
+    def _serve_websocket(self, scenario: Scenario, version: str | None) -> None:
+        from cartesia_cli.mock import websocket
+        from cartesia_cli.mock.ws_session import WsSession
+
+        fake = self.fake
+        session = WsSession(
+            scenario=scenario,
+            legacy_errors=not validation.structured_errors(version),
+            request_id=fake.request_id,
+            plan=fake.plan,
+            pace=fake.pace,
+        )
+        websocket.serve(
+            self.connection,
+            self.rfile,
+            self.path,
+            self.headers.items(),
+            session,
+            record=fake.new_transmission(scenario.name),
+            keep_audio=fake.keep_audio,
+            stopping=fake.stopping,
+            poll_seconds=fake.poll_seconds,
+            log=self._log_status,
+        )
+
+    def _log_status(self, code: int) -> None:
+        if self.fake.log is not None:
+            self.fake.log(f"{self.command} {self.path} -> {code}")
+
     def _route(self) -> str:
         """The path without the query and without a `/scenario/NAME` prefix."""
         path = self.path.split("?")[0]
@@ -297,8 +365,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.stopping.wait(self.fake.latency)
 
     def send_response(self, code: int, message: str | None = None) -> None:
-        if self.fake.log is not None:
-            self.fake.log(f"{self.command} {self.path} -> {code}")
+        self._log_status(code)
         super().send_response(code, message)
 
     def _validate(self, route: str) -> TtsJob | None:
@@ -391,17 +458,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def _send_scenario_error(self, scenario: Scenario) -> None:
+    def _send_scenario_error(self, scenario: Scenario, *, version: str | None = None) -> None:
         title, message = _TITLES.get(scenario.status, ("Error", "Something went wrong."))
         code = "concurrency_limited" if scenario.status == 429 else None
         problem = Problem(scenario.status, title, message, code)
-        self._send_problem(problem, text=scenario.text_body, extra_headers=scenario.headers)
+        self._send_problem(
+            problem, text=scenario.text_body, extra_headers=scenario.headers, version=version
+        )
 
     def _send_problem(
-        self, problem: Problem, *, text: bool = False, extra_headers: dict[str, str] | None = None
+        self,
+        problem: Problem,
+        *,
+        text: bool = False,
+        extra_headers: dict[str, str] | None = None,
+        version: str | None = None,
     ) -> None:
+        """The error as the client's Cartesia-Version (or `version`, if given) shapes it."""
         request_id = self.fake.request_id()
-        structured = validation.structured_errors(self.headers.get("Cartesia-Version"))
+        structured = validation.structured_errors(version or self.headers.get("Cartesia-Version"))
         if structured and not text:
             body = {
                 "error_code": problem.error_code,
@@ -448,6 +523,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _SERVER_FAILURE = Problem(500, "Internal server error", "Generation failed. Please retry.")
+SSE_AS_OK = ("ok", *WEBSOCKET_ONLY_FAULTS)  # a WebSocket's faults mean nothing to SSE
 
 
 def _with_fault(
@@ -463,7 +539,7 @@ def _with_fault(
         return
     chunks = 0
     for item in events:
-        if item.audio and chunks == scenario.after_chunks and name != "ok":
+        if item.audio and chunks == scenario.after_chunks and name not in SSE_AS_OK:
             yield from _fault(scenario, handler, job)
             if name != "stall":
                 return

@@ -94,27 +94,40 @@ def parse_tts_body(raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS) -> 
     try:
         body = json.loads(raw)
     except ValueError:
-        return _invalid("The request body is not valid JSON.")
+        return invalid("The request body is not valid JSON.")
     if not isinstance(body, dict):
-        return _invalid("The request body must be a JSON object.")
+        return invalid("The request body must be a JSON object.")
     for key in ("model_id", "transcript", "voice", "output_format"):
         if key not in body:
-            return _invalid(f"{key} is required.")
-    return _check_fields(body, containers)
+            return invalid(f"{key} is required.")
+    return job_from_fields(body, containers)
 
 
-def _check_fields(body: dict[str, Any], containers: tuple[str, ...]) -> TtsJob | Problem:
+def job_from_fields(
+    body: dict[str, Any],
+    containers: tuple[str, ...],
+    *,
+    endpoint: str = "SSE",
+    pieces: bool = False,
+) -> TtsJob | Problem:
+    """The job a request object with every required key asks for, or what is wrong with it.
+
+    With `pieces` (a WebSocket context fed in parts) any string is a transcript,
+    the empty one included.
+    """
     transcript, model = body["transcript"], body["model_id"]
-    if not isinstance(transcript, str) or _PUNCTUATION_ONLY.fullmatch(transcript):
-        return _invalid("transcript empty or contains only punctuation.")
+    if not isinstance(transcript, str):
+        return invalid("transcript must be a string.")
+    if not pieces and _PUNCTUATION_ONLY.fullmatch(transcript):
+        return invalid("transcript empty or contains only punctuation.")
     if not isinstance(model, str) or not model:
-        return _invalid("model_id must be a non-empty string.")
+        return invalid("model_id must be a non-empty string.")
     fmt = body["output_format"]
     problem = (
         _check_controls(body)
         or _check_voice(body["voice"])
         or _check_model(model)
-        or _check_output_format(fmt, containers)
+        or _check_output_format(fmt, containers, endpoint)
     )
     if problem:
         return problem
@@ -135,12 +148,12 @@ def _check_fields(body: dict[str, Any], containers: tuple[str, ...]) -> TtsJob |
 def _check_controls(body: dict[str, Any]) -> Problem | None:
     """The optional generation controls: language, generation_config, and ids."""
     if "language" in body and "locale" in body:
-        return _invalid("language and locale cannot be combined.")
+        return invalid("language and locale cannot be combined.")
     for key in ("language", "pronunciation_dict_id"):
         if key in body and not _is_text(body[key]):
-            return _invalid(f"{key} must be a non-empty string.")
+            return invalid(f"{key} must be a non-empty string.")
     if "context_id" in body and not isinstance(body["context_id"], str):
-        return _invalid("context_id must be a string.")
+        return invalid("context_id must be a string.")
     if "generation_config" in body:
         return _check_generation_config(body["generation_config"])
     return None
@@ -148,12 +161,12 @@ def _check_controls(body: dict[str, Any]) -> Problem | None:
 
 def _check_generation_config(config: object) -> Problem | None:
     if not isinstance(config, dict):
-        return _invalid("generation_config must be an object.")
+        return invalid("generation_config must be an object.")
     for key, (low, high) in GENERATION_RANGES.items():
         if key in config and not (_is_number(config[key]) and low <= config[key] <= high):
-            return _invalid(f"generation_config.{key} must be a number from {low} to {high}.")
+            return invalid(f"generation_config.{key} must be a number from {low} to {high}.")
     if "emotion" in config and not _is_text(config["emotion"]):
-        return _invalid("generation_config.emotion must be a non-empty string.")
+        return invalid("generation_config.emotion must be a non-empty string.")
     return None  # unknown keys are allowed, as the real API allows them
 
 
@@ -168,9 +181,9 @@ def _is_number(value: object) -> bool:
 def _check_voice(voice: object) -> Problem | None:
     voice_id = voice.get("id") if isinstance(voice, dict) else voice
     if isinstance(voice, dict) and voice.get("mode", "id") != "id":
-        return _invalid("voice.mode must be 'id'.")
+        return invalid("voice.mode must be 'id'.")
     if not isinstance(voice_id, str) or not voice_id:
-        return _invalid('voice must be a voice id or {"id": ...}.')
+        return invalid('voice must be a voice id or {"id": ...}.')
     if not _UUID.fullmatch(voice_id):
         return Problem(404, "Voice not found", f"No voice with id {voice_id!r}.", "voice_not_found")
     return None
@@ -195,14 +208,14 @@ def _check_model(model: str) -> Problem | None:
     return None
 
 
-def _check_output_format(fmt: object, containers: tuple[str, ...]) -> Problem | None:
+def _check_output_format(fmt: object, containers: tuple[str, ...], endpoint: str) -> Problem | None:
     if not isinstance(fmt, dict):
-        return _invalid("output_format must be an object.")
+        return invalid("output_format must be an object.")
     container = fmt.get("container")
     if container not in containers:
         if containers == SSE_CONTAINERS:
-            return _invalid("output_format.container must be 'raw' for SSE.")
-        return _invalid(f"output_format.container must be one of {', '.join(containers)}.")
+            return invalid(f"output_format.container must be 'raw' for {endpoint}.")
+        return invalid(f"output_format.container must be one of {', '.join(containers)}.")
     if container == "mp3":  # an mp3 has no PCM encoding: an `encoding` key is ignored
         problem = _check_choice(fmt, "bit_rate", MP3_BIT_RATES)
     else:
@@ -216,9 +229,10 @@ def _check_choice(
     value = fmt.get(key)
     # `True in (1, ...)` would pass: a bool is never a valid choice.
     if isinstance(value, bool) or value not in allowed:
-        return _invalid(f"output_format.{key} must be one of {', '.join(map(str, allowed))}.")
+        return invalid(f"output_format.{key} must be one of {', '.join(map(str, allowed))}.")
     return None
 
 
-def _invalid(message: str) -> Problem:
+def invalid(message: str) -> Problem:
+    """A 400 "Invalid request" with this message."""
     return Problem(400, "Invalid request", message)
