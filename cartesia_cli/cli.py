@@ -84,7 +84,11 @@ def run(argv: Sequence[str]) -> int:
     redact.remember_from_argv(argv)
     try:
         command = typer.main.get_command(app)
-        result = command.main(args=list(argv), prog_name=PROG, standalone_mode=False)
+        # The arguments as given ride along as the context's `obj`: click drops a final
+        # `--`, and `mock --` with nothing after it must not be taken for plain `mock`.
+        result = command.main(
+            args=list(argv), prog_name=PROG, standalone_mode=False, obj=tuple(argv)
+        )
         sys.stdout.flush()  # now, while a closed pipe can still be told from a bug
     except BrokenPipeError:
         return _reader_gone()

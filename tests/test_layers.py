@@ -116,9 +116,9 @@ def layer_violations(module: str, source: str) -> list[str]:
         top = name.split(".")[0]
         # mock/__main__.py is `python -m cartesia_cli.mock`: it runs the CLI's mock command.
         if module.startswith("cartesia_cli.mock") and module != "cartesia_cli.mock.__main__":
-            if (
-                top == "cartesia_cli" and not _within(name, ("cartesia_cli.mock",))
-            ) or (top in OWNERS and not _within(module, OWNERS[top])):
+            if (top == "cartesia_cli" and not _within(name, ("cartesia_cli.mock",))) or (
+                top in OWNERS and not _within(module, OWNERS[top])
+            ):
                 problems.append(f"{module}:{line} the fake server imports {name}")
             if module in IO_FREE and _within(name, IO_MODULES):
                 problems.append(f"{module}:{line} is I/O-free but imports {name}")

@@ -13,7 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cartesia_cli.mock import STREAM_FAULTS, FakeCartesia
+from cartesia_cli.mock import (
+    STREAM_FAULTS,
+    WEBSOCKET_FAULTS,
+    WEBSOCKET_ONLY_FAULTS,
+    FakeCartesia,
+)
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
 from .test_mock import GOOD_BODY, HEADERS, post
@@ -86,7 +91,8 @@ def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
 def test_help_lists_every_scenario(cli: RunCli) -> None:
     # typer wraps lines after a hyphen: join those back before looking.
     text = re.sub(r"-\s+", "-", " ".join(cli("mock", "--help").stdout.decode().split()))
-    for name in (*STREAM_FAULTS, "http-NNN", "Cartesia-Mock-Scenario", "/scenario/NAME"):
+    listed = (*STREAM_FAULTS, *WEBSOCKET_FAULTS, *WEBSOCKET_ONLY_FAULTS)
+    for name in (*listed, "http-NNN", "Cartesia-Mock-Scenario", "/scenario/NAME"):
         assert name in text
 
 
@@ -164,6 +170,8 @@ def test_128_clients_at_once_all_get_their_stream() -> None:
          127, b"cartesia-cli: error: cannot run 'no-such-command': No such file or directory\n"),
         (("--port", "99999"), 2, None),
         (("--pace", "-1"), 2, None),
+        (("--",), 2, b"cartesia-cli: error: nothing to run after --: give a COMMAND, "
+                      b"or leave -- out to serve\n"),
     ],
 )  # fmt: skip
 def test_exit_codes_of_the_mock_itself(
@@ -175,3 +183,35 @@ def test_exit_codes_of_the_mock_itself(
         assert proc.stderr == stderr
     else:
         assert proc.stderr.count(b"\n") == 1 and b"internal error" not in proc.stderr
+
+
+def test_a_websocket_client_is_logged_and_served(tmp_path: Path) -> None:
+    """The mock command serves the WebSocket too: a subprocess client speaks one context."""
+    client = (
+        "import json, os, sys\n"
+        "from websockets.sync.client import connect\n"
+        "url = os.environ['CARTESIA_BASE_URL'].replace('http', 'ws', 1) + '/tts/websocket'\n"
+        "headers = {'Authorization': 'Bearer ' + os.environ['CARTESIA_API_KEY'],\n"
+        "           'Cartesia-Version': '2026-03-01'}\n"
+        "with connect(url, additional_headers=headers) as ws:\n"
+        "    ws.send(json.dumps({'context_id': 'c', 'model_id': 'sonic-3', 'transcript': 'Hi.',\n"
+        "        'voice': {'mode': 'id', 'id': 'a0e99841-438c-4a64-b679-ae501e7d6091'},\n"
+        "        'output_format': {'container': 'raw', 'encoding': 'pcm_s16le',\n"
+        "                          'sample_rate': 16000}, 'continue': False}))\n"
+        "    while json.loads(ws.recv(timeout=10))['type'] != 'done': pass\n"
+    )
+    proc = run_mock("--", sys.executable, "-c", client, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert b"mock: GET /tts/websocket -> 101" in proc.stderr
+    assert API_KEY.encode() not in proc.stderr
+
+
+def test_a_key_in_the_query_is_not_logged() -> None:
+    lines: list[str] = []
+    with FakeCartesia(api_key=API_KEY, log=lines.append) as fake:
+        httpx.get(f"{fake.url}/tts/websocket?cartesia_version=2026-03-01&api_key={API_KEY}&x=1")
+        httpx.get(f"{fake.url}/tts/websocket?access_token=tok-secret-123")
+    assert lines == [
+        "GET /tts/websocket?cartesia_version=2026-03-01&api_key=[redacted]&x=1 -> 426",
+        "GET /tts/websocket?access_token=[redacted] -> 401",
+    ]

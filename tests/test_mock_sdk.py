@@ -101,3 +101,57 @@ def test_128_concurrent_async_sdk_streams_all_succeed_with_retries_off() -> None
     with FakeCartesia(api_key=API_KEY) as fake:
         sizes = asyncio.run(many(fake.url))
     assert len(set(sizes)) == 1 and sizes[0] > 0
+
+
+# --- the SDK's WebSocket: a context fed with push(), closed with no_more_inputs() --------
+
+
+# cartesia 4.2 calls websockets' connect() without `with`, which websockets 17 deprecates.
+sdk_connects_directly = pytest.mark.filterwarnings(
+    "ignore:connect\\(\\) must be used as a context manager:DeprecationWarning"
+)
+
+
+def sdk_websocket(fake: FakeCartesia, pieces: list[str], **context: Any) -> list[Any]:
+    client = cartesia.Cartesia(
+        api_key=API_KEY,
+        base_url=fake.url,
+        websocket_base_url=fake.url.replace("http://", "ws://"),  # the SDK assumes wss://
+        max_retries=0,
+    )
+    with client.tts.websocket_connect() as connection:
+        ctx = connection.context(
+            model_id="sonic-3.5", voice=VOICE, output_format=RAW, timeout=10, **context
+        )
+        for text in pieces:
+            ctx.push(text)
+        ctx.no_more_inputs()
+        return list(ctx.receive())
+
+
+@sdk_connects_directly
+def test_a_websocket_context_speaks_what_the_cli_gets_over_sse(
+    cli: RunCli, fake: FakeCartesia
+) -> None:
+    # No max_buffer_delay_ms: the server buffers (3 s) and the pieces are one utterance.
+    events = sdk_websocket(fake, ["Hello from ", "the official SDK."], add_timestamps=True)
+    audio = b"".join(e.audio for e in events if e.type == "chunk" and e.audio)
+    result = cli("tts", "sse", TEXT, "-e", "pcm_s16le", "-r", "16000", "-o", "-")
+    assert result.code == 0 and audio == result.stdout and audio
+    words = [w for e in events if e.type == "timestamps" for w in e.word_timestamps.words]
+    assert words == TEXT.split()
+    assert events[-1].type == "done"
+    upgrade = fake.requests[0]
+    assert upgrade.path == "/tts/websocket"
+    assert upgrade.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+@sdk_connects_directly
+def test_a_websocket_error_reaches_the_sdk_with_its_message(fake: FakeCartesia) -> None:
+    fake.queue("error-mid-stream")
+    events = sdk_websocket(fake, [TEXT])
+    assert [e.type for e in events] == ["chunk", "error"]
+    assert (events[-1].title, events[-1].message) == (
+        "Internal server error",
+        "Generation failed. Please retry.",
+    )

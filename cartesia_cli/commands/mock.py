@@ -23,12 +23,14 @@ SCENARIO_HELP = (
     "What every request gets unless it asks for its own (URL prefix /scenario/NAME, or the "
     "Cartesia-Mock-Scenario header): ok, a stream fault (error-mid-stream, "
     "error-mid-stream-legacy, error-before-audio, done-without-audio, truncated, cut, reset, "
-    "malformed-json, bad-base64, stall, wrong-content-type, drop) or http-NNN / http-NNN-text; "
-    "a comma-separated list is one item per request, the last repeating."
+    "malformed-json, bad-base64, stall, wrong-content-type, drop), a WebSocket-only fault "
+    "(close-1011, error-no-context), or http-NNN / http-NNN-text (on the WebSocket: the "
+    "upgrade refused); a comma-separated list is one item per request, the last repeating."
 )
 
 
 def mock(
+    ctx: typer.Context,
     command: Annotated[
         Optional[list[str]],
         typer.Argument(
@@ -89,6 +91,10 @@ def mock(
     """
     from cartesia_cli.mock import FakeCartesia, Scenario  # here: --help stays fast
 
+    given = ctx.find_root().obj
+    if not command and isinstance(given, tuple) and given[-1:] == ("--",):
+        # Serving forever here would hang a CI job whose COMMAND came out empty.
+        raise UsageError("nothing to run after --: give a COMMAND, or leave -- out to serve")
     if (tls_cert is None) != (tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     try:

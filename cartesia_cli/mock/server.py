@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -340,7 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _log_status(self, code: int) -> None:
         if self.fake.log is not None:
-            self.fake.log(f"{self.command} {self.path} -> {code}")
+            self.fake.log(f"{self.command} {_without_keys(self.path)} -> {code}")
 
     def _route(self) -> str:
         """The path without the query and without a `/scenario/NAME` prefix."""
@@ -520,6 +521,14 @@ class _Handler(BaseHTTPRequestHandler):
             request_id=self.fake.request_id(),
             error_code=problem.error_code,
         )
+
+
+_KEY_IN_QUERY = re.compile(r"([?&](?:api_key|access_token)=)[^&#]*", re.IGNORECASE)
+
+
+def _without_keys(path: str) -> str:
+    """The path for a log line: a key given as a query parameter (browsers do) masked."""
+    return _KEY_IN_QUERY.sub(r"\1[redacted]", path)
 
 
 _SERVER_FAILURE = Problem(500, "Internal server error", "Generation failed. Please retry.")
