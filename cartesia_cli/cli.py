@@ -100,9 +100,15 @@ def run(argv: Sequence[str]) -> int:
     except CliError as exc:
         if debug:
             _print_traceback()
-        return _fail(error_line(exc), exc.exit_code)
+        code = _fail(error_line(exc), exc.exit_code)
+        if exc.result_json is not None:
+            _emit_last(*exc.result_json)
+        return code
     except typer.TyperException as exc:
-        return _usage_failure(exc)
+        code = _usage_failure(exc)
+        if "--json" in argv:
+            _usage_json(exc, argv, code)
+        return code
     except (KeyboardInterrupt, typer.Abort):
         process.stop_taken()
         return _fail("interrupted", ExitCode.INTERRUPTED)
@@ -190,6 +196,40 @@ def _usage_failure(exc: typer.TyperException) -> int:
         return ExitCode.USAGE
     where = ctx.command_path if ctx is not None else PROG
     return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+
+
+JOB_COMMANDS = ("tts sse", "tts bytes", "say")
+
+
+def _usage_json(exc: typer.TyperException, argv: Sequence[str], code: int) -> None:
+    """A job's --json object when typer refused its arguments (an unknown flag, say)."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path.removeprefix(PROG).strip() if ctx is not None else ""
+    if command not in JOB_COMMANDS:
+        return
+    from cartesia_cli.output import result_json
+
+    error = result_json.error_object(kind="usage", message=exc.format_message())
+    doc = result_json.document(error, command=command, exit_code=code)
+    _emit_last(result_json.encode(doc), not _audio_to_stdout(argv))
+
+
+def _audio_to_stdout(argv: Sequence[str]) -> bool:
+    """Whether the arguments ask for audio on stdout (-o -), read without typer."""
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return any(
+        (flag in ("-o", "--output") and value == "-") or flag in ("-o-", "--output=-")
+        for flag, value in pairs
+    )
+
+
+def _emit_last(text: str, to_stdout: bool) -> None:
+    from cartesia_cli.commands import emit_result
+
+    try:
+        emit_result(text, to_stdout)
+    except BrokenPipeError:
+        process.silence_stdout()
 
 
 def _fail(message: str, code: int) -> int:

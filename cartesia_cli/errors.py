@@ -71,6 +71,19 @@ class CliError(Exception):
         self.hint: str | None = None
         self.kept: KeptAudio | None = None
         self.also_kept: str | None = None  # other output a failed run left (timestamps)
+        # What the server said, when it said it: for --json (`error.status` and so on).
+        self.status: int | None = None
+        self.title: str | None = None
+        self.request_id: str | None = None
+        # The --json object of a failed job, and whether it goes to stdout (else stderr,
+        # after the error line): printed by the CLI boundary, last.
+        self.result_json: tuple[str, bool] | None = None
+
+    def with_server_facts(
+        self, *, status: int | None, title: str | None, request_id: str | None
+    ) -> CliError:
+        self.status, self.title, self.request_id = status, title, request_id
+        return self
 
 
 class UsageError(CliError, exit_code=ExitCode.USAGE):

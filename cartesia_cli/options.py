@@ -82,6 +82,21 @@ PlayOption = Annotated[
     bool,
     typer.Option("--play", help="Hear it as it arrives (ffplay); with -o the file is written too."),
 ]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="One JSON object when the job ends, success or failure (keys in the README): "
+        "on stdout, or as the last line on stderr with -o -.",
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the request (key masked) and an equivalent curl command; send nothing.",
+    ),
+]
 QuietOption = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="No progress, summary or hint; errors still print."),
@@ -104,6 +119,8 @@ class JobOptions(NamedTuple):
     play: bool  # feed ffplay as the audio arrives (always, for say)
     timestamps: Optional[str]  # --timestamps PATH: .srt, .vtt, .json or -
     words_per_cue: Optional[int]
+    json: bool  # --json: the result as one JSON object
+    dry_run: bool  # --dry-run: show the request, send nothing
     quiet: bool
     debug: bool
     given: Given  # each setting's flag value, by setting name
@@ -128,7 +145,12 @@ _CAPTIONS = [
     _own("timestamps", TimestampsOption, None),
     _own("words_per_cue", WordsPerCueOption, None),
 ]
-_LAST = [_own("quiet", QuietOption, False), _own("debug", DebugOption, False)]
+_LAST = [
+    _own("json", JsonOption, False),
+    _own("dry_run", DryRunOption, False),
+    _own("quiet", QuietOption, False),
+    _own("debug", DebugOption, False),
+]
 
 
 def job_command(

@@ -43,7 +43,7 @@ def test_structured_error_event() -> None:
     }
     event = parse_event("error", json.dumps(payload))
     assert event == ErrorEvent(
-        "Invalid model: The model is not valid.", 400, "r-1", "model_not_found"
+        "Invalid model: The model is not valid.", 400, "r-1", "model_not_found", "Invalid model"
     )
 
 

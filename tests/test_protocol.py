@@ -74,10 +74,20 @@ def test_any_error_body_gives_one_short_line(body: bytes) -> None:
     [(401, ExitCode.AUTH), (403, ExitCode.AUTH), (400, ExitCode.REJECTED), (429, 4), (503, 5)],
 )
 def test_status_maps_to_exit_code(status: int, code: int) -> None:
-    failure = protocol.status_failure(status, "Reason", "detail", attempts=3)
+    failure = protocol.status_failure(status, "Reason", b"detail", attempts=3)
     assert failure.exit_code == code
     assert failure.message == f"HTTP {status} Reason: detail (after 3 attempts)"
     assert (failure.kind == AUTH_REJECTED) == (status in (401, 403))
+    assert (failure.status, failure.title, failure.request_id) == (status, None, None)
+
+
+def test_a_json_error_body_gives_its_title_and_request_id() -> None:
+    body = b'{"title": "Unauthorized", "message": "Invalid API key.", "request_id": "r-9"}'
+    failure = protocol.status_failure(401, "Unauthorized", body, attempts=1)
+    assert (failure.status, failure.title, failure.request_id) == (401, "Unauthorized", "r-9")
+    assert failure.message == (
+        "HTTP 401 Unauthorized: Unauthorized: Invalid API key. (request id r-9)"
+    )
 
 
 @pytest.mark.parametrize(

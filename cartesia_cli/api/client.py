@@ -131,9 +131,8 @@ class CartesiaClient:
                 self._log("the error body was cut short; not retrying")
             retry = complete and should_retry(response.status_code, response.headers)
             if attempt == attempts or not retry:
-                detail = protocol.error_detail(body)
                 status, reason = response.status_code, response.reason_phrase
-                raise protocol.status_failure(status, reason, detail, attempt)
+                raise protocol.status_failure(status, reason, body, attempt)
             self._pause(attempt, response.headers, f"HTTP {response.status_code}")
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -246,7 +245,9 @@ class CartesiaClient:
             return None
         event = parse_event(name, data)
         if isinstance(event, ErrorEvent):
-            raise protocol.error_event_failure(event.message, event.request_id)
+            raise protocol.error_event_failure(
+                event.message, event.request_id, title=event.title, status=event.status_code
+            )
         if isinstance(event, Done):
             self._log("received done")
         return event

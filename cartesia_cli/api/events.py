@@ -44,6 +44,7 @@ class ErrorEvent(NamedTuple):
     status_code: int | None = None
     request_id: str | None = None
     error_code: str | None = None
+    title: str | None = None
 
 
 class UnknownEvent(NamedTuple):
@@ -109,6 +110,7 @@ def _parse_error(payload: dict[str, Any]) -> ErrorEvent:
         status_code=status if isinstance(status, int) else None,
         request_id=_optional_str(payload.get("request_id")),
         error_code=_optional_str(payload.get("error_code")),
+        title=_optional_str(title),
     )
 
 

@@ -90,6 +90,21 @@ def accept_for(path: str, audio: AudioFormat) -> str:
     )
 
 
+def error_facts(body: bytes) -> tuple[str | None, str | None]:
+    """The `title` and `request_id` of a JSON error body (None for what it lacks)."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(parsed, dict):
+        return None, None
+    title, request_id = parsed.get("title"), parsed.get("request_id")
+    return (
+        _cap(title) if isinstance(title, str) and title else None,
+        _cap(request_id) if isinstance(request_id, str) and request_id else None,
+    )
+
+
 def error_detail(body: bytes) -> str:
     """`title: message (request id …)` from a JSON error body, else the body's first line."""
     try:
@@ -116,18 +131,22 @@ def _cap(text: str) -> str:
     return text if len(text) <= MAX_OUTSIDE_TEXT else text[: MAX_OUTSIDE_TEXT - 1] + "…"
 
 
-def status_failure(status: int, reason: str, detail: str, attempts: int) -> CliError:
-    """An HTTP error response as the CliError with the right exit code."""
-    text = f"HTTP {status} {reason}: {detail}".rstrip(": ")
+def status_failure(status: int, reason: str, body: bytes, attempts: int) -> CliError:
+    """An HTTP error response (its error body read) as the CliError with the right exit code."""
+    text = f"HTTP {status} {reason}: {error_detail(body)}".rstrip(": ")
     if attempts > 1:
         text += f" (after {attempts} attempts)"
+    title, request_id = error_facts(body)
+    failure: CliError
     if status in (401, 403):
-        return AuthError(text, kind=AUTH_REJECTED)
-    if 400 <= status < 500:
-        return RequestRejected(text)
-    if status >= 500:
-        return ServerError(text)
-    return StreamError(f"unexpected response: {text}")
+        failure = AuthError(text, kind=AUTH_REJECTED)
+    elif 400 <= status < 500:
+        failure = RequestRejected(text)
+    elif status >= 500:
+        failure = ServerError(text)
+    else:
+        failure = StreamError(f"unexpected response: {text}")
+    return failure.with_server_facts(status=status, title=title, request_id=request_id)
 
 
 def _parameter(parameters: str, name: str) -> str | None:
@@ -139,10 +158,17 @@ def _parameter(parameters: str, name: str) -> str | None:
     return None
 
 
-def error_event_failure(message: str, request_id: str | None) -> ServerError:
+def error_event_failure(
+    message: str, request_id: str | None, *, title: str | None = None, status: int | None = None
+) -> CliError:
     """An `error` event in the stream (after HTTP 200)."""
     text = f"the server reported an error: {_cap(message)}"
-    return ServerError(f"{text} (request id {_cap(request_id)})" if request_id else text)
+    failure = ServerError(f"{text} (request id {_cap(request_id)})" if request_id else text)
+    return failure.with_server_facts(
+        status=status,
+        title=_cap(title) if title else None,
+        request_id=_cap(request_id) if request_id else None,
+    )
 
 
 def unexpected_content_type(path: str, content_type: str) -> StreamError | None:

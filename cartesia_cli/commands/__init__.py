@@ -25,6 +25,16 @@ def load_config(path: Path) -> store.ConfigValues:
     return values
 
 
+def emit_result(text: str, to_stdout: bool) -> None:
+    """A job's --json object: on stdout, or (audio there) as the last line on stderr."""
+    if to_stdout:
+        from cartesia_cli.output.result_json import write_stdout
+
+        write_stdout(text)
+    else:
+        console.machine_line(text)
+
+
 def warn_if_exposed(path: Path, values: store.ConfigValues) -> None:
     for warning in store.exposure_warnings(path, values):
         console.warning(warning)

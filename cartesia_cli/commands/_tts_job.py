@@ -16,17 +16,19 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
-from cartesia_cli.commands import _timestamps, config_file, load_config
+from cartesia_cli.commands import _dry_run, _timestamps, config_file, emit_result, load_config
 from cartesia_cli.errors import (
     AUDIO_TO_TERMINAL,
     CliError,
+    ExitCode,
     Interrupted,
     StopRequested,
     UsageError,
+    stop_word,
 )
 from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, PLAYER, AudioFormat, Container, player_args
 from cartesia_cli.options import JobOptions
-from cartesia_cli.output import wav
+from cartesia_cli.output import result_json, wav
 from cartesia_cli.output.player import Player, PlayingSink, find_player
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import pipeline
@@ -63,12 +65,126 @@ class Plan(NamedTuple):
 
 
 def speak(job: TtsJob) -> None:
-    """Run `job`; raise a CliError (with its exit code) on any failure."""
+    """Run `job`; raise a CliError (with its exit code) on any failure.
+
+    With --json the failure carries its JSON object for the CLI boundary to print
+    after the error line; on success it is printed here, last.
+    """
     console.configure(quiet=job.options.quiet, debug=job.options.debug)
-    plan = _plan(job, resolve(job.options.given, os.environ, load_config(config_file())))
-    result = _produce(job, plan)
+    facts = JobFacts(job)
+    try:
+        _speak(job, facts)
+    except (KeyboardInterrupt, StopRequested) as stop:  # before the job had a sink
+        process.stop_taken()
+        code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
+        failure = Interrupted(stop_word(code), code)
+        if job.options.json:
+            failure.result_json = facts.failure(failure)
+        raise failure from None
+    except CliError as exc:
+        if job.options.json:
+            exc.result_json = facts.failure(exc)
+        raise
+    if job.options.json and not job.options.dry_run:
+        emit_result(*facts.success())
+
+
+def _speak(job: TtsJob, facts: JobFacts) -> None:
+    dry_run = job.options.dry_run
+    settings = resolve(
+        job.options.given, os.environ, load_config(config_file()), key_required=not dry_run
+    )
+    plan = _plan(job, settings)
+    facts.plan = plan
+    if dry_run:
+        _show_request(job, plan)
+        return
+    result = _produce(job, plan, facts)
     if plan.stamps is not None:
         console.info(f"wrote {_timestamps.write(plan.stamps, result, complete=True)}")
+
+
+def _show_request(job: TtsJob, plan: Plan) -> None:
+    output = job.options.output
+    _dry_run.show(
+        PATHS[job.command],
+        plan.api.base_url,
+        plan.api.api_version,
+        plan.request,
+        output=None if output is None or os.path.isdir(output) else output,
+        as_json=job.options.json,
+    )
+
+
+class JobFacts:
+    """What a job has come to know, for its --json object: filled in as it goes."""
+
+    def __init__(self, job: TtsJob) -> None:
+        self.job = job
+        self.plan: Plan | None = None
+        self.sink: Sink | None = None
+        self.result: StreamResult | None = None
+
+    def success(self) -> tuple[str, bool]:
+        return self._encoded(ExitCode.OK, None)
+
+    def failure(self, exc: CliError) -> tuple[str, bool]:
+        error = result_json.error_object(
+            kind=ExitCode(exc.exit_code).name.lower(),
+            title=exc.title,
+            message=exc.message,
+            status=exc.status,
+            request_id=exc.request_id,
+        )
+        return self._encoded(exc.exit_code, error, request_id=exc.request_id)
+
+    def _encoded(
+        self, code: int, error: dict[str, object] | None, request_id: str | None = None
+    ) -> tuple[str, bool]:
+        doc = result_json.document(
+            error,
+            command=self.job.command,
+            output=self._output(),
+            exit_code=int(code),
+            request_id=request_id,
+            **self._format(),
+            **self._figures(),
+        )
+        # With the audio on stdout, the object is the last line on stderr.
+        return result_json.encode(doc), self.job.options.output != STDOUT
+
+    def _output(self) -> str | None:
+        sink = self.sink
+        if sink is None:
+            return self.job.options.output
+        if sink.is_stdout:
+            return STDOUT
+        # A file left empty is removed: there is nothing to point a script at.
+        return sink.label if sink.keeps_audio and sink.bytes_written else None
+
+    def _format(self) -> dict[str, object]:
+        if self.plan is None:
+            return {}
+        audio = self.plan.audio
+        return {
+            "container": audio.container.value,
+            "encoding": audio.encoding.value if audio.encoding is not None else None,
+            "sample_rate": audio.sample_rate,
+            "characters": len(self.plan.request.transcript),
+        }
+
+    def _figures(self) -> dict[str, object]:
+        if self.sink is None or self.result is None or self.plan is None:
+            return {}
+        stats = self.result.stats
+        first = stats.time_to_first_audio()
+        return {
+            "bytes": self.sink.bytes_written,
+            "audio_seconds": round(pipeline.audio_seconds(self.sink, self.plan.audio), 3),
+            "chunks": stats.chunks,
+            "first_audio_ms": None if first is None else round(first * 1000, 1),
+            "total_ms": round(stats.elapsed() * 1000, 1),
+        }
 
 
 def _plan(job: TtsJob, settings: Settings) -> Plan:
@@ -78,6 +194,7 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
     if warning:
         console.warning(warning)
     player = find_player() if job.options.play else None  # exit 2, before any request
+    _check_stdout_claims(job)
     stamps = _timestamps.checked(
         job.options.timestamps,
         job.options.words_per_cue,
@@ -92,13 +209,23 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
     return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT])
 
 
-def _produce(job: TtsJob, plan: Plan) -> StreamResult:
+def _check_stdout_claims(job: TtsJob) -> None:
+    """Audio (-o -), the --json object and --timestamps - each want stdout to themselves."""
+    options = job.options
+    if options.json and options.timestamps == STDOUT and options.output != STDOUT:
+        raise UsageError(
+            "--json and --timestamps - would share stdout; send the subtitles to a file "
+            "(--timestamps FILE.srt)"
+        )
+
+
+def _produce(job: TtsJob, plan: Plan, facts: JobFacts) -> StreamResult:
     """Claim the output, stream into it, play it; every way out closes (and cleans) it."""
     sink: Sink | None = None
-    result = StreamResult(StreamStats())
+    result = facts.result = StreamResult(StreamStats())
     try:
         with process.signals_held():  # a new file is always handed to its sink
-            sink = _open_sinks(job, plan.audio, plan.reader_wait, plan.player)
+            sink = facts.sink = _open_sinks(job, plan.audio, plan.reader_wait, plan.player)
         path = PATHS[job.command]
         _stream(path, plan.api, plan.request, sink, plan.audio, result, plan.stamps)
         if isinstance(sink, PlayingSink):

@@ -34,14 +34,17 @@ class Settings:
         return {s.body: value for s, value in self._values.items() if s.body and value is not None}
 
 
-def resolve(given: Given, env: Mapping[str, str], config: ConfigValues) -> Settings:
+def resolve(
+    given: Given, env: Mapping[str, str], config: ConfigValues, *, key_required: bool = True
+) -> Settings:
     """Pick and parse every setting's value; raises UsageError (2) or AuthError (3).
 
     Settings a command does not take are not in `given` and resolve like unset flags.
+    `key_required=False` (--dry-run, which sends nothing) lets the key be missing.
     """
     values = {setting: _resolve_one(setting, given, env, config) for setting in spec.ALL}
     resolved = Settings(values)
-    if spec.API_KEY in values and not resolved[spec.API_KEY]:
+    if key_required and spec.API_KEY in values and not resolved[spec.API_KEY]:
         raise AuthError("no API key", kind=MISSING_KEY)
     return resolved
 

@@ -72,6 +72,15 @@ class Console:
         """A line that answers a command the user typed (config set …): always shown."""
         self._write(line)
 
+    def machine_line(self, line: str) -> None:
+        """A line for programs (a --json object): always shown, redacted, never cut.
+
+        It must be ASCII JSON, which has no control character to neutralise.
+        """
+        if not line.isascii() or not line.isprintable():
+            raise ValueError("a machine line must be printable ASCII")
+        self._emit(redact.redact(line) + "\n")
+
     def debug_line(self, line: str) -> None:
         if self.debug:
             self._write(f"debug: {line}")
@@ -98,7 +107,9 @@ class Console:
         yield RichConsole(stderr=True)  # rich itself honours NO_COLOR
 
     def _write(self, line: str) -> None:
-        text = safe(line) + "\n"  # outside the try: a bug here must not pass silently
+        self._emit(safe(line) + "\n")  # made safe first: a bug there must not pass silently
+
+    def _emit(self, text: str) -> None:
         stream = sys.stderr
         if stream is None:  # no stderr at all (closed by the parent): nowhere to say it
             return

@@ -1,0 +1,64 @@
+"""`--dry-run`: the exact request a job would send, and a curl line that sends it.
+
+Nothing is sent and no connection is opened. The key is never shown: the
+headers say `[redacted]`, and the curl line reads `$CARTESIA_API_KEY` from the
+shell it is pasted into, so it runs as it stands.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from cartesia_cli.api import protocol
+from cartesia_cli.api.protocol import BYTES_PATH, TtsRequest
+from cartesia_cli.output.result_json import write_stdout
+
+MASKED = "Bearer [redacted]"
+KEY_FROM_SHELL = '"Authorization: Bearer $CARTESIA_API_KEY"'  # double quotes: the shell expands
+
+
+def show(
+    path: str,
+    base_url: str,
+    api_version: str,
+    request: TtsRequest,
+    *,
+    output: str | None,
+    as_json: bool,
+) -> None:
+    """Print the request, then the curl line (or, with --json, all of it as one object)."""
+    url = base_url.rstrip("/") + path
+    headers = protocol.headers("", api_version, protocol.accept_for(path, request.audio))
+    headers["Authorization"] = MASKED
+    body = request.encoded_body().decode()
+    curl = curl_line(url, headers, body, output if path == BYTES_PATH else None)
+    if as_json:
+        doc: dict[str, Any] = {
+            "method": "POST",
+            "url": url,
+            "headers": headers,
+            "body": json.loads(body),
+            "curl": curl,
+        }
+        write_stdout(json.dumps(doc, ensure_ascii=True))
+        return
+    lines = [f"POST {url}", *(f"{name}: {value}" for name, value in headers.items())]
+    write_stdout("\n".join([*lines, "", body, "", curl]))
+
+
+def curl_line(url: str, headers: dict[str, str], body: str, output: str | None) -> str:
+    """One line, no continuations: `curl -sS -N -X POST URL -H … --data-raw BODY [-o FILE]`.
+
+    `-o FILE` only for a file `tts bytes` would write (its body is the audio); an SSE
+    body is events, so it goes to stdout for the user to redirect.
+    """
+    parts = ["curl", "-sS", "-N", "-X", "POST", shlex.quote(url)]
+    for name, value in headers.items():
+        quoted = KEY_FROM_SHELL if name == "Authorization" else shlex.quote(f"{name}: {value}")
+        parts += ["-H", quoted]
+    parts += ["--data-raw", shlex.quote(body)]
+    if output and output != "-":
+        parts += ["-o", shlex.quote(output)]
+    return " ".join(parts)
