@@ -199,6 +199,36 @@ def job_command(
     return decorate
 
 
+def settings_command(
+    *settings: Setting[object],
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command that sends no job one option per setting, then --debug.
+
+    The command declares its own options and keyword-only `given: Given` and
+    `debug: bool`; the settings' raw flag values arrive in `given`.
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(command).parameters.values()
+            if p.name not in ("given", "debug")
+        ]
+        ranked = sorted(settings, key=_table_order)
+        ordered = [*own, *(_parameter(s) for s in ranked), _LAST[-1]]
+
+        @functools.wraps(command)
+        def run(**values: Any) -> None:
+            given = {setting.name: values.pop(setting.name) for setting in settings}
+            command(**values, given=given)
+
+        run.__signature__ = inspect.Signature(ordered)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in ordered}
+        return run
+
+    return decorate
+
+
 def _table_order(setting: Setting[object]) -> int:
     return ALL.index(setting) if setting in ALL else len(ALL)
 
@@ -210,7 +240,7 @@ def _parameter(setting: Setting[object]) -> inspect.Parameter:
         metavar=setting.metavar,
         help=_help(setting),
         show_default=_shown_default(setting),
-        autocompletion=_completer(setting) if setting.choices else None,
+        autocompletion=_completer(setting) if setting.choices or setting.completions else None,
     )
     return inspect.Parameter(
         setting.name,
@@ -233,8 +263,10 @@ def _shown_default(setting: Setting[object]) -> str | bool:
     return str(getattr(default, "value", default))
 
 
-def _completer(setting: Setting[object]) -> Callable[[str], list[str]]:
-    def complete(incomplete: str) -> list[str]:
+def _completer(
+    setting: Setting[object],
+) -> Callable[[str], list[str] | list[tuple[str, str]]]:
+    def complete(incomplete: str) -> list[str] | list[tuple[str, str]]:
         return setting.candidates(incomplete)
 
     return complete

@@ -29,6 +29,7 @@ from cartesia_cli.api.watchdog import IdleWatchdog
 from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, TLS_SETUP, StreamError, UsageError
 
 DebugLog = Callable[[str], None]
+JSON = "application/json"
 
 
 class ApiConfig(NamedTuple):
@@ -101,6 +102,32 @@ class CartesiaClient:
                 yield from self._iter_body(response)
         finally:
             response.close()
+
+    def get_json(self, path: str, query: Mapping[str, str] | None = None) -> object:
+        """GET `path` (a voices route) with retries; its JSON body, read within --idle-timeout."""
+        url = self._config.base_url.rstrip("/") + path
+        headers = protocol.headers(self._config.api_key, self._config.api_version, JSON)
+        del headers["Content-Type"]  # a GET has no body
+        http_request = self._http.build_request(
+            "GET", url, params=query, headers=headers, extensions={"trace": self._trace}
+        )
+        self._log_request(http_request)
+        response = self._open(http_request, path)
+        try:
+            return protocol.json_body(self._read_whole(response))
+        finally:
+            response.close()
+
+    def _read_whole(self, response: httpx.Response) -> bytes:
+        """A JSON body, whole: bounded in size, and due within --idle-timeout (a deadline)."""
+        body = bytearray()
+        with self._watched(response, "data") as watchdog:
+            watchdog.feed()
+            for piece in response.iter_bytes():
+                body += piece
+                if len(body) > protocol.JSON_BODY_LIMIT:
+                    raise StreamError("the server's answer is larger than 16 MB; stopped reading")
+        return bytes(body)
 
     def _open(self, request: httpx.Request, path: str) -> httpx.Response:
         """Send until a 200 of the right kind comes back, retrying transient failures."""
@@ -265,7 +292,8 @@ class CartesiaClient:
                 f"Bearer {redact.MASK}" if name.lower() == "authorization" else raw_value.decode()
             )
             self._log(f"request header: {name}: {shown}")
-        self._log(f"request body: {request.content.decode()}")
+        if request.content:
+            self._log(f"request body: {request.content.decode()}")
 
     def _log_response(self, response: httpx.Response) -> None:
         if self._debug is None:

@@ -23,6 +23,7 @@ from cartesia_cli.formats import AudioFormat, Container
 
 SSE_PATH = "/tts/sse"
 BYTES_PATH = "/tts/bytes"
+VOICES_PATH = "/voices"
 EVENT_STREAM = "text/event-stream"
 
 
@@ -171,10 +172,26 @@ def error_event_failure(
     )
 
 
+JSON_BODY_LIMIT = 16 * 1024 * 1024  # a page of voices is a few KB
+
+
+def json_body(body: bytes) -> object:
+    """A JSON answer (voices), or a StreamError saying it is not one."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        start = redact.redact(body[:80].decode("utf-8", "replace"))
+        raise StreamError(f"the server's answer is not JSON: {start!r}") from None
+
+
 def unexpected_content_type(path: str, content_type: str) -> StreamError | None:
     """A 200 whose body is not what the endpoint sends, or None when it is."""
     media_type, _, parameters = content_type.partition(";")
     media_type = media_type.strip().lower()
+    if path.startswith(VOICES_PATH):
+        if media_type == "application/json":
+            return None
+        return StreamError(f"expected JSON from the server, got content type {content_type!r}")
     if path == SSE_PATH:
         if media_type != EVENT_STREAM:
             return StreamError(

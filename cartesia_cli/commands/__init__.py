@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from cartesia_cli.settings import store
+from cartesia_cli.settings import spec, store
 from cartesia_cli.ui.console import console
+
+if TYPE_CHECKING:
+    from cartesia_cli.api.client import ApiConfig
+    from cartesia_cli.settings.resolve import Settings
 
 APP_NAME = "cartesia-cli"
 
@@ -25,10 +30,24 @@ def load_config(path: Path) -> store.ConfigValues:
     return values
 
 
+def api_config(settings: Settings) -> ApiConfig:
+    """Where and how to connect, from the resolved settings (httpx is imported here)."""
+    from cartesia_cli.api.client import ApiConfig
+
+    return ApiConfig(
+        base_url=settings[spec.BASE_URL],
+        api_key=settings[spec.API_KEY],
+        api_version=settings[spec.API_VERSION],
+        connect_timeout=settings[spec.CONNECT_TIMEOUT],
+        idle_timeout=settings[spec.IDLE_TIMEOUT],
+        retries=settings[spec.RETRIES],
+    )
+
+
 def emit_result(text: str, to_stdout: bool) -> None:
     """A job's --json object: on stdout, or (audio there) as the last line on stderr."""
     if to_stdout:
-        from cartesia_cli.output.result_json import write_stdout
+        from cartesia_cli.output.sinks import write_stdout
 
         write_stdout(text)
     else:

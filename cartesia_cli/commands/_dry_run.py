@@ -13,7 +13,7 @@ from typing import Any
 
 from cartesia_cli.api import protocol
 from cartesia_cli.api.protocol import BYTES_PATH, TtsRequest
-from cartesia_cli.output.result_json import write_stdout
+from cartesia_cli.output.sinks import write_stdout
 
 MASKED = "Bearer [redacted]"
 KEY_FROM_SHELL = '"Authorization: Bearer $CARTESIA_API_KEY"'  # double quotes: the shell expands

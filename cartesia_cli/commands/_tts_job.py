@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
-from cartesia_cli.commands import _dry_run, _timestamps, config_file, emit_result, load_config
+from cartesia_cli.commands import (
+    _dry_run,
+    _timestamps,
+    api_config,
+    config_file,
+    emit_result,
+    load_config,
+)
 from cartesia_cli.errors import (
     AUDIO_TO_TERMINAL,
     CliError,
@@ -205,7 +212,7 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
     request = _request(job, settings, audio, stamps)
     # httpx (~40 ms) is imported here, before the output file is claimed, so that the
     # claim and the stream follow each other.
-    api = _api_config(settings)
+    api = api_config(settings)
     return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT])
 
 
@@ -268,19 +275,6 @@ def _mention_proxy(base_url: str) -> None:
     console.debug_line(f"proxy: {proxy or 'none'} (from the environment)")
     if proxy and base_url.startswith("http://"):
         console.warning(f"the API key travels unencrypted to the proxy {proxy} (plain http://)")
-
-
-def _api_config(settings: Settings) -> ApiConfig:
-    from cartesia_cli.api.client import ApiConfig
-
-    return ApiConfig(
-        base_url=settings[spec.BASE_URL],
-        api_key=settings[spec.API_KEY],
-        api_version=settings[spec.API_VERSION],
-        connect_timeout=settings[spec.CONNECT_TIMEOUT],
-        idle_timeout=settings[spec.IDLE_TIMEOUT],
-        retries=settings[spec.RETRIES],
-    )
 
 
 def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:

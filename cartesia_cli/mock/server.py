@@ -241,6 +241,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_problem(Problem(404, "Not found", f"No route for GET {self.path}."))
 
     def _send_voices(self, route: str) -> None:
+        try:
+            scenario = self.fake.next_scenario(self._asked_scenario())
+        except ValueError as error:
+            self._send_problem(Problem(400, "Unknown mock scenario", str(error)))
+            return
+        if scenario.name == "drop":
+            return
+        if scenario.status != 200:
+            self._send_scenario_error(scenario)
+            return
+        if scenario.name == "wrong-content-type":
+            self._send_body(200, b"<html>not JSON</html>", "text/html")
+            return
         problem = validation.check_auth(
             self.headers.get("Authorization"), self.fake.api_key
         ) or validation.check_version(self.headers.get("Cartesia-Version"))

@@ -8,7 +8,6 @@ objects), so every layer above can fill it in.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 KEYS = (
@@ -51,13 +50,3 @@ def error_object(**known: Any) -> dict[str, Any]:
 def encode(doc: dict[str, Any]) -> str:
     """One line of ASCII JSON: no control character or non-ASCII byte reaches a terminal."""
     return json.dumps(doc, ensure_ascii=True, allow_nan=False)
-
-
-def write_stdout(line: str) -> None:
-    """The line and a newline on descriptor 1, all of it (a pipe may take it in parts).
-
-    BrokenPipeError goes to the caller: the reader left.
-    """
-    data = memoryview((line + "\n").encode("ascii"))
-    while data:
-        data = data[os.write(1, data) :]

@@ -250,6 +250,17 @@ class NewFileName(NamedTuple):
     extension: str  # pcm, wav, mp3
 
 
+def write_stdout(text: str) -> None:
+    """Text the user asked for (a --json object, a listing) and a newline, all of it, on fd 1.
+
+    Straight to the descriptor, like the audio: a pipe may take it in parts.
+    BrokenPipeError goes to the caller: the reader left.
+    """
+    data = memoryview((text + "\n").encode())
+    while data:
+        data = data[os.write(1, data) :]
+
+
 def open_sink(
     output: str | None,
     *,

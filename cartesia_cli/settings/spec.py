@@ -60,6 +60,8 @@ class Setting(Generic[T_co]):
     env: str | None = None
     configurable: bool = False
     choices: Sequence[str] = ()  # offered by completion; `parse` decides what is valid
+    # Completion from elsewhere than `choices`: (value, description) pairs for what is typed.
+    completions: Callable[[str], list[tuple[str, str]]] | None = None
     metavar: str | None = None
     body: tuple[str, ...] = ()  # where a set value goes in a TTS request body
 
@@ -68,8 +70,17 @@ class Setting(Generic[T_co]):
         """`--sample-rate` -> `sample_rate`: the parameter name, and the config key."""
         return self.flag.lstrip("-").replace("-", "_")
 
-    def candidates(self, incomplete: str) -> list[str]:
+    def candidates(self, incomplete: str) -> list[str] | list[tuple[str, str]]:
+        if self.completions is not None:
+            return self.completions(incomplete)
         return [choice for choice in self.choices if choice.startswith(incomplete)]
+
+
+def cached_voices(incomplete: str) -> list[tuple[str, str]]:
+    """Voice ids from the cache `voices list` keeps, each with its name; no request."""
+    from cartesia_cli.settings import voice_cache
+
+    return voice_cache.complete(incomplete)
 
 
 # -- parsers: each names where a bad value came from ------------------------------------
@@ -225,8 +236,9 @@ MODEL: Setting[str] = Setting(
     env="CARTESIA_MODEL", configurable=True, choices=KNOWN_MODELS, metavar="ID",
 )
 VOICE: Setting[str] = Setting(
-    "--voice", text, help="Voice id.", default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b",
-    short="-v", env="CARTESIA_VOICE_ID", configurable=True, metavar="ID",
+    "--voice", text, help="Voice id (Tab completes names from `voices list`).",
+    default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b", short="-v", env="CARTESIA_VOICE_ID",
+    configurable=True, metavar="ID", completions=cached_voices,
 )
 ENCODING: Setting[Encoding] = Setting(
     "--encoding", check_encoding, help="Audio encoding: " + ", ".join(ENCODINGS) + ".",

@@ -1,0 +1,79 @@
+"""Voices: paging `GET /voices` by cursor, and checking what a page holds. No I/O.
+
+The cursor is the last voice's id (`starting_after`). Paging stops when the API
+says there is no more (`has_more: false`), on an empty page (what the official
+SDK waits for), at `--limit`, or, should a server send a page whose last id was
+a cursor already, there, with a warning: a repeated cursor would loop forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from cartesia_cli.errors import StreamError
+
+PAGE_LIMIT = 100  # the most one page may hold
+Voice = dict[str, Any]
+Fetch = Callable[[Mapping[str, str]], object]  # query parameters -> the page's JSON
+
+
+def query(
+    *, text: str | None, gender: str | None, language: str | None, limit: int | None
+) -> dict[str, str]:
+    """The query parameters of the first page."""
+    params = {"limit": str(min(limit or PAGE_LIMIT, PAGE_LIMIT))}
+    for key, value in (("q", text), ("gender", gender), ("language", language)):
+        if value:
+            params[key] = value
+    return params
+
+
+def every_voice(
+    fetch: Fetch, params: Mapping[str, str], *, limit: int | None, warn: Callable[[str], None]
+) -> Iterator[Voice]:
+    """The voices, page after page, until the API has no more or `limit` is reached."""
+    count, cursors = 0, set()
+    cursor: str | None = None
+    while True:
+        page, has_more = read_page(
+            fetch({**params, **({"starting_after": cursor} if cursor else {})})
+        )
+        for voice in page:
+            yield voice
+            count += 1
+            if limit is not None and count >= limit:
+                return
+        if not page or not has_more:
+            return
+        cursor = page[-1]["id"]
+        if cursor in cursors:
+            warn(f"the server sent the page after {cursor} again; stopped listing there")
+            return
+        cursors.add(cursor)
+
+
+def read_page(doc: object) -> tuple[list[Voice], bool]:
+    """`{"data": [voice, …], "has_more": …}` checked: every voice an object with a string id.
+
+    A page without `has_more` (older API versions) is taken to have more: paging
+    then ends on the empty page.
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        raise StreamError("malformed voices page from the server: no `data` list")
+    voices = [check_voice(item) for item in doc["data"]]
+    return voices, doc.get("has_more") is not False
+
+
+def check_voice(item: object) -> Voice:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise StreamError("malformed voice from the server: not an object with a string `id`")
+    return item
+
+
+def field(voice: Voice, key: str) -> str:
+    """A voice's field as one line of text ("" when absent); a table cell or a TSV field."""
+    value = voice.get(key)
+    if value is None:
+        return ""
+    return " ".join(str(value).split())  # tabs and line breaks would break a row

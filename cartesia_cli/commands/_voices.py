@@ -1,0 +1,96 @@
+"""The voices commands' glue: settings, one client for every page, the cache, the output.
+
+Same settings, errors and exit codes as the TTS jobs; the listing goes to
+stdout (the answer), every line for people through the console.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+from urllib.parse import quote
+
+from cartesia_cli.api import voices
+from cartesia_cli.api.protocol import VOICES_PATH
+from cartesia_cli.commands import api_config, config_file, load_config
+from cartesia_cli.output.sinks import write_stdout
+from cartesia_cli.settings import spec, voice_cache
+from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
+from cartesia_cli.settings.spec import Given
+from cartesia_cli.ui import voices_view
+from cartesia_cli.ui.console import console, isatty
+
+
+class Filters(NamedTuple):
+    query: str | None
+    gender: str | None
+    language: str | None
+    limit: int | None
+
+    @property
+    def narrows(self) -> bool:
+        """Whether the listing may leave voices out (then the cache is added to, not replaced)."""
+        return any(value is not None for value in self)
+
+
+def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -> None:
+    from cartesia_cli.api.client import CartesiaClient
+
+    settings = _settings(given, debug)
+    params = voices.query(
+        text=filters.query, gender=filters.gender, language=filters.language, limit=filters.limit
+    )
+    with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
+        found = list(
+            voices.every_voice(
+                lambda page: client.get_json(VOICES_PATH, page),
+                params,
+                limit=filters.limit,
+                warn=console.warning,
+            )
+        )
+    _remember(found, complete=not filters.narrows)
+    _show(found, as_json=as_json, one=False)
+
+
+def get_voice(given: Given, voice_id: str, *, as_json: bool, debug: bool) -> None:
+    from cartesia_cli.api.client import CartesiaClient
+
+    settings = _settings(given, debug)
+    path = f"{VOICES_PATH}/{quote(voice_id, safe='')}"  # an id never becomes a path of its own
+    with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
+        voice = voices.check_voice(client.get_json(path))
+    _remember([voice], complete=False)
+    _show([voice], as_json=as_json, one=True)
+
+
+def _settings(given: Given, debug: bool) -> Settings:
+    console.configure(quiet=False, debug=debug)
+    settings = resolve(given, os.environ, load_config(config_file()))
+    warning = insecure_url_warning(settings[spec.BASE_URL])
+    if warning:
+        console.warning(warning)
+    return settings
+
+
+def _show(found: list[voices.Voice], *, as_json: bool, one: bool) -> None:
+    if as_json:
+        write_stdout(json.dumps(found[0] if one else found, ensure_ascii=True))
+        return
+    rows = [[voices.field(v, column) for column in voices_view.COLUMNS] for v in found]
+    voices_view.show(rows, terminal=isatty(1))
+
+
+def _remember(found: Iterable[voices.Voice], *, complete: bool) -> None:
+    """Refresh the completion cache; a cache that cannot be written is only a warning."""
+    try:
+        voice_cache.update(_names(found), complete=complete)
+    except OSError as exc:
+        console.warning(f"could not update the voice cache: {exc.strerror}")
+
+
+def _names(found: Iterable[voices.Voice]) -> Iterator[tuple[str, str]]:
+    for voice in found:
+        yield voice["id"], voices.field(voice, "name")

@@ -1,0 +1,80 @@
+"""The voice cache that `--voice` completes from: voice ids and names, kept by `voices list`.
+
+Completion never touches the network: a Tab press reads this small file and
+nothing else. A missing, empty or unreadable cache completes nothing, quietly.
+The file is replaced atomically (a new file renamed over the old one), so a
+completion that reads while `voices list` writes sees one or the other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+CACHE_DIR_ENV = "CARTESIA_CLI_CACHE_DIR"
+FILE_NAME = "voices.json"
+MAX_BYTES = 4 * 1024 * 1024  # a cache larger than this is not ours: complete nothing
+
+
+def cache_path() -> Path:
+    """$CARTESIA_CLI_CACHE_DIR, else the platform's user cache directory, + voices.json."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override) / FILE_NAME
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cartesia-cli" / FILE_NAME
+
+
+def load(path: Path | None = None) -> dict[str, str]:
+    """Voice id -> name; {} for a cache that is missing, too large or not what we write."""
+    path = path or cache_path()
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return {}
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    voices = doc.get("voices") if isinstance(doc, dict) else None
+    if not isinstance(voices, dict):
+        return {}
+    return {k: v for k, v in voices.items() if isinstance(k, str) and isinstance(v, str) and k}
+
+
+def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None = None) -> Path:
+    """Store the voices seen; `complete` (an unfiltered listing of all) replaces the rest.
+
+    Raises OSError when the cache cannot be written.
+    """
+    path = path or cache_path()
+    voices = {} if complete else load(path)
+    voices.update(seen)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"voices": voices}, ensure_ascii=False, sort_keys=True).encode()
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".voices-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def complete(incomplete: str, voices: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(id, name) for ids that start with `incomplete` and names that do (any case)."""
+    voices = load() if voices is None else voices
+    typed = incomplete.casefold()
+    found = [
+        (voice_id, name)
+        for voice_id, name in voices.items()
+        if voice_id.startswith(incomplete) or name.casefold().startswith(typed)
+    ]
+    return sorted(found, key=lambda item: (item[1].casefold(), item[0]))
