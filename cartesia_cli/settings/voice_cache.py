@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -52,6 +51,8 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
 
     Raises OSError when the cache cannot be written.
     """
+    import tempfile  # here: completion, which only reads, does not pay for it
+
     path = path or cache_path()
     voices = {} if complete else load(path)
     voices.update(seen)
