@@ -140,7 +140,7 @@ class CartesiaClient:
                 except httpx.TransportError as exc:
                     if deadline.fired:
                         raise _late_response(self._config) from None
-                    failure, retryable = self._send_failure(exc, attempt)
+                    failure, retryable = send_failure(self._config, exc, attempt)
                     if attempt == attempts or not retryable:
                         raise failure from None
                     self._pause(attempt, None, failure.message)
@@ -195,29 +195,6 @@ class CartesiaClient:
         self._log(f"retrying in {delay:.2f} s after: {reason}")
         self._sleep(delay)
 
-    def _send_failure(self, exc: httpx.TransportError, attempt: int) -> tuple[StreamError, bool]:
-        """What a send that got no response means, and whether trying again can help.
-
-        Nothing has been written yet, so a retry cannot duplicate audio.
-        """
-        tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-        base_url = self._config.base_url
-        if isinstance(exc, httpx.ConnectTimeout):
-            seconds = self._config.connect_timeout
-            message = f"timed out after {seconds:g} s connecting to {base_url}{tries}"
-            return StreamError(message, kind=CONNECT_TIMEOUT), True
-        if isinstance(exc, httpx.ConnectError):
-            # A failed TLS handshake (an untrusted certificate) would fail the same way again.
-            failure = StreamError(f"could not connect to {base_url}: {exc}{tries}")
-            return failure, not _tls_rejected(exc)
-        if isinstance(exc, httpx.TimeoutException):
-            # The server took the request and went quiet: another try would wait as long again.
-            return _idle_failure(self._config), False
-        # Dropped before any response (a restarting server, a proxy): as transient as a refusal.
-        return StreamError(
-            f"connection to the server failed before the response: {exc}{tries}"
-        ), True
-
     def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
         """SSE: the events up to (not including) `done`."""
         body = _FramedText(response)
@@ -266,18 +243,7 @@ class CartesiaClient:
                 raise _idle_failure(self._config, awaited)
 
     def _parse(self, name: str, data: str) -> Event | None:
-        if not data:
-            # The real API never sends data-less events; tolerate them as noise.
-            self._log(f"ignored an event with no data (event: {name})")
-            return None
-        event = parse_event(name, data)
-        if isinstance(event, ErrorEvent):
-            raise protocol.error_event_failure(
-                event.message, event.request_id, title=event.title, status=event.status_code
-            )
-        if isinstance(event, Done):
-            self._log("received done")
-        return event
+        return parse_or_raise(name, data, self._log)
 
     def _log(self, line: str) -> None:
         if self._debug is not None:
@@ -301,6 +267,46 @@ class CartesiaClient:
         self._log(f"response: HTTP {response.status_code} {response.reason_phrase}")
         for name, value in response.headers.items():
             self._log(f"response header: {name}: {value}")
+
+
+def send_failure(
+    config: ApiConfig, exc: httpx.TransportError, attempt: int
+) -> tuple[StreamError, bool]:
+    """What a send that got no response means, and whether trying again can help.
+
+    Nothing has been written yet, so a retry cannot duplicate audio.
+    """
+    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+    base_url = config.base_url
+    if isinstance(exc, httpx.ConnectTimeout):
+        seconds = config.connect_timeout
+        message = f"timed out after {seconds:g} s connecting to {base_url}{tries}"
+        return StreamError(message, kind=CONNECT_TIMEOUT), True
+    if isinstance(exc, httpx.ConnectError):
+        # A failed TLS handshake (an untrusted certificate) would fail the same way again.
+        failure = StreamError(f"could not connect to {base_url}: {exc}{tries}")
+        return failure, not _tls_rejected(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        # The server took the request and went quiet: another try would wait as long again.
+        return _idle_failure(config), False
+    # Dropped before any response (a restarting server, a proxy): as transient as a refusal.
+    return StreamError(f"connection to the server failed before the response: {exc}{tries}"), True
+
+
+def parse_or_raise(name: str, data: str, log: DebugLog) -> Event | None:
+    """One SSE event; an `error` event raises its failure; an event with no data is None."""
+    if not data:
+        # The real API never sends data-less events; tolerate them as noise.
+        log(f"ignored an event with no data (event: {name})")
+        return None
+    event = parse_event(name, data)
+    if isinstance(event, ErrorEvent):
+        raise protocol.error_event_failure(
+            event.message, event.request_id, title=event.title, status=event.status_code
+        )
+    if isinstance(event, Done):
+        log("received done")
+    return event
 
 
 def environment_proxy(base_url: str) -> str | None:

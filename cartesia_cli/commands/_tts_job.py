@@ -257,6 +257,17 @@ def _request(
     """The request, with the transcript read (stdin included) and every setting checked."""
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(job.options.transcript, job.options.transcript_arg, stdin, isatty(0))
+    return request_for(job, settings, audio, text, stamps)
+
+
+def request_for(
+    job: TtsJob,
+    settings: Settings,
+    audio: AudioFormat,
+    text: str,
+    stamps: _timestamps.Timestamps | None = None,
+) -> TtsRequest:
+    """The request that speaks `text` with these settings, as the job's endpoint takes it."""
     if PATHS[job.command] == SSE_PATH:
         audio = audio._replace(container=Container.RAW)  # the stream is raw; a WAV is ours
     return TtsRequest(

@@ -67,6 +67,16 @@ def mock(
             "--latency-ms", metavar="MS", min=0.0, help="Wait before each response starts."
         ),
     ] = 0.0,
+    concurrency_limit: Annotated[
+        Optional[int],
+        typer.Option(
+            "--concurrency-limit",
+            metavar="N",
+            min=1,
+            help="Refuse a TTS request beyond N in flight with HTTP 429, as a plan's limit does.",
+            show_default="none",
+        ),
+    ] = None,
     tls_cert: Annotated[
         Optional[str],
         typer.Option("--tls-cert", metavar="FILE", help="Serve https with this certificate."),
@@ -109,6 +119,7 @@ def mock(
             poll_seconds=0.1,  # idle for hours in a user's CI: wake rarely
             latency_ms=latency_ms,
             log=lambda line: console.note(f"mock: {line}"),
+            concurrency_limit=concurrency_limit,
         )
     except ValueError as exc:
         raise UsageError(f"--scenario: {exc}") from None

@@ -113,8 +113,13 @@ class FakeCartesia:
         poll_seconds: float = TEST_POLL_SECONDS,
         latency_ms: float = 0.0,
         log: Callable[[str], None] | None = None,
+        concurrency_limit: int | None = None,
     ) -> None:
         self.api_key = api_key
+        # Like a plan's limit: a TTS request beyond this many in flight gets HTTP 429.
+        self.concurrency_limit = concurrency_limit
+        self.in_flight = 0
+        self.most_in_flight = 0  # the highest number of TTS requests in flight at once
         self.poll_seconds = poll_seconds
         self.plan = plan or AudioPlan()
         self.pace = pace  # 1.0 = send chunks in real time; 0 = as fast as possible
@@ -173,6 +178,19 @@ class FakeCartesia:
                 self._sequences[asked] = seen + 1
                 return Scenario.parse(items[min(seen, len(items) - 1)].strip())
             return self._scenarios.popleft() if self._scenarios else self.default_scenario
+
+    def admit(self) -> bool:
+        """Count a TTS request in, unless the concurrency limit is reached (False: a 429)."""
+        with self._lock:
+            if self.concurrency_limit is not None and self.in_flight >= self.concurrency_limit:
+                return False
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -288,11 +306,28 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario.status != 200:
             self._send_scenario_error(scenario)
             return
-        job = self._validate(route)
-        if isinstance(job, TtsJob) and route == "/tts/bytes":
-            self._send_audio(job, scenario)
-        elif isinstance(job, TtsJob):
-            self._stream(job, scenario)
+        if not self.fake.admit():
+            self._send_scenario_error(Scenario.http_error(429))
+            return
+        self._holds_slot = True
+        try:
+            job = self._validate(route)
+            if isinstance(job, TtsJob) and route == "/tts/bytes":
+                self._send_audio(job, scenario)
+            elif isinstance(job, TtsJob):
+                self._stream(job, scenario)
+        finally:
+            self._release_slot()
+
+    def _release_slot(self) -> None:
+        """Free this request's place under the concurrency limit, once.
+
+        Done as the answer's end is written, not after: a client that has read it
+        may send its next request before this thread runs again.
+        """
+        if getattr(self, "_holds_slot", False):
+            self._holds_slot = False
+            self.fake.leave()
 
     def _websocket(self) -> None:
         """`GET /tts/websocket`: check the upgrade as the API does, then speak WebSocket."""
@@ -438,6 +473,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.fake.stopping.wait(interval)
                 # Record before writing, so a client that has read it finds it recorded.
                 transmission.add(item.audio, keep=self.fake.keep_audio)
+                if item.frame.startswith((b"event: done", b"event: error")):
+                    self._release_slot()  # the client is done once it has read this
                 # Stamped as the write starts: a client may read the bytes before
                 # this thread runs again after the write.
                 sent_at = time.monotonic()
@@ -445,6 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if item.audio:
                     transmission.flushes.append((transmission.length, sent_at))
             transmission.finished = True
+            self._release_slot()
             self._write_chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
             transmission.client_gone = True
@@ -511,6 +549,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_body(
         self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
     ) -> None:
+        self._release_slot()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -248,6 +248,7 @@ class NewFileName(NamedTuple):
 
     prefix: str  # tts_sse, tts_bytes
     extension: str  # pcm, wav, mp3
+    item: int | None = None  # a batch item's line number
 
 
 def write_stdout(text: str) -> None:
@@ -318,7 +319,7 @@ def _short(path: Path) -> str:
 def _timestamped_file(directory: Path, name: NewFileName, now: datetime) -> FileSink:
     for suffix in range(1, _MAX_SUFFIX + 1):
         path = directory / timestamped_name(
-            now, prefix=name.prefix, extension=name.extension, suffix=suffix
+            now, prefix=name.prefix, extension=name.extension, suffix=suffix, item=name.item
         )
         try:
             return FileSink(path, created_fd=_create_exclusive(path))

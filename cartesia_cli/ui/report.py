@@ -37,6 +37,14 @@ def summary(
     )
 
 
+def batch_summary(done: int, failed: int, audio_seconds: float, elapsed: float) -> str:
+    """`batch: 20 items, 19 ok, 1 failed, 18.40 s of audio, total 3.2 s`."""
+    return (
+        f"batch: {done} items, {done - failed} ok, {failed} failed, "
+        f"{audio_seconds:.2f} s of audio, total {_ms(elapsed)}"
+    )
+
+
 def kept_note(kept: KeptAudio | None) -> str:
     """What the user has after a failure: the kept bytes, or nothing to say."""
     if kept is None:

@@ -1,0 +1,315 @@
+"""`--batch FILE`: many transcripts, `--concurrency` at a time, each to its own file.
+
+One async client (one connection pool) for the whole batch; each item is
+planned like a single run (its own settings over the command's, the same
+checks), claims its own file, retries on its own, and reports on its own: a
+failing item never stops the others. The exit code is the most severe item's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+
+from cartesia_cli import process
+from cartesia_cli.api.protocol import SSE_PATH
+from cartesia_cli.batch_input import BadItem, Item, bounded_lines, items
+from cartesia_cli.commands import api_config, config_file, emit_result, load_config
+from cartesia_cli.commands._tts_job import (
+    PATHS,
+    JobFacts,
+    Plan,
+    TtsJob,
+    audio_format,
+    request_for,
+)
+from cartesia_cli.errors import (
+    CliError,
+    ExitCode,
+    Interrupted,
+    StopRequested,
+    UsageError,
+    stop_word,
+)
+from cartesia_cli.formats import Container
+from cartesia_cli.output import wav
+from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
+from cartesia_cli.run import batch, pipeline
+from cartesia_cli.run.pipeline import StreamResult, StreamStats
+from cartesia_cli.settings import spec
+from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
+from cartesia_cli.ui import report
+from cartesia_cli.ui.console import console
+
+if TYPE_CHECKING:
+    from cartesia_cli.api.async_client import AsyncCartesiaClient
+
+# Which failure decides the batch's exit code: a bug first, then what stops every item.
+SEVERITY = (
+    ExitCode.INTERNAL,
+    ExitCode.AUTH,
+    ExitCode.OUTPUT,
+    ExitCode.SERVER,
+    ExitCode.STREAM,
+    ExitCode.REJECTED,
+    ExitCode.USAGE,
+)
+# Per-item fields: the settings an item may change (not where or how to connect).
+FIXED = {setting.name for setting in spec.CONNECTION}
+
+
+class Batch(NamedTuple):
+    job: TtsJob
+    settings: Settings  # the command's own, which items override
+    given: dict[str, str | None]
+    config: dict[str, str | int | float]
+    directory: Path
+    started: datetime  # names every new file: they sort by line within one batch
+    progress: batch.BatchProgress
+    codes: list[int]  # each failed item's exit code
+    partial: list[str]  # what items cut short by a stop left: "file (N bytes)"
+
+
+def run(job: TtsJob, source: str, concurrency: int) -> None:
+    """The whole batch; raises a CliError (the most severe item's code) if any item failed."""
+    console.configure(quiet=job.options.quiet, debug=job.options.debug)
+    _check_flags(job)
+    config = dict(load_config(config_file()))
+    settings = resolve(job.options.given, os.environ, config)
+    warning = insecure_url_warning(settings[spec.BASE_URL])
+    if warning:
+        console.warning(warning)
+    directory = Path(job.options.output or ".")
+    state = Batch(
+        job,
+        settings,
+        dict(job.options.given),
+        config,
+        directory,
+        datetime.now(),
+        batch.BatchProgress(),
+        [],
+        [],
+    )
+    with _input(source) as stream:
+        allowed = frozenset({*job.options.given, "container"} - FIXED)
+        try:
+            asyncio.run(_run_all(state, items(bounded_lines(stream), allowed), concurrency))
+        except (KeyboardInterrupt, StopRequested) as stop:
+            process.stop_taken()
+            raise _stopped(state, stop) from None
+    _finish(state)
+
+
+def _check_flags(job: TtsJob) -> None:
+    options = job.options
+    refused = [
+        ("a transcript", options.transcript is not None or options.transcript_arg is not None),
+        ("--play", options.play),
+        ("--timestamps", options.timestamps is not None),
+        ("--dry-run", options.dry_run),
+    ]
+    for what, given in refused:
+        if given:
+            raise UsageError(f"--batch takes its transcripts from the file; drop {what}")
+    if options.output == STDOUT:
+        raise UsageError("--batch writes one file per item: give -o a directory, not '-'")
+    if options.output is not None and not Path(options.output).is_dir():
+        raise UsageError(f"--batch needs -o to be an existing directory: {options.output}")
+
+
+@contextmanager
+def _input(source: str) -> Iterator[BinaryIO]:
+    if source == "-":
+        if sys.stdin is None or console_is_terminal_stdin():
+            raise UsageError("--batch - reads stdin: pipe the lines in")
+        yield sys.stdin.buffer
+        return
+    try:
+        stream = open(source, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UsageError(f"cannot read --batch {source}: {exc.strerror}") from None
+    with stream:
+        yield stream
+
+
+def console_is_terminal_stdin() -> bool:
+    from cartesia_cli.ui.console import isatty
+
+    return isatty(0)
+
+
+async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: int) -> None:
+    from cartesia_cli.api.async_client import AsyncCartesiaClient
+
+    config = api_config(state.settings)
+    async with AsyncCartesiaClient(
+        config, concurrency=concurrency, debug=console.debug_log()
+    ) as client:
+        with _display(state.progress):
+
+            async def one(item: Item | BadItem) -> None:
+                await _one(state, client, item)
+
+            await batch.run_all(
+                work, one, concurrency=concurrency, start_thread=process.start_thread
+            )
+    state.progress.total = state.progress.done
+
+
+async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) -> None:
+    """One item, start to end: every failure reported here, none raised."""
+    job = state.job
+    output = item.output if isinstance(item, Item) else None
+    facts = JobFacts(job._replace(options=job.options._replace(output=output)))
+    sink: Sink | None = None
+    try:
+        if isinstance(item, BadItem):
+            raise UsageError(item.message)
+        item_job, plan = _plan(state, item)
+        facts.job, facts.plan = item_job, plan
+        with process.signals_held():
+            sink = facts.sink = _claim(state, item_job, plan, item.number)
+        result = facts.result = StreamResult(StreamStats())
+        await batch.pump(client.stream(PATHS[job.command], plan.request), sink, result)
+    except CliError as exc:
+        _failed(state, facts, item, exc, sink)
+    except (asyncio.CancelledError, KeyboardInterrupt, StopRequested):
+        process.stop_taken()  # the stop is ours now: it must not cut the clean-up short
+        _interrupted(state, facts, sink)
+        raise
+    else:
+        _succeeded(state, facts, sink)
+    finally:
+        if sink is not None:
+            with process.signals_held():
+                sink.close(keep=sink.bytes_written > 0)
+
+
+def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
+    """The item as a job of its own: its fields over the command's flags, checked as flags."""
+    job = state.job
+    fields = dict(item.fields)
+    container = job.container
+    if "container" in fields:
+        container = _container(job, fields.pop("container"))
+    options = job.options._replace(given={**state.given, **fields}, output=item.output)
+    item_job = job._replace(options=options, container=container)
+    settings = resolve(options.given, os.environ, state.config)
+    audio = audio_format(item_job, settings)
+    request = request_for(item_job, settings, audio, item.transcript)
+    return item_job, Plan(audio, request, api_config(settings), None, None, 0.0)
+
+
+def _container(job: TtsJob, raw: str) -> Container:
+    allowed = ("raw", "wav") if PATHS[job.command] == SSE_PATH else ("raw", "wav", "mp3")
+    if raw not in allowed:
+        raise UsageError(f"container must be one of {', '.join(allowed)}, got {raw!r}")
+    return Container(raw)
+
+
+def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
+    """The item's own file: its `output`, else a new timestamped name in the batch's directory."""
+    name = NewFileName(job.command.replace(" ", "_"), plan.audio.extension, item=number)
+    sink = open_sink(
+        job.options.output or str(state.directory),
+        force=job.options.force,
+        stdout_is_tty=False,
+        new_name=name,
+        now=state.started,
+    )
+    audio = plan.audio
+    if PATHS[job.command] == SSE_PATH and audio.container is Container.WAV and audio.encoding:
+        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+    return sink
+
+
+def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
+    progress = state.progress
+    progress.done += 1
+    if sink is not None and facts.plan is not None and facts.result is not None:
+        seconds = pipeline.audio_seconds(sink, facts.plan.audio)
+        progress.audio_seconds += seconds
+        stats = facts.result.stats
+        if not console.wants_live_display():
+            console.info(
+                report.summary(
+                    sink.label, sink.bytes_written, seconds, facts.plan.audio,
+                    stats.time_to_first_audio(), stats.elapsed(),
+                )
+            )  # fmt: skip
+    if state.job.options.json:
+        emit_result(*facts.success())
+
+
+def _failed(
+    state: Batch, facts: JobFacts, item: Item | BadItem, exc: CliError, sink: Sink | None
+) -> None:
+    from cartesia_cli.cli import error_line
+
+    progress = state.progress
+    progress.done += 1
+    progress.failed += 1
+    state.codes.append(int(exc.exit_code))
+    if sink is not None and facts.plan is not None:
+        exc.kept = pipeline.kept_audio(sink, facts.plan.audio)
+    console.error(f"line {item.number}: {error_line(exc)}")
+    if state.job.options.json:
+        emit_result(*facts.failure(exc))
+
+
+def _interrupted(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
+    """An item cut short by a stop: its partial file is kept (and said), its JSON written."""
+    code = ExitCode(process.stop_exit_code())
+    if sink is not None and sink.bytes_written:
+        state.partial.append(f"{sink.label} ({sink.bytes_written} bytes)")
+    if state.job.options.json:
+        emit_result(*facts.failure(Interrupted(stop_word(code), code)))
+
+
+def _finish(state: Batch) -> None:
+    progress = state.progress
+    console.info(report.batch_summary(progress.done, progress.failed, progress.audio_seconds,
+                                      progress.elapsed()))  # fmt: skip
+    if state.codes:
+        worst = min(state.codes, key=_rank)
+        failure = _BatchFailed(f"{progress.failed} of {progress.done} items failed")
+        failure.exit_code = ExitCode(worst)
+        raise failure
+
+
+class _BatchFailed(CliError):
+    """Some items failed; each said why on its own line."""
+
+
+def _rank(code: int) -> int:
+    return SEVERITY.index(ExitCode(code)) if code in SEVERITY else len(SEVERITY)
+
+
+def _stopped(state: Batch, stop: BaseException) -> Interrupted:
+    code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
+    progress = state.progress
+    ok = progress.done - progress.failed
+    failure = Interrupted(
+        f"{stop_word(code)}: {ok} items done, {progress.failed} failed before the stop", code
+    )
+    if state.partial:
+        failure.also_kept = "partial audio kept: " + ", ".join(state.partial)
+    return failure
+
+
+@contextmanager
+def _display(progress: batch.BatchProgress) -> Iterator[None]:
+    if not console.wants_live_display():
+        yield
+        return
+    from cartesia_cli.ui.batch_display import batch_display
+
+    with console.live_console() as rich_console, batch_display(progress, rich_console):
+        yield

@@ -1,0 +1,112 @@
+"""Many jobs at once: a bounded pool of workers over lazily read items, and the async pump.
+
+No terminal, no signals, no settings: the caller gives each item's work as a
+coroutine and reads the progress counters (a display does, on its own timer).
+At most `concurrency` items are in flight and at most that many have been read
+ahead, so memory stays flat however many items there are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeVar
+
+from cartesia_cli.api.events import AudioChunk, Event, PhonemeTimestamps, WordTimestamps
+from cartesia_cli.errors import StreamError
+from cartesia_cli.output.sinks import Sink
+from cartesia_cli.run.pipeline import StreamResult
+
+T = TypeVar("T")
+
+
+class BatchProgress:
+    """Counters for the display and the final line; `total` is None until all is read."""
+
+    __slots__ = ("audio_seconds", "done", "failed", "started", "total")
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.total: int | None = None
+        self.done = 0
+        self.failed = 0
+        self.audio_seconds = 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class _End:
+    """What the reader puts after the last item, once per worker."""
+
+
+END = _End()
+
+
+async def run_all(
+    items: Iterator[T],
+    work: Callable[[T], Awaitable[None]],
+    *,
+    concurrency: int,
+    start_thread: Callable[[threading.Thread], None],
+) -> None:
+    """Run `work(item)` for every item, `concurrency` at a time.
+
+    The items are read on a thread (`start_thread` starts it: the entry point
+    decides which signals it may take), since reading a pipe blocks, and handed
+    over through a queue as small as the pool: at most `concurrency` items wait.
+    `work` reports its own failures: an exception out of it is a bug, and stops all.
+    A failure to read the input is raised here once the items before it are done.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[T | _End] = asyncio.Queue(maxsize=concurrency)
+    failure: list[BaseException] = []
+
+    def hand_over(value: T | _End) -> None:
+        asyncio.run_coroutine_threadsafe(queue.put(value), loop).result()
+
+    def read() -> None:
+        try:
+            for item in items:
+                hand_over(item)
+        except OSError as exc:
+            failure.append(exc)
+        except RuntimeError:  # the loop closed under us (a stop): nobody is waiting
+            return
+        try:
+            for _ in range(concurrency):
+                hand_over(END)
+        except RuntimeError:
+            return
+
+    async def worker() -> None:
+        while not isinstance(item := await queue.get(), _End):
+            await work(item)
+
+    start_thread(threading.Thread(target=read, name="batch-input", daemon=True))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if failure:
+        raise failure[0]
+
+
+async def pump(events: AsyncIterator[Event], sink: Sink, result: StreamResult) -> None:
+    """Write every audio chunk as it arrives; keep timestamps; require some audio."""
+    stats = result.stats
+    try:
+        async for event in events:
+            if isinstance(event, AudioChunk) and event.audio:
+                sink.write(event.audio)
+                if stats.first_audio is None:
+                    stats.first_audio = time.perf_counter()
+                stats.bytes += len(event.audio)
+                stats.chunks += 1
+            elif isinstance(event, WordTimestamps):
+                result.word_timestamps.append(event)
+            elif isinstance(event, PhonemeTimestamps):
+                result.phoneme_timestamps.append(event)
+    finally:
+        stats.finished = time.perf_counter()
+    if stats.bytes == 0:
+        raise StreamError("the server finished the stream without sending any audio")
