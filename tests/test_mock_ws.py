@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from cartesia_cli.mock import WEBSOCKET_FAULTS, FakeCartesia
+from cartesia_cli.mock import WEBSOCKET_FAULTS, AudioPlan, FakeCartesia
 
 from .conftest import API_KEY, VOICE
 
@@ -420,3 +423,137 @@ def test_websocket_only_faults_answer_sse_as_ok(fake: FakeCartesia) -> None:
     full = sse_audio(fake, "Hello.")
     fake.queue("close-1011")
     assert sse_audio(fake, "Hello.") == full
+
+
+# --- found by an adversarial review ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Cookie": "a=" + "b" * 9000}, 431),  # a header line longer than websockets takes
+        ({"X-Odd": "a\x7fb"}, 400),  # a control character http.server let through
+    ],
+)
+def test_an_upgrade_websockets_refuses_gets_an_http_answer(
+    fake: FakeCartesia, headers: dict[str, str], status: int
+) -> None:
+    lines = [
+        "GET /tts/websocket HTTP/1.1",
+        f"Host: {fake.url[7:]}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        f"Authorization: Bearer {API_KEY}",
+        f"Cartesia-Version: {VERSION}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    host, port = fake.url[7:].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(("\r\n".join([*lines, "", ""])).encode("latin-1"))
+        answer = sock.recv(4096)
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode())
+
+
+def test_a_second_last_piece_takes_nothing_back(fake: FakeCartesia) -> None:
+    """push(text, continue_=False) then no_more_inputs(): the text is still spoken."""
+    with open_ws(fake) as ws:
+        ws.send(piece("Hello there.", more=False))
+        ws.send(piece("", more=False))
+        got = events(ws)
+    assert audio_of(got) == sse_audio(fake, "Hello there.")
+    assert [e["type"] for e in got][-1] == "done"
+
+
+def test_more_text_after_the_end_is_refused_without_taking_the_audio(fake: FakeCartesia) -> None:
+    with open_ws(fake) as ws:
+        ws.send(piece("Hello there.", more=False))
+        ws.send(piece("Too late."))
+        got = [json.loads(ws.recv(timeout=5))]
+        while got[-1]["type"] != "done":
+            got.append(json.loads(ws.recv(timeout=5)))
+    errors = [e for e in got if e["type"] == "error"]
+    assert [e["title"] for e in errors] == ["Context closed"]
+    assert audio_of(got) == sse_audio(fake, "Hello there.")
+
+
+def test_a_client_that_never_reads_cannot_hold_the_server(tmp_path: Path) -> None:
+    """Audio queued for a reader that is not reading: stop() still ends the handler."""
+    with (
+        FakeCartesia(api_key=API_KEY, plan=AudioPlan(audio_seconds=600)) as slow,
+        connect(
+            ws_url(slow),
+            additional_headers={"Authorization": f"Bearer {API_KEY}", "Cartesia-Version": VERSION},
+            max_queue=1,  # the client's own buffer: tiny, so TCP fills at once
+        ) as ws,
+    ):
+        ws.send(piece("Ten minutes of audio.", more=False))
+        time.sleep(0.5)
+        slow.stop()
+        deadline = time.monotonic() + 5
+        while slow.websockets_served() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow.websockets_served() == 0  # the handler ended, not stuck in a write
+        ws.close_socket()  # websockets' own close would wait on the unread queue
+
+
+def test_a_client_that_sends_much_before_reading_is_not_deadlocked(fake: FakeCartesia) -> None:
+    """More text in and more audio out than loopback buffers hold, before any read.
+
+    A server that stops reading while a write of its own is stuck would leave both
+    sides waiting for ever (the pushes stop part-way).
+    """
+    with open_ws(fake) as ws:
+
+        def push() -> None:
+            for _ in range(1800):  # ~14 MB of text and ~17 MB of audio, none of it read yet
+                ws.send(piece("x" * 8000))  # one long "word": one syllable of audio
+            ws.send(piece("", more=False))
+
+        pusher = threading.Thread(target=push, daemon=True)
+        pusher.start()
+        pusher.join(timeout=60)
+        stuck = pusher.is_alive()
+        if stuck:
+            ws.close_socket()
+        assert not stuck, "the pushes stopped: client and server wait on each other"
+        got = events(ws, timeout=30)
+    assert got[-1]["type"] == "done"
+
+
+def test_a_lone_surrogate_is_spoken_not_a_crash(fake: FakeCartesia) -> None:
+    with open_ws(fake) as ws:
+        ws.send(piece("\ud800 hi", more=False))
+        assert events(ws)[-1]["type"] == "done"
+
+
+@pytest.mark.parametrize("name", ["malformed-json", "bad-base64", "error-no-context"])
+def test_a_connection_wide_fault_then_closes(fake: FakeCartesia, name: str) -> None:
+    with open_ws(fake, prefix=f"/scenario/{name}") as ws:
+        ws.send(piece("One two three four five six.", more=False))
+        ws.recv(timeout=5)
+        ws.recv(timeout=5)  # the chunk, then the fault
+        with pytest.raises(ConnectionClosed) as caught:
+            ws.recv(timeout=5)
+    assert caught.value.rcvd is not None and caught.value.rcvd.code == 1000
+
+
+def test_restating_a_default_is_not_a_change(fake: FakeCartesia) -> None:
+    with open_ws(fake) as ws:
+        ws.send(piece("Hello.", max_buffer_delay_ms=None))
+        ws.send(piece(" Again.", max_buffer_delay_ms=3000, add_timestamps=False, more=False))
+        assert events(ws)[-1]["type"] == "done"
+
+
+def test_a_paced_stream_gets_its_close_frame_when_the_server_stops() -> None:
+    with FakeCartesia(api_key=API_KEY, pace=1.0) as paced:
+        headers = {"Authorization": f"Bearer {API_KEY}", "Cartesia-Version": VERSION}
+        with connect(ws_url(paced), additional_headers=headers) as ws:
+            ws.send(piece("One two three four five six seven eight nine ten.", more=False))
+            ws.recv(timeout=5)
+            paced.stop()
+            with pytest.raises(ConnectionClosed) as caught:
+                while True:
+                    ws.recv(timeout=5)
+    assert caught.value.rcvd is not None and caught.value.rcvd.code == 1001

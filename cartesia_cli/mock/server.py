@@ -9,6 +9,7 @@ way (see `bytes_body`). Failures are chosen per request with `queue()` (or
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -19,7 +20,7 @@ import time
 import urllib.parse
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -90,6 +91,10 @@ class Transmission:
     # chunk: the benchmark measures each chunk's way from there to the client's stdout.
     flushes: list[tuple[int, float]] = field(default_factory=list)
 
+    def ended(self, *, clean: bool) -> None:
+        """A WebSocket's end: after a closing handshake (`finished`), or dropped."""
+        self.finished, self.client_gone = clean, not clean
+
     def add(self, audio: bytes, *, keep: bool) -> None:
         if keep:
             self.audio += audio
@@ -136,6 +141,8 @@ class FakeCartesia:
         self.stopping = threading.Event()
         self._scenarios: deque[Scenario] = deque()
         self._lock = threading.Lock()
+        self._websockets = 0  # WebSocket connections being served: stop() lets them close
+        self._websockets_done = threading.Condition(self._lock)
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fake = self
         self.scheme = "http"
@@ -192,6 +199,22 @@ class FakeCartesia:
         with self._lock:
             self.in_flight -= 1
 
+    def websockets_served(self) -> int:
+        """WebSocket connections whose handler is still running."""
+        with self._lock:
+            return self._websockets
+
+    @contextlib.contextmanager
+    def websocket_open(self) -> Iterator[None]:
+        with self._lock:
+            self._websockets += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._websockets -= 1
+                self._websockets_done.notify_all()
+
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
@@ -214,7 +237,10 @@ class FakeCartesia:
         return self
 
     def stop(self) -> None:
+        """Stop serving; open WebSockets get their close frame (1001) first, within ~2 s."""
         self.stopping.set()
+        with self._websockets_done:
+            self._websockets_done.wait_for(lambda: self._websockets == 0, timeout=2.5)
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -331,14 +357,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _websocket(self) -> None:
         """`GET /tts/websocket`: check the upgrade as the API does, then speak WebSocket."""
+        key, version = self._websocket_credentials()
         try:
             scenario = self.fake.next_scenario(self._asked_scenario())
         except ValueError as error:
-            self._send_problem(Problem(400, "Unknown mock scenario", str(error)))
+            self._send_problem(Problem(400, "Unknown mock scenario", str(error)), version=version)
             return
         if scenario.name == "drop":
             return  # close_connection is set: closed with no answer to the upgrade
-        key, version = self._websocket_credentials()
         problem = validation.check_auth(
             f"Bearer {key}" if key else None, self.fake.api_key
         ) or validation.check_version(version)
@@ -374,18 +400,19 @@ class _Handler(BaseHTTPRequestHandler):
             plan=fake.plan,
             pace=fake.pace,
         )
-        websocket.serve(
-            self.connection,
-            self.rfile,
-            self.path,
-            self.headers.items(),
-            session,
-            record=fake.new_transmission(scenario.name),
-            keep_audio=fake.keep_audio,
-            stopping=fake.stopping,
-            poll_seconds=fake.poll_seconds,
-            log=self._log_status,
-        )
+        with fake.websocket_open():  # stop() waits for its close frame
+            websocket.serve(
+                self.connection,
+                self.rfile,
+                self.path,
+                self.headers.items(),
+                session,
+                record=fake.new_transmission(scenario.name),
+                keep_audio=fake.keep_audio,
+                stopping=fake.stopping,
+                poll_seconds=fake.poll_seconds,
+                log=self._log_status,
+            )
 
     def _log_status(self, code: int) -> None:
         if self.fake.log is not None:
@@ -575,7 +602,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-_KEY_IN_QUERY = re.compile(r"([?&](?:api_key|access_token)=)[^&#]*", re.IGNORECASE)
+# The names as a query may spell them: `api_key`, or percent-encoded (`api%5Fkey`).
+_KEY_IN_QUERY = re.compile(r"([?&](?:api(?:_|%5f)key|access(?:_|%5f)token)=)[^&#]*", re.IGNORECASE)
 
 
 def _without_keys(path: str) -> str:

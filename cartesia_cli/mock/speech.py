@@ -56,7 +56,7 @@ def utterance(transcript: str, encoding: str, rate: int, per_chunk: int) -> Utte
     at = round(LEAD_SECONDS * rate)
     for word in transcript.split():
         start = at
-        pitch = sum(word.encode()) % PITCHES
+        pitch = sum(word.encode("utf-8", "surrogatepass")) % PITCHES  # JSON allows lone surrogates
         for index in range(syllables(word)):
             if index:
                 parts.append(_silence(encoding, round(SYLLABLE_GAP_SECONDS * rate)))

@@ -10,6 +10,7 @@ the rest of the fake needs nothing outside the standard library.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import struct
@@ -24,7 +25,7 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from cartesia_cli.mock.ws_session import Close, Out, WsSession
+from cartesia_cli.mock.ws_session import Close, WsSession
 
 MAX_MESSAGE = 16 * 1024 * 1024  # one client message; a 100,000-character piece fits
 CLOSE_WAIT_SECONDS = 1.0  # after our close frame, how long the client has to answer
@@ -36,6 +37,8 @@ class Record(Protocol):
     messages: list[str]
 
     def add(self, audio: bytes, *, keep: bool) -> None: ...
+
+    def ended(self, *, clean: bool) -> None: ...
 
 
 def serve(
@@ -57,59 +60,123 @@ def serve(
     # as bytes, since it parses its own handshake before it will frame anything.
     lines = [f"GET {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers)]
     protocol.receive_data("\r\n".join([*lines, "", ""]).encode("latin-1"))
-    request = next(e for e in protocol.events_received() if isinstance(e, Request))
+    request = next((e for e in protocol.events_received() if isinstance(e, Request)), None)
+    if request is None:  # websockets refused what http.server let through
+        _refuse(connection, protocol, log)
+        return
     response = protocol.accept(request)
     protocol.send_response(response)
     log(response.status_code)
-    link = _Link(connection, protocol)
-    if not link.flush() or protocol.state is not State.OPEN:
-        return  # a handshake websockets refused (426, 400): its answer has been sent
-    loop = _Loop(link, session, record, keep_audio, stopping, poll_seconds)
-    loop.feed(_already_read(connection, buffered))
+    if protocol.state is not State.OPEN:  # a handshake websockets refused (426, 400)
+        _send_all(connection, protocol.data_to_send())
+        return
+    connection.setblocking(False)  # from here on, writes never block the loop
+    link = _Link(connection, protocol, stopping)
+    loop = _Loop(link, session, record, keep_audio, poll_seconds)
+    loop.feed(_already_read(buffered))
     loop.run()
 
 
-def _already_read(connection: socket.socket, buffered: BufferedIOBase) -> bytes:
-    """Bytes after the upgrade request that the handler's reader had buffered already."""
-    connection.setblocking(False)
+def _refuse(
+    connection: socket.socket, protocol: ServerProtocol, log: Callable[[int], None]
+) -> None:
+    """The answer to a request websockets' parser refused: its own (431, 414), or a 400."""
+    queued = b"".join(protocol.data_to_send())
+    if queued:
+        log(int(queued.split(b" ", 2)[1]))
+        _send_all(connection, [queued])
+        return
+    body = b"Failed to open a WebSocket connection: did not receive a valid HTTP request.\n"
+    head = (
+        b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    )
+    log(400)
+    _send_all(connection, [head + body])
+
+
+def _send_all(connection: socket.socket, pieces: Iterable[bytes]) -> None:
+    try:
+        for piece in pieces:
+            if piece:
+                connection.sendall(piece)
+    except OSError:
+        pass
+
+
+def _already_read(buffered: BufferedIOBase) -> bytes:
+    """Bytes after the upgrade request that the handler's reader had buffered already.
+
+    The socket is non-blocking by now: a buffer with nothing in it answers b"".
+    """
     try:
         return buffered.read1(65536) or b""
     except OSError:
         return b""
-    finally:
-        connection.setblocking(True)
+
+
+# Stop taking messages to send while this much is still unsent: a client that does not
+# read holds the server's output back, not its memory, and its input is still read.
+HIGH_WATER = 1024 * 1024
 
 
 class _Link:
-    """The socket and the protocol: writes what the protocol has to send."""
+    """The socket and the protocol: what is to be sent waits in `outgoing`, sent as it can."""
 
-    def __init__(self, connection: socket.socket, protocol: ServerProtocol) -> None:
+    def __init__(
+        self, connection: socket.socket, protocol: ServerProtocol, stopping: threading.Event
+    ) -> None:
         self.connection = connection
         self.protocol = protocol
+        self.stopping = stopping
+        self.outgoing = bytearray()
+        self.eof_pending = False  # half-close once `outgoing` is sent
         self.open = True
 
-    def flush(self) -> bool:
-        """Send what the protocol has queued; False once the client is gone."""
+    def queue(self) -> None:
+        """Take what the protocol has to send (frames, pongs, a close) into `outgoing`."""
+        for data in self.protocol.data_to_send():
+            if data:
+                self.outgoing += data
+            else:  # SEND_EOF: the protocol is done with this direction
+                self.eof_pending = True
+
+    def send_some(self) -> None:
+        """Send what the socket takes now, without waiting."""
         try:
-            for data in self.protocol.data_to_send():
-                if data:
-                    self.connection.sendall(data)
-                else:  # SEND_EOF: the protocol is done with this direction
-                    self.connection.shutdown(socket.SHUT_WR)
+            if self.outgoing:
+                sent = self.connection.send(self.outgoing)
+                del self.outgoing[:sent]
+            if not self.outgoing and self.eof_pending:
+                self.eof_pending = False
+                self.connection.shutdown(socket.SHUT_WR)
+        except BlockingIOError:
+            pass
         except OSError:
             self.open = False
-        return self.open
+
+    def drain(self, seconds: float = CLOSE_WAIT_SECONDS) -> None:
+        """Send what is queued, waiting up to `seconds` for a slow reader."""
+        self.queue()
+        try:
+            self.connection.settimeout(seconds)
+            self.connection.sendall(self.outgoing)
+        except OSError:
+            pass
+        self.outgoing.clear()
 
     def end(self, close: Close) -> None:
         if close.how == "close":
             self.protocol.send_close(close.code, close.reason)
-            self.flush()
+            self.queue()
             return  # the closing handshake runs on in the loop
+        self.drain()  # what was sent before the fault arrives before it
         if close.how == "reset":
             linger = struct.pack("ii", 1, 0)
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
         else:  # cut: the TCP connection ends, with no close frame
-            self.connection.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
         self.connection.close()
         self.open = False
 
@@ -121,67 +188,79 @@ class _Loop:
         session: WsSession,
         record: Record,
         keep_audio: bool,
-        stopping: threading.Event,
         poll_seconds: float,
     ) -> None:
         self.link = link
         self.session = session
         self.record = record
         self.keep_audio = keep_audio
-        self.stopping = stopping
         self.poll = poll_seconds
         self.fragments: list[bytes] = []
         self.fragment_opcode: Opcode | None = None
         self.closing_since: float | None = None
 
     def run(self) -> None:
-        while self.link.open:
-            if self.stopping.is_set() and self.closing_since is None:
-                self.link.end(Close(code=1001, reason="server stopping"))
-                self.closing_since = time.monotonic()
-            self.send_due()
-            if not self.link.open:
+        link = self.link
+        while link.open:
+            if link.stopping.is_set() and self.closing_since is None:
+                self.close(Close(code=1001, reason="server stopping"))
+            if self.closing_since is None and len(link.outgoing) < HIGH_WATER:
+                self.take_due()
+            if not link.open:
                 return
-            if not self.read(self.timeout()):
+            if self.closing_since is not None and self.waited_out():
+                link.end(Close(how="cut"))  # no answer to our close frame: give up
                 return
+            wanted_write = [link.connection] if link.outgoing or link.eof_pending else []
+            readable, writable, _ = select.select(
+                [link.connection], wanted_write, [], self.timeout()
+            )
+            if writable:
+                link.send_some()
+            if readable and not self.read():
+                return
+
+    def waited_out(self) -> bool:
+        return self.closing_since is not None and (
+            time.monotonic() >= self.closing_since + CLOSE_WAIT_SECONDS
+        )
 
     def timeout(self) -> float:
         if self.closing_since is not None:
-            return max(0.0, self.closing_since + CLOSE_WAIT_SECONDS - time.monotonic())
+            return max(
+                0.0, min(self.poll, self.closing_since + CLOSE_WAIT_SECONDS - time.monotonic())
+            )
+        if len(self.link.outgoing) >= HIGH_WATER:
+            return self.poll
         wait = self.session.wait(time.monotonic())
         return self.poll if wait is None else min(wait, self.poll)
 
-    def send_due(self) -> None:
-        if self.closing_since is not None:
-            return
+    def take_due(self) -> None:
         for item in self.session.take(time.monotonic()):
-            if not self.send(item):
+            if isinstance(item, Close):
+                self.close(item)
                 return
+            self.record.add(item.audio, keep=self.keep_audio)
+            self.link.protocol.send_text(item.text.encode())
+        self.link.queue()
 
-    def send(self, item: Out) -> bool:
-        if isinstance(item, Close):
-            self.link.end(item)
-            self.closing_since = time.monotonic()
-            return False
-        self.record.add(item.audio, keep=self.keep_audio)
-        self.link.protocol.send_text(item.text.encode())
-        return self.link.flush()
+    def close(self, close: Close) -> None:
+        self.link.end(close)
+        self.closing_since = time.monotonic()
 
-    def read(self, timeout: float) -> bool:
-        """Wait up to `timeout` for bytes from the client and act on them; False: the end."""
-        readable, _, _ = select.select([self.link.connection], [], [], timeout)
-        if not readable:
-            if self.closing_since is not None and self.timeout() == 0:
-                self.link.end(Close(how="cut"))  # no answer to our close frame: give up
-                return False
-            return True
+    def read(self) -> bool:
+        """Act on what the client sent; False: the connection has ended."""
         try:
             data = self.link.connection.recv(65536)
+        except BlockingIOError:
+            return True
         except OSError:
             data = b""
         if not data:
             self.link.protocol.receive_eof()
-            self.link.flush()
+            self.link.queue()
+            self.link.send_some()
+            self.record.ended(clean=self.link.protocol.close_code in (1000, 1001))
             return False
         self.feed(data)
         return self.link.open
@@ -194,7 +273,7 @@ class _Loop:
         for event in protocol.events_received():
             if isinstance(event, Frame):
                 self.frame(event)
-        self.link.flush()  # pongs, the answer to a close frame
+        self.link.queue()  # pongs, the answer to a close frame
         if protocol.close_expected() and self.closing_since is None:
             self.closing_since = time.monotonic()
 

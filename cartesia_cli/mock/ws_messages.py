@@ -18,6 +18,13 @@ REQUIRED = ("model_id", "transcript", "voice", "output_format")
 # Sent with every piece but free to change from piece to piece; every other field of a
 # context must stay the same.
 PER_PIECE = ("transcript", "continue", "flush", "context_id")
+# Fields whose absence means this value: a piece that says it matches one that does not.
+DEFAULTS = {
+    "max_buffer_delay_ms": 3000,
+    "add_timestamps": False,
+    "add_phoneme_timestamps": False,
+    "use_normalized_timestamps": False,
+}
 BUFFER_MS_RANGE = (0, 5000)
 DEFAULT_BUFFER_MS = 3000  # what the server waits for more text when a context does not say
 
@@ -73,8 +80,14 @@ def parse_message(text: str) -> Piece | Cancel | Rejected:
         flush=body.get("flush", False),
         buffer_ms=body.get("max_buffer_delay_ms", DEFAULT_BUFFER_MS),
         job=job,
-        fixed=json.dumps({k: v for k, v in body.items() if k not in PER_PIECE}, sort_keys=True),
+        fixed=_fixed(body),
     )
+
+
+def _fixed(body: dict[str, Any]) -> str:
+    """The fields that must not change within a context, defaults filled in, as JSON."""
+    fields = {**DEFAULTS, **{k: v for k, v in body.items() if k not in PER_PIECE}}
+    return json.dumps(fields, sort_keys=True)
 
 
 def _check_piece(body: dict[str, Any]) -> Problem | None:

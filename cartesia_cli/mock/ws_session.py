@@ -29,7 +29,7 @@ import base64
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cartesia_cli.mock.events import (
@@ -79,7 +79,8 @@ class _Context:
     job: TtsJob
     fixed: str
     delay: float  # seconds text may wait in the buffer
-    pending: str = ""
+    # The buffered pieces, joined when released: adding to one string would copy it per piece.
+    pending: list[str] = field(default_factory=list)
     pending_since: float | None = None
     flush_id: int = 1  # the flush_id of text arriving now
     ended: bool = False  # its last piece, an error or a cancel came: nothing more is taken
@@ -144,9 +145,13 @@ class WsSession:
             context = _Context(piece.context_id, piece.job, piece.fixed, piece.buffer_ms / 1000)
             self._contexts[piece.context_id] = context
         elif context.ended:
+            if piece.transcript == "" and not piece.more and not piece.flush:
+                return  # a second "no more inputs": the context is ending already
+            # Said, but the context's accepted text is still spoken: nothing is taken back.
             self._reject(
                 Problem(400, "Context closed", "This context has ended; use a new context_id."),
                 context.id,
+                end=False,
             )
             return
         elif piece.fixed != context.fixed:
@@ -159,9 +164,10 @@ class WsSession:
                 context.id,
             )
             return
-        context.pending += piece.transcript
-        if context.pending and context.pending_since is None:
-            context.pending_since = now
+        if piece.transcript:
+            context.pending.append(piece.transcript)
+            if context.pending_since is None:
+                context.pending_since = now
         self._after_piece(context, piece)
 
     def _after_piece(self, context: _Context, piece: Piece) -> None:
@@ -179,15 +185,16 @@ class WsSession:
     def _release(self, context: _Context) -> None:
         """Move the context's buffered text to the work queue, to be spoken as one utterance."""
         if context.pending:
-            self._work.append(_Work(context, "speak", context.pending, context.flush_id))
-        context.pending, context.pending_since = "", None
+            text = "".join(context.pending)
+            self._work.append(_Work(context, "speak", text, context.flush_id))
+        context.pending, context.pending_since = [], None
 
     def _cancel(self, context_id: str) -> None:
         context = self._contexts.get(context_id)
         if context is None:
             return
         context.ended = True
-        context.pending, context.pending_since = "", None
+        context.pending, context.pending_since = [], None
         self._work = deque(work for work in self._work if work.context is not context)
 
     # --- output --------------------------------------------------------------------------
@@ -303,9 +310,17 @@ class WsSession:
         payload.update(fields)
         return json.dumps(payload, separators=(",", ":"))
 
-    def _reject(self, problem: Problem, context_id: str | None = None) -> None:
+    def _reject(
+        self,
+        problem: Problem,
+        context_id: str | None = None,
+        *,
+        end: bool = True,
+        legacy: bool = False,
+    ) -> None:
+        """An error event; on a context, it ends that context (unless `end=False`)."""
         payload = error_payload(
-            legacy=self._legacy,
+            legacy=self._legacy or legacy,
             title=problem.title,
             message=problem.message,
             status=problem.status,
@@ -315,7 +330,7 @@ class WsSession:
         if context_id is not None:
             payload["context_id"] = context_id
             context = self._contexts.get(context_id)
-            if context is not None:
+            if context is not None and end:
                 self._end(context)
         self._replies.append(Send(json.dumps(payload, separators=(",", ":"))))
 
@@ -331,8 +346,7 @@ class WsSession:
         """The scenario's fault, in place of the chunk due now."""
         name = self._scenario.name
         if name in ("error-mid-stream", "error-mid-stream-legacy", "error-before-audio"):
-            self._legacy = self._legacy or name.endswith("legacy")
-            self._reject(_SERVER_FAILURE, context.id)
+            self._reject(_SERVER_FAILURE, context.id, legacy=name.endswith("legacy"))
             return self._replies.popleft()
         if name == "done-without-audio":
             self._end(context)
@@ -340,15 +354,19 @@ class WsSession:
         self._dead = True  # what follows ends the connection's work
         if name in _CONNECTION_FAULTS:
             return _CONNECTION_FAULTS[name]
-        if name == "malformed-json":
-            return Send('{"type":"chunk","data":"AAAA"')
-        if name == "bad-base64":
-            return Send(self._event(context, "chunk", context.flush_id, data="@@not base64@@"))
-        # error-no-context, and any fault with no WebSocket meaning: a connection-wide error
         self._speaking = None
         self._work.clear()
-        self._reject(_SERVER_FAILURE)
-        return self._replies.popleft()
+        if name == "malformed-json":
+            fault: Out = Send('{"type":"chunk","data":"AAAA"')
+        elif name == "bad-base64":
+            fault = Send(self._event(context, "chunk", context.flush_id, data="@@not base64@@"))
+        else:  # error-no-context, and any fault with no WebSocket meaning
+            self._reject(_SERVER_FAILURE)  # a connection-wide error: no context_id
+            fault = self._replies.popleft()
+        # Then a clean close, as an SSE body ends: a client waiting for more would
+        # otherwise wait for ever on a connection that will never speak again.
+        self._replies.append(Close(code=1000))
+        return fault
 
 
 _CONNECTION_FAULTS: dict[str, Out] = {
