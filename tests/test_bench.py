@@ -74,8 +74,24 @@ def test_targets_table_reads_the_issue_limits() -> None:
             "cartesia-cli tts sse --help": [80.0],
             "completion request": [70.0],
         },
+        "batch wall": {"cartesia-cli": [20.0], "shell loop of single runs": [60.0]},
+        "batch peak RSS": {"cartesia-cli": [45.0], "one single run": [29.0]},
+        "batch peak RSS, 10,000 items": {"cartesia-cli": [39.0], "1,000 items": [38.0]},
     }
     met = {name: ok for name, _, _, ok in bench.targets(samples)}
     assert met["wall vs official SDK"] and met["wall vs plain httpx"]
     assert met["long-stream CPU vs plain httpx"]
     assert not met["completion vs httpx request"]  # 0.7 > 0.6
+    assert met["batch wall vs shell loop"]  # 0.33
+    assert not met["batch peak RSS vs one run"]  # 1.55 > 1.5
+    assert met["batch RSS growth, 10,000 vs 1,000 items (MB)"]
+
+
+def test_a_batch_whose_files_differ_is_caught(tmp_path: Path) -> None:
+    with FakeCartesia(api_key=None) as fake:
+        for _ in range(bench.BATCH_ITEMS):
+            fake.new_transmission("ok").add(b"\0" * 8, keep=False)
+        for n in range(bench.BATCH_ITEMS):
+            (tmp_path / f"{n}.pcm").write_bytes(b"\0" * (8 if n else 7))
+        with pytest.raises(SystemExit, match="the files differ"):
+            bench._check_batch(str(tmp_path), fake)
