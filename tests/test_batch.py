@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -215,3 +216,15 @@ def test_any_line_is_an_item_or_a_bad_item(line: str) -> None:
     assert isinstance(got, Item | BadItem)
     if isinstance(got, Item):
         assert got.transcript.strip() and set(got.fields) <= SETTINGS
+
+
+def test_one_live_line_for_the_batch_on_a_terminal(tmp_path: Path) -> None:
+    from .test_cli_tts_sse import ANSI, run_with_terminal_stderr
+
+    with FakeCartesia(api_key=API_KEY, pace=1.0) as paced:
+        write_lines(tmp_path / "in.txt", ["One two three.", "Four five six.", "Seven."])
+        screen = run_with_terminal_stderr(paced, tmp_path, "tts", "sse", "--batch", "in.txt")
+    assert re.search(r"\d/\?\x1b\[0m items · 0 failed · [\d.]+ s audio", screen)  # live line
+    assert ANSI.search(screen)
+    assert "wrote " not in screen  # per-item lines would scroll under the live line
+    assert "batch: 3 items, 3 ok, 0 failed" in screen
