@@ -55,6 +55,17 @@ class Chunker:
     def pending(self) -> str:
         return self._text
 
+    def ends_a_sentence(self) -> bool:
+        """Whether the text held back ends with a sentence mark (only the next character,
+        which has not come, could make it "3.5"): worth sending if the writer pauses."""
+        text = self._text.rstrip("".join(_CLOSERS))
+        return bool(text) and text[-1] in _SENTENCE_END and not _open_atom(self._text)
+
+    def take_all(self) -> str:
+        """Everything held back, as one piece (the writer paused after a sentence end)."""
+        text, self._text = self._text, ""
+        return text
+
     def _next_cut(self) -> int | None:
         """Where the first complete piece of the buffer ends, or None if none is yet."""
         clause = word = None
@@ -102,11 +113,18 @@ def _boundaries(text: str) -> Iterator[tuple[int, int, str]]:
         spaces_end = end
         while spaces_end < length and text[spaces_end].isspace():
             spaces_end += 1
-        if spaces_end == length:
-            return  # the spaces (or the word) may go on: undecided
+        if spaces_end == end and end == length:
+            return  # "3." or "e.g." at the end so far: the next character decides
         if spaces_end > end or kind == "word":
+            # Spaces that come later start the next piece: joined, the text is the same.
             yield index, spaces_end, kind
         index = max(spaces_end, index + 1)
+
+
+def _open_atom(text: str) -> bool:
+    """Whether `text` ends inside an atom that has not closed yet."""
+    start = text.rfind("<")
+    return start >= 0 and _ATOM.match(text, start) is None and _may_become_atom(text[start:])
 
 
 def _atom_at(text: str, index: int) -> int | None:

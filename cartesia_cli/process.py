@@ -208,6 +208,22 @@ def start_thread(thread: threading.Thread) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+@contextmanager
+def stops_blocked_here() -> Iterator[None]:
+    """A block that starts threads (a library's own): they never take a stop signal.
+
+    The same mask as `start_thread`, for threads started where we cannot reach the
+    `start()` call (the WebSocket client's reader). A signal arriving meanwhile stays
+    pending and reaches the main thread at the end of the block.
+    """
+    stops = {*STOP_SIGNALS, signal.SIGALRM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def hold() -> None:
     """Hold stop signals back until `release()`: for steps that must not be cut in two.
 

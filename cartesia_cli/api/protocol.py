@@ -24,6 +24,7 @@ from cartesia_cli.formats import AudioFormat, Container
 SSE_PATH = "/tts/sse"
 BYTES_PATH = "/tts/bytes"
 VOICES_PATH = "/voices"
+WS_PATH = "/tts/websocket"
 EVENT_STREAM = "text/event-stream"
 
 

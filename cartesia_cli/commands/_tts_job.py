@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
-from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
+from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, WS_PATH, TtsRequest
 from cartesia_cli.commands import (
     _dry_run,
     _timestamps,
@@ -26,6 +26,8 @@ from cartesia_cli.commands import (
 )
 from cartesia_cli.errors import (
     AUDIO_TO_TERMINAL,
+    STDIN_IS_TERMINAL,
+    TWO_TRANSCRIPTS,
     CliError,
     ExitCode,
     Interrupted,
@@ -42,22 +44,25 @@ from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
-from cartesia_cli.transcript import resolve_transcript
+from cartesia_cli.transcript import STDIN, resolve_transcript
 from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console, isatty
 
 if TYPE_CHECKING:
     from cartesia_cli.api.client import ApiConfig
 
-PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH, "say": SSE_PATH}
+PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH, "say": SSE_PATH, "tts ws": WS_PATH}
+# The endpoints that stream raw PCM (a WAV of it is made here) and carry timestamps.
+STREAMING = (SSE_PATH, WS_PATH)
 
 
 class TtsJob(NamedTuple):
     """A TTS command's parsed options."""
 
-    command: str  # "tts sse", "tts bytes", "say": the endpoint, the file prefix, the hints
+    command: str  # "tts sse", "tts bytes", "say", "tts ws": the endpoint, file prefix, hints
     options: JobOptions
     container: Container
+    buffer_ms: int = 0  # tts ws: max_buffer_delay_ms
 
 
 class Plan(NamedTuple):
@@ -69,6 +74,7 @@ class Plan(NamedTuple):
     player: str | None  # ffplay's path, with --play
     stamps: _timestamps.Timestamps | None
     reader_wait: float  # how long a named pipe may wait for its reader
+    pieces: Iterable[str] | None = None  # tts ws: the text, as it comes
 
 
 def speak(job: TtsJob) -> None:
@@ -131,6 +137,7 @@ class JobFacts:
         self.plan: Plan | None = None
         self.sink: Sink | None = None
         self.result: StreamResult | None = None
+        self.characters: int | None = None  # tts ws: what was sent, known as it goes
 
     def success(self) -> tuple[str, bool]:
         return self._encoded(ExitCode.OK, None)
@@ -177,7 +184,11 @@ class JobFacts:
             "container": audio.container.value,
             "encoding": audio.encoding.value if audio.encoding is not None else None,
             "sample_rate": audio.sample_rate,
-            "characters": len(self.plan.request.transcript),
+            "characters": (
+                self.characters
+                if self.characters is not None
+                else len(self.plan.request.transcript)
+            ),
         }
 
     def _figures(self) -> dict[str, object]:
@@ -205,15 +216,39 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
     stamps = _timestamps.checked(
         job.options.timestamps,
         job.options.words_per_cue,
-        streams=PATHS[job.command] == SSE_PATH,
+        streams=PATHS[job.command] in STREAMING,
         output=job.options.output,
         force=job.options.force,
     )
-    request = _request(job, settings, audio, stamps)
+    if PATHS[job.command] == WS_PATH:
+        request, pieces = _ws_request(job, settings, audio, stamps)
+    else:
+        request, pieces = _request(job, settings, audio, stamps), None
     # httpx (~40 ms) is imported here, before the output file is claimed, so that the
     # claim and the stream follow each other.
     api = api_config(settings)
-    return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT])
+    return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT], pieces)
+
+
+def _ws_request(
+    job: TtsJob, settings: Settings, audio: AudioFormat, stamps: _timestamps.Timestamps | None
+) -> tuple[TtsRequest, Iterable[str]]:
+    """The context's settings, and its text: the arguments' whole, or stdin's as it comes."""
+    from cartesia_cli import text_stream
+
+    options = job.options
+    given = options.transcript if options.transcript is not None else options.transcript_arg
+    from_arguments = given is not None and given != STDIN
+    if from_arguments or (given is None and isatty(0)):  # text, or the usual "no transcript"
+        text = resolve_transcript(options.transcript, options.transcript_arg, None, isatty(0))
+        pieces: Iterable[str] = text_stream.pieces_of(text)
+    else:
+        if options.transcript is not None and options.transcript_arg is not None:
+            raise UsageError("the transcript was given twice", kind=TWO_TRANSCRIPTS)
+        if isatty(0) or sys.stdin is None:
+            raise UsageError("stdin is a terminal", kind=STDIN_IS_TERMINAL)
+        pieces = text_stream.pieces_from(0)
+    return request_for(job, settings, audio, "", stamps), pieces
 
 
 def _check_stdout_claims(job: TtsJob) -> None:
@@ -234,7 +269,10 @@ def _produce(job: TtsJob, plan: Plan, facts: JobFacts) -> StreamResult:
         with process.signals_held():  # a new file is always handed to its sink
             sink = facts.sink = _open_sinks(job, plan.audio, plan.reader_wait, plan.player)
         path = PATHS[job.command]
-        _stream(path, plan.api, plan.request, sink, plan.audio, result, plan.stamps)
+        if path == WS_PATH:
+            _stream_ws(job, plan, sink, result, facts)
+        else:
+            _stream(path, plan.api, plan.request, sink, plan.audio, result, plan.stamps)
         if isinstance(sink, PlayingSink):
             _finish_playing(sink, plan.audio)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
@@ -268,7 +306,7 @@ def request_for(
     stamps: _timestamps.Timestamps | None = None,
 ) -> TtsRequest:
     """The request that speaks `text` with these settings, as the job's endpoint takes it."""
-    if PATHS[job.command] == SSE_PATH:
+    if PATHS[job.command] in STREAMING:
         audio = audio._replace(container=Container.RAW)  # the stream is raw; a WAV is ours
     return TtsRequest(
         model_id=settings[spec.MODEL],
@@ -329,7 +367,7 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
 
 def _frame(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
     """A WAV of the raw stream gets its header here (tts bytes' WAVs come made)."""
-    if PATHS[job.command] == SSE_PATH and audio.container is Container.WAV and audio.encoding:
+    if PATHS[job.command] in STREAMING and audio.container is Container.WAV and audio.encoding:
         sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
 
 
@@ -394,6 +432,28 @@ def _stream(
                         stamps, result, complete=False
                     )
                 raise
+
+
+def _stream_ws(job: TtsJob, plan: Plan, sink: Sink, result: StreamResult, facts: JobFacts) -> None:
+    """`tts ws`: the text into one WebSocket context as it comes, the audio out as it comes."""
+    from cartesia_cli.api.ws_client import WsClient
+
+    assert plan.pieces is not None
+    client = WsClient(plan.api, buffer_ms=job.buffer_ms, debug=console.debug_log())
+    try:
+        with _display(result.stats, sink, plan.audio):
+            events = client.stream(plan.request, plan.pieces)
+            pipeline.run(events, sink, plan.audio, result, console.debug_log())
+    except CliError as exc:
+        if isinstance(exc, Interrupted):
+            process.stop_taken()
+        if plan.stamps is not None and result.word_timestamps:
+            exc.also_kept = "timestamps kept: " + _timestamps.write(
+                plan.stamps, result, complete=False
+            )
+        raise
+    finally:
+        facts.characters = client.sender.characters
 
 
 def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:

@@ -18,7 +18,7 @@ from cartesia_cli.settings import spec
 
 app = typer.Typer(
     help="Text to speech: tts sse streams raw PCM over SSE; tts bytes fetches a WAV, MP3 "
-    "or raw file.",
+    "or raw file; tts ws speaks text while it is being written.",
     no_args_is_help=True,
     # Plain help: rich costs ~40 ms of imports on --help, more than the
     # whole request of a plain httpx script.
@@ -130,6 +130,50 @@ def bytes_(
         cartesia-cli tts bytes --batch items.jsonl --container mp3 -o out/ --json
     """
     _speak("tts bytes", job, container, batch, concurrency)
+
+
+BufferOption = Annotated[
+    int,
+    typer.Option(
+        "--buffer-ms",
+        metavar="MS",
+        min=0,
+        max=5000,
+        help="max_buffer_delay_ms, always sent (the server's own default is 3000). 0: each "
+        "sentence is spoken as soon as it is cut, the fastest first audio; more: the server "
+        "waits up to MS for more text, smoother across pieces but later.",
+    ),
+]
+
+
+@app.command("ws", epilog=EXIT_CODES_HELP)
+@options.job_command(*TTS_SETTINGS)
+def ws(
+    container: StreamContainerOption = StreamContainer.RAW,
+    buffer_ms: BufferOption = 0,
+    *,
+    job: options.JobOptions,
+) -> None:
+    """Speak text while it is still being written, over the TTS WebSocket.
+
+    Text from a pipe or a redirected file is read as it arrives, cut at
+    sentence ends and sent as one context, so sound starts with the first
+    sentence and the whole text is one continuous performance. Text can
+    also come from the arguments or --transcript.
+
+    Examples:
+
+    \b
+        llm "Tell me a story" | cartesia-cli tts ws --play
+        cartesia-cli tts ws < book.txt -o book.wav --container wav
+        cartesia-cli tts ws "Hello there. How are you?" --buffer-ms 500 -o hi.pcm
+    """
+    from cartesia_cli.commands import _tts_job
+
+    tts_job = _tts_job.TtsJob(
+        command="tts ws", options=job, container=Container(container.value), buffer_ms=buffer_ms
+    )
+    _tts_job.speak(tts_job)
 
 
 DEFAULT_CONCURRENCY = 2  # the Free plan's limit: more would be refused with HTTP 429

@@ -1,0 +1,63 @@
+"""Text for `tts ws` as it is written: pieces from a pipe or a file, never waiting for EOF.
+
+Bytes are read as they come (one `os.read` at a time, what the writer has
+flushed), decoded as UTF-8 across read boundaries, and cut into pieces by
+`pieces.Chunker`. Bad input gets the treatment `tts sse` gives it: not UTF-8,
+or nothing but spaces, is a usage error (exit 2), raised where it is found.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import select
+from collections.abc import Iterator
+
+from cartesia_cli.errors import UsageError
+from cartesia_cli.pieces import Chunker
+
+READ_SIZE = 65536
+# A writer that pauses this long after a sentence end has finished the sentence: send it,
+# rather than wait for the next character to rule out "3.5".
+PAUSE_SECONDS = 0.05
+
+
+def pieces_of(text: str) -> Iterator[str]:
+    """A whole text (from the arguments) as pieces."""
+    chunker = Chunker()
+    yield from chunker.feed(text)
+    yield from chunker.finish()
+
+
+def pieces_from(fd: int) -> Iterator[str]:
+    """The pieces of what is written to `fd`, each as soon as it is complete."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    chunker = Chunker()
+    read = spoken = 0
+    while True:
+        if chunker.ends_a_sentence() and not _readable(fd, PAUSE_SECONDS):
+            spoken += 1
+            yield chunker.take_all()
+            continue
+        data = os.read(fd, READ_SIZE)
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"stdin is not valid UTF-8 text (byte {read + exc.start})") from None
+        read += len(data)
+        for piece in chunker.feed(text) if data else chunker.finish():
+            if piece.strip():
+                spoken += 1
+            yield piece
+        if not data:
+            break
+    if not spoken:
+        raise UsageError("the transcript is empty; give some text to speak")
+
+
+def _readable(fd: int, seconds: float) -> bool:
+    """Whether `fd` has something to read (or its end) within `seconds`."""
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])
+    except (OSError, ValueError):  # not selectable (a regular file always is): just read
+        return True

@@ -1,0 +1,210 @@
+"""`cartesia-cli tts ws`: text spoken while it is still being written, over the mock's WebSocket."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cartesia_cli.mock import FakeCartesia
+
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+from .test_json_result import one_object
+
+TEXT = "Hello there. How are you today? Fine, thanks."
+
+
+def sent(fake: FakeCartesia) -> list[dict[str, Any]]:
+    return [json.loads(m) for m in fake.transmissions[-1].messages]
+
+
+def test_arguments_are_one_context_cut_at_sentences(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    result = cli("tts", "ws", TEXT, "-o", "out.pcm")
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+    messages = sent(fake)
+    pieces = [m["transcript"] for m in messages if m["transcript"]]
+    assert pieces == ["Hello there. ", "How are you today? ", "Fine, thanks."]
+    assert "".join(pieces) == TEXT  # verbatim: no space lost
+    assert {m["context_id"] for m in messages} == {messages[0]["context_id"]}
+    assert all(m["max_buffer_delay_ms"] == 0 for m in messages)  # always sent
+    assert [m["continue"] for m in messages][-1] is False
+    assert sum(bool(m.get("flush")) for m in messages) == 3
+    upgrade = fake.requests[-1]
+    assert upgrade.path == "/tts/websocket"  # key and version as headers, never in the URL
+    assert upgrade.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_buffer_ms_is_sent_and_then_no_flushes(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "ws", TEXT, "-o", "out.pcm", "--buffer-ms", "300")
+    assert result.code == 0, result.stderr
+    messages = sent(fake)
+    assert {m["max_buffer_delay_ms"] for m in messages} == {300}
+    assert not any(m.get("flush") for m in messages)
+
+
+def test_a_pipe_is_spoken_before_its_end(fake: FakeCartesia, tmp_path: Path) -> None:
+    """The first sentence's audio is written while the producer is still writing."""
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    out = tmp_path / "out.pcm"
+    with subprocess.Popen(
+        [str(ENTRY_POINT), "tts", "ws", "-o", str(out), "-q"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(b"The first sentence. ")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 20
+        while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert out.stat().st_size > 0 and proc.poll() is None  # audio before EOF
+        proc.stdin.write(b"And the second.\n")
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 0
+    assert out.read_bytes() == bytes(fake.transmissions[-1].audio)
+    assert [m["transcript"] for m in sent(fake) if m["transcript"]] == [
+        "The first sentence. ",
+        "And the second.\n",
+    ]
+
+
+def test_stdout_json_container_and_timestamps(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    result = cli(
+        "tts", "ws", TEXT, "--container", "wav", "-e", "pcm_s16le", "-o", "out.wav", "--json",
+        "--timestamps", "out.srt",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    doc = one_object(result.stdout)
+    assert (doc["command"], doc["container"], doc["characters"]) == ("tts ws", "wav", len(TEXT))
+    wav = (tmp_path / "out.wav").read_bytes()
+    assert wav[:4] == b"RIFF" and wav[44:] == bytes(fake.transmissions[-1].audio)
+    assert "Hello" in (tmp_path / "out.srt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "why"),
+    [
+        ("error-mid-stream", 5, "Generation failed"),
+        ("error-no-context", 5, "Generation failed"),
+        ("close-1011", 6, "code 1011"),
+        ("truncated", 6, "code 1000"),
+        ("cut", 6, "dropped"),
+        ("reset", 6, "dropped"),
+        ("malformed-json", 6, "malformed"),
+        ("http-401", 3, "HTTP 401"),
+        ("http-404", 4, "HTTP 404"),
+    ],
+)
+def test_each_websocket_failure_has_its_exit_code_and_keeps_the_audio(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, scenario: str, code: int, why: str
+) -> None:
+    fake.default_sequence = scenario
+    result = cli("tts", "ws", "One two three four five six seven.", "-o", "out.pcm",
+                 "--retries", "0")  # fmt: skip
+    assert result.code == code, result.stderr
+    assert why in result.stderr and result.stderr.count("\n") == 1
+    kept = tmp_path / "out.pcm"
+    if code in (3, 4):  # refused before any audio: no file is left
+        assert not kept.exists()
+    else:  # the audio that came before the failure, every byte of it
+        audio = bytes(fake.transmissions[-1].audio)
+        assert audio and kept.read_bytes() == audio and "partial audio kept" in result.stderr
+
+
+def test_a_refused_upgrade_is_retried_before_any_text(cli: RunCli, fake: FakeCartesia) -> None:
+    fake.default_sequence = "http-429,ok"
+    result = cli("tts", "ws", "Hello.", "-o", "out.pcm")
+    assert result.code == 0, result.stderr
+    assert [r.path for r in fake.requests] == ["/tts/websocket", "/tts/websocket"]
+
+
+def test_a_stalled_server_is_caught_but_a_slow_writer_is_not(
+    fake: FakeCartesia, tmp_path: Path
+) -> None:
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    with subprocess.Popen(
+        [str(ENTRY_POINT), "tts", "ws", "-o", "out.pcm", "--idle-timeout", "1"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(b"First. ")
+        proc.stdin.flush()
+        time.sleep(2.5)  # a writer slower than the idle timeout: not a failure
+        assert proc.poll() is None
+        proc.stdin.write(b"Second.")
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 0
+    fake.default_sequence = "stall"
+    result = subprocess.run(
+        [str(ENTRY_POINT), "tts", "ws", "One two three four five.", "-o", "stall.pcm",
+         "--idle-timeout", "1"],
+        capture_output=True, env=env, cwd=tmp_path, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 6 and b"idle timeout" in result.stderr
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_sends_cancel_and_keeps_the_audio(tmp_path: Path, sig: int, code: int) -> None:
+    with FakeCartesia(api_key=API_KEY, pace=1.0) as paced:
+        env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=paced.url)
+        out = tmp_path / "out.pcm"
+        with subprocess.Popen(
+            [str(ENTRY_POINT), "tts", "ws", "-o", str(out)],
+            stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+        ) as proc:  # fmt: skip
+            assert proc.stdin is not None
+            proc.stdin.write(b"One two three four five six seven eight nine ten. ")
+            proc.stdin.flush()
+            deadline = time.monotonic() + 20
+            while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=20)
+        assert proc.returncode == code, err
+        assert out.stat().st_size > 0 and b"partial audio kept" in err
+        time.sleep(0.2)
+        messages = [json.loads(m) for m in paced.transmissions[-1].messages]
+    assert messages[-1].get("cancel") is True
+
+
+def test_empty_and_bad_input_are_usage_errors(cli: RunCli) -> None:
+    assert cli("tts", "ws", input=b"   \n").code == 2
+    bad = cli("tts", "ws", input=b"Hello \xff there.")
+    assert bad.code == 2 and "not valid UTF-8" in bad.stderr
+    assert cli("tts", "ws", "a", "-t", "b").code == 2
+
+
+def test_a_long_text_through_a_pipe_is_one_context(cli: RunCli, fake: FakeCartesia) -> None:
+    text = ("This is one sentence of a long book, with a clause or two. " * 1700)[:100_000]
+    result = cli("tts", "ws", "-o", "book.pcm", "-q", input=text.encode(), timeout=120)
+    assert result.code == 0, result.stderr
+    messages = sent(fake)
+    assert "".join(m["transcript"] for m in messages) == text
+    assert len({m["context_id"] for m in messages}) == 1
+
+
+def test_help_explains_buffering(cli: RunCli) -> None:
+    text = " ".join(cli("tts", "ws", "--help", env={"COLUMNS": "200"}).stdout.decode().split())
+    assert "max_buffer_delay_ms, always sent" in text
+    assert 'llm "Tell me a story" | cartesia-cli tts ws --play' in text
+
+
+def test_python_process_streams_and_exits(fake: FakeCartesia, tmp_path: Path) -> None:
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    result = subprocess.run(
+        [str(ENTRY_POINT), "tts", "ws", "-o", "-"], input=b"Hi there.\n", capture_output=True,
+        env=env, cwd=tmp_path, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == bytes(fake.transmissions[-1].audio)
+    assert os.listdir(tmp_path) == []
