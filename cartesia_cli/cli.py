@@ -222,13 +222,15 @@ def _usage_failure(exc: typer.TyperException) -> int:
     return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
 
 
-JOB_COMMANDS = ("tts sse", "tts bytes", "say")
+JOB_COMMANDS = ("tts sse", "tts bytes", "tts ws", "say")
 
 
 def _usage_json(exc: typer.TyperException, argv: Sequence[str], code: int) -> None:
     """A job's --json object when typer refused its arguments (an unknown flag, say)."""
     ctx = getattr(exc, "ctx", None)
     command = ctx.command_path.removeprefix(PROG).strip() if ctx is not None else ""
+    if not command:  # typer gave no context ("requires an argument"): read the words
+        command = next((c for c in JOB_COMMANDS if list(argv[: len(c.split())]) == c.split()), "")
     if command not in JOB_COMMANDS:
         return
     from cartesia_cli.output import result_json
@@ -239,12 +241,16 @@ def _usage_json(exc: typer.TyperException, argv: Sequence[str], code: int) -> No
 
 
 def _audio_to_stdout(argv: Sequence[str]) -> bool:
-    """Whether the arguments ask for audio on stdout (-o -), read without typer."""
-    pairs = zip(argv, [*argv[1:], ""], strict=True)
-    return any(
-        (flag in ("-o", "--output") and value == "-") or flag in ("-o-", "--output=-")
-        for flag, value in pairs
-    )
+    """Whether the arguments ask for audio on stdout (-o -, -qo -), read without typer."""
+    for flag, value in zip(argv, [*argv[1:], ""], strict=True):
+        if flag == "--":
+            return False
+        if flag in ("--output", "--output=-"):
+            return flag.endswith("=-") or value == "-"
+        if flag.startswith("-") and not flag.startswith("--") and "o" in flag[1:]:
+            rest = flag[flag.index("o", 1) + 1 :]  # short flags run together: -qo-, -qo -
+            return (rest or value) == "-"
+    return False
 
 
 def _emit_last(text: str, to_stdout: bool) -> None:

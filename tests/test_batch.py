@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartesia_cli.batch_input import MAX_LINE, BadItem, Item, bounded_lines, items, parse_line
+from cartesia_cli.batch_input import MAX_LINE, BadItem, Item, items, lines_from, parse_line
 from cartesia_cli.mock import FakeCartesia
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
@@ -194,20 +194,23 @@ def test_lines_json_lines_and_bad_lines() -> None:
     assert got == [
         Item(1, "plain text", {}),
         Item(3, "j", {"speed": "1.2"}),
-        BadItem(4, "line 4 starts with '{' but is not a JSON object"),
-        BadItem(5, "line 5 is not UTF-8"),
+        BadItem(4, "starts with '{' but is not a JSON object"),
+        BadItem(5, "not UTF-8"),
     ]
     assert parse_line(1, '{"transcript": "x", "volume": 2}', SETTINGS) == BadItem(
-        1, "line 1: unknown field 'volume'"
+        1, "unknown field 'volume'"
     )
 
 
 def test_a_huge_line_is_cut_not_held(tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
     path.write_bytes(b"x" * (3 * MAX_LINE) + b"\nafter\n")
-    with path.open("rb") as stream:
-        got = list(items(bounded_lines(stream), SETTINGS))
-    assert got == [BadItem(1, "line 1 is longer than 1024 KB"), Item(2, "after", {})]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        got = list(items(lines_from(fd), SETTINGS))
+    finally:
+        os.close(fd)
+    assert got == [BadItem(1, "longer than 1024 KB"), Item(2, "after", {})]
 
 
 @given(st.text(max_size=300))
@@ -224,7 +227,87 @@ def test_one_live_line_for_the_batch_on_a_terminal(tmp_path: Path) -> None:
     with FakeCartesia(api_key=API_KEY, pace=1.0) as paced:
         write_lines(tmp_path / "in.txt", ["One two three.", "Four five six.", "Seven."])
         screen = run_with_terminal_stderr(paced, tmp_path, "tts", "sse", "--batch", "in.txt")
-    assert re.search(r"\d/\?\x1b\[0m items · 0 failed · [\d.]+ s audio", screen)  # live line
+    assert re.search(r"\d/[\d?]+\x1b\[0m items · 0 failed · [\d.]+ s audio", screen)  # live line
     assert ANSI.search(screen)
     assert "wrote " not in screen  # per-item lines would scroll under the live line
     assert "batch: 3 items, 3 ok, 0 failed" in screen
+
+
+# --- found by an adversarial review ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ('{"transcript": "x", "output": "a\\u0000b.pcm"}', "output contains a NUL byte"),
+        ('{"transcript": "x", "output": "a\\ud800b.pcm"}', "output is not valid UTF-8"),
+        ('{"transcript": "x", "output": "-"}', "a batch cannot share stdout"),
+    ],
+)
+def test_a_bad_output_fails_its_item_alone(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, line: str, why: str
+) -> None:
+    write_lines(tmp_path / "in.txt", ["Before.", line, "After."])
+    result = cli("tts", "sse", "--batch", "in.txt", "--json")
+    assert result.code == 2, result.stderr
+    assert "line 2: " in result.stderr and why in result.stderr
+    assert "line 2: line 2" not in result.stderr
+    docs = [json.loads(x) for x in result.stdout.decode().splitlines()]
+    assert sorted(d["exit_code"] for d in docs) == [0, 0, 2]  # the others went on
+    assert len(list(tmp_path.glob("*.pcm"))) == 2
+
+
+def test_two_items_never_write_one_file(cli: RunCli, tmp_path: Path) -> None:
+    same = '{"transcript": "%s", "output": "same.pcm"}'
+    write_lines(tmp_path / "in.txt", [same % "First.", same % "Second."])
+    result = cli("tts", "sse", "--batch", "in.txt", "--force", "--concurrency", "1")
+    assert result.code == 2 and "same.pcm is line 1's output already" in result.stderr
+
+
+def test_a_byte_order_mark_is_not_text(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(b'\xef\xbb\xbf{"transcript": "Hello", "output": "h.pcm"}\n')
+    result = cli("tts", "sse", "--batch", "in.jsonl")
+    assert result.code == 0, result.stderr
+    assert fake.requests[-1].json()["transcript"] == "Hello"
+
+
+def test_json_to_a_reader_that_leaves_stops_cleanly(fake: FakeCartesia, tmp_path: Path) -> None:
+    write_lines(tmp_path / "in.txt", [f"Line {n}." for n in range(8)])
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    proc = subprocess.run(
+        ["sh", "-c", f'"{ENTRY_POINT}" tts sse --batch in.txt --json | head -c 1 >/dev/null; '
+         'echo "${PIPESTATUS:-}"'],
+        capture_output=True, env=env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert b"Traceback" not in proc.stderr and b"Exception" not in proc.stderr, proc.stderr
+
+
+def test_a_stop_while_reading_a_pipe_is_clean(fake: FakeCartesia, tmp_path: Path) -> None:
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    with subprocess.Popen(
+        [str(ENTRY_POINT), "tts", "sse", "--batch", "-"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(b"One.\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 20
+        while not any(t.finished for t in fake.transmissions) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # the reader is blocked on the pipe
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert b"Fatal Python error" not in err and b"Traceback" not in err and b"Exception" not in err
+
+
+def test_a_batch_that_fails_as_a_whole_still_gives_one_object(cli: RunCli, tmp_path: Path) -> None:
+    write_lines(tmp_path / "in.txt", ["Hi."])
+    for args, env in (
+        (("--batch", "in.txt"), {"CARTESIA_API_KEY": ""}),
+        (("--batch", "missing.txt"), {}),
+        (("Hi", "--concurrency", "3"), {}),
+    ):
+        result = cli("tts", "sse", *args, "--json", env=env)
+        assert result.code in (2, 3)
+        assert one_object(result.stdout)["exit_code"] == result.code

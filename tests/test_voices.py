@@ -196,10 +196,13 @@ def test_a_repeated_cursor_stops_with_a_warning(
 ) -> None:
     url, handler = pages
     handler.repeat = True  # every page is the first page
+    voice_cache.update([("gone", "Removed")], complete=True, path=cache / "voices.json")
     result = run(cli, cache, "voices", "list", "--base-url", url)
     assert result.code == 0
-    assert "the server sent the page after v1 again; stopped listing there" in result.stderr
+    assert "the server sent voices after v1 again; stopped listing there" in result.stderr
     assert len(handler.seen) == 2  # the page after v1 came back as the first: no third request
+    assert [r[0] for r in rows(result.stdout)] == ["v0", "v1"]  # not shown twice
+    assert "gone" in voice_cache.load(cache / "voices.json")  # a cut listing replaces nothing
 
 
 def test_hostile_names_are_escaped_in_the_lines(

@@ -12,6 +12,7 @@ within --idle-timeout of the last, an error body within --idle-timeout.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar, cast
 
@@ -123,8 +124,9 @@ class AsyncCartesiaClient:
         complete = True
         try:
             pieces = response.aiter_bytes()
+            due = time.monotonic() + self._config.idle_timeout  # one deadline for all of it
             while len(body) < ERROR_BODY_LIMIT:
-                piece = await asyncio.wait_for(_next(pieces), self._config.idle_timeout)
+                piece = await asyncio.wait_for(_next(pieces), max(0.0, due - time.monotonic()))
                 if piece is None:
                     break
                 body += piece
@@ -142,9 +144,12 @@ class AsyncCartesiaClient:
     async def _events(self, response: httpx.Response) -> AsyncIterator[Event]:
         body = _AsyncFramedText(response)
         sse = EventSource(cast(httpx.Response, body)).aiter_sse()
+        # Progress is audio, timestamps or done: a server sending only pings, empty or
+        # unknown events still times out, as in a single run.
+        due = time.monotonic() + self._config.idle_timeout
         try:
             while True:
-                item = await self._within(_next(sse), "event")
+                item = await self._within(_next(sse), "event", due)
                 if item is None:
                     break
                 body.pending = 0
@@ -152,6 +157,7 @@ class AsyncCartesiaClient:
                 if isinstance(event, Done):
                     return
                 if event is not None and not isinstance(event, UnknownEvent):
+                    due = time.monotonic() + self._config.idle_timeout
                     yield event
         finally:
             await sse.aclose()
@@ -159,13 +165,17 @@ class AsyncCartesiaClient:
 
     async def _body(self, response: httpx.Response) -> AsyncIterator[Event]:
         pieces = response.aiter_bytes()
-        while (piece := await self._within(_next(pieces), "data")) is not None:
+        while True:
+            due = time.monotonic() + self._config.idle_timeout
+            piece = await self._within(_next(pieces), "data", due)
+            if piece is None:
+                return
             yield AudioChunk(piece)
 
-    async def _within(self, step: Awaitable[T], awaited: str) -> T:
-        """One read from the server, bounded by --idle-timeout; failures mapped."""
+    async def _within(self, step: Awaitable[T], awaited: str, due: float) -> T:
+        """One read from the server, due by `due` (monotonic); failures mapped."""
         try:
-            return await asyncio.wait_for(step, self._config.idle_timeout)
+            return await asyncio.wait_for(step, max(0.0, due - time.monotonic()))
         except asyncio.TimeoutError:
             raise _idle_failure(self._config, awaited) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:

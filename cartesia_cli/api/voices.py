@@ -2,12 +2,14 @@
 
 The cursor is the last voice's id (`starting_after`). Paging stops when the API
 says there is no more (`has_more: false`), on an empty page (what the official
-SDK waits for), at `--limit`, or, should a server send a page whose last id was
-a cursor already, there, with a warning: a repeated cursor would loop forever.
+SDK waits for), at `--limit`, or, should a server send a voice it has sent
+before, there, with a warning (a repeated page would loop for ever), and after
+MAX_PAGES pages in any case.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -29,28 +31,49 @@ def query(
     return params
 
 
+MAX_PAGES = 1000  # 100,000 voices: a server that never says "no more" still ends
+
+
+class Listing:
+    """How a listing ended: `complete` when the API said there was no more."""
+
+    def __init__(self) -> None:
+        self.complete = False
+
+
 def every_voice(
-    fetch: Fetch, params: Mapping[str, str], *, limit: int | None, warn: Callable[[str], None]
+    fetch: Fetch,
+    params: Mapping[str, str],
+    *,
+    limit: int | None,
+    warn: Callable[[str], None],
+    listing: Listing | None = None,
 ) -> Iterator[Voice]:
-    """The voices, page after page, until the API has no more or `limit` is reached."""
-    count, cursors = 0, set()
+    """The voices, page after page, until the API has no more or `limit` is reached.
+
+    A page holding a voice listed already is not shown: the server went round.
+    """
+    listing = listing or Listing()
+    count, seen = 0, set()
     cursor: str | None = None
-    while True:
-        page, has_more = read_page(
-            fetch({**params, **({"starting_after": cursor} if cursor else {})})
-        )
+    for _ in range(MAX_PAGES):
+        after = {"starting_after": cursor} if cursor else {}
+        page, has_more = read_page(fetch({**params, **after}))
+        if any(voice["id"] in seen for voice in page):
+            warn(f"the server sent voices after {cursor} again; stopped listing there")
+            return
         for voice in page:
+            seen.add(voice["id"])
             yield voice
             count += 1
             if limit is not None and count >= limit:
+                listing.complete = True
                 return
         if not page or not has_more:
+            listing.complete = True
             return
         cursor = page[-1]["id"]
-        if cursor in cursors:
-            warn(f"the server sent the page after {cursor} again; stopped listing there")
-            return
-        cursors.add(cursor)
+    warn(f"stopped after {MAX_PAGES} pages: the server kept saying there was more")
 
 
 def read_page(doc: object) -> tuple[list[Voice], bool]:
@@ -76,4 +99,5 @@ def field(voice: Voice, key: str) -> str:
     value = voice.get(key)
     if value is None:
         return ""
-    return " ".join(str(value).split())  # tabs and line breaks would break a row
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return " ".join(text.split())  # tabs and line breaks would break a row

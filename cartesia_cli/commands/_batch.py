@@ -9,17 +9,17 @@ failing item never stops the others. The exit code is the most severe item's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import SSE_PATH
-from cartesia_cli.batch_input import BadItem, Item, bounded_lines, items
+from cartesia_cli.batch_input import BadItem, Item, items, lines_from
 from cartesia_cli.commands import api_config, config_file, emit_result, load_config
 from cartesia_cli.commands._tts_job import (
     PATHS,
@@ -45,7 +45,7 @@ from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
 from cartesia_cli.ui import report
-from cartesia_cli.ui.console import console
+from cartesia_cli.ui.console import console, isatty
 
 if TYPE_CHECKING:
     from cartesia_cli.api.async_client import AsyncCartesiaClient
@@ -74,6 +74,7 @@ class Batch(NamedTuple):
     progress: batch.BatchProgress
     codes: list[int]  # each failed item's exit code
     partial: list[str]  # what items cut short by a stop left: "file (N bytes)"
+    outputs: dict[str, int]  # items' own output files (real paths) -> the line that named one
 
 
 def run(job: TtsJob, source: str, concurrency: int) -> None:
@@ -96,14 +97,23 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
         batch.BatchProgress(),
         [],
         [],
+        {},
     )
-    with _input(source) as stream:
+    with _input(source) as fd:
         allowed = frozenset({*job.options.given, "container"} - FIXED)
         try:
-            asyncio.run(_run_all(state, items(bounded_lines(stream), allowed), concurrency))
+            asyncio.run(_run_all(state, items(lines_from(fd), allowed), concurrency))
         except (KeyboardInterrupt, StopRequested) as stop:
             process.stop_taken()
             raise _stopped(state, stop) from None
+        except _ReaderGone:
+            process.stop_taken()
+            raise Interrupted(
+                f"stdout was closed by its reader after {state.progress.done} items; stopped",
+                ExitCode.BROKEN_PIPE,
+            ) from None
+        except OSError as exc:
+            raise UsageError(f"cannot read --batch {source}: {exc.strerror}") from None
     _finish(state)
 
 
@@ -125,24 +135,23 @@ def _check_flags(job: TtsJob) -> None:
 
 
 @contextmanager
-def _input(source: str) -> Iterator[BinaryIO]:
+def _input(source: str) -> Iterator[int]:
+    """The descriptor the items are read from: stdin's, or the file's."""
     if source == "-":
-        if sys.stdin is None or console_is_terminal_stdin():
+        if 0 in process.closed_at_start():
+            raise UsageError("--batch - reads stdin, and stdin was closed when the command started")
+        if isatty(0):
             raise UsageError("--batch - reads stdin: pipe the lines in")
-        yield sys.stdin.buffer
+        yield 0
         return
     try:
-        stream = open(source, "rb")  # noqa: SIM115 - closed below
+        fd = os.open(source, os.O_RDONLY)
     except OSError as exc:
         raise UsageError(f"cannot read --batch {source}: {exc.strerror}") from None
-    with stream:
-        yield stream
-
-
-def console_is_terminal_stdin() -> bool:
-    from cartesia_cli.ui.console import isatty
-
-    return isatty(0)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: int) -> None:
@@ -157,8 +166,15 @@ async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: in
             async def one(item: Item | BadItem) -> None:
                 await _one(state, client, item)
 
+            def counted(total: int) -> None:
+                state.progress.total = total
+
             await batch.run_all(
-                work, one, concurrency=concurrency, start_thread=process.start_thread
+                work,
+                one,
+                concurrency=concurrency,
+                start_thread=process.start_thread,
+                on_end=counted,
             )
     state.progress.total = state.progress.done
 
@@ -174,12 +190,18 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
             raise UsageError(item.message)
         item_job, plan = _plan(state, item)
         facts.job, facts.plan = item_job, plan
+        _claim_name(state, item)
         with process.signals_held():
             sink = facts.sink = _claim(state, item_job, plan, item.number)
         result = facts.result = StreamResult(StreamStats())
         await batch.pump(client.stream(PATHS[job.command], plan.request), sink, result)
     except CliError as exc:
         _failed(state, facts, item, exc, sink)
+    except _ReaderGone:
+        raise
+    except Exception as exc:  # a bug, met by this item alone: the others go on
+        bug = CliError(f"internal error: {type(exc).__name__}: {exc}")
+        _failed(state, facts, item, bug, sink)
     except (asyncio.CancelledError, KeyboardInterrupt, StopRequested):
         process.stop_taken()  # the stop is ours now: it must not cut the clean-up short
         _interrupted(state, facts, sink)
@@ -205,6 +227,16 @@ def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
     audio = audio_format(item_job, settings)
     request = request_for(item_job, settings, audio, item.transcript)
     return item_job, Plan(audio, request, api_config(settings), None, None, 0.0)
+
+
+def _claim_name(state: Batch, item: Item) -> None:
+    """Two items of one batch never write one file: the second is refused."""
+    if item.output is None or os.path.isdir(item.output):
+        return
+    path = os.path.realpath(item.output)
+    first = state.outputs.setdefault(path, item.number)
+    if first != item.number:
+        raise UsageError(f"{item.output} is line {first}'s output already")
 
 
 def _container(job: TtsJob, raw: str) -> Container:
@@ -245,7 +277,7 @@ def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
                 )
             )  # fmt: skip
     if state.job.options.json:
-        emit_result(*facts.success())
+        _emit(*facts.success())
 
 
 def _failed(
@@ -261,7 +293,8 @@ def _failed(
         exc.kept = pipeline.kept_audio(sink, facts.plan.audio)
     console.error(f"line {item.number}: {error_line(exc)}")
     if state.job.options.json:
-        emit_result(*facts.failure(exc))
+        exc.message = f"line {item.number}: {exc.message}"  # which input line, for scripts
+        _emit(*facts.failure(exc))
 
 
 def _interrupted(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
@@ -270,7 +303,8 @@ def _interrupted(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
     if sink is not None and sink.bytes_written:
         state.partial.append(f"{sink.label} ({sink.bytes_written} bytes)")
     if state.job.options.json:
-        emit_result(*facts.failure(Interrupted(stop_word(code), code)))
+        with contextlib.suppress(_ReaderGone):
+            _emit(*facts.failure(Interrupted(stop_word(code), code)))
 
 
 def _finish(state: Batch) -> None:
@@ -284,8 +318,25 @@ def _finish(state: Batch) -> None:
         raise failure
 
 
+class _ReaderGone(Exception):
+    """stdout's reader left while --json objects were being written: the batch stops."""
+
+
+def _emit(text: str, to_stdout: bool) -> None:
+    try:
+        emit_result(text, to_stdout)
+    except BrokenPipeError:
+        process.silence_stdout()
+        raise _ReaderGone from None
+
+
 class _BatchFailed(CliError):
-    """Some items failed; each said why on its own line."""
+    """Some items failed; each said why on its own line (and in its own --json object)."""
+
+
+def items_reported(failure: CliError) -> bool:
+    """Whether the items have said it already: a batch that ran, whole or stopped."""
+    return isinstance(failure, _BatchFailed | Interrupted)
 
 
 def _rank(code: int) -> int:

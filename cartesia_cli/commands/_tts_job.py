@@ -39,7 +39,7 @@ from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, PLAYER, AudioFormat, Cont
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import result_json, wav
 from cartesia_cli.output.player import Player, PlayingSink, find_player
-from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
+from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, check_output, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.settings import spec
@@ -77,6 +77,13 @@ class Plan(NamedTuple):
     pieces: Iterable[str] | None = None  # tts ws: the text, as it comes
 
 
+def refuse(job: TtsJob, failure: CliError) -> None:
+    """Fail `job` before it starts, with its --json object when asked for one."""
+    if job.options.json:
+        failure.result_json = JobFacts(job).failure(failure)
+    raise failure
+
+
 def speak(job: TtsJob) -> None:
     """Run `job`; raise a CliError (with its exit code) on any failure.
 
@@ -110,6 +117,8 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
     plan = _plan(job, settings)
     facts.plan = plan
     if dry_run:
+        if job.options.output is not None or not job.options.play:
+            check_output(job.options.output, force=job.options.force, stdout_is_tty=isatty(1))
         _show_request(job, plan)
         return
     result = _produce(job, plan, facts)
@@ -169,8 +178,8 @@ class JobFacts:
 
     def _output(self) -> str | None:
         sink = self.sink
-        if sink is None:
-            return self.job.options.output
+        if sink is None:  # the output was never claimed: no file of ours is there
+            return None
         if sink.is_stdout:
             return STDOUT
         # A file left empty is removed: there is nothing to point a script at.

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from cartesia_cli.api import voices
 from cartesia_cli.api.protocol import VOICES_PATH
 from cartesia_cli.commands import api_config, config_file, load_config
+from cartesia_cli.errors import UsageError
 from cartesia_cli.output.sinks import write_stdout
 from cartesia_cli.settings import spec, voice_cache
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
@@ -42,6 +43,7 @@ def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -
     params = voices.query(
         text=filters.query, gender=filters.gender, language=filters.language, limit=filters.limit
     )
+    listing = voices.Listing()
     with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
         found = list(
             voices.every_voice(
@@ -49,15 +51,19 @@ def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -
                 params,
                 limit=filters.limit,
                 warn=console.warning,
+                listing=listing,
             )
         )
-    _remember(found, complete=not filters.narrows)
+    # Only a whole, unfiltered listing may drop voices from the cache.
+    _remember(found, complete=listing.complete and not filters.narrows)
     _show(found, as_json=as_json, one=False)
 
 
 def get_voice(given: Given, voice_id: str, *, as_json: bool, debug: bool) -> None:
     from cartesia_cli.api.client import CartesiaClient
 
+    if voice_id.strip() in ("", ".", ".."):
+        raise UsageError(f"not a voice id: {voice_id!r}")
     settings = _settings(given, debug)
     path = f"{VOICES_PATH}/{quote(voice_id, safe='')}"  # an id never becomes a path of its own
     with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
@@ -88,7 +94,8 @@ def _remember(found: Iterable[voices.Voice], *, complete: bool) -> None:
     try:
         voice_cache.update(_names(found), complete=complete)
     except OSError as exc:
-        console.warning(f"could not update the voice cache: {exc.strerror}")
+        where = exc.filename or voice_cache.cache_path()
+        console.warning(f"could not update the voice cache {where}: {exc.strerror}")
 
 
 def _names(found: Iterable[voices.Voice]) -> Iterator[tuple[str, str]]:

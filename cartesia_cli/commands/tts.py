@@ -193,9 +193,15 @@ def _speak(
         if concurrency is not None:
             from cartesia_cli.errors import UsageError
 
-            raise UsageError("--concurrency applies to --batch")
+            _tts_job.refuse(tts_job, UsageError("--concurrency applies to --batch"))
         _tts_job.speak(tts_job)
         return
     from cartesia_cli.commands import _batch
+    from cartesia_cli.errors import CliError
 
-    _batch.run(tts_job, batch, concurrency or DEFAULT_CONCURRENCY)
+    try:
+        _batch.run(tts_job, batch, concurrency or DEFAULT_CONCURRENCY)
+    except CliError as failure:
+        if failure.result_json is None and not _batch.items_reported(failure):
+            _tts_job.refuse(tts_job, failure)  # a batch that failed as a whole: one object
+        raise

@@ -295,6 +295,34 @@ def open_sink(
         raise UsageError(f"cannot use {_short(target)} as the output: {exc.strerror}") from None
 
 
+def check_output(output: str | None, *, force: bool, stdout_is_tty: bool) -> None:
+    """Every check `open_sink` makes, without creating or opening anything (--dry-run)."""
+    if output == STDOUT:
+        if stdout_is_tty:
+            raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
+        return
+    if output == "":
+        raise UsageError("-o needs a path: '-' for stdout, a directory, or a file name")
+    if output and _is_terminal_device(output):
+        raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
+    target = Path(output) if output else Path(".")
+    try:
+        if target.is_dir():
+            if not os.access(target, os.W_OK | os.X_OK):
+                raise UsageError(f"cannot write to {_short(target)}: permission denied")
+            return
+        if output and output.endswith(("/", os.sep)):
+            raise UsageError(f"output directory does not exist: {output}")
+        if not target.parent.is_dir():
+            raise UsageError(f"output directory does not exist: {target.parent}")
+        if target.is_file() and not force:
+            raise UsageError(f"{target} already exists", kind=OUTPUT_EXISTS)
+        if target.exists() and not os.access(target, os.W_OK):
+            raise UsageError(f"cannot write to {target}: permission denied")
+    except OSError as exc:
+        raise UsageError(f"cannot use {_short(target)} as the output: {exc.strerror}") from None
+
+
 def _is_terminal_device(output: str) -> bool:
     try:
         if not stat.S_ISCHR(os.stat(output).st_mode):

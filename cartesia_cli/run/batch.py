@@ -51,6 +51,7 @@ async def run_all(
     *,
     concurrency: int,
     start_thread: Callable[[threading.Thread], None],
+    on_end: Callable[[int], None] = lambda total: None,
 ) -> None:
     """Run `work(item)` for every item, `concurrency` at a time.
 
@@ -58,24 +59,32 @@ async def run_all(
     decides which signals it may take), since reading a pipe blocks, and handed
     over through a queue as small as the pool: at most `concurrency` items wait.
     `work` reports its own failures: an exception out of it is a bug, and stops all.
+    `on_end(total)` is called in the loop once every item has been read.
     A failure to read the input is raised here once the items before it are done.
     """
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[T | _End] = asyncio.Queue(maxsize=concurrency)
+    queue: asyncio.Queue[T | _End] = asyncio.Queue()
+    slots = threading.Semaphore(concurrency)  # items read ahead, at most
     failure: list[BaseException] = []
 
     def hand_over(value: T | _End) -> None:
-        asyncio.run_coroutine_threadsafe(queue.put(value), loop).result()
+        # call_soon_threadsafe, not a coroutine: nothing is left un-awaited if the loop
+        # has closed under us (a stop), which raises RuntimeError here instead.
+        loop.call_soon_threadsafe(queue.put_nowait, value)
 
     def read() -> None:
+        count = 0
         try:
             for item in items:
+                slots.acquire()
                 hand_over(item)
-        except OSError as exc:
-            failure.append(exc)
+                count += 1
         except RuntimeError:  # the loop closed under us (a stop): nobody is waiting
             return
+        except Exception as exc:  # reading the input failed: said once the rest is done
+            failure.append(exc)
         try:
+            loop.call_soon_threadsafe(on_end, count)  # the total is known now
             for _ in range(concurrency):
                 hand_over(END)
         except RuntimeError:
@@ -83,6 +92,7 @@ async def run_all(
 
     async def worker() -> None:
         while not isinstance(item := await queue.get(), _End):
+            slots.release()
             await work(item)
 
     start_thread(threading.Thread(target=read, name="batch-input", daemon=True))

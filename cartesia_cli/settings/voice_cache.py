@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -35,15 +37,43 @@ def load(path: Path | None = None) -> dict[str, str]:
     """Voice id -> name; {} for a cache that is missing, too large or not what we write."""
     path = path or cache_path()
     try:
-        if path.stat().st_size > MAX_BYTES:
+        # A regular file only (a named pipe would hang a Tab press), read bounded.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return {}
+            data = file.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
             return {}
-        doc = json.loads(path.read_bytes())
+        doc = json.loads(data)
     except (OSError, ValueError, RecursionError):
         return {}
     voices = doc.get("voices") if isinstance(doc, dict) else None
     if not isinstance(voices, dict):
         return {}
-    return {k: v for k, v in voices.items() if isinstance(k, str) and isinstance(v, str) and k}
+    return {
+        k: _plain(v)
+        for k, v in voices.items()
+        if isinstance(k, str) and _ID.fullmatch(k) and isinstance(v, str)
+    }
+
+
+# What a voice id may be to reach a shell's completion: no space, no control character.
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _folded(text: str) -> str:
+    """Case and accents ignored, as the API's search ignores them: "Ame" finds "Amélie"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _plain(name: str) -> str:
+    """A name fit for a completion's description: control characters become spaces."""
+    return _CONTROL.sub(" ", name)[:200]
 
 
 def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None = None) -> Path:
@@ -55,7 +85,7 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
 
     path = path or cache_path()
     voices = {} if complete else load(path)
-    voices.update(seen)
+    voices.update((k, _plain(v)) for k, v in seen if _ID.fullmatch(k))
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps({"voices": voices}, ensure_ascii=False, sort_keys=True).encode()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".voices-", suffix=".tmp")
@@ -72,10 +102,10 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
 def complete(incomplete: str, voices: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(id, name) for ids that start with `incomplete` and names that do (any case)."""
     voices = load() if voices is None else voices
-    typed = incomplete.casefold()
+    typed = _folded(incomplete)
     found = [
         (voice_id, name)
         for voice_id, name in voices.items()
-        if voice_id.startswith(incomplete) or name.casefold().startswith(typed)
+        if voice_id.startswith(incomplete) or _folded(name).startswith(typed)
     ]
     return sorted(found, key=lambda item: (item[1].casefold(), item[0]))

@@ -32,14 +32,28 @@ def _table(rows: Sequence[Row]) -> None:
     from rich.text import Text
 
     console = Console(file=sys.stdout)
-    table = Table(*COLUMNS, box=None, pad_edge=False)
-    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(COLUMNS)]
-    for column, width in zip(table.columns[:-1], widths, strict=False):
-        column.no_wrap, column.min_width = True, width  # shown whole: an id is copied
-    # The description is cut to what the terminal has left: one line per voice.
-    last = table.columns[-1]
-    last.no_wrap, last.overflow = True, "ellipsis"
-    last.max_width = max(12, console.width - sum(widths[:-1]) - 2 * (len(COLUMNS) - 1))
+    # The id whole (it is copied); name, language and gender cut at a cap, so no column
+    # is ever squeezed out; the description gets what is left, or is left out.
+    caps = (None, NAME_WIDTH, 8, 14)
+    widths = [
+        min(cap or 10**6, max([len(name), *(len(row[i]) for row in rows)]))
+        for i, (name, cap) in enumerate(zip(COLUMNS, caps, strict=False))
+    ]
+    others = widths[0] + widths[2] + widths[3] + 2 * 3
+    widths[1] = max(8, min(widths[1], console.width - others - 1))  # a narrow terminal
+    room = console.width - sum(widths) - 2 * (len(widths) - 1) - 2
+    shown = COLUMNS if room >= MIN_DESCRIPTION else COLUMNS[:-1]
+    table = Table(*shown, box=None, pad_edge=False)
+    for column, width in zip(table.columns, widths, strict=False):
+        column.no_wrap, column.overflow = True, "ellipsis"
+        column.min_width = column.max_width = width
+    if len(shown) == len(COLUMNS):
+        last = table.columns[-1]
+        last.no_wrap, last.overflow, last.max_width = True, "ellipsis", room
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(Text(cell) for cell in row[: len(shown)]))
     console.print(table)
+
+
+NAME_WIDTH = 24
+MIN_DESCRIPTION = 12  # columns: a description narrower than this is left out
