@@ -114,6 +114,8 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
     settings = resolve(
         job.options.given, os.environ, load_config(config_file()), key_required=not dry_run
     )
+    if dry_run and PATHS[job.command] == WS_PATH:
+        raise UsageError("--dry-run shows an HTTP request; tts ws speaks over a WebSocket")
     plan = _plan(job, settings)
     facts.plan = plan
     if dry_run:
