@@ -77,6 +77,8 @@ def test_targets_table_reads_the_issue_limits() -> None:
         "batch wall": {"cartesia-cli": [20.0], "shell loop of single runs": [60.0]},
         "batch peak RSS": {"cartesia-cli": [45.0], "one single run": [29.0]},
         "batch peak RSS, 10,000 items": {"cartesia-cli": [39.0], "1,000 items": [38.0]},
+        "ws first audio after the first sentence": {"cartesia-cli tts ws": [60.0]},
+        "ws wall / producer": {"cartesia-cli tts ws": [1.2]},
     }
     met = {name: ok for name, _, _, ok in bench.targets(samples)}
     assert met["wall vs official SDK"] and met["wall vs plain httpx"]
@@ -85,6 +87,8 @@ def test_targets_table_reads_the_issue_limits() -> None:
     assert met["batch wall vs shell loop"]  # 0.33
     assert not met["batch peak RSS vs one run"]  # 1.55 > 1.5
     assert met["batch peak RSS, 10,000 vs 1,000 items"]
+    assert met["tts ws first audio after the first sentence (ms)"]
+    assert not met["tts ws wall / producer's duration"]  # 1.2 > 1.1
 
 
 def test_a_batch_whose_files_differ_is_caught(tmp_path: Path) -> None:
