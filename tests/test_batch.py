@@ -264,6 +264,13 @@ def test_two_items_never_write_one_file(cli: RunCli, tmp_path: Path) -> None:
     assert result.code == 2 and "same.pcm is line 1's output already" in result.stderr
 
 
+def test_many_items_may_write_to_dev_null(cli: RunCli, fake: FakeCartesia) -> None:
+    line = '{"transcript": "Hi.", "output": "/dev/null"}'
+    result = cli("tts", "sse", "--batch", "-", "-q", input=f"{line}\n{line}\n{line}\n".encode())
+    assert result.code == 0, result.stderr
+    assert len(fake.transmissions) == 3
+
+
 def test_a_byte_order_mark_is_not_text(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(b'\xef\xbb\xbf{"transcript": "Hello", "output": "h.pcm"}\n')
     result = cli("tts", "sse", "--batch", "in.jsonl")

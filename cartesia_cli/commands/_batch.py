@@ -230,8 +230,13 @@ def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
 
 
 def _claim_name(state: Batch, item: Item) -> None:
-    """Two items of one batch never write one file: the second is refused."""
+    """Two items of one batch never write one file: the second is refused.
+
+    Devices and named pipes (`/dev/null`) hold no file to lose: any number may use one.
+    """
     if item.output is None or os.path.isdir(item.output):
+        return
+    if os.path.exists(item.output) and not os.path.isfile(item.output):
         return
     path = os.path.realpath(item.output)
     first = state.outputs.setdefault(path, item.number)
