@@ -375,6 +375,7 @@ def phase_ws(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) 
     stdout, and the total wall time against the producer's own duration.
     """
     fake.plan, fake.pace = AudioPlan(), 0.0
+    fake.keep_audio = True  # a few seconds of audio a run: joined and compared below
     cli = str(BIN / "cartesia-cli")
     loop = f'while IFS= read -r line; do "{cli}" tts sse "$line" -o - -q || exit 1; done'
     clients = {
@@ -397,6 +398,7 @@ def phase_ws(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples) 
                     (run.arrivals[0][0] - first_write) * 1000
                 )
                 out["ws wall / producer"].setdefault(name, []).append(run.wall / duration)
+    fake.keep_audio = False
 
 
 def _check_joined(name: str, run: Run, fake: FakeCartesia, index: int) -> None:
