@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -208,3 +209,14 @@ def test_python_process_streams_and_exits(fake: FakeCartesia, tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert result.stdout == bytes(fake.transmissions[-1].audio)
     assert os.listdir(tmp_path) == []
+
+
+def test_the_live_line_shows_the_text_received_and_spoken(
+    fake: FakeCartesia, tmp_path: Path
+) -> None:
+    from .test_cli_tts_sse import run_with_terminal_stderr
+
+    fake.pace = 1.0  # real time, so the display has time to draw
+    screen = run_with_terminal_stderr(fake, tmp_path, "tts", "ws", TEXT, "-o", "out.pcm")
+    assert re.search(r"text [\d,]+\s+received, [\d,]+\s+spoken", screen), screen
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)

@@ -57,6 +57,8 @@ class Sender:
     def __init__(self) -> None:
         self.pieces_sent = 0
         self.characters = 0
+        self.characters_spoken = 0  # text whose flush has been answered: its audio is here
+        self.flushed: list[int] = []  # each flush's characters, in order
         self.flushes_sent = 0
         self.finished = False  # the last message (`continue: false`) has gone
         self.last_sent = time.monotonic()
@@ -184,6 +186,7 @@ class WsClient:
                 sender.pieces_sent += 1
                 sender.characters += len(piece)
                 if self._buffer_ms == 0:  # the server speaks each piece: know when it has
+                    sender.flushed.append(len(piece))
                     self._send(connection, {**base, "transcript": "", "continue": True,
                                             "flush": True})  # fmt: skip
                     sender.flushes_sent += 1
@@ -233,6 +236,8 @@ class WsClient:
             progress = time.monotonic()
             event, message = _parse(raw, context_id)
             if message.get("type") == "flush_done":
+                if flushes_done < len(sender.flushed):
+                    sender.characters_spoken += sender.flushed[flushes_done]
                 flushes_done += 1
                 continue
             if isinstance(event, Done):

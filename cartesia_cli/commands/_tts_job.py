@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -451,8 +451,14 @@ def _stream_ws(job: TtsJob, plan: Plan, sink: Sink, result: StreamResult, facts:
 
     assert plan.pieces is not None
     client = WsClient(plan.api, buffer_ms=job.buffer_ms, debug=console.debug_log())
+    sender = client.sender
+
+    def text_figures() -> str:
+        spoken = "" if job.buffer_ms else f", {sender.characters_spoken:,} spoken"
+        return f"text {sender.characters:,} received{spoken}"
+
     try:
-        with _display(result.stats, sink, plan.audio):
+        with _display(result.stats, sink, plan.audio, text_figures):
             events = client.stream(plan.request, plan.pieces)
             pipeline.run(events, sink, plan.audio, result, console.debug_log())
     except CliError as exc:
@@ -480,7 +486,9 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -
 
 
 @contextmanager
-def _display(stats: StreamStats, sink: Sink, audio: AudioFormat) -> Iterator[None]:
+def _display(
+    stats: StreamStats, sink: Sink, audio: AudioFormat, more: Callable[[], str] | None = None
+) -> Iterator[None]:
     """The live display while streaming, on a terminal only (rich is not imported otherwise)."""
     if not console.wants_live_display():
         yield
@@ -490,5 +498,8 @@ def _display(stats: StreamStats, sink: Sink, audio: AudioFormat) -> Iterator[Non
     def seconds() -> float:
         return pipeline.audio_seconds(sink, audio)
 
-    with console.live_console() as rich_console, live_display(stats, seconds, rich_console):
+    with (
+        console.live_console() as rich_console,
+        live_display(stats, seconds, rich_console, more),
+    ):
         yield

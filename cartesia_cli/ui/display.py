@@ -23,9 +23,15 @@ _REFRESH_PER_SECOND = 8
 class _StatsView:
     """A rich renderable that formats the stats each time rich draws it."""
 
-    def __init__(self, stats: StreamStats, seconds: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        stats: StreamStats,
+        seconds: Callable[[], float],
+        more: Callable[[], str] | None = None,
+    ) -> None:
         self._stats = stats
         self._seconds = seconds
+        self._more = more  # a command's own figures (tts ws: the text received and spoken)
         self._spinner = Spinner("dots", style="cyan")
 
     def __rich__(self) -> Table:
@@ -37,16 +43,22 @@ class _StatsView:
             (f"{seconds:.2f} s", "bold green"),
             f" audio · {stats.bytes:,} B · {stats.chunks} chunks · {waiting} · ",
             f"{stats.elapsed():.1f} s",
+            f" · {self._more()}" if self._more is not None else "",
         )
         grid = Table.grid(padding=(0, 1))
         grid.add_row(self._spinner, line)
         return grid
 
 
-def live_display(stats: StreamStats, seconds: Callable[[], float], console: Console) -> Live:
+def live_display(
+    stats: StreamStats,
+    seconds: Callable[[], float],
+    console: Console,
+    more: Callable[[], str] | None = None,
+) -> Live:
     """A transient live line on `console` while streaming; use it as a context manager."""
     return Live(
-        _StatsView(stats, seconds),
+        _StatsView(stats, seconds, more),
         console=console,
         refresh_per_second=_REFRESH_PER_SECOND,
         transient=True,
