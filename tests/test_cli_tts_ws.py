@@ -104,6 +104,12 @@ def test_stdout_json_container_and_timestamps(
         ("malformed-json", 6, "malformed"),
         ("http-401", 3, "HTTP 401"),
         ("http-404", 4, "HTTP 404"),
+        ("error-before-audio", 5, "Generation failed"),
+        ("error-mid-stream-legacy", 5, "Generation failed"),
+        ("done-without-audio", 6, "without sending any audio"),
+        ("bad-base64", 6, "not valid base64"),
+        ("wrong-content-type", 6, "HTTP 200"),
+        ("drop", 6, "upgrade failed"),
     ],
 )
 def test_each_websocket_failure_has_its_exit_code_and_keeps_the_audio(
@@ -115,7 +121,7 @@ def test_each_websocket_failure_has_its_exit_code_and_keeps_the_audio(
     assert result.code == code, result.stderr
     assert why in result.stderr and result.stderr.count("\n") == 1
     kept = tmp_path / "out.pcm"
-    if code in (3, 4):  # refused before any audio: no file is left
+    if code in (3, 4) or scenario in _NO_AUDIO:  # failed before any audio: no file is left
         assert not kept.exists()
     elif scenario == "reset":  # a reset may discard what the client had not read yet
         got = kept.read_bytes() if kept.exists() else b""
@@ -123,6 +129,9 @@ def test_each_websocket_failure_has_its_exit_code_and_keeps_the_audio(
     else:  # the audio that came before the failure, every byte of it
         audio = bytes(fake.transmissions[-1].audio)
         assert audio and kept.read_bytes() == audio and "partial audio kept" in result.stderr
+
+
+_NO_AUDIO = ("error-before-audio", "done-without-audio", "wrong-content-type", "drop")
 
 
 def test_a_refused_upgrade_is_retried_before_any_text(cli: RunCli, fake: FakeCartesia) -> None:
