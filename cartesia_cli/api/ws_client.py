@@ -319,8 +319,8 @@ def _closed_failure(closed: Any) -> CliError:
     received = closed.rcvd
     if received is None:
         return StreamError("the connection to the server dropped before the audio was done")
-    code, reason = received.code, redact.redact(received.reason or "")
-    said = f" ({reason})" if reason else ""
+    code, reason = received.code, redact.redact(received.reason or "")[:200]
+    said = f": {reason}" if reason else ""
     return StreamError(f"the server closed the connection (code {code}{said}) before `done`")
 
 
