@@ -27,6 +27,7 @@ from cartesia_cli.commands._tts_job import (
     Plan,
     TtsJob,
     audio_format,
+    frame_wav,
     request_for,
 )
 from cartesia_cli.errors import (
@@ -38,7 +39,6 @@ from cartesia_cli.errors import (
     stop_word,
 )
 from cartesia_cli.formats import Container
-from cartesia_cli.output import wav
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import batch, pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -261,9 +261,7 @@ def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
         new_name=name,
         now=state.started,
     )
-    audio = plan.audio
-    if PATHS[job.command] == SSE_PATH and audio.container is Container.WAV and audio.encoding:
-        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+    frame_wav(sink, job, plan.audio)
     return sink
 
 

@@ -372,11 +372,11 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
-    _frame(sink, job, audio)
+    frame_wav(sink, job, audio)
     return sink
 
 
-def _frame(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
+def frame_wav(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
     """A WAV of the raw stream gets its header here (tts bytes' WAVs come made)."""
     if PATHS[job.command] in STREAMING and audio.container is Container.WAV and audio.encoding:
         sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
@@ -393,7 +393,7 @@ def _open_sinks(job: TtsJob, audio: AudioFormat, reader_wait: float, player: str
         if kept is not None:
             kept.close(keep=False)
         raise UsageError(f"cannot start {PLAYER}: {exc.strerror}") from None
-    _frame(playing.player.sink, job, audio)
+    frame_wav(playing.player.sink, job, audio)
     return playing
 
 
@@ -436,12 +436,7 @@ def _stream(
             try:
                 pipeline.run(client.stream(path, request), sink, audio, result, debug)
             except CliError as exc:
-                if isinstance(exc, Interrupted):
-                    process.stop_taken()  # the clean-up from here on runs with stops ignored
-                if stamps is not None and result.word_timestamps:
-                    exc.also_kept = "timestamps kept: " + _timestamps.write(
-                        stamps, result, complete=False
-                    )
+                _failed_stream(exc, stamps, result)
                 raise
 
 
@@ -462,15 +457,20 @@ def _stream_ws(job: TtsJob, plan: Plan, sink: Sink, result: StreamResult, facts:
             events = client.stream(plan.request, plan.pieces)
             pipeline.run(events, sink, plan.audio, result, console.debug_log())
     except CliError as exc:
-        if isinstance(exc, Interrupted):
-            process.stop_taken()
-        if plan.stamps is not None and result.word_timestamps:
-            exc.also_kept = "timestamps kept: " + _timestamps.write(
-                plan.stamps, result, complete=False
-            )
+        _failed_stream(exc, plan.stamps, result)
         raise
     finally:
         facts.characters = client.sender.characters
+
+
+def _failed_stream(
+    exc: CliError, stamps: _timestamps.Timestamps | None, result: StreamResult
+) -> None:
+    """A stream that failed: stops ignored from here on, and the timestamps that came kept."""
+    if isinstance(exc, Interrupted):
+        process.stop_taken()  # the clean-up from here on runs with stops ignored
+    if stamps is not None and result.word_timestamps:
+        exc.also_kept = "timestamps kept: " + _timestamps.write(stamps, result, complete=False)
 
 
 def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:

@@ -14,9 +14,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
 
-from cartesia_cli.api.events import AudioChunk, Event, PhonemeTimestamps, WordTimestamps
-from cartesia_cli.errors import StreamError
+from cartesia_cli.api.events import Event
 from cartesia_cli.output.sinks import Sink
+from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult
 
 T = TypeVar("T")
@@ -102,21 +102,10 @@ async def run_all(
 
 
 async def pump(events: AsyncIterator[Event], sink: Sink, result: StreamResult) -> None:
-    """Write every audio chunk as it arrives; keep timestamps; require some audio."""
-    stats = result.stats
+    """`pipeline.pump` for an async stream: the same per-event work and the same rule."""
     try:
         async for event in events:
-            if isinstance(event, AudioChunk) and event.audio:
-                sink.write(event.audio)
-                if stats.first_audio is None:
-                    stats.first_audio = time.perf_counter()
-                stats.bytes += len(event.audio)
-                stats.chunks += 1
-            elif isinstance(event, WordTimestamps):
-                result.word_timestamps.append(event)
-            elif isinstance(event, PhonemeTimestamps):
-                result.phoneme_timestamps.append(event)
+            pipeline.take(event, sink, result)
     finally:
-        stats.finished = time.perf_counter()
-    if stats.bytes == 0:
-        raise StreamError("the server finished the stream without sending any audio")
+        result.stats.finished = time.perf_counter()
+    pipeline.require_audio(result.stats)

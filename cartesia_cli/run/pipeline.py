@@ -76,24 +76,39 @@ def pump(
     debug: Callable[[str], None] | None = None,
 ) -> None:
     """Write every audio chunk as it arrives; keep timestamps; require some audio."""
-    stats = result.stats
     try:
         for event in events:
-            if isinstance(event, AudioChunk):
-                if event.audio:
-                    sink.write(event.audio)
-                    if stats.first_audio is None:
-                        stats.first_audio = time.perf_counter()
-                    stats.bytes += len(event.audio)
-                    stats.chunks += 1
-            elif isinstance(event, WordTimestamps):
-                result.word_timestamps.append(event)
-            elif isinstance(event, PhonemeTimestamps):
-                result.phoneme_timestamps.append(event)
-            elif isinstance(event, UnknownEvent) and debug is not None:
-                debug(f"ignored an event of unknown type {event.type!r}")
+            take(event, sink, result, debug)
     finally:
-        stats.finished = time.perf_counter()
+        result.stats.finished = time.perf_counter()
+    require_audio(result.stats)
+
+
+def take(
+    event: Event,
+    sink: Sink,
+    result: StreamResult,
+    debug: Callable[[str], None] | None = None,
+) -> None:
+    """One event: audio written and counted, timestamps kept, an unknown type noted."""
+    stats = result.stats
+    if isinstance(event, AudioChunk):
+        if event.audio:
+            sink.write(event.audio)
+            if stats.first_audio is None:
+                stats.first_audio = time.perf_counter()
+            stats.bytes += len(event.audio)
+            stats.chunks += 1
+    elif isinstance(event, WordTimestamps):
+        result.word_timestamps.append(event)
+    elif isinstance(event, PhonemeTimestamps):
+        result.phoneme_timestamps.append(event)
+    elif isinstance(event, UnknownEvent) and debug is not None:
+        debug(f"ignored an event of unknown type {event.type!r}")
+
+
+def require_audio(stats: StreamStats) -> None:
+    """A stream that ended as it should but carried no audio is still a failure."""
     if stats.bytes == 0:
         raise StreamError("the server finished the stream without sending any audio")
 
