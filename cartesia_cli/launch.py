@@ -1,10 +1,10 @@
 """The console-script entry point: the process set-up, then the CLI.
 
-Process concerns live here and in process.py: the TLS prefetch that overlaps
-start-up, SIGTERM turned into an orderly stop (exit 143, partial audio kept),
-and freezing the start-up heap for the garbage collector. Kept free of typer
-and httpx imports so that the TLS prefetch begins before those ~90 ms of
-imports rather than after them.
+Process concerns live here and in process.py: the connection (TCP, TLS)
+opened while the rest of start-up goes on, SIGTERM turned into an orderly stop
+(exit 143, partial audio kept), and freezing the start-up heap for the garbage
+collector. Kept free of typer and httpx imports so that the connection begins
+before those ~90 ms of imports rather than after them.
 """
 
 from __future__ import annotations
@@ -37,16 +37,37 @@ def main() -> None:
 
 
 def _run() -> int:
-    if _will_stream_over_https(sys.argv[1:]):
-        from cartesia_cli.api import tls
-
-        tls.prefetch()
+    _connect_early(sys.argv[1:])
     from cartesia_cli.cli import run
 
     # Everything imported so far lives until exit: freezing it keeps the
     # collector from rescanning typer's objects while chunks flow.
     gc.freeze()
-    return run(sys.argv[1:])
+    try:
+        return run(sys.argv[1:])
+    finally:
+        _discard_early()
+
+
+def _connect_early(args: list[str]) -> None:
+    """When a stream is coming, connect (and build the TLS context) while the CLI loads."""
+    from cartesia_cli import stream_target
+
+    target = stream_target.guess(args, os.environ)
+    if target is None:
+        return
+    from cartesia_cli.api import preconnect, tls
+
+    if target.endpoint.scheme == "https":
+        tls.prefetch()  # on its own thread: it loads the CA bundle while DNS and TCP go on
+    preconnect.start(target.endpoint, tls=target.tls)
+
+
+def _discard_early() -> None:
+    """Close a start-up connection the run did not use (a usage error, say)."""
+    preconnect = sys.modules.get("cartesia_cli.api.preconnect")
+    if preconnect is not None:
+        preconnect.discard()
 
 
 def _stop_request_code(exc: BaseException) -> int | None:
@@ -62,22 +83,3 @@ def _stopped(code: int) -> int:
 
     console.error(stop_word(ExitCode(code)))
     return code
-
-
-def _will_stream_over_https(args: list[str]) -> bool:
-    """A cheap guess, before parsing: is this a `tts` request that may use https?
-
-    A wrong guess costs nothing but the prefetch's CPU on another core, or the
-    ordinary synchronous load.
-    """
-    if "tts" not in args or "--help" in args or "-h" in args:
-        return False
-    if os.environ.get("_CARTESIA_CLI_COMPLETE"):
-        return False
-    base_url = os.environ.get("CARTESIA_BASE_URL", "")
-    for index, arg in enumerate(args):
-        if arg == "--base-url" and index + 1 < len(args):
-            base_url = args[index + 1]
-        elif arg.startswith("--base-url="):
-            base_url = arg.partition("=")[2]
-    return not base_url.startswith("http://")

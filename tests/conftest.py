@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,29 @@ def run_entry_point(
 @pytest.fixture
 def fake() -> Iterator[FakeCartesia]:
     with FakeCartesia(api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A throw-away certificate for 127.0.0.1 and localhost: (cert.pem, key.pem)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def tls_fake(certificate: tuple[str, str]) -> Iterator[FakeCartesia]:
+    """The fake over https, with `certificate`; trusted only through SSL_CERT_FILE."""
+    with FakeCartesia(api_key=API_KEY, tls=certificate) as server:
         yield server
 
 

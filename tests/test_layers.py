@@ -47,6 +47,7 @@ IO_MODULES = (
 )  # fmt: skip
 # The small shared modules everything may import: they import (almost) nothing of ours.
 LEAVES = {
+    "cartesia_cli.base_url": (),
     "cartesia_cli.errors": (),
     "cartesia_cli.formats": (),
     "cartesia_cli.redact": (),

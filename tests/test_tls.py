@@ -1,43 +1,21 @@
 """https:// end to end: a fake with a self-signed certificate, trusted through SSL_CERT_FILE.
 
-This path also exercises the TLS prefetch that launch.py starts before the
-heavy imports (tls.py).
+This path also exercises the TLS context and the connection that launch.py
+starts before the heavy imports (tls.py, api/preconnect.py).
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cartesia_cli.launch import _will_stream_over_https
 from cartesia_cli.mock import FakeCartesia
 
-from .conftest import API_KEY, RunCli, assert_one_error_line
+from .conftest import RunCli, assert_one_error_line
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return str(cert), str(key)
-
-
-@pytest.fixture
-def tls_fake(certificate: tuple[str, str]) -> Iterator[FakeCartesia]:
-    with FakeCartesia(api_key=API_KEY, tls=certificate) as server:
-        yield server
 
 
 @pytest.mark.parametrize("command", ["sse", "bytes"])
@@ -74,21 +52,3 @@ def test_broken_trust_settings_are_reported(cli: RunCli, tls_fake: FakeCartesia)
     assert result.stderr.startswith("cartesia-cli: error: cannot set up TLS: ")
     assert result.stderr.endswith("; check SSL_CERT_FILE / SSL_CERT_DIR\n")
     assert_one_error_line(result.stderr)
-
-
-@pytest.mark.parametrize(
-    ("args", "env_url", "expected"),
-    [
-        (["tts", "sse", "Hi"], "", True),
-        (["tts", "sse", "Hi"], "http://127.0.0.1:1", False),
-        (["tts", "sse", "Hi", "--base-url", "https://x"], "http://127.0.0.1:1", True),
-        (["tts", "sse", "Hi", "--base-url=http://127.0.0.1:1"], "", False),
-        (["tts", "sse", "--help"], "", False),
-        (["config", "get"], "", False),
-    ],
-)
-def test_prefetch_guess(
-    monkeypatch: pytest.MonkeyPatch, args: list[str], env_url: str, expected: bool
-) -> None:
-    monkeypatch.setenv("CARTESIA_BASE_URL", env_url)
-    assert _will_stream_over_https(args) is expected

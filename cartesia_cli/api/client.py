@@ -21,11 +21,12 @@ import httpx
 from httpx_sse import EventSource
 
 from cartesia_cli import redact
-from cartesia_cli.api import protocol, tls
+from cartesia_cli.api import preconnect, protocol, startup_backend, tls
 from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
 from cartesia_cli.api.watchdog import IdleWatchdog
+from cartesia_cli.base_url import endpoint
 from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, TLS_SETUP, StreamError, UsageError
 
 DebugLog = Callable[[str], None]
@@ -69,10 +70,11 @@ class CartesiaClient:
             write=config.idle_timeout,
             pool=config.connect_timeout,
         )
+        verify = _tls_for(config.base_url)
+        if transport is None:
+            transport = _startup_transport(config.base_url, verify, self._log)
         try:
-            self._http = httpx.Client(
-                timeout=timeout, transport=transport, verify=_tls_for(config.base_url)
-            )
+            self._http = httpx.Client(timeout=timeout, transport=transport, verify=verify)
         except (ValueError, ImportError) as exc:  # HTTPS_PROXY / ALL_PROXY that httpx refuses
             raise UsageError(f"cannot use the proxy set in the environment: {exc}") from None
 
@@ -336,6 +338,21 @@ def _bypassed(host: str, no_proxy: str) -> bool:
         if entry == "*" or (domain and (host == domain or host.endswith("." + domain))):
             return True
     return False
+
+
+def _startup_transport(
+    base_url: str, verify: ssl.SSLContext | bool, log: Callable[[str], None]
+) -> httpx.HTTPTransport | None:
+    """A transport whose first connection is the one launch.py opened, if one is waiting.
+
+    None otherwise: httpx then builds its own, honouring proxies in the environment
+    (launch.py opens no connection when one is set, as httpx would not use it).
+    """
+    target = endpoint(base_url)
+    if target is None or not preconnect.waiting():
+        return None
+    transport = httpx.HTTPTransport(verify=verify)
+    return transport if startup_backend.install(transport, target, log) else None
 
 
 def _tls_for(base_url: str) -> ssl.SSLContext | bool:

@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cartesia_cli import __version__, process, redact
-from cartesia_cli.api import protocol
+from cartesia_cli.api import preconnect, protocol
 from cartesia_cli.api.client import ApiConfig, DebugLog, _idle_failure, _tls_for
 from cartesia_cli.api.events import Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import WS_PATH, TtsRequest
 from cartesia_cli.api.retry import retry_delay
+from cartesia_cli.base_url import endpoint
 from cartesia_cli.errors import CONNECT_TIMEOUT, CliError, StreamError
 
 if TYPE_CHECKING:
@@ -164,6 +165,9 @@ class WsClient:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         timeout = self._config.connect_timeout
+        prepared = self._startup_socket(timeout)
+        if prepared is not None:
+            return prepared
         try:
             return socket.create_connection((parts.hostname or "", port), timeout=timeout)
         except TimeoutError:
@@ -172,6 +176,15 @@ class WsClient:
         except OSError as exc:
             failure = StreamError(f"could not connect to {self._config.base_url}: {exc}")
             raise _Retryable(failure) from None
+
+    def _startup_socket(self, timeout: float) -> socket.socket | None:
+        """The TCP connection launch.py opened for this endpoint, if one is waiting."""
+        target = endpoint(self._config.base_url)
+        if target is None or not preconnect.waiting():
+            return None
+        prepared = preconnect.claim(target, tls=False, wait=timeout)
+        self._log(f"start-up connection: {preconnect.outcome()}")
+        return None if prepared is None else prepared.sock
 
     # --- sending ------------------------------------------------------------------------
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
-from cartesia_cli.settings import spec, store
+from cartesia_cli.settings import location, spec, store
 from cartesia_cli.ui.console import console
 
 if TYPE_CHECKING:
     from cartesia_cli.api.client import ApiConfig
     from cartesia_cli.settings.resolve import Settings
 
-APP_NAME = "cartesia-cli"
-
 
 def config_file() -> Path:
-    """Where `config.toml` lives: $CARTESIA_CLI_CONFIG_DIR, else typer's app dir."""
-    return store.config_path(Path(typer.get_app_dir(APP_NAME)))
+    """Where `config.toml` lives: $CARTESIA_CLI_CONFIG_DIR, else the platform's app dir."""
+    return Path(location.config_file())
 
 
 def load_config(path: Path) -> store.ConfigValues:

@@ -16,9 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from datetime import date
 from typing import Generic, TypeVar
-from urllib.parse import urlsplit
 
-from cartesia_cli import redact
+from cartesia_cli import base_url, redact
 from cartesia_cli.errors import AuthError, UsageError
 from cartesia_cli.formats import (
     DEFAULT_MP3_BIT_RATE,
@@ -39,7 +38,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Visible ASCII only: anything else cannot travel in an HTTP header, and the
 # HTTP stack's error would echo the header value, i.e. the key.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
-_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
 SONIC_3 = "Honoured by sonic-3 models and later; older models ignore it."
 
 
@@ -94,18 +92,12 @@ def text(raw: str, label: str) -> str:
 
 
 def check_base_url(raw: str, label: str = "--base-url") -> str:
-    try:
-        if _NOT_IN_URL.search(raw.strip()):
-            raise ValueError("spaces or control characters")
-        parts = urlsplit(raw.strip())
-        parts.port  # noqa: B018 - reading it checks the port: out of range or not a number
-    except ValueError:
-        parts = urlsplit("")
-    if parts.username is not None or parts.password is not None:
+    parts = base_url.parts(raw)
+    if base_url.has_userinfo(parts):
         # httpx would send them as Basic auth in place of the key, and print them in errors.
         shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
         raise UsageError(f"{label} must not hold a user name or password, got {shown!r}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not base_url.is_usable(parts):
         raise UsageError(f"{label} must be an http:// or https:// URL, got {raw!r}")
     return raw.strip().rstrip("/")
 

@@ -15,8 +15,6 @@ from pathlib import Path
 from cartesia_cli.errors import UsageError
 from cartesia_cli.settings.spec import CONFIGURABLE
 
-CONFIG_DIR_ENV = "CARTESIA_CLI_CONFIG_DIR"
-FILE_NAME = "config.toml"
 KEYS = tuple(setting.name for setting in CONFIGURABLE)
 
 ConfigValues = dict[str, str | int | float]
@@ -24,12 +22,6 @@ ConfigValues = dict[str, str | int | float]
 
 class ConfigError(UsageError):
     """The config file or a value for it is unusable (exit 2); nothing is overwritten."""
-
-
-def config_path(app_dir: Path) -> Path:
-    """`$CARTESIA_CLI_CONFIG_DIR/config.toml`, else `config.toml` in the platform app dir."""
-    override = os.environ.get(CONFIG_DIR_ENV)
-    return (Path(override) if override else app_dir) / FILE_NAME
 
 
 def load(path: Path) -> ConfigValues:

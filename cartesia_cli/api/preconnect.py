@@ -1,0 +1,184 @@
+"""The connection opened while the CLI is still being imported, for the first request to use.
+
+Start-up costs ~110 ms of imports; the TCP and TLS handshakes cost a round trip
+each. Paid one after the other they add up; launch.py calls `start` as soon as
+it knows a stream is coming and where to, so that the handshakes run on a
+thread while typer, httpx and rich load. The thread resolves the host, connects
+and, for https, completes the TLS handshake with the run's own context
+(tls.py): nothing else. No byte of HTTP leaves before the arguments are checked,
+because only the client that sends the request can `claim` the socket, and it
+gets it only for the same endpoint. Anything that differs, fails or is late
+leaves the socket unused (the client connects as usual, so the run's result
+never depends on this), and `discard` closes what nobody claimed.
+
+Standard library only: launch.py imports it before the CLI.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+from cartesia_cli import process
+from cartesia_cli.api import tls
+
+if TYPE_CHECKING:
+    import ssl
+
+    from cartesia_cli.base_url import Endpoint
+
+# The longest the thread itself tries. The client waits for it at most its own
+# --connect-timeout and connects as usual after that.
+CONNECT_SECONDS = 30.0
+HTTP1 = ["http/1.1"]  # what httpcore offers with http2 off, the client's setting
+
+
+class Prepared(NamedTuple):
+    """A connected socket; after a TLS handshake, the context and name it was made with."""
+
+    sock: socket.socket
+    context: ssl.SSLContext | None
+    server_hostname: str | None
+
+
+class _Attempt:
+    def __init__(self, endpoint: Endpoint, tls: bool) -> None:
+        self.endpoint = endpoint
+        self.tls = tls
+        self.finished = threading.Event()
+        self.prepared: Prepared | None = None
+        self.failure = ""
+        self.taken = False  # claimed or given up: a socket finished later is closed
+
+
+_lock = threading.Lock()
+_attempt: _Attempt | None = None
+_outcome = ""  # what became of it, for --debug
+
+
+def start(endpoint: Endpoint, *, tls: bool) -> None:
+    """Connect to `endpoint` on a thread (once); with `tls`, complete the handshake too."""
+    global _attempt
+    with _lock:
+        if _attempt is not None:
+            return
+        _attempt = _Attempt(endpoint, tls)
+    thread = threading.Thread(target=_connect, args=(_attempt,), name="preconnect", daemon=True)
+    process.start_thread(thread)  # stop signals go to the main thread only
+
+
+def claim(endpoint: Endpoint, *, tls: bool, wait: float) -> Prepared | None:
+    """The prepared socket if it is for `endpoint` (and TLS-ness) and ready within `wait` s.
+
+    Claimed once: a second call, or a call for anything else, gets None and the
+    caller connects as usual.
+    """
+    global _outcome
+    attempt = _attempt
+    if attempt is None or attempt.taken:
+        return None
+    if (attempt.endpoint, attempt.tls) != (endpoint, tls):
+        _give_up(attempt, "not used: it was made for another endpoint")
+        return None
+    attempt.finished.wait(wait)
+    with _lock:
+        if attempt.taken:
+            return None
+        attempt.taken = True
+        prepared = attempt.prepared
+        if not attempt.finished.is_set():
+            _outcome = f"not used: not connected within {wait:g} s"
+        elif prepared is None:
+            _outcome = f"not used: {attempt.failure}"
+        elif not _still_open(prepared.sock):
+            _outcome = "not used: the server closed it"
+            prepared.sock.close()
+            prepared = None
+        else:
+            _outcome = "used"
+    return prepared
+
+
+def waiting() -> bool:
+    """Is there a connection (made or under way) that nobody has claimed yet?"""
+    return _attempt is not None and not _attempt.taken
+
+
+def discard() -> None:
+    """Close the socket if nobody claimed it (a usage error, a command that did not send)."""
+    attempt = _attempt
+    if attempt is not None and not attempt.taken:
+        _give_up(attempt, "not used: the run did not ask for it")
+
+
+def outcome() -> str:
+    """What became of the start-up connection: "used", "not used: why", or "" (none made)."""
+    return _outcome
+
+
+def _give_up(attempt: _Attempt, why: str) -> None:
+    global _outcome
+    with _lock:
+        if attempt.taken:
+            return
+        attempt.taken = True
+        _outcome = why
+        prepared = attempt.prepared
+    if prepared is not None:
+        prepared.sock.close()
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """Nothing to read yet: a server speaks only when asked, so anything is an end or a reset.
+
+    One non-blocking read; on a TLS socket it also takes in the session tickets a
+    TLS 1.3 server sends after the handshake, which are not data.
+    """
+    import ssl  # loaded by now: the client that claims has imported it
+
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1)
+    except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.settimeout(timeout)
+    return False  # an end of stream, or bytes no request asked for
+
+
+def _connect(attempt: _Attempt) -> None:
+    prepared: Prepared | None = None
+    try:
+        prepared = _handshakes(attempt.endpoint, attempt.tls)
+    except Exception as exc:  # any failure: the client connects as usual and reports its own
+        attempt.failure = f"{type(exc).__name__}: {exc}"
+    with _lock:
+        late = attempt.taken
+        if not late:
+            attempt.prepared = prepared
+    if late and prepared is not None:
+        prepared.sock.close()
+    attempt.finished.set()
+
+
+def _handshakes(endpoint: Endpoint, with_tls: bool) -> Prepared:
+    """DNS, TCP and (with_tls) TLS, as httpcore's own connect and start_tls do them."""
+    deadline = time.monotonic() + CONNECT_SECONDS
+    sock = socket.create_connection((endpoint.host, endpoint.port), timeout=CONNECT_SECONDS)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not with_tls:
+            return Prepared(sock, None, None)
+        context = tls.context()  # the run's: same trust settings, same object
+        context.set_alpn_protocols(HTTP1)
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        secure = context.wrap_socket(sock, server_hostname=endpoint.host)
+    except BaseException:
+        sock.close()
+        raise
+    return Prepared(secure, context, endpoint.host)

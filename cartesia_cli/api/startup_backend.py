@@ -1,0 +1,111 @@
+"""httpcore's network backend, taught to begin with the connection opened at start-up.
+
+httpx has no public way in to its connection pool, so `install` swaps the pool's
+backend on a transport it has just built; if httpx or httpcore ever lay that out
+differently, nothing is swapped and the client connects as it always did.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+# httpcore's own socket stream (exceptions mapped, timeouts per call); not re-exported.
+from httpcore._backends.sync import SyncStream
+
+from cartesia_cli.api import preconnect
+from cartesia_cli.base_url import Endpoint
+
+DebugLog = Callable[[str], None]
+SocketOptions = Iterable[Any] | None
+
+
+def install(transport: httpx.HTTPTransport, endpoint: Endpoint, log: DebugLog) -> bool:
+    """Make `transport`'s first connection to `endpoint` the start-up one, when it can."""
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+        return False
+    pool._network_backend = StartupBackend(endpoint, log)
+    return True
+
+
+class StartupBackend(httpcore.SyncBackend):
+    """Connects as httpcore does, except that it first claims the start-up connection."""
+
+    def __init__(self, endpoint: Endpoint, log: DebugLog) -> None:
+        self._endpoint = endpoint
+        self._log = log
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: SocketOptions = None,
+    ) -> httpcore.NetworkStream:
+        def connect() -> httpcore.NetworkStream:
+            return super(StartupBackend, self).connect_tcp(
+                host, port, timeout, local_address, socket_options
+            )
+
+        plain = local_address is None and not socket_options  # nothing the thread did not do
+        if not plain or (host, port) != (self._endpoint.host, self._endpoint.port):
+            return connect()
+        with_tls = self._endpoint.scheme == "https"
+        prepared = preconnect.claim(self._endpoint, tls=with_tls, wait=timeout or 0.0)
+        self._log(f"start-up connection: {preconnect.outcome() or 'none'}")
+        if prepared is None:
+            return connect()
+        if prepared.context is None:
+            return SyncStream(prepared.sock)
+        return _Handshaken(prepared, connect)
+
+
+class _Handshaken(httpcore.NetworkStream):
+    """A TLS connection handed to httpcore as if TCP only: its `start_tls` has been done.
+
+    If httpcore asks for TLS with another context or server name than the one
+    used, the socket is closed unused and a new connection made.
+    """
+
+    def __init__(
+        self, prepared: preconnect.Prepared, connect: Callable[[], httpcore.NetworkStream]
+    ) -> None:
+        self._prepared = prepared
+        self._connect = connect
+        self._stream = SyncStream(prepared.sock)
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        prepared = self._prepared
+        sock = prepared.sock
+        alpn = sock.selected_alpn_protocol() if isinstance(sock, ssl.SSLSocket) else None
+        if (
+            ssl_context is prepared.context
+            and server_hostname == prepared.server_hostname
+            and alpn in (None, *preconnect.HTTP1)
+        ):
+            return self._stream
+        sock.close()
+        return self._connect().start_tls(ssl_context, server_hostname, timeout)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        raise httpcore.ReadError("the start-up connection is read only after start_tls")
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        raise httpcore.WriteError("the start-up connection is written only after start_tls")
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)

@@ -1,0 +1,52 @@
+"""What a usable base URL is: one rule for the settings table and the start-up connection.
+
+Standard library only, so that launch.py can check a base URL, and so know where
+to connect, before the CLI itself is imported.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+from urllib.parse import SplitResult, urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Spaces or control characters: httpx would refuse them, or worse, send them.
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+class Endpoint(NamedTuple):
+    """Where a base URL's requests go: the scheme decides TLS, host and port the socket."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+def parts(raw: str) -> SplitResult:
+    """The URL's parts; all empty when it cannot be read (bad characters, a bad port)."""
+    try:
+        if _NOT_IN_URL.search(raw.strip()):
+            raise ValueError("spaces or control characters")
+        split = urlsplit(raw.strip())
+        split.port  # noqa: B018 - reading it checks the port: out of range or not a number
+    except ValueError:
+        return urlsplit("")
+    return split
+
+
+def has_userinfo(split: SplitResult) -> bool:
+    """A user name or password: httpx would send them as Basic auth in place of the key."""
+    return split.username is not None or split.password is not None
+
+
+def is_usable(split: SplitResult) -> bool:
+    return split.scheme in DEFAULT_PORTS and bool(split.hostname)
+
+
+def endpoint(raw: str) -> Endpoint | None:
+    """Where `raw` connects, or None if the settings table would refuse it."""
+    split = parts(raw)
+    if has_userinfo(split) or not is_usable(split) or split.hostname is None:
+        return None
+    return Endpoint(split.scheme, split.hostname, split.port or DEFAULT_PORTS[split.scheme])

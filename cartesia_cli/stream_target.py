@@ -1,0 +1,127 @@
+"""Where a run will stream from, guessed from argv, the environment and the config file.
+
+launch.py asks before the CLI is imported, to open the connection meanwhile
+(api/preconnect.py). The guess follows the settings table's precedence for the
+base URL (flag > environment > config file > default) and answers None whenever
+the run may send nothing: help, completion, --dry-run, --batch (its own
+client), no API key anywhere, a proxy in the environment (httpx would connect
+to the proxy instead), a base URL the table would refuse. A wrong guess costs
+one unused connection, closed without a byte of HTTP; the names below are held
+to the table's by tests/test_preconnect.py.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from cartesia_cli import base_url
+from cartesia_cli.base_url import Endpoint
+from cartesia_cli.settings import location
+
+BASE_URL_FLAG, BASE_URL_ENV, BASE_URL_KEY = "--base-url", "CARTESIA_BASE_URL", "base_url"
+DEFAULT_BASE_URL = "https://api.cartesia.ai"
+API_KEY_FLAG, API_KEY_ENV, API_KEY_KEY = "--api-key", "CARTESIA_API_KEY", "api_key"
+COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
+# The commands that stream speech, and whether their connection takes TLS from us
+# (the WebSocket client does its own handshake on the socket it is given).
+STREAMING = {("tts", "sse"): True, ("tts", "bytes"): True, ("say",): True, ("tts", "ws"): False}
+SENDS_NOTHING = frozenset({"--help", "-h", "--dry-run", "--batch"})
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+CONFIG_LIMIT = 1 << 20  # a config file is a few lines; anything bigger is left to the CLI
+
+
+class Target(NamedTuple):
+    endpoint: Endpoint
+    tls: bool  # True: complete the TLS handshake too
+
+
+def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
+    """The endpoint this run will stream from, or None when it may not stream at all."""
+    command = next((words for words in STREAMING if tuple(args[: len(words)]) == words), None)
+    if command is None or env.get(COMPLETE_VAR) or _proxy_set(env):
+        return None
+    flags, values = _scan(args[len(command) :])
+    if flags & SENDS_NOTHING:
+        return None
+    config: Mapping[str, object] | None = None
+    url_outside = BASE_URL_FLAG in values or bool(env.get(BASE_URL_ENV))
+    if not url_outside or not _key_outside(values, env):
+        config = _config(env)
+        if config is None:
+            return None
+    if not _key_outside(values, env) and not str((config or {}).get(API_KEY_KEY, "")).strip():
+        return None  # exit 3 before any request
+    endpoint = base_url.endpoint(_base_url(values, env, config or {}))
+    # Only a plain ASCII name: the CLI's IDNA encoding may differ from Python's.
+    if endpoint is None or not endpoint.host.isascii():
+        return None
+    return Target(endpoint, tls=STREAMING[command] and endpoint.scheme == "https")
+
+
+def _scan(rest: Sequence[str]) -> tuple[set[str], dict[str, str]]:
+    """The option names given before any `--`, and the last value of the two we read."""
+    flags: set[str] = set()
+    values: dict[str, str] = {}
+    index = 0
+    while index < len(rest) and rest[index] != "--":
+        name, equals, value = rest[index].partition("=")
+        if name in (BASE_URL_FLAG, API_KEY_FLAG):
+            if not equals:
+                index += 1
+                value = rest[index] if index < len(rest) else ""
+            values[name] = value
+        flags.add(name)
+        index += 1
+    return flags, values
+
+
+def _key_outside(values: Mapping[str, str], env: Mapping[str, str]) -> bool:
+    """A key from the flag or the environment (the config file is read only if needed)."""
+    if API_KEY_FLAG in values:
+        return bool(values[API_KEY_FLAG].strip())
+    return bool(env.get(API_KEY_ENV, "").strip())
+
+
+def _base_url(
+    values: Mapping[str, str], env: Mapping[str, str], config: Mapping[str, object]
+) -> str:
+    if BASE_URL_FLAG in values:
+        return values[BASE_URL_FLAG]
+    if env.get(BASE_URL_ENV):
+        return env[BASE_URL_ENV]
+    return str(config.get(BASE_URL_KEY, DEFAULT_BASE_URL))
+
+
+def _proxy_set(env: Mapping[str, str]) -> bool:
+    return any(env.get(name) or env.get(name.upper()) for name in PROXY_VARIABLES)
+
+
+def _config(env: Mapping[str, str]) -> Mapping[str, object] | None:
+    """The config file's table: empty when there is none, None when it cannot be used."""
+    try:  # non-blocking: a FIFO in its place must not hang the start
+        fd = os.open(location.config_file(env), os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return {}
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > CONFIG_LIMIT:
+            return None
+        raw = os.read(fd, CONFIG_LIMIT)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
