@@ -8,12 +8,14 @@ holds audio is deleted; no empty file is left behind.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import re
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
 from contextlib import ExitStack
@@ -84,6 +86,11 @@ def test_a_signal_at_any_moment_of_a_large_first_chunk_keeps_exact_files(
         check_stopped_run(proc.returncode, err.decode(), held, full, signum)
 
 
+def _bytes_in_pipe(fd: int) -> int:
+    """What a pipe holds that nobody has read yet (FIONREAD)."""
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, bytes(4)), sys.byteorder)
+
+
 @SIGNALS
 def test_a_signal_while_the_pipe_is_full_reports_exactly_what_the_reader_gets(
     tmp_path: Path, signum: int
@@ -94,8 +101,12 @@ def test_a_signal_while_the_pipe_is_full_reports_exactly_what_the_reader_gets(
         FakeCartesia(api_key=API_KEY, plan=plan) as fake,
         start_cli(fake, tmp_path, "-o", "-") as proc,
     ):
-        wait_for(lambda: bool(fake.transmissions) and len(fake.transmissions[-1].audio) > 0)
-        time.sleep(0.3)  # nobody reads: the CLI is now waiting for room in the pipe
+        assert proc.stdout is not None
+        reader = proc.stdout.fileno()
+        # Nobody reads: once the pipe holds audio, the CLI soon waits for room in it.
+        # (Waiting on the server's side alone let a loaded machine signal too early.)
+        wait_for(lambda: _bytes_in_pipe(reader) > 0)
+        time.sleep(0.3)
         proc.send_signal(signum)
         held, err = proc.communicate(timeout=20)
     assert 0 < len(held) < len(full)
