@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import random
 import shutil
+import socket
+import socketserver
+import struct
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 import pytest
 
 from cartesia_cli.mock import AudioPlan, FakeCartesia
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))  # bench.py imports link.py, its neighbour
+from link import Link  # noqa: E402
 
 
 def load_bench() -> ModuleType:
@@ -99,3 +110,151 @@ def test_a_batch_whose_files_differ_is_caught(tmp_path: Path) -> None:
             (tmp_path / f"{n}.pcm").write_bytes(b"\0" * (8 if n else 7))
         with pytest.raises(SystemExit, match="the files differ"):
             bench._check_batch(str(tmp_path), fake)
+
+
+def test_link_targets_need_only_the_link_phase() -> None:
+    first, wall = "link first audio, 50 ms RTT", "link wall, 0 ms RTT"
+    samples = {
+        "wall": {},  # declared, its phase not run (--only link)
+        first: {"cartesia-cli": [300.0], "official SDK": [600.0], "curl + parser": [200.0]},
+        wall: {"cartesia-cli": [330.0], "plain httpx": [300.0]},
+    }
+    met = {name: ok for name, _, _, ok in bench.targets(samples)}
+    assert met == {
+        "link first audio vs curl, 50 ms RTT": False,  # 1.5 > 1.3
+        "link first audio vs official SDK, 50 ms RTT": True,  # 0.5
+        "link wall vs plain httpx, 0 ms RTT": True,  # 1.1
+    }
+    table = bench.report(samples)
+    assert "link first audio, 50 ms RTT (ms, median (min-max))" in table
+    assert "\nwall (" not in table
+    assert "|        0.50x |" in table  # ours / SDK
+
+
+# --- the delay line (benchmarks/link.py) ---------------------------------------------------
+
+
+class EchoServer(socketserver.ThreadingTCPServer):
+    """Sends back what it reads; after the client's EOF, b"bye", then closes."""
+
+    daemon_threads = True
+    block_on_close = False
+    received: list[bytes]
+
+
+class EchoHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        got = bytearray()
+        with contextlib.suppress(OSError):
+            while data := sock.recv(1 << 16):
+                got += data
+                sock.sendall(data)
+            # Still able to send after the client's EOF: the link passed on a half-close.
+            sock.sendall(b"bye")
+        cast(EchoServer, self.server).received.append(bytes(got))
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    server = EchoServer(("127.0.0.1", 0), EchoHandler)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(2)
+
+
+def upstream(server: EchoServer) -> tuple[str, int]:
+    host, port = server.server_address[:2]
+    return str(host), int(port)
+
+
+def read_to_eof(sock: socket.socket) -> bytes:
+    got = bytearray()
+    while data := sock.recv(1 << 16):
+        got += data
+    return bytes(got)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02])
+def test_link_passes_bytes_intact_both_ways(echo: EchoServer, delay: float) -> None:
+    payload = random.Random(7).randbytes(400_000)
+    with (
+        Link(upstream(echo), delay) as link,
+        socket.create_connection(("127.0.0.1", link.port), timeout=5) as sock,
+    ):
+
+        def send() -> None:  # while the main thread reads: neither side's buffers fill up
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        back = read_to_eof(sock)
+        sender.join()
+    assert echo.received == [payload]  # client -> server, byte for byte
+    assert back == payload + b"bye"  # server -> client, then the server's close
+
+
+def test_link_passes_an_eof_on_after_the_delayed_bytes(echo: EchoServer) -> None:
+    with (
+        Link(upstream(echo), 0.05) as link,
+        socket.create_connection(("127.0.0.1", link.port), timeout=5) as sock,
+    ):
+        sock.sendall(b"last words")
+        sock.shutdown(socket.SHUT_WR)  # at once: the EOF is read right behind the bytes
+        assert read_to_eof(sock) == b"last words" + b"bye"
+    assert echo.received == [b"last words"]
+
+
+def round_trip(sock: socket.socket) -> float:
+    started = time.monotonic()
+    sock.sendall(b"ping")
+    got = b""
+    while len(got) < 4:
+        got += sock.recv(4 - len(got))
+    assert got == b"ping"
+    return time.monotonic() - started
+
+
+def test_a_round_trip_through_the_link_costs_both_delays(echo: EchoServer) -> None:
+    with (
+        Link(upstream(echo), 0.1) as link,
+        socket.create_connection(("127.0.0.1", link.port), timeout=5) as sock,
+    ):
+        assert round_trip(sock) >= 0.19  # 100 ms each way; lower bounds only
+        assert round_trip(sock) >= 0.19
+
+
+def test_a_first_flight_also_pays_for_the_tcp_handshake(echo: EchoServer) -> None:
+    with (
+        Link(upstream(echo), 0.05, connect_round_trip=True) as link,
+        socket.create_connection(("127.0.0.1", link.port), timeout=5) as sock,
+    ):
+        assert round_trip(sock) >= 0.19  # SYN, SYN-ACK, then the bytes there and back
+        assert round_trip(sock) >= 0.095  # after an answer: one round trip
+
+
+def test_a_reset_closes_the_other_side(echo: EchoServer) -> None:
+    with Link(upstream(echo), 0.0) as link:
+        sock = socket.create_connection(("127.0.0.1", link.port), timeout=5)
+        round_trip(sock)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()  # with linger 0: a reset
+        deadline = time.monotonic() + 3  # a guard against hanging, not a timing check
+        while not echo.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert echo.received == [b"ping"]  # the upstream connection was closed
+
+
+def test_exit_closes_open_connections_and_joins_its_threads(echo: EchoServer) -> None:
+    with Link(upstream(echo), 0.5) as link:
+        sock = socket.create_connection(("127.0.0.1", link.port), timeout=5)
+        sock.sendall(b"still in the line")
+    with sock:
+        assert not [t for t in threading.enumerate() if t.name.startswith("link ")]
+        with contextlib.suppress(ConnectionResetError):  # closed by the link: EOF or reset
+            assert sock.recv(100) == b""
