@@ -43,24 +43,20 @@ class _Connection:
         client: socket.socket,
         server: socket.socket,
         delay: float,
-        first_flight_extra: float,
+        connected_at: float,
         on_done: Callable[[_Connection], None],
     ) -> None:
         self.sockets = (client, server)
         self.delay = delay
         self.shut_down = threading.Event()
-        # Set once the server's first bytes reach the client; see Link's connect_round_trip.
-        self.answered = threading.Event()
-        if not first_flight_extra:
-            self.answered.set()
         to_server: queue.Queue[Item] = queue.Queue(LINE_ITEMS)
         to_client: queue.Queue[Item] = queue.Queue(LINE_ITEMS)
         self.lines = (to_server, to_client)
         work: list[tuple[Callable[[], None], str]] = [
-            (lambda: self._read(client, to_server, first_flight_extra), "client->"),
-            (lambda: self._write(to_server, server, answers=False), "->server"),
+            (lambda: self._read(client, to_server, connected_at), "client->"),
+            (lambda: self._write(to_server, server), "->server"),
             (lambda: self._read(server, to_client, 0.0), "server->"),
-            (lambda: self._write(to_client, client, answers=True), "->client"),
+            (lambda: self._write(to_client, client), "->client"),
         ]
         self.threads = [
             threading.Thread(target=self._run, args=(fn,), name=f"link {name}", daemon=True)
@@ -103,12 +99,13 @@ class _Connection:
                 self.close()
                 self._on_done(self)
 
-    def _read(self, source: socket.socket, line: queue.Queue[Item], extra: float) -> None:
+    def _read(self, source: socket.socket, line: queue.Queue[Item], connected_at: float) -> None:
+        """Stamp each read with when it is due: sent at the earliest once connected."""
         try:
             while True:
                 data = source.recv(CHUNK)
-                lag = self.delay if self.answered.is_set() else self.delay + extra
-                if not self._put(line, (time.monotonic() + lag, data)) or not data:
+                sent = max(time.monotonic(), connected_at)
+                if not self._put(line, (sent + self.delay, data)) or not data:
                     return
         except OSError:  # a reset: the other side goes too, at once
             self.shut()
@@ -120,7 +117,7 @@ class _Connection:
                 return True
         return False
 
-    def _write(self, line: queue.Queue[Item], dest: socket.socket, *, answers: bool) -> None:
+    def _write(self, line: queue.Queue[Item], dest: socket.socket) -> None:
         while (item := line.get()) is not None:
             due, data = item
             # Sleep until due, but wake at once if the connection is shut meanwhile.
@@ -134,8 +131,6 @@ class _Connection:
             except OSError:  # the far side reset or closed: close this side too
                 self.shut()
                 return
-            if answers:
-                self.answered.set()
 
 
 class Link:
@@ -146,12 +141,12 @@ class Link:
     every connection and joins the threads (at most JOIN_SECONDS).
 
     connect_round_trip: the kernel completes the client's TCP handshake on loopback
-    at once, so a client sends its first bytes a round trip earlier than over a real
-    link, where connect() waits for the SYN-ACK. With this set, what the client sends
-    before any server byte has reached it is held one round trip longer, which puts
-    that round trip back. That assumes the client sends as soon as connect() returns,
-    as a TLS client starting its handshake does; one that connects and sends later
-    (plain HTTP opened ahead of time) is charged up to a round trip too much.
+    at once, so connect() returns a round trip earlier than over a real link, where
+    it waits for the SYN-ACK. With this set, bytes the client sends within a round
+    trip of connecting count as sent a round trip after connecting (when a real
+    connect() would have returned), which puts that round trip back. A client that
+    does other work between connect() and its first send (building a TLS context,
+    say) is charged for it only where it outlasts the handshake, as on a real link.
     """
 
     def __init__(
@@ -164,7 +159,7 @@ class Link:
     ) -> None:
         self.upstream = upstream
         self.delay = delay
-        self.first_flight_extra = 2 * delay if connect_round_trip else 0.0
+        self.handshake = 2 * delay if connect_round_trip else 0.0
         self.max_connections = max_connections
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(POLL)
@@ -201,6 +196,7 @@ class Link:
         while not self._stopping.is_set():
             try:
                 client, _ = self._listener.accept()
+                connected_at = time.monotonic() + self.handshake  # when a real connect() returns
             except TimeoutError:
                 continue
             except OSError:
@@ -219,9 +215,7 @@ class Link:
                 sock.settimeout(None)
                 # The delay is ours to add: no Nagle wait on top of it in the relay.
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            connection = _Connection(
-                client, server, self.delay, self.first_flight_extra, self._forget
-            )
+            connection = _Connection(client, server, self.delay, connected_at, self._forget)
             with self._lock:
                 self._connections.add(connection)
             connection.start()
