@@ -265,6 +265,22 @@ def test_unclaimed_connections_are_closed_by_discard() -> None:
     assert preconnect.claim(_endpoint(relay.url()), tls=False, wait=1) is None
 
 
+def test_a_handshake_nobody_waits_for_any_more_is_ended(
+    certificate: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that takes the connection but never answers the TLS ClientHello."""
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
+    with Relay() as silent:
+        endpoint = _endpoint(silent.url("https"))
+        preconnect.start(endpoint, tls=True)
+        assert preconnect.claim(endpoint, tls=True, wait=0.3) is None
+        attempt = preconnect._attempt
+        assert attempt is not None and attempt.finished.wait(5)  # woken, not left blocked
+        seen = silent.wait_ended(1)
+    assert preconnect.outcome() == "not used: not connected within 0.3 s"
+    assert seen[0].received.startswith(b"\x16\x03")  # a ClientHello, and nothing after it
+
+
 def test_a_tls_connection_made_with_another_context_is_not_used(
     tls_fake: FakeCartesia, certificate: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,9 +16,9 @@ Standard library only: launch.py imports it before the CLI.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
@@ -51,6 +51,14 @@ class _Attempt:
         self.prepared: Prepared | None = None
         self.failure = ""
         self.taken = False  # claimed or given up: a socket finished later is closed
+        self.connecting: socket.socket | None = None  # while the TLS handshake runs
+
+    def wake(self) -> None:
+        """End a handshake nobody will wait for: it blocks with no timeout of its own."""
+        sock = self.connecting
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 _lock = threading.Lock()
@@ -90,6 +98,7 @@ def claim(endpoint: Endpoint, *, tls: bool, wait: float) -> Prepared | None:
         prepared = attempt.prepared
         if not attempt.finished.is_set():
             _outcome = f"not used: not connected within {wait:g} s"
+            attempt.wake()
         elif prepared is None:
             _outcome = f"not used: {attempt.failure}"
         elif not _still_open(prepared.sock):
@@ -126,6 +135,7 @@ def _give_up(attempt: _Attempt, why: str) -> None:
         attempt.taken = True
         _outcome = why
         prepared = attempt.prepared
+        attempt.wake()
     if prepared is not None:
         prepared.sock.close()
 
@@ -154,7 +164,7 @@ def _still_open(sock: socket.socket) -> bool:
 def _connect(attempt: _Attempt) -> None:
     prepared: Prepared | None = None
     try:
-        prepared = _handshakes(attempt.endpoint, attempt.tls)
+        prepared = _handshakes(attempt)
     except Exception as exc:  # any failure: the client connects as usual and reports its own
         attempt.failure = f"{type(exc).__name__}: {exc}"
     with _lock:
@@ -166,18 +176,36 @@ def _connect(attempt: _Attempt) -> None:
     attempt.finished.set()
 
 
-def _handshakes(endpoint: Endpoint, with_tls: bool) -> Prepared:
-    """DNS, TCP and (with_tls) TLS, as httpcore's own connect and start_tls do them."""
-    deadline = time.monotonic() + CONNECT_SECONDS
+def _handshakes(attempt: _Attempt) -> Prepared:
+    """DNS, TCP and (with TLS) the TLS handshake, as httpcore's connect and start_tls do them.
+
+    The handshake runs on a blocking socket: one call that never needs the GIL
+    until it is done. With a timeout, Python's ssl module waits for each reply in
+    poll() and must take the GIL back before answering it, which the main thread,
+    busy importing, held for tens of ms (seen as a late TLS Finished). Bounded all
+    the same: whoever stops waiting for it calls `wake`, and the thread is a daemon.
+    """
+    endpoint = attempt.endpoint
     sock = socket.create_connection((endpoint.host, endpoint.port), timeout=CONNECT_SECONDS)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if not with_tls:
+        if not attempt.tls:
             return Prepared(sock, None, None)
         context = tls.context()  # the run's: same trust settings, same object
         context.set_alpn_protocols(HTTP1)
-        sock.settimeout(max(deadline - time.monotonic(), 0.001))
-        secure = context.wrap_socket(sock, server_hostname=endpoint.host)
+        sock.settimeout(None)
+        # A second descriptor for `wake`: wrap_socket detaches `sock` as it starts.
+        waker = sock.dup()
+        with _lock:
+            attempt.connecting = waker
+            if attempt.taken:
+                attempt.wake()
+        try:
+            secure = context.wrap_socket(sock, server_hostname=endpoint.host)
+        finally:
+            with _lock:
+                attempt.connecting = None
+            waker.close()
     except BaseException:
         sock.close()
         raise
