@@ -6,7 +6,9 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -123,7 +125,7 @@ def test_each_websocket_failure_has_its_exit_code_and_keeps_the_audio(
     kept = tmp_path / "out.pcm"
     if code in (3, 4) or scenario in _NO_AUDIO:  # failed before any audio: no file is left
         assert not kept.exists()
-    elif scenario == "reset":  # a reset may discard what the client had not read yet
+    elif scenario == "reset":  # until ws_client's fix: see the next test
         got = kept.read_bytes() if kept.exists() else b""
         assert bytes(fake.transmissions[-1].audio).startswith(got)
     else:  # the audio that came before the failure, every byte of it
@@ -132,6 +134,62 @@ def test_each_websocket_failure_has_its_exit_code_and_keeps_the_audio(
 
 
 _NO_AUDIO = ("error-before-audio", "done-without-audio", "wrong-content-type", "drop")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="ws-sender's failed send closes the socket before websockets' reader has read "
+    "the last audio: `cut` above fails 1 run in 7, `reset` too (its relaxed check hides it)",
+)
+def test_a_failed_send_keeps_the_audio_the_reader_had_not_read(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of `cut`, made certain: the server cuts (FIN, then RST to what comes after)
+    while websockets' reader has not yet read the chunk, and the ws-sender sends on."""
+    from cartesia_cli.api.ws_client import WsClient
+
+    fake.default_sequence = "cut"
+    reader_held, sender_done = threading.Event(), threading.Event()
+    open_socket, send, send_all = WsClient._socket, WsClient._send, WsClient._send_all
+
+    class HeldSocket(socket.socket):
+        reads = 0
+
+        def recv(self, size: int, *flags: int) -> bytes:
+            HeldSocket.reads += 1
+            if HeldSocket.reads == 2:  # the first read after the upgrade's answer: the chunk
+                reader_held.set()
+                sender_done.wait(1.0)  # a sender that closes the socket does so meanwhile
+            return super().recv(size, *flags)
+
+    def held_socket(self: WsClient, url: str) -> socket.socket:
+        plain = open_socket(self, url)
+        return HeldSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
+
+    def late_send(self: WsClient, connection: Any, message: dict[str, Any]) -> None:
+        if self.sender.flushes_sent:  # the first piece and its flush are out: after the cut
+            reader_held.wait(5)
+            deadline = time.monotonic() + 5
+            while fake.websockets_served() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        send(self, connection, message)
+
+    def noted_send_all(self: WsClient, *args: Any) -> None:
+        try:
+            send_all(self, *args)
+        finally:
+            sender_done.set()
+
+    monkeypatch.setattr(WsClient, "_socket", held_socket)
+    monkeypatch.setattr(WsClient, "_send", late_send)
+    monkeypatch.setattr(WsClient, "_send_all", noted_send_all)
+    result = cli("tts", "ws", "One two three four five six seven. Eight nine ten.",
+                 "-o", "out.pcm", "--retries", "0")  # fmt: skip
+    assert result.code == 6 and "dropped" in result.stderr, result.stderr
+    audio, kept = bytes(fake.transmissions[-1].audio), tmp_path / "out.pcm"
+    assert audio and kept.exists() and kept.read_bytes() == audio, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # no websockets traceback either
 
 
 def test_a_refused_upgrade_is_retried_before_any_text(cli: RunCli, fake: FakeCartesia) -> None:
