@@ -95,6 +95,7 @@ class WsClient:
         thread = threading.Thread(
             target=self._send_all, args=(connection, base, pieces), name="ws-sender", daemon=True
         )
+        connection.sender = thread  # type: ignore[attr-defined]  # see _patient_connection
         process.start_thread(thread)  # stop signals go to the main thread only
         try:
             yield from self._receive(connection, base["context_id"])
@@ -145,6 +146,7 @@ class WsClient:
                     max_size=MAX_MESSAGE,
                     compression=None,
                     ping_interval=None,  # a slow producer is not a dead link; waits are ours
+                    create_connection=_patient_connection(),
                 )
                 # websockets 12-16 connect in connect(); 17 on entering its context.
                 connection: ClientConnection = manager.__enter__()
@@ -286,6 +288,38 @@ class WsClient:
     def _log(self, line: str) -> None:
         if self._debug is not None:
             self._debug(line)
+
+
+def _patient_connection() -> Any:
+    """websockets' ClientConnection, except that a failed send loses none of the audio.
+
+    When a send fails (the server has gone: EPIPE, ECONNRESET), websockets closes the
+    socket at once from the sending thread, our ws-sender. Audio that reached this
+    machine before the server's FIN or RST, but that websockets' reader thread has not
+    read yet, is then thrown away with the socket (and a reader that had read it but not
+    yet parsed it logs an "unexpected internal error" traceback to stderr). So the sender
+    leaves the socket to the reader: it reads what came, then meets the end itself, as
+    fast as we take the audio. Other threads close at once, as before.
+    """
+    from websockets.protocol import State
+    from websockets.sync.client import ClientConnection
+
+    class PatientConnection(ClientConnection):
+        sender: threading.Thread | None = None
+
+        def close_socket(self) -> None:
+            reader = self.recv_events_thread
+            if (
+                threading.current_thread() is self.sender
+                and self.protocol.state is State.OPEN  # a send failed, not our close
+                # the socket failed: its end is near (older websockets: as before)
+                and isinstance(getattr(self, "connection_exc", None), OSError)
+                and reader.is_alive()
+            ):
+                reader.join()  # a daemon thread: waiting holds nothing up
+            super().close_socket()
+
+    return PatientConnection
 
 
 class _Retryable(Exception):
