@@ -37,30 +37,36 @@ def main() -> None:
 
 
 def _run() -> int:
-    _connect_early(sys.argv[1:])
+    # Start-up allocates a great deal and frees almost nothing: collections during the
+    # imports find no garbage and cost ~8 % of them (10 ms of typer + httpx).
+    gc.disable()
+    streaming = _connect_early(sys.argv[1:])
     from cartesia_cli.cli import run
 
     # Everything imported so far lives until exit: freezing it keeps the
     # collector from rescanning typer's objects while chunks flow.
     gc.freeze()
+    if not streaming:  # a stream turns it back on once its own imports are done
+        gc.enable()
     try:
         return run(sys.argv[1:])
     finally:
         _discard_early()
 
 
-def _connect_early(args: list[str]) -> None:
+def _connect_early(args: list[str]) -> bool:
     """When a stream is coming, connect (and build the TLS context) while the CLI loads."""
     from cartesia_cli import stream_target
 
     target = stream_target.guess(args, os.environ)
     if target is None:
-        return
+        return False
     from cartesia_cli.api import preconnect, tls
 
     if target.endpoint.scheme == "https":
         tls.prefetch()  # on its own thread: it loads the CA bundle while DNS and TCP go on
     preconnect.start(target.endpoint, tls=target.tls)
+    return True
 
 
 def _discard_early() -> None:

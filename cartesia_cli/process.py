@@ -12,6 +12,7 @@ lands before it or after it, never in the middle.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -145,6 +146,17 @@ def _raise_stop(signum: int) -> None:
     if _installed:
         signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS, REPEAT_SECONDS)
     raise _stop_for(signum)
+
+
+def imports_done() -> None:
+    """The run has imported what it streams with: collect garbage again from here on.
+
+    launch.py turns the collector off for the start-up of a stream (it only pays
+    for scanning fresh modules); what is loaded by now lives until exit, so it is
+    frozen out of every later collection.
+    """
+    gc.freeze()
+    gc.enable()
 
 
 def stop_taken() -> None:

@@ -274,6 +274,7 @@ def _check_stdout_claims(job: TtsJob) -> None:
 
 def _produce(job: TtsJob, plan: Plan, facts: JobFacts) -> StreamResult:
     """Claim the output, stream into it, play it; every way out closes (and cleans) it."""
+    process.imports_done()
     sink: Sink | None = None
     result = facts.result = StreamResult(StreamStats())
     try:
