@@ -7,11 +7,14 @@ front of the fake server counting connections and the bytes each one carried.
 
 from __future__ import annotations
 
+import gc
 import os
 import ssl
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -446,3 +449,36 @@ def test_an_untrusted_certificate_gives_the_same_failure(
     assert "CERTIFICATE_VERIFY_FAILED" in real.stderr
     assert real.stderr == in_process.stderr
     assert not tls_fake.requests
+
+
+def test_launch_uses_its_connection_and_the_collector_is_on_while_the_stream_flows(
+    fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """launch.py's start-up, in this process: the connection is used, and the collector
+    (off while the CLI and httpx load) is back on before the first chunk."""
+    from cartesia_cli import launch
+    from cartesia_cli.run import pipeline
+
+    during: list[bool] = []
+    stream = pipeline.run
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        during.append(gc.isenabled())
+        return stream(*args, **kwargs)
+
+    out = tmp_path / "out.pcm"
+    monkeypatch.setattr(pipeline, "run", spied)
+    monkeypatch.setattr(
+        sys, "argv", ["cartesia-cli", "tts", "sse", "Hello, world!", "-o", str(out)]
+    )
+    monkeypatch.setenv("CARTESIA_API_KEY", API_KEY)
+    monkeypatch.setenv("CARTESIA_BASE_URL", fake.url)
+    monkeypatch.setenv("CARTESIA_CLI_CONFIG_DIR", str(tmp_path))
+    try:
+        assert launch._run() == 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    assert during == [True]
+    assert preconnect.outcome() == "used"
+    assert out.read_bytes() == bytes(fake.transmissions[-1].audio)
