@@ -15,29 +15,78 @@ from typing import Annotated
 import typer
 
 from cartesia_cli import __version__, errors, process, redact
-from cartesia_cli.commands import config, mock, say, tts, voices
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
 from cartesia_cli.ui.console import PROG, console
 
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 
-app = typer.Typer(
-    name=PROG,
-    help="Cartesia text-to-speech from the shell.",
-    no_args_is_help=True,
-    # Plain help: rich costs ~40 ms of imports on --help, more than the
-    # whole request of a plain httpx script.
-    rich_markup_mode=None,
-    # Our own boundary prints errors; typer's pretty tracebacks could show locals (the key).
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.add_typer(tts.app, name="tts")
-app.command("say", epilog=tts.EXIT_CODES_HELP)(say.say)
-app.add_typer(voices.app, name="voices")
-app.add_typer(config.app, name="config")
-# Everything after the first argument is COMMAND's: `mock ./smoke.sh --verbose` works too.
-app.command("mock", context_settings={"allow_interspersed_args": False})(mock.mock)
+
+def _add_tts(root: typer.Typer) -> None:
+    from cartesia_cli.commands import tts
+
+    root.add_typer(tts.app, name="tts")
+
+
+def _add_say(root: typer.Typer) -> None:
+    from cartesia_cli.commands import say, tts
+
+    root.command("say", epilog=tts.EXIT_CODES_HELP)(say.say)
+
+
+def _add_voices(root: typer.Typer) -> None:
+    from cartesia_cli.commands import voices
+
+    root.add_typer(voices.app, name="voices")
+
+
+def _add_config(root: typer.Typer) -> None:
+    from cartesia_cli.commands import config
+
+    root.add_typer(config.app, name="config")
+
+
+def _add_mock(root: typer.Typer) -> None:
+    from cartesia_cli.commands import mock
+
+    # Everything after the first argument is COMMAND's: `mock ./smoke.sh --verbose` works too.
+    root.command("mock", context_settings={"allow_interspersed_args": False})(mock.mock)
+
+
+COMMANDS = {
+    "tts": _add_tts,
+    "say": _add_say,
+    "voices": _add_voices,
+    "config": _add_config,
+    "mock": _add_mock,
+}
+
+
+def app(argv: Sequence[str] = ()) -> typer.Typer:
+    """The root app: every command, or only the one `argv` runs.
+
+    Only one: typer builds every command it holds on each run, option by option,
+    and a stream should not pay for the voices, config and mock commands it does
+    not run (~5 ms of typer and imports). Help, completion, --version and unknown
+    commands get them all, so what they list and suggest is complete.
+    """
+    root = typer.Typer(
+        name=PROG,
+        help="Cartesia text-to-speech from the shell.",
+        no_args_is_help=True,
+        # Plain help: rich costs ~40 ms of imports on --help, more than the
+        # whole request of a plain httpx script.
+        rich_markup_mode=None,
+        # Our own boundary prints errors; typer's pretty tracebacks could show locals (the key).
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root.callback()(_root)
+    asked = argv[0] if argv and not os.environ.get(COMPLETE_VAR) else None
+    for name, add in COMMANDS.items():
+        if asked not in COMMANDS or asked == name:
+            add(root)
+    return root
+
 
 # Hints that name flags or variables, by the kind of failure.
 HINTS = {
@@ -62,7 +111,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -84,7 +132,7 @@ def run(argv: Sequence[str]) -> int:
     redact.remember(os.environ.get("CARTESIA_API_KEY"))
     redact.remember_from_argv(argv)
     try:
-        command = typer.main.get_command(app)
+        command = typer.main.get_command(app(argv))
         if os.environ.get(COMPLETE_VAR):
             _names_complete_to_ids(command)
         # The arguments as given ride along as the context's `obj`: click drops a final

@@ -16,11 +16,10 @@ import os
 import stat
 import sys
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from cartesia_cli import base_url
-from cartesia_cli.base_url import Endpoint
-from cartesia_cli.settings import location
+if TYPE_CHECKING:  # imported by `guess` once the command is one that streams
+    from cartesia_cli.base_url import Endpoint
 
 BASE_URL_FLAG, BASE_URL_ENV, BASE_URL_KEY = "--base-url", "CARTESIA_BASE_URL", "base_url"
 DEFAULT_BASE_URL = "https://api.cartesia.ai"
@@ -55,6 +54,8 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
             return None
     if not _key_outside(values, env) and not str((config or {}).get(API_KEY_KEY, "")).strip():
         return None  # exit 3 before any request
+    from cartesia_cli import base_url
+
     endpoint = base_url.endpoint(_base_url(values, env, config or {}))
     # Only a plain ASCII name: the CLI's IDNA encoding may differ from Python's.
     if endpoint is None or not endpoint.host.isascii():
@@ -102,6 +103,8 @@ def _proxy_set(env: Mapping[str, str]) -> bool:
 
 def _config(env: Mapping[str, str]) -> Mapping[str, object] | None:
     """The config file's table: empty when there is none, None when it cannot be used."""
+    from cartesia_cli.settings import location
+
     try:  # non-blocking: a FIFO in its place must not hang the start
         fd = os.open(location.config_file(env), os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:

@@ -67,6 +67,8 @@ def test_a_pipe_is_spoken_before_its_end(fake: FakeCartesia, tmp_path: Path) -> 
         proc.stdin.flush()
         deadline = time.monotonic() + 20
         while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+            if proc.poll() is not None:  # it ended early: say why, not "no such file"
+                raise AssertionError(proc.communicate()[1].decode())
             time.sleep(0.01)
         assert out.stat().st_size > 0 and proc.poll() is None  # audio before EOF
         proc.stdin.write(b"And the second.\n")
@@ -215,7 +217,9 @@ def test_a_stalled_server_is_caught_but_a_slow_writer_is_not(
     assert result.returncode == 6 and b"idle timeout" in result.stderr
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_a_stop_sends_cancel_and_keeps_the_audio(tmp_path: Path, sig: int, code: int) -> None:
     with FakeCartesia(api_key=API_KEY, pace=1.0) as paced:
         env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=paced.url)
