@@ -5,7 +5,7 @@ a plain httpx + httpx-sse script, and `curl -N` piped into a standard-library SS
 parser. Runs are interleaved (the order rotates each round) and every run's
 stdout is checked byte for byte against what the server sent.
 
-    python benchmarks/bench.py              # quick mode, about two minutes
+    python benchmarks/bench.py              # quick mode, about four minutes
     python benchmarks/bench.py --full       # 10 runs each, 30-minute stream
     python benchmarks/bench.py --only link  # one phase (hello, latency, long, https,
                                             # link, help, batch, ws): its targets only

@@ -13,6 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Spaces or control characters: httpx would refuse them, or worse, send them.
 _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_QUERY = re.compile(r"[?#]")  # even empty: "/tts/sse" would land after it
 
 
 class Endpoint(NamedTuple):
@@ -40,13 +41,15 @@ def has_userinfo(split: SplitResult) -> bool:
     return split.username is not None or split.password is not None
 
 
-def is_usable(split: SplitResult) -> bool:
-    return split.scheme in DEFAULT_PORTS and bool(split.hostname)
+def is_usable(raw: str) -> bool:
+    """http(s), a host, and no query or fragment: request paths are appended to it."""
+    split = parts(raw)
+    return split.scheme in DEFAULT_PORTS and bool(split.hostname) and not _QUERY.search(raw)
 
 
 def endpoint(raw: str) -> Endpoint | None:
     """Where `raw` connects, or None if the settings table would refuse it."""
     split = parts(raw)
-    if has_userinfo(split) or not is_usable(split) or split.hostname is None:
+    if has_userinfo(split) or not is_usable(raw) or split.hostname is None:
         return None
     return Endpoint(split.scheme, split.hostname, split.port or DEFAULT_PORTS[split.scheme])

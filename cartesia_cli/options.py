@@ -64,7 +64,7 @@ TimestampsOption = Annotated[
         "--timestamps",
         metavar="PATH",
         help="Subtitles from word timestamps: .srt, .vtt or .json (words and phonemes); "
-        "'-' for stdout. tts sse and say only: /tts/bytes sends none.",
+        "'-' for stdout. Not for tts bytes: /tts/bytes sends none.",
         show_default=False,
     ),
 ]
@@ -94,7 +94,8 @@ DryRunOption = Annotated[
     bool,
     typer.Option(
         "--dry-run",
-        help="Print the request (key masked) and an equivalent curl command; send nothing.",
+        help="Print the request (key masked) and an equivalent curl command; send nothing "
+        "(HTTP only: refused by tts ws).",
     ),
 ]
 QuietOption = Annotated[

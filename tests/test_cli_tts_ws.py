@@ -112,7 +112,7 @@ def test_stdout_json_container_and_timestamps(
         ("error-mid-stream-legacy", 5, "Generation failed"),
         ("done-without-audio", 6, "without sending any audio"),
         ("bad-base64", 6, "not valid base64"),
-        ("wrong-content-type", 6, "HTTP 200"),
+        ("wrong-content-type", 6, "expected a WebSocket (HTTP 101), got HTTP 200"),
         ("drop", 6, "upgrade failed"),
     ],
 )
@@ -183,6 +183,16 @@ def test_a_failed_send_keeps_the_audio_the_reader_had_not_read(
     audio, kept = bytes(fake.transmissions[-1].audio), tmp_path / "out.pcm"
     assert audio and kept.exists() and kept.read_bytes() == audio, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr  # no websockets traceback either
+
+
+def test_the_last_failure_says_how_many_attempts_there_were(
+    cli: RunCli, fake: FakeCartesia
+) -> None:
+    fake.default_sequence = "http-503"
+    result = cli("tts", "ws", "Hello.", "-o", "out.pcm", "--retries", "1")
+    assert result.code == 5, result.stderr
+    assert "HTTP 503" in result.stderr and "(after 2 attempts)" in result.stderr
+    assert len(fake.requests) == 2
 
 
 def test_a_refused_upgrade_is_retried_before_any_text(cli: RunCli, fake: FakeCartesia) -> None:

@@ -91,6 +91,8 @@ LOCAL = {**KEY, "CARTESIA_BASE_URL": "http://127.0.0.1:8080"}
         (["tts", "sse", "--base-url", "https://h:port"], KEY, None),
         (["tts", "sse", "--base-url", "https://user:pw@h"], KEY, None),
         (["tts", "sse", "--base-url", "ftp://h"], KEY, None),
+        (["tts", "sse", "--base-url", "http://h/v1?x=1"], KEY, None),
+        (["tts", "sse", "--base-url", "http://h/?"], KEY, None),
         (["tts", "sse", "--base-url", ""], {**KEY, "CARTESIA_BASE_URL": "https://h"}, None),
         (["tts", "sse", "--base-url"], KEY, None),
         (["tts", "sse", "--base-url", "https://bücher.example"], KEY, None),
@@ -164,7 +166,7 @@ def test_every_guessed_command_exists_and_takes_the_flags_read(command: tuple[st
         assert flag in result.stdout
 
 
-@given(st.text(max_size=40) | st.from_regex(r"(https?|ftp)://[a-z0-9.:@\[\]]{0,20}(/x)?"))
+@given(st.text(max_size=40) | st.from_regex(r"(https?|ftp)://[a-z0-9.:@\[\]]{0,20}(/x)?[?#]?"))
 def test_a_base_url_connects_if_and_only_if_the_table_takes_it(raw: str) -> None:
     try:
         spec.check_base_url(raw)
@@ -482,3 +484,13 @@ def test_launch_uses_its_connection_and_the_collector_is_on_while_the_stream_flo
     assert during == [True]
     assert preconnect.outcome() == "used"
     assert out.read_bytes() == bytes(fake.transmissions[-1].audio)
+
+
+def test_debug_tells_what_became_of_it_once(cli_process: RunCli) -> None:
+    with Relay() as dead:
+        port = dead.port
+    args = ("tts", "sse", "Hi", "-o", "-", "--retries", "2", "--debug")
+    result = cli_process(*args, env={"CARTESIA_BASE_URL": f"http://127.0.0.1:{port}"})
+    assert result.code == 6
+    assert result.stderr.count("start-up connection: not used: ConnectionRefusedError") == 1
+    assert result.stderr.count("attempt ") == 3

@@ -56,9 +56,11 @@ class StartupBackend(httpcore.SyncBackend):
         plain = local_address is None and not socket_options  # nothing the thread did not do
         if not plain or (host, port) != (self._endpoint.host, self._endpoint.port):
             return connect()
+        if not preconnect.waiting():  # claimed by an earlier attempt: a retry connects anew
+            return connect()
         with_tls = self._endpoint.scheme == "https"
         prepared = preconnect.claim(self._endpoint, tls=with_tls, wait=timeout or 0.0)
-        self._log(f"start-up connection: {preconnect.outcome() or 'none'}")
+        self._log(f"start-up connection: {preconnect.outcome()}")
         if prepared is None:
             return connect()
         if prepared.context is None:

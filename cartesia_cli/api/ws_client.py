@@ -114,7 +114,7 @@ class WsClient:
                 return self._open()
             except _Retryable as retry:
                 if attempt == attempts:
-                    raise retry.failure from None
+                    raise _after(retry.failure, attempt) from None
                 delay = retry_delay(attempt - 1, retry.headers)
                 self._log(f"retrying in {delay:.2f} s after: {retry.failure.message}")
                 self._sleep(delay)
@@ -329,10 +329,21 @@ class _Retryable(Exception):
         self.headers = headers
 
 
+def _after(failure: CliError, attempts: int) -> CliError:
+    """The last attempt's failure, saying how many there were, as the HTTP commands do."""
+    if attempts > 1:
+        failure.message += f" (after {attempts} attempts)"
+        failure.args = (failure.message,)
+    return failure
+
+
 def _upgrade_failure(refused: Any) -> Exception:
     """A refused upgrade as the HTTP error it is; 429 and 5xx may be tried again."""
     response = refused.response
     status = response.status_code
+    if 200 <= status < 300:  # an answer, but not a WebSocket: no retry would change that
+        reason = response.reason_phrase
+        return StreamError(f"expected a WebSocket (HTTP 101), got HTTP {status} {reason}")
     body = bytes(response.body or b"")
     failure = protocol.status_failure(status, response.reason_phrase, body, 1)
     if status in RETRYABLE_UPGRADE:

@@ -97,8 +97,10 @@ def check_base_url(raw: str, label: str = "--base-url") -> str:
         # httpx would send them as Basic auth in place of the key, and print them in errors.
         shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
         raise UsageError(f"{label} must not hold a user name or password, got {shown!r}")
-    if not base_url.is_usable(parts):
-        raise UsageError(f"{label} must be an http:// or https:// URL, got {raw!r}")
+    if not base_url.is_usable(raw):
+        raise UsageError(
+            f"{label} must be an http:// or https:// URL with no query or fragment, got {raw!r}"
+        )
     return raw.strip().rstrip("/")
 
 
