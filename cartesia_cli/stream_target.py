@@ -68,7 +68,7 @@ def _scan(rest: Sequence[str]) -> tuple[set[str], dict[str, str]]:
     flags: set[str] = set()
     values: dict[str, str] = {}
     index = 0
-    while index < len(rest) and rest[index] != "--":
+    while index < len(rest) and not _ends_options(rest, index):
         name, equals, value = rest[index].partition("=")
         if name in (BASE_URL_FLAG, API_KEY_FLAG):
             if not equals:
@@ -78,6 +78,19 @@ def _scan(rest: Sequence[str]) -> tuple[set[str], dict[str, str]]:
         flags.add(name)
         index += 1
     return flags, values
+
+
+def _ends_options(rest: Sequence[str], index: int) -> bool:
+    """A `--` ends the options, unless it may be the value of the option before it.
+
+    click gives an option that takes a value the next word whatever it is: in
+    `-t -- --dry-run` the transcript is `--` and --dry-run is an option. When the
+    word before may be such an option, scanning goes on (at worst, no connection).
+    """
+    if rest[index] != "--":
+        return False
+    before = rest[index - 1] if index else ""
+    return not (before.startswith("-") and before != "--" and "=" not in before)
 
 
 def _key_outside(values: Mapping[str, str], env: Mapping[str, str]) -> bool:

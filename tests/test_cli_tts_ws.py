@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -183,6 +185,38 @@ def test_a_failed_send_keeps_the_audio_the_reader_had_not_read(
     audio, kept = bytes(fake.transmissions[-1].audio), tmp_path / "out.pcm"
     assert audio and kept.exists() and kept.read_bytes() == audio, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr  # no websockets traceback either
+
+
+def test_a_server_that_closes_before_answering_the_upgrade_is_a_network_failure(
+    cli: RunCli, certificate: tuple[str, str]
+) -> None:
+    """TLS completes, then the server closes without a word: exit 6, not a bug's exit 1."""
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(*certificate)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+
+        def serve_once() -> None:
+            client, _ = listener.accept()
+            with contextlib.suppress(OSError), server.wrap_socket(client, server_side=True):
+                pass  # handshake done; closed at once
+
+        thread = threading.Thread(target=serve_once, daemon=True)
+        thread.start()
+        env = {
+            "CARTESIA_BASE_URL": f"https://127.0.0.1:{listener.getsockname()[1]}",
+            "SSL_CERT_FILE": certificate[0],
+        }
+        result = cli("tts", "ws", "Hello.", "-o", "out.pcm", "--retries", "0", env=env)
+        thread.join(10)
+    assert result.code == 6, result.stderr
+    assert "the WebSocket upgrade failed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_uppercase_https_scheme_still_means_a_secure_websocket() -> None:
+    from cartesia_cli.api.ws_client import websocket_url
+
+    assert websocket_url("HTTPS://api.example/v1") == "wss://api.example/v1/tts/websocket"
 
 
 def test_the_last_failure_says_how_many_attempts_there_were(

@@ -12,10 +12,12 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer
 from hypothesis import given
@@ -96,8 +98,12 @@ LOCAL = {**KEY, "CARTESIA_BASE_URL": "http://127.0.0.1:8080"}
         (["tts", "sse", "--base-url", ""], {**KEY, "CARTESIA_BASE_URL": "https://h"}, None),
         (["tts", "sse", "--base-url"], KEY, None),
         (["tts", "sse", "--base-url", "https://bücher.example"], KEY, None),
-        # After `--` everything is text, not an option.
+        # After `--` everything is text, not an option...
         (["tts", "sse", "--", "--help"], KEY, (Endpoint("https", "api.cartesia.ai", 443), True)),
+        # ...unless the `--` may be an option's value (click gives it the next word).
+        (["tts", "sse", "-t", "--", "--dry-run"], KEY, None),
+        (["tts", "sse", "-o", "--", "--help"], KEY, None),
+        (["tts", "ws", "Hi", "-v", "--", "--batch", "x.txt"], KEY, None),
     ],
 )
 def test_the_guess(
@@ -257,6 +263,44 @@ def test_a_failed_start_up_connection_leaves_the_run_as_it_was(fake: FakeCartesi
         _speak(f"http://127.0.0.1:{port}")
     assert preconnect.outcome().startswith("not used: ConnectionRefusedError")
     assert "could not connect" in str(refused.value)
+
+
+def test_a_connection_left_idle_is_replaced(
+    fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text that takes a while (a slow producer on stdin): the start-up connection sits idle,
+    and a NAT or firewall may have forgotten it without a word. Past httpcore's own limit for
+    reusing an idle connection, it is not used."""
+    monkeypatch.setattr(preconnect, "IDLE_SECONDS", 0.3)
+    with Relay(_address(fake)) as relay:
+        preconnect.start(_endpoint(relay.url()), tls=False)
+        relay.wait_ended(0)
+        time.sleep(0.6)
+        audio = _speak(relay.url())
+        seen = relay.wait_ended(2)
+    assert audio == bytes(fake.transmissions[-1].audio)
+    assert [bool(s.received) for s in seen] == [False, True]
+    assert preconnect.outcome() == "not used: idle for more than 0.3 s"
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["connected later", "at start-up"])
+def test_a_system_proxy_is_honoured(
+    fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch, early: bool
+) -> None:
+    """macOS and Windows also have proxies in their system settings, which urllib's
+    getproxies() returns and httpx honours, but only in a transport it builds itself."""
+    with Relay() as proxy:  # takes the request, never answers
+        system = {"http": proxy.url()}
+        monkeypatch.setattr(httpx._utils, "getproxies", lambda: system)
+        monkeypatch.setattr("urllib.request.getproxies", lambda: system)
+        if early:
+            preconnect.start(_endpoint(fake.url), tls=False)
+        config = ApiConfig(fake.url, API_KEY, "2026-08-14", 2.0, 0.5, 0)
+        with pytest.raises(StreamError), CartesiaClient(config) as client:
+            list(client.stream(SSE_PATH, REQUEST))
+        seen = proxy.wait_ended(1)
+    assert len(seen) == 1 and seen[0].received.startswith(b"POST http://")
+    assert not fake.requests
 
 
 def test_unclaimed_connections_are_closed_by_discard() -> None:

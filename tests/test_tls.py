@@ -45,6 +45,15 @@ def test_untrusted_certificate_fails_once_with_a_clear_line(
     assert not (tmp_path / "out.pcm").exists()
 
 
+def test_an_uppercase_scheme_is_still_verified(cli: RunCli, tls_fake: FakeCartesia) -> None:
+    """`HTTPS://` once turned certificate checks off: it is https like any other."""
+    url = tls_fake.url.replace("https://", "HTTPS://")
+    result = cli("tts", "sse", "Hello", "-o", "out.pcm", env={"CARTESIA_BASE_URL": url})
+    assert result.code == 6
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+    assert not tls_fake.requests
+
+
 def test_broken_trust_settings_are_reported(cli: RunCli, tls_fake: FakeCartesia) -> None:
     env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": "/nonexistent/ca.pem"}
     result = cli("tts", "sse", "Hello", "-o", "-", env=env)

@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any, NamedTuple, cast
+from urllib.parse import urlsplit
 
 import httpx
 from httpx_sse import EventSource
@@ -351,6 +352,12 @@ def _startup_transport(
     target = endpoint(base_url)
     if target is None or not preconnect.waiting():
         return None
+    from urllib.request import getproxies  # loaded with httpx already
+
+    proxies = getproxies()  # macOS's and Windows' system settings too, as httpx reads them
+    if any(proxies.get(scheme) for scheme in ("http", "https", "all")):
+        preconnect.discard()  # a transport given to httpx would go direct
+        return None
     transport = httpx.HTTPTransport(verify=verify)
     return transport if startup_backend.install(transport, target, log) else None
 
@@ -363,7 +370,7 @@ def _tls_for(base_url: str) -> ssl.SSLContext | bool:
     base URL never reaches TLS. For https:// the context usually comes from the
     prefetch started in launch.py.
     """
-    if not base_url.startswith("https://"):
+    if urlsplit(base_url).scheme == "http":  # only plain http goes without: never HTTPS://
         return False
     try:
         return tls.context()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 # The longest the thread itself tries. The client waits for it at most its own
 # --connect-timeout and connects as usual after that.
 CONNECT_SECONDS = 30.0
+# Older than this when claimed, it is not used: httpcore's own limit (keepalive_expiry) for
+# reusing an idle connection, which a NAT or firewall may have forgotten without a word.
+IDLE_SECONDS = 5.0
 HTTP1 = ["http/1.1"]  # what httpcore offers with http2 off, the client's setting
 
 
@@ -52,6 +56,7 @@ class _Attempt:
         self.failure = ""
         self.taken = False  # claimed or given up: a socket finished later is closed
         self.connecting: socket.socket | None = None  # while the TLS handshake runs
+        self.ready_at = 0.0  # time.monotonic() when the handshakes were done
 
     def wake(self) -> None:
         """End a handshake nobody will wait for: it blocks with no timeout of its own."""
@@ -101,6 +106,10 @@ def claim(endpoint: Endpoint, *, tls: bool, wait: float) -> Prepared | None:
             attempt.wake()
         elif prepared is None:
             _outcome = f"not used: {attempt.failure}"
+        elif time.monotonic() - attempt.ready_at > IDLE_SECONDS:
+            _outcome = f"not used: idle for more than {IDLE_SECONDS:g} s"
+            prepared.sock.close()
+            prepared = None
         elif not _still_open(prepared.sock):
             _outcome = "not used: the server closed it"
             prepared.sock.close()
@@ -171,6 +180,7 @@ def _connect(attempt: _Attempt) -> None:
         late = attempt.taken
         if not late:
             attempt.prepared = prepared
+            attempt.ready_at = time.monotonic()
     if late and prepared is not None:
         prepared.sock.close()
     attempt.finished.set()

@@ -49,7 +49,7 @@ RETRYABLE_UPGRADE = frozenset({408, 409, 429, 500, 502, 503, 504})
 def websocket_url(base_url: str) -> str:
     """`https://host/x` -> `wss://host/x/tts/websocket` (`http` -> `ws`, for a local mock)."""
     scheme, _, rest = base_url.partition("://")
-    return ("wss" if scheme == "https" else "ws") + "://" + rest.rstrip("/") + WS_PATH
+    return ("wss" if scheme.lower() == "https" else "ws") + "://" + rest.rstrip("/") + WS_PATH
 
 
 class Sender:
@@ -121,15 +121,15 @@ class WsClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _open(self) -> ClientConnection:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect
 
         url = websocket_url(self._config.base_url)
-        sock = self._socket(url)
+        context = _tls_for(self._config.base_url)  # before the socket: it may raise
         headers = protocol.headers(self._config.api_key, self._config.api_version, "")
         for name in ("Content-Type", "Accept", "User-Agent"):
             headers.pop(name)
-        context = _tls_for(self._config.base_url)
+        sock = self._socket(url)
         self._log(f"connecting: GET {url}")
         try:
             # TLS and the upgrade run with stops blocked: they start the client's reader
@@ -156,7 +156,8 @@ class WsClient:
         except ssl_errors() as exc:
             sock.close()
             raise StreamError(f"could not connect to {self._config.base_url}: {exc}") from None
-        except (InvalidHandshake, OSError, TimeoutError) as exc:
+        except (InvalidHandshake, ConnectionClosed, OSError, TimeoutError) as exc:
+            # ConnectionClosed: the server closed before answering the upgrade at all.
             sock.close()
             raise _Retryable(StreamError(f"the WebSocket upgrade failed: {exc}")) from None
         self._manager = manager

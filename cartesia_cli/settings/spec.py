@@ -101,7 +101,9 @@ def check_base_url(raw: str, label: str = "--base-url") -> str:
         raise UsageError(
             f"{label} must be an http:// or https:// URL with no query or fragment, got {raw!r}"
         )
-    return raw.strip().rstrip("/")
+    # The scheme in lower case: `HTTPS://` is https everywhere below, TLS checks included.
+    scheme, separator, rest = raw.strip().rstrip("/").partition("://")
+    return scheme.lower() + separator + rest
 
 
 def check_api_version(raw: str, label: str = "--api-version") -> str:
