@@ -152,6 +152,11 @@ def test_items_are_read_as_they_come(fake: FakeCartesia, tmp_path: Path) -> None
     assert len(list(tmp_path.glob("*.pcm"))) == 2
 
 
+def _writing(folder: Path, *items: str) -> bool:
+    """Each of these items (by line number) has a file with audio in it."""
+    return all(any(p.stat().st_size for p in folder.glob(f"*_{n}.pcm")) for n in items)
+
+
 def test_ctrl_c_keeps_finished_files_and_reports_the_partial_ones(tmp_path: Path) -> None:
     with FakeCartesia(api_key=API_KEY, pace=1.0) as slow:
         write_lines(
@@ -164,9 +169,10 @@ def test_ctrl_c_keeps_finished_files_and_reports_the_partial_ones(tmp_path: Path
             stdin=subprocess.DEVNULL,
         ) as proc:  # fmt: skip
             deadline = time.monotonic() + 20
-            while len(slow.transmissions) < 3 and time.monotonic() < deadline:
-                time.sleep(0.02)  # the short one done, two long ones under way
-            time.sleep(0.3)
+            # The short one done, two long ones under way and writing: signalled on the
+            # server's side alone, a loaded machine had not yet written item 3's first byte.
+            while not _writing(tmp_path, "0002", "0003") and time.monotonic() < deadline:
+                time.sleep(0.02)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=20)
     stderr = err.decode()
