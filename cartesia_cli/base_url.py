@@ -42,9 +42,14 @@ def has_userinfo(split: SplitResult) -> bool:
 
 
 def is_usable(raw: str) -> bool:
-    """http(s), a host, and no query or fragment: request paths are appended to it."""
+    """http(s), a host, a port that is not 0, and no query or fragment (paths go after it)."""
     split = parts(raw)
-    return split.scheme in DEFAULT_PORTS and bool(split.hostname) and not _QUERY.search(raw)
+    return (
+        split.scheme in DEFAULT_PORTS
+        and bool(split.hostname)
+        and split.port != 0  # 0 would quietly mean the scheme's default port
+        and not _QUERY.search(raw)
+    )
 
 
 def endpoint(raw: str) -> Endpoint | None:

@@ -91,6 +91,7 @@ LOCAL = {**KEY, "CARTESIA_BASE_URL": "http://127.0.0.1:8080"}
         # Base URLs the settings table refuses never connect anywhere.
         (["tts", "sse", "--base-url", "https://h:99999"], KEY, None),
         (["tts", "sse", "--base-url", "https://h:port"], KEY, None),
+        (["tts", "sse", "--base-url", "https://h:0"], KEY, None),
         (["tts", "sse", "--base-url", "https://user:pw@h"], KEY, None),
         (["tts", "sse", "--base-url", "ftp://h"], KEY, None),
         (["tts", "sse", "--base-url", "http://h/v1?x=1"], KEY, None),

@@ -99,7 +99,8 @@ def check_base_url(raw: str, label: str = "--base-url") -> str:
         raise UsageError(f"{label} must not hold a user name or password, got {shown!r}")
     if not base_url.is_usable(raw):
         raise UsageError(
-            f"{label} must be an http:// or https:// URL with no query or fragment, got {raw!r}"
+            f"{label} must be an http:// or https:// URL (a host, a port from 1 to 65535 if"
+            f" any, no query or fragment), got {raw!r}"
         )
     # The scheme in lower case: `HTTPS://` is https everywhere below, TLS checks included.
     scheme, separator, rest = raw.strip().rstrip("/").partition("://")
