@@ -43,7 +43,10 @@ def has_userinfo(split: SplitResult) -> bool:
 
 def is_usable(raw: str) -> bool:
     """http(s), a host, a port that is not 0, and no query or fragment (paths go after it)."""
-    split = parts(raw)
+    return _usable(parts(raw), raw)
+
+
+def _usable(split: SplitResult, raw: str) -> bool:
     return (
         split.scheme in DEFAULT_PORTS
         and bool(split.hostname)
@@ -55,6 +58,6 @@ def is_usable(raw: str) -> bool:
 def endpoint(raw: str) -> Endpoint | None:
     """Where `raw` connects, or None if the settings table would refuse it."""
     split = parts(raw)
-    if has_userinfo(split) or not is_usable(raw) or split.hostname is None:
+    if has_userinfo(split) or not _usable(split, raw) or split.hostname is None:
         return None
     return Endpoint(split.scheme, split.hostname, split.port or DEFAULT_PORTS[split.scheme])

@@ -51,7 +51,8 @@ def _run() -> int:
     try:
         return run(sys.argv[1:])
     finally:
-        _discard_early()
+        if streaming:
+            _discard_early()
 
 
 def _connect_early(args: list[str]) -> bool:
@@ -71,9 +72,9 @@ def _connect_early(args: list[str]) -> bool:
 
 def _discard_early() -> None:
     """Close a start-up connection the run did not use (a usage error, say)."""
-    preconnect = sys.modules.get("cartesia_cli.api.preconnect")
-    if preconnect is not None:
-        preconnect.discard()
+    from cartesia_cli.api import preconnect
+
+    preconnect.discard()
 
 
 def _stop_request_code(exc: BaseException) -> int | None:

@@ -46,17 +46,19 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     flags, values = _scan(args[len(command) :])
     if flags & SENDS_NOTHING:
         return None
-    config: Mapping[str, object] | None = None
+    config: Mapping[str, object] = {}
     url_outside = BASE_URL_FLAG in values or bool(env.get(BASE_URL_ENV))
-    if not url_outside or not _key_outside(values, env):
-        config = _config(env)
-        if config is None:
+    key_outside = _key_outside(values, env)
+    if not (url_outside and key_outside):
+        read = _config(env)
+        if read is None:
             return None
-    if not _key_outside(values, env) and not str((config or {}).get(API_KEY_KEY, "")).strip():
+        config = read
+    if not key_outside and not str(config.get(API_KEY_KEY, "")).strip():
         return None  # exit 3 before any request
     from cartesia_cli import base_url
 
-    endpoint = base_url.endpoint(_base_url(values, env, config or {}))
+    endpoint = base_url.endpoint(_base_url(values, env, config))
     # Only a plain ASCII name: the CLI's IDNA encoding may differ from Python's.
     if endpoint is None or not endpoint.host.isascii():
         return None

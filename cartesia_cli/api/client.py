@@ -352,10 +352,8 @@ def _startup_transport(
     target = endpoint(base_url)
     if target is None or not preconnect.waiting():
         return None
-    from urllib.request import getproxies  # loaded with httpx already
-
-    proxies = getproxies()  # macOS's and Windows' system settings too, as httpx reads them
-    if any(proxies.get(scheme) for scheme in ("http", "https", "all")):
+    # macOS's and Windows' system settings too, which launch.py cannot see cheaply.
+    if environment_proxy(base_url) is not None:
         preconnect.discard()  # a transport given to httpx would go direct
         return None
     transport = httpx.HTTPTransport(verify=verify)

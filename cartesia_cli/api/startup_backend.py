@@ -54,9 +54,8 @@ class StartupBackend(httpcore.SyncBackend):
             )
 
         plain = local_address is None and not socket_options  # nothing the thread did not do
-        if not plain or (host, port) != (self._endpoint.host, self._endpoint.port):
-            return connect()
-        if not preconnect.waiting():  # claimed by an earlier attempt: a retry connects anew
+        same = (host, port) == (self._endpoint.host, self._endpoint.port)
+        if not (plain and same and preconnect.waiting()):  # a retry finds it claimed: anew
             return connect()
         with_tls = self._endpoint.scheme == "https"
         prepared = preconnect.claim(self._endpoint, tls=with_tls, wait=timeout or 0.0)
@@ -100,11 +99,7 @@ class _Handshaken(httpcore.NetworkStream):
         sock.close()
         return self._connect().start_tls(ssl_context, server_hostname, timeout)
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        raise httpcore.ReadError("the start-up connection is read only after start_tls")
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        raise httpcore.WriteError("the start-up connection is written only after start_tls")
+    # No read or write: httpcore uses a TLS connection only through what start_tls returns.
 
     def close(self) -> None:
         self._stream.close()
