@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
-    """Process exit codes; scripts rely on these numbers (README)."""
+    """Process exit codes; scripts rely on these numbers (README, docs/behaviour.md)."""
 
     OK = 0
     INTERNAL = 1

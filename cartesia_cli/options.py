@@ -86,7 +86,7 @@ JsonOption = Annotated[
     bool,
     typer.Option(
         "--json",
-        help="One JSON object when the job ends, success or failure (keys in the README): "
+        help="One JSON object when the job ends, success or failure (keys in docs/usage.md): "
         "on stdout, or as the last line on stderr with -o -.",
     ),
 ]

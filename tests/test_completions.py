@@ -103,7 +103,7 @@ def test_controls_and_config_keys_complete(tmp_path: Path) -> None:
 
 
 def test_zsh_completes_on_the_first_tab(tmp_path: Path) -> None:
-    """A new interactive zsh, the script in $fpath as the README says, one TAB."""
+    """A new interactive zsh, the script in $fpath as docs/usage.md says, one TAB."""
     zsh = shutil.which("zsh")
     if zsh is None:
         pytest.skip("zsh is not installed (CI installs it)")

@@ -29,8 +29,17 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci_lines
 
 
+def test_the_readme_is_a_front_door() -> None:
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 250, "keep the README to what a newcomer needs; the rest goes in docs/"
+    for page in ("usage", "reference", "behaviour", "mock", "performance", "architecture"):
+        assert f"(docs/{page}.md)" in "\n".join(lines)
+        assert (ROOT / "docs" / f"{page}.md").is_file()
+    assert (ROOT / "CHANGELOG.md").is_file()
+
+
 def test_the_module_table_names_every_module_of_the_tree() -> None:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "architecture.md").read_text()
     table = text.split("| module | job |", 1)[1].split("\n\n", 1)[0]
     named = set(re.findall(r"`([\w/]+(?:\.py)?)`", table))
     package = ROOT / "cartesia_cli"
@@ -39,11 +48,12 @@ def test_the_module_table_names_every_module_of_the_tree() -> None:
             continue
         entry = f"{path.name}/" if path.is_dir() else path.name
         mentioned = entry in named or any(name.startswith(entry) for name in named)
-        assert mentioned, f"the README's module table does not name {entry}"
+        assert mentioned, f"docs/architecture.md's module table does not name {entry}"
     for folder in ("settings", "api", "output", "ui", "run", "commands"):
         for module in sorted((package / folder).glob("[!_]*.py")):
             mentioned = module.name in named or f"{folder}/{module.name}" in named
-            assert mentioned, f"the README's module table does not name {folder}/{module.name}"
+            where = f"{folder}/{module.name}"
+            assert mentioned, f"docs/architecture.md's module table does not name {where}"
 
 
 # Names of documents that live outside the repository, spelled in pieces so that this
@@ -53,7 +63,8 @@ OUTSIDE_DOCUMENTS = ("PRODUCT" + ".md", "cartesia" + "-api", ".." + "/shared")
 
 def test_no_file_outside_the_repository_is_cited() -> None:
     sources = [*(ROOT / "cartesia_cli").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
-    for path in [*sources, *(ROOT / "benchmarks").rglob("*.py"), ROOT / "README.md"]:
+    documents = [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md")]
+    for path in [*sources, *(ROOT / "benchmarks").rglob("*.py"), *documents]:
         text = path.read_text()
         for name in OUTSIDE_DOCUMENTS:
             assert name not in text, f"{path} cites {name}, which a clone does not have"
