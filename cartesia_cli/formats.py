@@ -57,6 +57,9 @@ class SampleRate(str, Enum):
 # Offered by completion; any other model id is still sent as given.
 KNOWN_MODELS = (
     "sonic-3.5",
+    "sonic-3.6",
+    "sonic-3.6-2026-08-27",
+    "sonic-preview",
     "sonic-3",
     "sonic-latest",
     "sonic-3-latest",
@@ -64,6 +67,24 @@ KNOWN_MODELS = (
     "sonic-3-2026-01-12",
     "sonic-3-2025-10-27",
 )
+
+
+# Models that take region codes in `locale` and `normalization`; earlier ones answer 400.
+LOCALE_MODELS = ("sonic-3.6", "sonic-3.6-2026-08-27", "sonic-preview")
+# Offered by completion for --locale and --normalization; any code is sent.
+LOCALES = (
+    "en-US", "en-GB", "en-AU", "en-IN", "en-IE", "en-NZ", "en-SG", "en-ZA",
+    "es-ES", "es-MX", "es-US", "fr-FR", "fr-CA", "nl-NL", "nl-BE", "pt-BR", "pt-PT",
+    "zh-CN", "de-DE", "it-IT", "ja-JP", "ko-KR", "hi-IN",
+)  # fmt: skip
+NORMALIZATIONS = ("auto", "off", *LOCALES)
+# The Cartesia-Version from which the body's voice is the bare id, not {"mode": "id", "id": …}.
+BARE_VOICE_SINCE = "2026-08-14"
+
+
+def is_region_code(code: str) -> bool:
+    """`en-GB`, `pt_BR`: a language with a region, which only LOCALE_MODELS take."""
+    return "-" in code or "_" in code
 
 
 # The API's language codes for sonic-3 models; offered by completion, any code is sent.

@@ -83,7 +83,7 @@ def test_request_carries_headers_and_compact_body() -> None:
     assert json.loads(request.content) == {
         "model_id": "sonic-3.5",
         "transcript": "Hello",
-        "voice": {"mode": "id", "id": "voice-1"},
+        "voice": "voice-1",
         "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
     }
     assert b" " not in request.content.replace(b'"Hello"', b"")

@@ -174,7 +174,7 @@ def test_controls_reach_the_body(cli: RunCli, fake: FakeCartesia, command: str) 
     assert body["generation_config"] == {"speed": 1.2, "volume": 0.8, "emotion": "calm"}
     assert body["pronunciation_dict_id"] == "pd-7"
     assert body["context_id"] == "ctx-9"
-    assert body["voice"] == {"mode": "id", "id": VOICE}
+    assert body["voice"] == VOICE  # Cartesia-Version 2026-08-14: the bare id
 
 
 @pytest.mark.parametrize("command", ["sse", "bytes"])

@@ -62,7 +62,7 @@ def test_request_on_the_wire(cli: RunCli, fake: FakeCartesia) -> None:
     assert request.headers["user-agent"] == f"cartesia-cli/{__version__}"
     assert request.body == (
         b'{"model_id":"sonic-3.5","transcript":"Hello, world!",'
-        b'"voice":{"mode":"id","id":"6ccbfb76-1fc6-48f7-b71d-91ac6298247b"},'
+        b'"voice":"6ccbfb76-1fc6-48f7-b71d-91ac6298247b",'
         b'"output_format":{"container":"raw","encoding":"pcm_f32le","sample_rate":44100}}'
     )
 
@@ -75,7 +75,7 @@ def test_flags_and_env_reach_the_request(cli: RunCli, fake: FakeCartesia) -> Non
     }
     assert cli("tts", "sse", "Hi", "-o", "-", env=env).code == 0
     body = fake.requests[-1].json()
-    assert (body["model_id"], body["voice"]["id"]) == ("sonic-3", VOICE)
+    assert (body["model_id"], body["voice"]) == ("sonic-3", {"mode": "id", "id": VOICE})
     assert fake.requests[-1].headers["cartesia-version"] == "2026-03-01"
     assert cli("tts", "sse", "Hi", "-o", "-", "-m", "sonic-3.5", env=env).code == 0
     assert fake.requests[-1].json()["model_id"] == "sonic-3.5"  # the flag beats the env

@@ -119,7 +119,7 @@ def test_precedence_flag_over_env_over_config_over_default(
     def sent_voice(*args: str, env: dict[str, str] | None = None) -> str:
         result = cli("tts", "sse", "Hi", "-o", "-", *args, env=env)
         assert result.code == 0, result.stderr
-        voice: str = fake.requests[-1].json()["voice"]["id"]
+        voice: str = fake.requests[-1].json()["voice"]
         return voice
 
     assert sent_voice() == DEFAULT_VOICE

@@ -25,9 +25,17 @@ def request(audio: AudioFormat = RAW, **fields: object) -> TtsRequest:
 
 def test_required_fields_come_first_and_unset_ones_not_at_all() -> None:
     assert request().encoded_body() == (
-        b'{"model_id":"m","transcript":"Hi","voice":{"mode":"id","id":"v"},'
+        b'{"model_id":"m","transcript":"Hi","voice":"v",'
         b'"output_format":{"container":"raw","encoding":"pcm_f32le","sample_rate":44100}}'
     )
+
+
+def test_the_voice_takes_the_shape_of_the_version_sent() -> None:
+    latest = TtsRequest(model_id="m", transcript="Hi", voice_id="v", audio=RAW)
+    assert latest.body()["voice"] == "v"
+    for version in ("2025-11-04", "2026-03-01", "2026-08-13"):
+        assert latest._replace(api_version=version).body()["voice"] == {"mode": "id", "id": "v"}
+    assert latest._replace(api_version="2027-01-01").body()["voice"] == "v"
 
 
 def test_fields_are_placed_by_path_and_share_their_parent() -> None:

@@ -19,7 +19,7 @@ from cartesia_cli.errors import (
     ServerError,
     StreamError,
 )
-from cartesia_cli.formats import AudioFormat, Container
+from cartesia_cli.formats import BARE_VOICE_SINCE, AudioFormat, Container
 
 SSE_PATH = "/tts/sse"
 BYTES_PATH = "/tts/bytes"
@@ -36,13 +36,14 @@ class TtsRequest(NamedTuple):
     voice_id: str
     audio: AudioFormat
     fields: Mapping[tuple[str, ...], Any] = {}
+    api_version: str = BARE_VOICE_SINCE
 
     def body(self) -> dict[str, Any]:
         """The JSON body; options the user did not set are left out, never sent as null."""
         body: dict[str, Any] = {
             "model_id": self.model_id,
             "transcript": self.transcript,
-            "voice": {"mode": "id", "id": self.voice_id},
+            "voice": voice_field(self.voice_id, self.api_version),
             "output_format": output_format(self.audio),
         }
         for path, value in self.fields.items():
@@ -51,6 +52,17 @@ class TtsRequest(NamedTuple):
 
     def encoded_body(self) -> bytes:
         return json.dumps(self.body(), separators=(",", ":")).encode()
+
+
+def voice_field(voice_id: str, api_version: str) -> str | dict[str, str]:
+    """The body's `voice` in the shape the Cartesia-Version sent expects.
+
+    2026-08-14 and later type it as the bare id; earlier versions require
+    `{"mode": "id", "id": …}`. Dates in ISO form compare as strings.
+    """
+    if api_version >= BARE_VOICE_SINCE:
+        return voice_id
+    return {"mode": "id", "id": voice_id}
 
 
 def output_format(audio: AudioFormat) -> dict[str, Any]:

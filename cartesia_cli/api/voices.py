@@ -20,15 +20,50 @@ Voice = dict[str, Any]
 Fetch = Callable[[Mapping[str, str]], object]  # query parameters -> the page's JSON
 
 
+# The first Cartesia-Version whose listing no longer documents a `language` filter.
+LANGUAGE_FILTER_UNTIL = "2026-08-14"
+
+
 def query(
-    *, text: str | None, gender: str | None, language: str | None, limit: int | None
+    *,
+    text: str | None,
+    gender: str | None,
+    language: str | None,
+    limit: int | None,
+    api_version: str,
 ) -> dict[str, str]:
-    """The query parameters of the first page."""
+    """The query parameters of the first page.
+
+    `language` is sent only where the version documents it; the listing is
+    filtered here in any case (`speaks`), so the answer is right either way.
+    """
     params = {"limit": str(min(limit or PAGE_LIMIT, PAGE_LIMIT))}
+    if api_version >= LANGUAGE_FILTER_UNTIL:
+        language = None
     for key, value in (("q", text), ("gender", gender), ("language", language)):
         if value:
             params[key] = value
     return params
+
+
+def _locale_key(code: str) -> str:
+    return code.strip().replace("_", "-").casefold()
+
+
+def speaks(voice: Voice, language: str) -> bool:
+    """Whether `voice` speaks `language`: `en` matches every English accent, `en-GB` only en-GB.
+
+    Read from the voice's `language` and `locales[].locale`; `-` and `_` are one separator.
+    """
+    wanted = _locale_key(language)
+    locales = voice.get("locales")
+    codes = [voice.get("language")]
+    if isinstance(locales, list):
+        codes += [entry.get("locale") for entry in locales if isinstance(entry, dict)]
+    known = [_locale_key(code) for code in codes if isinstance(code, str)]
+    if "-" in wanted:
+        return wanted in known
+    return any(code == wanted or code.startswith(wanted + "-") for code in known)
 
 
 MAX_PAGES = 1000  # 100,000 voices: a server that never says "no more" still ends
@@ -48,8 +83,9 @@ def every_voice(
     limit: int | None,
     warn: Callable[[str], None],
     listing: Listing | None = None,
+    keep: Callable[[Voice], bool] = lambda voice: True,
 ) -> Iterator[Voice]:
-    """The voices, page after page, until the API has no more or `limit` is reached.
+    """The voices `keep` accepts, page after page, until the API has no more or `limit` is reached.
 
     A page holding a voice listed already is not shown: the server went round.
     """
@@ -64,6 +100,8 @@ def every_voice(
             return
         for voice in page:
             seen.add(voice["id"])
+            if not keep(voice):
+                continue
             yield voice
             count += 1
             if limit is not None and count >= limit:

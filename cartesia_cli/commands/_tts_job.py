@@ -31,11 +31,20 @@ from cartesia_cli.errors import (
     CliError,
     ExitCode,
     Interrupted,
+    RequestRejected,
     StopRequested,
     UsageError,
     stop_word,
 )
-from cartesia_cli.formats import DEFAULT_MP3_BIT_RATE, PLAYER, AudioFormat, Container, player_args
+from cartesia_cli.formats import (
+    DEFAULT_MP3_BIT_RATE,
+    LOCALE_MODELS,
+    PLAYER,
+    AudioFormat,
+    Container,
+    is_region_code,
+    player_args,
+)
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import result_json, wav
 from cartesia_cli.output.player import Player, PlayingSink, find_player
@@ -123,7 +132,11 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
             check_output(job.options.output, force=job.options.force, stdout_is_tty=isatty(1))
         _show_request(job, plan)
         return
-    result = _produce(job, plan, facts)
+    try:
+        result = _produce(job, plan, facts)
+    except RequestRejected as exc:
+        exc.hint = exc.hint or locale_hint(settings)
+        raise
     if plan.stamps is not None:
         console.info(f"wrote {_timestamps.write(plan.stamps, result, complete=True)}")
 
@@ -320,13 +333,25 @@ def request_for(
     """The request that speaks `text` with these settings, as the job's endpoint takes it."""
     if PATHS[job.command] in STREAMING:
         audio = audio._replace(container=Container.RAW)  # the stream is raw; a WAV is ours
+    if settings[spec.LANGUAGE] is not None and settings[spec.LOCALE] is not None:
+        raise UsageError("--language and --locale cannot be combined; a locale names the language")
     return TtsRequest(
         model_id=settings[spec.MODEL],
         transcript=text,
         voice_id=settings[spec.VOICE],
         audio=audio,
         fields={**settings.body_fields(), **(stamps.request_fields() if stamps else {})},
+        api_version=settings[spec.API_VERSION],
     )
+
+
+def locale_hint(settings: Settings) -> str | None:
+    """Why a request was refused, when it asked for a region code on a model without them."""
+    model = settings[spec.MODEL]
+    codes = [settings[s] for s in (spec.LOCALE, spec.NORMALIZATION)]
+    if model in LOCALE_MODELS or not any(c and is_region_code(c) for c in codes):
+        return None
+    return f"region codes in --locale and --normalization need {', '.join(LOCALE_MODELS)} (--model)"
 
 
 def _mention_proxy(base_url: str) -> None:

@@ -41,8 +41,13 @@ def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -
 
     settings = _settings(given, debug)
     params = voices.query(
-        text=filters.query, gender=filters.gender, language=filters.language, limit=filters.limit
+        text=filters.query,
+        gender=filters.gender,
+        language=filters.language,
+        limit=filters.limit,
+        api_version=settings[spec.API_VERSION],
     )
+    language = filters.language
     listing = voices.Listing()
     with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
         found = list(
@@ -52,6 +57,7 @@ def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -
                 limit=filters.limit,
                 warn=console.warning,
                 listing=listing,
+                keep=(lambda voice: voices.speaks(voice, language)) if language else lambda _: True,
             )
         )
     # Only a whole, unfiltered listing may drop voices from the cache.

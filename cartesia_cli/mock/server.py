@@ -449,7 +449,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.headers.get("Authorization"), self.fake.api_key
         ) or validation.check_version(self.headers.get("Cartesia-Version"))
         body = self.fake.requests[-1].body
-        result = problem or validation.parse_tts_body(body, ROUTES[route])
+        version = self.headers.get("Cartesia-Version")
+        result = problem or validation.parse_tts_body(body, ROUTES[route], version=version)
         if isinstance(result, TtsJob):
             return result
         if result.as_event and route == "/tts/sse":  # /tts/bytes has no events: HTTP error

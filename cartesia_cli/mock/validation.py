@@ -18,6 +18,9 @@ BYTES_CONTAINERS = ("raw", "wav", "mp3")
 GENERATION_RANGES = {"speed": (0.6, 1.5), "volume": (0.5, 2.0)}
 # The models the server serves, newest families first, dated snapshots before aliases.
 MODELS = (
+    "sonic-3.6-2026-08-27",
+    "sonic-3.6",
+    "sonic-preview",
     "sonic-3.5-2026-05-04",
     "sonic-3.5",
     "sonic-3-2026-01-12",
@@ -37,7 +40,11 @@ SUNSET_MODELS = (
     "sonic-2-2025-03-07",
     "sonic-turbo-2025-03-07",
 )
+# Models that take region codes in `locale` and `normalization`, and the languages new in 3.6.
+LOCALE_MODELS = ("sonic-3.6-2026-08-27", "sonic-3.6", "sonic-preview")
+LANGUAGES_SINCE_3_6 = ("or", "ur")
 OLDEST_VERSION = "2025-11-04"
+BARE_VOICE_SINCE = "2026-08-14"  # the voice as its id alone; before, {"mode": "id", "id": …}
 STRUCTURED_ERRORS_SINCE = "2026-03-01"
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -89,8 +96,13 @@ def structured_errors(version: str | None) -> bool:
     return bool(version) and str(version) >= STRUCTURED_ERRORS_SINCE
 
 
-def parse_tts_body(raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS) -> TtsJob | Problem:
-    """The job a `/tts/sse` (or, given BYTES_CONTAINERS, `/tts/bytes`) body asks for."""
+def parse_tts_body(
+    raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS, *, version: str | None = None
+) -> TtsJob | Problem:
+    """The job a `/tts/sse` (or, given BYTES_CONTAINERS, `/tts/bytes`) body asks for.
+
+    With the client's `version`, the voice must have that version's shape.
+    """
     try:
         body = json.loads(raw)
     except ValueError:
@@ -100,7 +112,7 @@ def parse_tts_body(raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS) -> 
     for key in ("model_id", "transcript", "voice", "output_format"):
         if key not in body:
             return invalid(f"{key} is required.")
-    return job_from_fields(body, containers)
+    return _check_voice_shape(body["voice"], version) or job_from_fields(body, containers)
 
 
 def job_from_fields(
@@ -127,6 +139,7 @@ def job_from_fields(
         _check_controls(body)
         or _check_voice(body["voice"])
         or _check_model(model)
+        or _check_locales(body, model)
         or _check_output_format(fmt, containers, endpoint)
     )
     if problem:
@@ -149,7 +162,7 @@ def _check_controls(body: dict[str, Any]) -> Problem | None:
     """The optional generation controls: language, generation_config, and ids."""
     if "language" in body and "locale" in body:
         return invalid("language and locale cannot be combined.")
-    for key in ("language", "pronunciation_dict_id"):
+    for key in ("language", "locale", "normalization", "pronunciation_dict_id"):
         if key in body and not _is_text(body[key]):
             return invalid(f"{key} must be a non-empty string.")
     if "context_id" in body and not isinstance(body["context_id"], str):
@@ -186,6 +199,30 @@ def _check_voice(voice: object) -> Problem | None:
         return invalid('voice must be a voice id or {"id": ...}.')
     if not _UUID.fullmatch(voice_id):
         return Problem(404, "Voice not found", f"No voice with id {voice_id!r}.", "voice_not_found")
+    return None
+
+
+def _check_voice_shape(voice: object, version: str | None) -> Problem | None:
+    """2026-08-14 takes `"<id>"` or `{"id": …}`; earlier versions only `{"mode": "id", "id": …}`."""
+    if version is None or version >= BARE_VOICE_SINCE:
+        return None
+    if not (isinstance(voice, dict) and "mode" in voice and "id" in voice):
+        shape = '{"mode": "id", "id": ...}'
+        return invalid(f"voice must be {shape} with Cartesia-Version {version}.")
+    return None
+
+
+def _check_locales(body: dict[str, Any], model: str) -> Problem | None:
+    """Region codes, and the languages new in 3.6, only on the models that have them."""
+    if model in LOCALE_MODELS:
+        return None
+    for key in ("locale", "normalization"):
+        code = body.get(key)
+        if isinstance(code, str) and ("-" in code or "_" in code):
+            return invalid(f"Locale codes are not supported by {model}. Use sonic-3.6.")
+    for key in ("language", "locale"):
+        if body.get(key) in LANGUAGES_SINCE_3_6:
+            return invalid(f"Language {body[key]!r} is not supported by {model}. Use sonic-3.6.")
     return None
 
 

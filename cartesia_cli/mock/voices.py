@@ -3,7 +3,8 @@
 Paging: `limit` (1-100, default 10), `starting_after` / `ending_before` a voice
 id; the envelope is `{"data", "has_more", "next_page"}`, and a page past the
 end is empty (the official SDK pages until it gets an empty `data`). Filters:
-`q` (name or description, case and accents ignored), `gender`, `language`,
+`q` (name or description, case and accents ignored), `gender`, `language` (a language or
+a locale such as `en-GB`; honoured before Cartesia-Version 2026-08-14, ignored from it),
 `is_owner`. The voice's shape follows the client's Cartesia-Version.
 """
 
@@ -45,6 +46,14 @@ _NAMES = (
     ("Rowan", "en", "gender_neutral", None),
 )
 DEFAULT_LIMIT = 10
+# Each voice's native locale: the language's usual region, but for a few accents of note.
+_REGIONS = {"en": "US", "fr": "FR", "de": "DE", "es": "ES", "ja": "JP", "hi": "IN", "it": "IT",
+            "pt": "BR", "zh": "CN"}  # fmt: skip
+_ACCENTS = {"Oliver": "en-GB", "Grace": "en-GB", "Noah": "en-AU", "Rowan": "en-IE",
+            "Théo": "fr-CA", "Mateo": "es-MX", "João": "pt-PT"}  # fmt: skip
+# From this Cartesia-Version the listing's `language` filter is no longer documented; the mock
+# then ignores it, as such a server may, so clients must filter the voices themselves.
+LANGUAGE_FILTER_UNTIL = "2026-08-14"
 
 
 Voice = dict[str, Any]
@@ -61,7 +70,9 @@ def _voice(index: int, name: str, language: str, gender: str, fixed_id: str | No
         "gender": gender,
         "is_owner": index % 7 == 3,  # a few "own" voices, for the is_owner filter
         "created_at": f"2025-{1 + index % 12:02d}-{1 + index % 28:02d}T12:00:00Z",
-        "locales": [{"locale": language, "is_native": True}],
+        "locales": [
+            {"locale": _ACCENTS.get(name, f"{language}-{_REGIONS[language]}"), "is_native": True}
+        ],
     }
 
 
@@ -77,6 +88,8 @@ def list_voices(query: str, version: str | None) -> dict[str, Any] | Problem:
     gender = params.get("gender")
     if gender is not None and gender not in GENDERS:
         return Problem(400, "Invalid gender", f"gender must be one of {', '.join(GENDERS)}.")
+    if version is not None and version >= LANGUAGE_FILTER_UNTIL:
+        params.pop("language", None)
     matches = [v for v in CATALOGUE if _matches(v, params)]
     page = _page(matches, params, limit)
     has_more = bool(page) and page[-1] is not matches[-1]
@@ -123,10 +136,19 @@ def _matches(voice: dict[str, Any], params: dict[str, str]) -> bool:
         return False
     if params.get("gender") not in (None, voice["gender"]):
         return False
-    if params.get("language") not in (None, voice["language"]):
+    if "language" in params and not _speaks(voice, params["language"]):
         return False
     owner = params.get("is_owner")
     return owner is None or (owner.lower() == "true") == voice["is_owner"]
+
+
+def _speaks(voice: dict[str, Any], code: str) -> bool:
+    """`en` matches every English locale, `en-GB` (or `en_GB`) only that one."""
+    wanted = code.replace("_", "-").casefold()
+    locales = [entry["locale"].casefold() for entry in voice["locales"]]
+    if "-" in wanted:
+        return wanted in locales
+    return voice["language"] == wanted or any(loc.startswith(wanted + "-") for loc in locales)
 
 
 def _folded(text: str) -> str:

@@ -24,7 +24,10 @@ from cartesia_cli.formats import (
     EMOTIONS,
     KNOWN_MODELS,
     LANGUAGES,
+    LOCALE_MODELS,
+    LOCALES,
     MP3_BIT_RATES,
+    NORMALIZATIONS,
     Encoding,
     SampleRate,
 )
@@ -39,6 +42,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # HTTP stack's error would echo the header value, i.e. the key.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 SONIC_3 = "Honoured by sonic-3 models and later; older models ignore it."
+SONIC_3_6 = f"Region codes need {', '.join(LOCALE_MODELS)} (--model); earlier models refuse them."
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,6 +269,16 @@ LANGUAGE: Setting[str | None] = Setting(
     "--language", text, help="Language code of the transcript, e.g. en, de, ja.", default=None,
     configurable=True, choices=LANGUAGES, metavar="CODE", body=("language",),
 )
+LOCALE: Setting[str | None] = Setting(
+    "--locale", text, metavar="CODE", configurable=True, choices=LOCALES, body=("locale",),
+    default=None,
+    help=f"Language and region, e.g. en-US, en-GB, pt-BR; not with --language. {SONIC_3_6}",
+)
+NORMALIZATION: Setting[str | None] = Setting(
+    "--normalization", text, metavar="auto|off|CODE", configurable=True, choices=NORMALIZATIONS,
+    default=None, body=("normalization",),
+    help=f"How numbers, dates and units are read: auto, off, or a locale (en-IN). {SONIC_3_6}",
+)
 SPEED: Setting[float | None] = Setting(
     "--speed", between(0.6, 1.5), help=f"Speaking speed, 0.6 to 1.5 (1.0 is normal). {SONIC_3}",
     default=None, configurable=True, metavar="X", body=("generation_config", "speed"),
@@ -301,6 +315,8 @@ VOICE_AND_MODEL: tuple[Setting[object], ...] = (MODEL, VOICE)
 RAW_FORMAT: tuple[Setting[object], ...] = (ENCODING, SAMPLE_RATE)
 CONTROLS: tuple[Setting[object], ...] = (
     LANGUAGE,
+    LOCALE,
+    NORMALIZATION,
     SPEED,
     VOLUME,
     EMOTION,
