@@ -1,7 +1,9 @@
 """The voice cache that `--voice` completes from: voice ids and names, kept by `voices list`.
 
 Completion never touches the network: a Tab press reads this small file and
-nothing else. A missing, empty or unreadable cache completes nothing, quietly.
+nothing else. A missing, empty or unreadable cache completes nothing, quietly;
+one that is not a regular file is neither read nor replaced. Names come from the
+API: they reach a shell only as `shown_name` makes them, plain text.
 The file is replaced atomically (a new file renamed over the old one), so a
 completion that reads while `voices list` writes sees one or the other.
 """
@@ -11,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from cartesia_cli.settings import location
 
 CACHE_DIR_ENV = "CARTESIA_CLI_CACHE_DIR"
 FILE_NAME = "voices.json"
@@ -36,14 +39,9 @@ def cache_path() -> Path:
 def load(path: Path | None = None) -> dict[str, str]:
     """Voice id -> name; {} for a cache that is missing, too large or not what we write."""
     path = path or cache_path()
-    try:
-        # A regular file only (a named pipe would hang a Tab press), read bounded.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return {}
-            data = file.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
+    try:  # a regular file only: a named pipe there would hang a Tab press
+        data = location.read_regular_file(path, MAX_BYTES)
+        if data is None or len(data) > MAX_BYTES:
             return {}
         doc = json.loads(data)
     except (OSError, ValueError, RecursionError):
@@ -99,7 +97,7 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
     """
     import tempfile  # here: completion, which only reads, does not pay for it
 
-    path = path or cache_path()
+    path = Path(location.writable_target(path or cache_path()))
     voices = {} if complete else load(path)
     voices.update((k, shown_name(v)) for k, v in seen if _ID.fullmatch(k))
     path.parent.mkdir(parents=True, exist_ok=True)
