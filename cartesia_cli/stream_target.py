@@ -12,8 +12,6 @@ to the table's by tests/test_preconnect.py.
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -120,26 +118,19 @@ def _config(env: Mapping[str, str]) -> Mapping[str, object] | None:
     """The config file's table: empty when there is none, None when it cannot be used."""
     from cartesia_cli.settings import location
 
-    try:  # non-blocking: a FIFO in its place must not hang the start
-        fd = os.open(location.config_file(env), os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
+    try:  # a regular file only, never blocking: a FIFO in its place must not hang the start
+        raw = location.read_regular_file(location.config_file(env), CONFIG_LIMIT)
+    except OSError:
+        return None
+    if raw is None:
         return {}
-    except OSError:
+    if len(raw) > CONFIG_LIMIT:
         return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > CONFIG_LIMIT:
-            return None
-        raw = os.read(fd, CONFIG_LIMIT)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
         return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cartesia_cli.mock import FakeCartesia
+from cartesia_cli.settings.spec import CONFIGURABLE
 
 from .conftest import API_KEY, ENTRY_POINT, VOICE, RunCli, clean_env
 
@@ -226,3 +230,173 @@ def test_a_key_file_others_can_read_is_warned_about_until_it_is_rewritten(
         f"saved voice = {VOICE} in {config_file}\n"  # rewritten 0600: nothing to warn about
     )
     assert cli("config", "get", "api_key").stderr == ""
+
+
+# --- only regular files: pipes, devices and directories are refused, never replaced ---------
+
+
+def special(kind: str, where: Path) -> Path:
+    """A named pipe, device node or directory at `where` (a device needs root: else skip)."""
+    if kind == "fifo":
+        os.mkfifo(where)
+    elif kind == "directory":
+        where.mkdir()
+    else:
+        try:  # a private twin of /dev/null: the real one must never be at stake
+            os.mknod(where, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    return where
+
+
+KINDS = {"fifo": "a named pipe", "device": "a device", "directory": "a directory"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("linked", [False, True], ids=["in-place", "linked"])
+def test_a_config_file_that_is_no_regular_file_is_refused_unchanged(
+    request: pytest.FixtureRequest, config_file: Path, tmp_path: Path, kind: str, linked: bool
+) -> None:
+    # A pipe gets a process of its own: a read that blocked would time out, not hang.
+    cli: RunCli = request.getfixturevalue("cli_process" if kind == "fifo" else "cli")
+    config_file.parent.mkdir()
+    if linked:
+        thing = special(kind, tmp_path / "elsewhere")
+        config_file.symlink_to(thing)
+    else:
+        thing = special(kind, config_file)
+    before = thing.lstat()
+    for args in (("config", "set", "voice", VOICE), ("tts", "sse", "Hi", "-o", "out.pcm")):
+        result = cli(*args, timeout=10)
+        assert result.code == 2, result.stderr
+        assert result.stderr == (
+            f"cartesia-cli: error: cannot read config file {config_file}: "
+            f"it is {KINDS[kind]}, not a regular file\n"
+        )
+    after = thing.lstat()
+    assert (after.st_ino, after.st_mode, after.st_mtime_ns) == (
+        before.st_ino, before.st_mode, before.st_mtime_ns,
+    )  # fmt: skip
+    assert config_file.is_symlink() == linked
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_saving_through_a_link_replaces_only_a_regular_file(
+    config_file: Path, tmp_path: Path, kind: str
+) -> None:
+    """The write's own check, for a pipe or device that appeared after the read."""
+    from cartesia_cli.settings import store
+
+    thing = special(kind, tmp_path / "elsewhere")
+    config_file.parent.mkdir()
+    config_file.symlink_to(thing)
+    with pytest.raises(store.ConfigError) as refused:
+        store.save(config_file, {"voice": VOICE})
+    assert str(refused.value) == (
+        f"cannot write config file {config_file}: it is {KINDS[kind]}, not a regular file"
+    )
+    assert not stat.S_ISREG(thing.lstat().st_mode)
+    assert sorted(p.name for p in config_file.parent.iterdir()) == ["config.toml"]
+
+
+def test_a_link_to_the_standard_output_is_not_a_config_file(
+    cli_process: RunCli, config_file: Path
+) -> None:
+    """/dev/stdout leads through /proc to the pipe the test reads: refused, not replaced."""
+    config_file.parent.mkdir()
+    config_file.symlink_to("/dev/stdout")
+    result = cli_process("config", "set", "voice", VOICE, timeout=10)
+    assert result.code == 2
+    assert result.stderr == (
+        f"cartesia-cli: error: cannot read config file {config_file}: "
+        "it is a named pipe, not a regular file\n"
+    )
+    assert result.stdout == b""
+
+
+def test_a_link_to_a_file_not_made_yet_makes_it_where_it_points(
+    cli: RunCli, config_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "dotfiles").mkdir()
+    config_file.parent.mkdir()
+    config_file.symlink_to(tmp_path / "dotfiles" / "cartesia.toml")
+    assert cli("config", "set", "voice", VOICE).code == 0
+    assert config_file.is_symlink()
+    assert (tmp_path / "dotfiles" / "cartesia.toml").read_text() == f'voice = "{VOICE}"\n'
+
+
+def test_a_link_to_a_closed_descriptor_is_a_write_error(cli: RunCli, config_file: Path) -> None:
+    config_file.parent.mkdir()
+    config_file.symlink_to("/proc/self/fd/987")  # dangling, and /proc makes no file
+    result = cli("config", "set", "voice", VOICE)
+    assert result.code == 2
+    assert result.stderr.startswith(f"cartesia-cli: error: cannot write config file {config_file}")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["a\x7fb", "x\x1b[31my", "tab\there\x85C1", 'q"\\u0041'])
+def test_a_value_with_control_characters_reads_back_equal(
+    cli: RunCli, config_file: Path, value: str
+) -> None:
+    assert cli("config", "set", "voice", value).code == 0
+    got = cli("config", "get", "voice")
+    assert (got.code, got.stdout.decode()) == (0, f"{value}\n")
+
+
+def test_a_value_that_is_not_utf8_is_refused_before_writing(cli: RunCli, config_file: Path) -> None:
+    assert cli("config", "set", "model", "sonic-3").code == 0
+    before = config_file.read_bytes()
+    result = cli("config", "set", "voice", "caf\udce9")  # `café` in Latin-1, via argv
+    assert result.code == 2
+    assert result.stderr == (
+        "cartesia-cli: error: voice must be text (UTF-8): the value has bytes that are not\n"
+    )
+    assert config_file.read_bytes() == before
+    assert sorted(p.name for p in config_file.parent.iterdir()) == ["config.toml"]
+
+
+@given(
+    key=st.sampled_from([s.name for s in CONFIGURABLE]),
+    raw=st.text(st.characters(exclude_categories=()), max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_value_config_set_accepts_reads_back_equal(key: str, raw: str) -> None:
+    from cartesia_cli.errors import CliError
+    from cartesia_cli.settings import store
+    from cartesia_cli.settings.resolve import parse_config_value
+
+    try:
+        value = parse_config_value(key, raw)
+    except CliError:
+        return  # refused as a flag would be
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        try:
+            store.save(path, {key: value})
+        except store.ConfigError:
+            assert not list(Path(folder).iterdir())  # refused: nothing written
+            return
+        assert store.load(path) == {key: value}
+
+
+def test_absurd_nesting_is_not_valid_toml(cli_process: RunCli, config_file: Path) -> None:
+    config_file.parent.mkdir()
+    config_file.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    # With no base URL in the environment the start-up reader reads the file too.
+    for args in (("config", "get"), ("tts", "sse", "Hi", "-o", "out.pcm")):
+        result = cli_process(*args, env={"CARTESIA_BASE_URL": ""})
+        assert (result.code, result.stderr) == (
+            2,
+            f"cartesia-cli: error: config file {config_file} is not valid TOML: "
+            "nested too deeply\n",
+        )
+
+
+def test_a_config_file_too_large_to_be_one_is_refused(cli: RunCli, config_file: Path) -> None:
+    config_file.parent.mkdir()
+    config_file.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+    result = cli("config", "get")
+    assert (result.code, result.stderr) == (
+        2,
+        f"cartesia-cli: error: config file {config_file} is over 1024 KiB: not a config file\n",
+    )

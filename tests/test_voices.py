@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -302,7 +304,10 @@ def test_zsh_gets_names_as_descriptions(cli: RunCli, cache: Path, tmp_path: Path
     assert f'"{KATIE}":"Katie"' in result.stdout.decode()
 
 
-@pytest.mark.parametrize("content", [None, b"", b"not json", b'{"voices": [1, 2]}', b"[1]"])
+@pytest.mark.parametrize(
+    "content",
+    [None, b"", b"not json", b'{"voices": [1, 2]}', b"[1]", b'{"voices": ' + b"[" * 100_000],
+)
 def test_a_missing_or_broken_cache_completes_nothing_quietly(
     tmp_path: Path, cache: Path, content: bytes | None
 ) -> None:
@@ -318,6 +323,25 @@ def test_an_unwritable_cache_is_a_warning_not_a_failure(cli: RunCli, tmp_path: P
     result = run(cli, blocker / "sub", "voices", "list", "--limit", "1")
     assert result.code == 0
     assert "cartesia-cli: warning: could not update the voice cache" in result.stderr
+
+
+@pytest.mark.parametrize(("kind", "said"), [("fifo", "a named pipe"), ("dir", "a directory")])
+def test_a_cache_that_is_no_regular_file_is_left_alone(
+    cli: RunCli, cache: Path, tmp_path: Path, kind: str, said: str
+) -> None:
+    cache.mkdir()
+    path = cache / "voices.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    result = run(cli, cache, "voices", "list", "--limit", "1")
+    assert result.code == 0
+    assert result.stderr.endswith(
+        f"warning: could not update the voice cache {path}: it is {said}, not a regular file\n"
+    )
+    assert stat.S_ISFIFO(path.stat().st_mode) if kind == "fifo" else path.is_dir()
+    assert bash_complete(tmp_path, cache, "cartesia-cli tts sse --voice ") == []
 
 
 def test_the_cache_is_replaced_whole(cache: Path) -> None:

@@ -1,7 +1,9 @@
 """The voice cache that `--voice` completes from: voice ids and names, kept by `voices list`.
 
 Completion never touches the network: a Tab press reads this small file and
-nothing else. A missing, empty or unreadable cache completes nothing, quietly.
+nothing else. A missing, empty or unreadable cache completes nothing, quietly;
+one that is not a regular file is neither read nor replaced. Names come from the
+API: they reach a shell only as `shown_name` makes them, plain text.
 The file is replaced atomically (a new file renamed over the old one), so a
 completion that reads while `voices list` writes sees one or the other.
 """
@@ -11,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from cartesia_cli.settings import location
 
 CACHE_DIR_ENV = "CARTESIA_CLI_CACHE_DIR"
 FILE_NAME = "voices.json"
@@ -36,14 +39,9 @@ def cache_path() -> Path:
 def load(path: Path | None = None) -> dict[str, str]:
     """Voice id -> name; {} for a cache that is missing, too large or not what we write."""
     path = path or cache_path()
-    try:
-        # A regular file only (a named pipe would hang a Tab press), read bounded.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as file:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return {}
-            data = file.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
+    try:  # a regular file only: a named pipe there would hang a Tab press
+        data = location.read_regular_file(path, MAX_BYTES)
+        if data is None or len(data) > MAX_BYTES:
             return {}
         doc = json.loads(data)
     except (OSError, ValueError, RecursionError):
@@ -52,15 +50,20 @@ def load(path: Path | None = None) -> dict[str, str]:
     if not isinstance(voices, dict):
         return {}
     return {
-        k: _plain(v)
+        k: shown_name(v)
         for k, v in voices.items()
         if isinstance(k, str) and _ID.fullmatch(k) and isinstance(v, str)
     }
 
 
-# What a voice id may be to reach a shell's completion: no space, no control character.
+# What a voice id may be to reach a shell's completion: nothing any shell reads as syntax.
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+NAME_LIMIT = 200
+# What a shell's completion script could read as syntax; quotes are kept, as look-alikes.
+_SHELL_SYNTAX = str.maketrans({"\\": " ", "$": " ", "`": " ", "'": "\u2019", '"': "\u201d"})
+# Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned
+# characters: nothing a completion menu should show. Any kind of space: a plain one.
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
 
 
 def _folded(text: str) -> str:
@@ -71,9 +74,20 @@ def _folded(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _plain(name: str) -> str:
-    """A name fit for a completion's description: control characters become spaces."""
-    return _CONTROL.sub(" ", name)[:200]
+def shown_name(name: str) -> str:
+    """A voice name as completion may show it, in any shell: one line of plain text.
+
+    A name comes from the API (or from whoever wrote the cache) and reaches zsh
+    through two `eval`s, where a backslash undoes the escaping of a `$` or a
+    backtick after it. So: no backslash, `$` or backtick (each becomes a space),
+    typographic quotes for ASCII ones, no control, bidi or other invisible
+    characters, single spaces, at most NAME_LIMIT characters.
+    """
+    import unicodedata
+
+    translated = name.translate(_SHELL_SYNTAX)
+    spaced = "".join(" " if unicodedata.category(c) in _UNSHOWN else c for c in translated)
+    return " ".join(spaced.split())[:NAME_LIMIT].strip()
 
 
 def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None = None) -> Path:
@@ -83,9 +97,9 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
     """
     import tempfile  # here: completion, which only reads, does not pay for it
 
-    path = path or cache_path()
+    path = Path(location.writable_target(path or cache_path()))
     voices = {} if complete else load(path)
-    voices.update((k, _plain(v)) for k, v in seen if _ID.fullmatch(k))
+    voices.update((k, shown_name(v)) for k, v in seen if _ID.fullmatch(k))
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps({"voices": voices}, ensure_ascii=False, sort_keys=True).encode()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".voices-", suffix=".tmp")
@@ -102,7 +116,7 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
 def complete(incomplete: str, voices: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(id, name) for ids that start with `incomplete` and names that do (any case)."""
     voices = load() if voices is None else voices
-    typed = _folded(incomplete)
+    typed = _folded(incomplete.translate(_SHELL_SYNTAX))  # a typed ' finds the shown \u2019
     found = [
         (voice_id, name)
         for voice_id, name in voices.items()
