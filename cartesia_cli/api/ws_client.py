@@ -257,17 +257,20 @@ class WsClient:
         self, sock: socket.socket, context: ssl.SSLContext, host: str, deadline: float
     ) -> socket.socket:
         """The TLS handshake by `deadline`, named as httpx names the host (SNI, certificate)."""
-        try:
-            secure = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        secure = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        try:  # `sock` is detached now: `secure` is the one to close
             secure.settimeout(_left(deadline))
             secure.do_handshake()
-        except TimeoutError:
-            raise _Retryable(self._connect_timeout(self._config.base_url)) from None
-        except ssl.SSLError as exc:  # an untrusted certificate fails the same way again
-            raise StreamError(f"could not connect to {self._config.base_url}: {exc}") from None
-        except OSError as exc:
-            failure = StreamError(f"could not connect to {self._config.base_url}: {exc}")
-            raise _Retryable(failure) from None
+        except BaseException as exc:
+            secure.close()
+            if isinstance(exc, TimeoutError):
+                raise _Retryable(self._connect_timeout(self._config.base_url)) from None
+            if isinstance(exc, OSError):
+                failure = StreamError(f"could not connect to {self._config.base_url}: {exc}")
+                if isinstance(exc, ssl.SSLError):  # an untrusted certificate: the same again
+                    raise failure from None
+                raise _Retryable(failure) from None
+            raise
         return secure
 
     def _upgrade(
