@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,18 +18,36 @@ from .ws_servers import Server, accept, answer_like_the_api, chunk, frame, read_
 
 SENTENCE = "This sentence is about sixty characters long, give or take. "
 PUSHED = 1 << 20  # audio bytes a pushing server sends before it reads again
+STUCK = 3000  # bytes of the client's unread by the server: its buffers are full
+
+
+def _until_readable(conn: socket.socket, size: int) -> None:
+    """Until `size` bytes wait unread on `conn` (bounded: the socket's own timeout)."""
+    end = time.monotonic() + ws_servers.WAIT
+    while len(conn.recv(size, socket.MSG_PEEK)) < size and time.monotonic() < end:
+        time.sleep(0.01)
 
 
 def test_a_server_that_stops_reading_while_it_sends_does_not_deadlock(
-    cli: RunCli, tmp_path: Path
+    cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It sends a megabyte of audio without reading; we must keep reading meanwhile, even
-    with text of ours stuck behind its full receive buffer."""
+    with text of ours stuck behind full buffers (small ones on both sides, so that they
+    fill at once rather than after megabytes of the kernel's own growth)."""
+    from cartesia_cli.api.ws_client import WsClient
+
+    open_socket = WsClient._socket
+
+    def small_buffer(self: WsClient, *args: Any) -> socket.socket:
+        sock = open_socket(self, *args)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        return sock
 
     def push_then_answer(server: Server, conn: socket.socket) -> None:
         accept(conn, server.read_request(conn))
+        _until_readable(conn, STUCK)  # the client's text is stuck: only then push
         conn.settimeout(3)  # a client that stops reading makes this send time out
-        piece = bytes(64 * 1024)
+        piece = bytes(16 * 1024)
         for _ in range(PUSHED // len(piece)):
             try:
                 conn.sendall(frame(chunk(piece)))
@@ -38,6 +57,7 @@ def test_a_server_that_stops_reading_while_it_sends_does_not_deadlock(
         conn.settimeout(ws_servers.WAIT)
         answer_like_the_api(conn)
 
+    monkeypatch.setattr(WsClient, "_socket", small_buffer)
     with Server(push_then_answer, SO_RCVBUF=4096, SO_SNDBUF=4096) as server:
         result = cli("tts", "ws", SENTENCE * 300, "-o", "out.pcm", "--retries", "0",
                      env={"CARTESIA_BASE_URL": server.url})  # fmt: skip

@@ -138,8 +138,9 @@ def answer_like_the_api(conn: socket.socket, first: dict[str, Any] | None = None
         context = message.get("context_id", "")
         if message.get("flush"):
             flushes += 1
-            conn.sendall(frame({"type": "flush_done", "context_id": context, "flush_done": True,
-                                "flush_id": flushes, "done": False, "status_code": 206}))  # fmt: skip
+            answer = {"type": "flush_done", "context_id": context, "flush_done": True,
+                      "flush_id": flushes, "done": False, "status_code": 206}  # fmt: skip
+            conn.sendall(frame(answer))
         if message.get("continue") is False:
             conn.sendall(frame({"type": "done", "context_id": context, "done": True,
                                 "status_code": 200}))  # fmt: skip
