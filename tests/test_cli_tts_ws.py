@@ -158,8 +158,8 @@ def test_a_failed_send_keeps_the_audio_the_reader_had_not_read(
                 sender_done.wait(1.0)  # a sender that closes the socket does so meanwhile
             return super().recv(size, *flags)
 
-    def held_socket(self: WsClient, url: str) -> socket.socket:
-        plain = open_socket(self, url)
+    def held_socket(self: WsClient, *args: Any) -> socket.socket:
+        plain = open_socket(self, *args)
         return HeldSocket(plain.family, plain.type, plain.proto, fileno=plain.detach())
 
     def late_send(self: WsClient, connection: Any, message: dict[str, Any]) -> None:

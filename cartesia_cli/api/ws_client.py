@@ -1,41 +1,48 @@
 """The TTS WebSocket: one context fed with text as it comes, audio events out as they arrive.
 
-The `websockets` package's sync client does the framing (the library the
-official SDK uses; imported only on this path). The socket is opened here
-(TCP, then TLS with the run's trust settings) so that a Ctrl-C during a slow
-connect is taken at once; only the WebSocket handshake runs with stop signals
-blocked, since it starts the client's own reader thread.
+The `websockets` package's sans-I/O protocol and sync connection do the framing
+(the library the official SDK uses; imported only on this path). Everything
+else is ours, so that `tts ws` goes where and how `tts sse` goes: the host as
+httpx reads the base URL, the proxy httpx would pick (through a CONNECT
+tunnel), TLS with the run's trust settings and httpx's server name. Connecting
+runs in the main thread with stop signals free, each step bounded: name
+resolution, TCP, the tunnel and TLS together within --connect-timeout, the
+upgrade's answer within --idle-timeout. A redirect is not followed.
 
 Contract of `stream`, as for the HTTP clients: the iterator ends normally only
-when the server sent `done` for the context; every other ending raises a
-CliError with its exit code. Retries happen only before any text is sent
-(connect failures, 429 and 5xx on the upgrade). The idle timeout counts only
-while the server owes audio: each piece is followed by a flush, and the server
-owes audio from a flush until its `flush_done` (and from the last piece until
-`done`); a slow producer is not a stalled server.
+when the server sent `done` for the context after our last message; every other
+ending raises a CliError with its exit code. Retries happen only before any
+text is sent (connect failures, 429 and 5xx on the upgrade). The idle timeout
+counts only while the server owes us something: audio from a flush until its
+`flush_done` (and from the last piece until `done`), or reading what we have
+queued for it; a slow producer is not a stalled server. The connection writes
+on a thread of its own, so reading never waits for a write, and at most
+MAX_UNSPOKEN characters are ever ahead of the audio.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import queue
 import socket
+import ssl
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import httpx
 
 from cartesia_cli import __version__, process, redact
-from cartesia_cli.api import preconnect, protocol
+from cartesia_cli.api import preconnect, protocol, ws_proxy
 from cartesia_cli.api.client import ApiConfig, DebugLog, _idle_failure, _tls_for
 from cartesia_cli.api.events import Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import WS_PATH, TtsRequest
 from cartesia_cli.api.retry import retry_delay
-from cartesia_cli.base_url import endpoint
-from cartesia_cli.errors import CONNECT_TIMEOUT, CliError, StreamError
+from cartesia_cli.base_url import Endpoint
+from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, CliError, StreamError
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
@@ -43,13 +50,50 @@ if TYPE_CHECKING:
 MAX_MESSAGE = 16 * 1024 * 1024  # one server message; a chunk is far smaller
 POLL_SECONDS = 0.5  # how often a wait with nothing owed looks at the sender
 CLOSE_SECONDS = 2.0  # the closing handshake, bounded
+STOP_SECONDS = 0.5  # on a stop: time for the cancel to leave, then the socket is closed
 RETRYABLE_UPGRADE = frozenset({408, 409, 429, 500, 502, 503, 504})
+# Text sent but not yet spoken (its flush answered), in characters: about a minute of
+# speech, far ahead of the audio, yet what a stop leaves the server to speak is bounded.
+MAX_UNSPOKEN = 1000
+# Bytes queued for the socket past which the sender waits: text is cut small, so this is
+# only reached when the server has stopped reading.
+MAX_UNSENT = 256 * 1024
+
+
+class WsTarget(NamedTuple):
+    """Where the WebSocket goes: the host and port httpx would connect to for the base URL."""
+
+    uri: str  # for websockets: the Host header and the request path come from it
+    http_url: httpx.URL  # the HTTP form, for the proxy rules
+    host: str  # ASCII (IDNA as httpx encodes it): the TCP connection and the TLS name
+    port: int
+    secure: bool
+
+
+def ws_target(base_url: str) -> WsTarget:
+    """The base URL read by httpx, so both transports reach (and name) the same host.
+
+    httpx lower-cases the host, encodes an international name with IDNA 2008 (UTS #46),
+    keeps a trailing dot and leaves out a default port; Python's own codec (IDNA 2003,
+    which websockets and the socket module would use) maps some names elsewhere:
+    `faß.de` is `xn--fa-hia.de` to httpx, `fass.de` to the codec. A user name or
+    password in the base URL is dropped here (the settings refuse them anyway).
+    """
+    http_url = httpx.URL(base_url.rstrip("/") + WS_PATH)
+    host = http_url.raw_host.decode("ascii")
+    secure = http_url.scheme == "https"
+    port = http_url.port or (443 if secure else 80)
+    named = f"[{host}]" if ":" in host else host
+    authority = named if http_url.port is None else f"{named}:{http_url.port}"
+    path = http_url.raw_path.decode("ascii")
+    return WsTarget(
+        f"{'wss' if secure else 'ws'}://{authority}{path}", http_url, host, port, secure
+    )
 
 
 def websocket_url(base_url: str) -> str:
     """`https://host/x` -> `wss://host/x/tts/websocket` (`http` -> `ws`, for a local mock)."""
-    scheme, _, rest = base_url.partition("://")
-    return ("wss" if scheme.lower() == "https" else "ws") + "://" + rest.rstrip("/") + WS_PATH
+    return ws_target(base_url).uri
 
 
 class Sender:
@@ -59,12 +103,17 @@ class Sender:
         self.pieces_sent = 0
         self.characters = 0
         self.characters_spoken = 0  # text whose flush has been answered: its audio is here
+        self.unflushed = 0  # text sent since the last flush
         self.flushed: list[int] = []  # each flush's characters, in order
         self.flushes_sent = 0
-        self.finished = False  # the last message (`continue: false`) has gone
+        self.finishing = False  # the last message (`continue: false`) is going or gone
         self.last_sent = time.monotonic()
         self.failure: BaseException | None = None
-        self.wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self.spoken = threading.Condition()  # notified as flushes are answered
+
+    @property
+    def unspoken(self) -> int:
+        return self.characters - self.characters_spoken
 
 
 class WsClient:
@@ -84,7 +133,6 @@ class WsClient:
         self._sleep = sleep
         self.sender = Sender()
         self.cancelled = False
-        self._manager: Any = None  # websockets' connect(): its exit closes the connection
 
     def stream(self, request: TtsRequest, pieces: Iterable[str]) -> Generator[Event, None, None]:
         """Speak the pieces as one context; yield audio and timestamp events up to `done`."""
@@ -95,15 +143,16 @@ class WsClient:
         thread = threading.Thread(
             target=self._send_all, args=(connection, base, pieces), name="ws-sender", daemon=True
         )
-        connection.sender = thread  # type: ignore[attr-defined]  # see _patient_connection
         process.start_thread(thread)  # stop signals go to the main thread only
+        stopped = False
         try:
             yield from self._receive(connection, base["context_id"])
-        except BaseException:
+        except BaseException as exc:
+            stopped = not isinstance(exc, Exception)  # Ctrl-C, SIGTERM, SIGHUP
             self._cancel(connection, base["context_id"])
             raise
         finally:
-            self._close(connection)
+            self._close(connection, stopped=stopped)
 
     # --- connecting ---------------------------------------------------------------------
 
@@ -121,105 +170,195 @@ class WsClient:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _open(self) -> ClientConnection:
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect
-
-        url = websocket_url(self._config.base_url)
+        """TCP (through a proxy's tunnel if one applies) and TLS within --connect-timeout,
+        then the upgrade's answer within --idle-timeout. Every step runs in this thread
+        with stop signals free, so a Ctrl-C or SIGTERM is taken at once."""
+        target = ws_target(self._config.base_url)
+        proxy = ws_proxy.environment_proxy(target.http_url)  # a usage error: before connecting
         context = _tls_for(self._config.base_url)  # before the socket: it may raise
         headers = protocol.headers(self._config.api_key, self._config.api_version, "")
         for name in ("Content-Type", "Accept", "User-Agent"):
             headers.pop(name)
-        sock = self._socket(url)
-        self._log(f"connecting: GET {url}")
+        deadline = time.monotonic() + self._config.connect_timeout
+        sock = self._socket(target, proxy, deadline)
         try:
-            # TLS and the upgrade run with stops blocked: they start the client's reader
-            # thread, which must never take our stop signals. Both are bounded.
-            with process.stops_blocked_here():
-                manager = connect(
-                    url,
-                    sock=sock,
-                    ssl=None if isinstance(context, bool) else context,
-                    additional_headers=headers,
-                    user_agent_header=f"cartesia-cli/{__version__}",
-                    open_timeout=self._config.connect_timeout + self._config.idle_timeout,
-                    close_timeout=CLOSE_SECONDS,
-                    max_size=MAX_MESSAGE,
-                    compression=None,
-                    ping_interval=None,  # a slow producer is not a dead link; waits are ours
-                    create_connection=_patient_connection(),
-                )
-                # websockets 12-16 connect in connect(); 17 on entering its context.
-                connection: ClientConnection = manager.__enter__()
-        except InvalidStatus as refused:
+            if target.secure and not isinstance(context, bool):
+                sock = self._secure(sock, context, target.host, deadline)
+            return self._upgrade(sock, target, headers)
+        except BaseException:
             sock.close()
-            raise _upgrade_failure(refused) from None
-        except ssl_errors() as exc:
-            sock.close()
-            raise StreamError(f"could not connect to {self._config.base_url}: {exc}") from None
-        except (InvalidHandshake, ConnectionClosed, OSError, TimeoutError) as exc:
-            # ConnectionClosed: the server closed before answering the upgrade at all.
-            sock.close()
-            raise _Retryable(StreamError(f"the WebSocket upgrade failed: {exc}")) from None
-        self._manager = manager
-        return connection
+            raise
 
-    def _socket(self, url: str) -> socket.socket:
-        """The TCP connection, within --connect-timeout; a Ctrl-C meanwhile is taken at once."""
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "wss" else 80)
-        timeout = self._config.connect_timeout
-        prepared = self._startup_socket(timeout)
-        if prepared is not None:
-            return prepared
+    def _socket(
+        self, target: WsTarget, proxy: ws_proxy.Proxy | None, deadline: float
+    ) -> socket.socket:
+        """The TCP connection to the server, or a tunnel to it through `proxy`."""
+        if proxy is None:
+            prepared = self._startup_socket(target, deadline)
+            if prepared is not None:
+                return prepared
+            return self._tcp(target.host, target.port, deadline, self._config.base_url)
+        self._log(
+            f"proxy: {proxy.shown} (from {proxy.variable}); CONNECT {target.host}:{target.port}"
+        )
+        if preconnect.waiting():
+            preconnect.discard()  # made for the server itself: not the way to go
+        proxy_host = proxy.url.raw_host.decode("ascii")
+        sock = self._tcp(proxy_host, proxy.url.port or 80, deadline, f"the proxy {proxy.shown}")
         try:
-            return socket.create_connection((parts.hostname or "", port), timeout=timeout)
+            ws_proxy.tunnel(sock, proxy, target.host, target.port, deadline)
+        except BaseException as exc:
+            sock.close()
+            if isinstance(exc, TimeoutError):
+                raise _Retryable(self._connect_timeout(f"the proxy {proxy.shown}")) from None
+            if isinstance(exc, StreamError):
+                raise _Retryable(exc) from None
+            if isinstance(exc, OSError):
+                failure = StreamError(f"could not connect through the proxy {proxy.shown}: {exc}")
+                raise _Retryable(failure) from None
+            raise
+        return sock
+
+    def _tcp(self, host: str, port: int, deadline: float, shown: str) -> socket.socket:
+        """A TCP connection to host:port by `deadline`, name resolution included."""
+        try:
+            for family, kind, proto, _, address in _resolve(host, port, deadline):
+                sock = socket.socket(family, kind, proto)
+                try:
+                    sock.settimeout(_left(deadline))
+                    sock.connect(address)
+                    return sock
+                except BaseException as exc:
+                    sock.close()
+                    if not isinstance(exc, OSError) or isinstance(exc, TimeoutError):
+                        raise
+                    last: OSError = exc
+            raise last
         except TimeoutError:
-            message = f"timed out after {timeout:g} s connecting to {self._config.base_url}"
-            raise _Retryable(StreamError(message, kind=CONNECT_TIMEOUT)) from None
+            raise _Retryable(self._connect_timeout(shown)) from None
         except OSError as exc:
-            failure = StreamError(f"could not connect to {self._config.base_url}: {exc}")
-            raise _Retryable(failure) from None
+            raise _Retryable(StreamError(f"could not connect to {shown}: {exc}")) from None
 
-    def _startup_socket(self, timeout: float) -> socket.socket | None:
+    def _connect_timeout(self, shown: str) -> StreamError:
+        message = f"timed out after {self._config.connect_timeout:g} s connecting to {shown}"
+        return StreamError(message, kind=CONNECT_TIMEOUT)
+
+    def _startup_socket(self, target: WsTarget, deadline: float) -> socket.socket | None:
         """The TCP connection launch.py opened for this endpoint, if one is waiting."""
-        target = endpoint(self._config.base_url)
-        if target is None or not preconnect.waiting():
+        if not preconnect.waiting():
             return None
-        prepared = preconnect.claim(target, tls=False, wait=timeout)
+        scheme = "https" if target.secure else "http"
+        prepared = preconnect.claim(Endpoint(scheme, target.host, target.port), tls=False,
+                                    wait=_left(deadline))  # fmt: skip
         self._log(f"start-up connection: {preconnect.outcome()}")
         return None if prepared is None else prepared.sock
+
+    def _secure(
+        self, sock: socket.socket, context: ssl.SSLContext, host: str, deadline: float
+    ) -> socket.socket:
+        """The TLS handshake by `deadline`, named as httpx names the host (SNI, certificate)."""
+        secure = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        try:  # `sock` is detached now: `secure` is the one to close
+            secure.settimeout(_left(deadline))
+            secure.do_handshake()
+        except BaseException as exc:
+            secure.close()
+            if isinstance(exc, TimeoutError):
+                raise _Retryable(self._connect_timeout(self._config.base_url)) from None
+            if isinstance(exc, OSError):
+                failure = StreamError(f"could not connect to {self._config.base_url}: {exc}")
+                if isinstance(exc, ssl.SSLError):  # an untrusted certificate: the same again
+                    raise failure from None
+                raise _Retryable(failure) from None
+            raise
+        return secure
+
+    def _upgrade(
+        self, sock: socket.socket, target: WsTarget, headers: dict[str, str]
+    ) -> ClientConnection:
+        """The WebSocket handshake: its answer due within --idle-timeout; no redirect followed."""
+        from websockets.client import ClientProtocol
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+        from websockets.uri import parse_uri
+
+        self._log(f"connecting: GET {target.uri}")
+        sock.settimeout(None)  # the connection's own threads wait; our waits are bounded
+        ws_protocol = ClientProtocol(parse_uri(target.uri), max_size=MAX_MESSAGE)
+        with process.stops_blocked_here():  # its reader and writer threads never take a stop
+            connection: ClientConnection = _queued_connection()(
+                sock, ws_protocol, close_timeout=CLOSE_SECONDS
+            )
+        try:
+            connection.handshake(headers, f"cartesia-cli/{__version__}", self._config.idle_timeout)
+        except BaseException as exc:
+            connection.close_socket()
+            if isinstance(exc, InvalidStatus):
+                raise _upgrade_failure(exc) from None
+            if isinstance(exc, TimeoutError):
+                raise _late_upgrade(self._config) from None
+            if isinstance(exc, InvalidHandshake | ConnectionClosed | OSError):
+                # ConnectionClosed: the server closed before answering the upgrade at all.
+                failure = StreamError(f"the WebSocket upgrade failed: {exc}")
+                raise _Retryable(failure) from None
+            raise
+        return connection
 
     # --- sending ------------------------------------------------------------------------
 
     def _send_all(
         self, connection: ClientConnection, base: dict[str, Any], pieces: Iterable[str]
     ) -> None:
-        """Every piece with `continue`, a flush after each, then the end of the context."""
+        """Every piece with `continue` (a flush after each with --buffer-ms 0), then the end.
+
+        No more than MAX_UNSPOKEN characters are ever ahead of the audio: past that, the
+        text sent is flushed and the next piece waits for the server to speak it.
+        """
         sender = self.sender
         try:
             for piece in pieces:
+                if sender.unspoken and sender.unspoken + len(piece) > MAX_UNSPOKEN:
+                    self._flush(connection, base)  # so that the server speaks and answers
+                    self._wait_until_spoken(MAX_UNSPOKEN - len(piece))
                 self._send(connection, {**base, "transcript": piece, "continue": True})
                 sender.pieces_sent += 1
                 sender.characters += len(piece)
+                sender.unflushed += len(piece)
                 if self._buffer_ms == 0:  # the server speaks each piece: know when it has
-                    sender.flushed.append(len(piece))
-                    self._send(connection, {**base, "transcript": "", "continue": True,
-                                            "flush": True})  # fmt: skip
-                    sender.flushes_sent += 1
+                    self._flush(connection, base)
                 sender.last_sent = time.monotonic()
-                sender.wake.put(None)
+            sender.finishing = True  # before it goes: a `done` after it is no surprise
             self._send(connection, {**base, "transcript": "", "continue": False})
-            sender.finished = True
             sender.last_sent = time.monotonic()
         except Exception as exc:  # bad input (UsageError) or the connection gone
             sender.failure = exc
-        finally:
-            sender.wake.put(None)
+
+    def _flush(self, connection: ClientConnection, base: dict[str, Any]) -> None:
+        sender = self.sender
+        if not sender.unflushed:
+            return
+        sender.flushed.append(sender.unflushed)
+        sender.unflushed = 0
+        self._send(connection, {**base, "transcript": "", "continue": True, "flush": True})
+        sender.flushes_sent += 1
+
+    def _wait_until_spoken(self, most: int) -> None:
+        """Until no more than `most` characters are unspoken; bounded by the receiver's
+        idle timeout (a flush is owed meanwhile), which ends the run if none comes."""
+        sender = self.sender
+        with sender.spoken:
+            while sender.unspoken > max(most, 0) and not self.cancelled:
+                sender.spoken.wait(POLL_SECONDS)
+        if self.cancelled:
+            raise StreamError("cancelled")
 
     def _send(self, connection: ClientConnection, message: dict[str, Any]) -> None:
         if self.cancelled:
             raise StreamError("cancelled")
         connection.send(json.dumps(message))
+        outbox: Outbox = connection.outbox  # type: ignore[attr-defined]
+        outbox.wait_for_room(MAX_UNSENT, lambda: self.cancelled)
+        if outbox.failure is not None:
+            raise _Gone() from outbox.failure
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -229,98 +368,243 @@ class WsClient:
         from websockets.exceptions import ConnectionClosed
 
         sender = self.sender
+        outbox: Outbox = connection.outbox  # type: ignore[attr-defined]
         flushes_done = 0
         progress = time.monotonic()
         while True:
             self._raise_sender_failure()
-            owed = sender.flushes_sent > flushes_done or sender.finished
+            owed = sender.flushes_sent > flushes_done or sender.finishing
             if self._buffer_ms and sender.pieces_sent and not owed:
                 owed = time.monotonic() > sender.last_sent + self._buffer_ms / 1000
-            timeout = self._config.idle_timeout if owed else POLL_SECONDS
-            if owed:
-                timeout = max(0.0, progress + self._config.idle_timeout - time.monotonic())
+            unread = outbox.unsent > 0 or outbox.failure is not None  # the server owes reading
+            since = max(progress, outbox.moved_at) if unread else progress
+            timeout = POLL_SECONDS
+            if owed or unread:
+                timeout = min(
+                    POLL_SECONDS, max(0.0, since + self._config.idle_timeout - time.monotonic())
+                )
             try:
-                raw = connection.recv(timeout=min(timeout, POLL_SECONDS))
+                raw = connection.recv(timeout=timeout)
             except TimeoutError:
-                if owed and time.monotonic() >= progress + self._config.idle_timeout:
+                now = time.monotonic()
+                if unread and now >= max(progress, outbox.moved_at) + self._config.idle_timeout:
+                    raise _unread_failure(self._config) from None
+                if owed and now >= progress + self._config.idle_timeout:
                     raise _idle_failure(self._config, "audio") from None
                 if not owed:
-                    progress = time.monotonic()  # nothing was owed: not the server's silence
+                    progress = now  # nothing was owed: not the server's silence
                 continue
             except ConnectionClosed as closed:
                 raise _closed_failure(closed) from None
             progress = time.monotonic()
             event, message = _parse(raw, context_id)
             if message.get("type") == "flush_done":
-                if flushes_done < len(sender.flushed):
-                    sender.characters_spoken += sender.flushed[flushes_done]
+                self._spoken(flushes_done)
                 flushes_done += 1
                 continue
             if isinstance(event, Done):
+                if not sender.finishing:
+                    raise StreamError("the server sent `done` before the end of the text "
+                                      "(a protocol error); the audio may be cut short")  # fmt: skip
                 return
             if event is not None and not isinstance(event, UnknownEvent):
                 yield event
+
+    def _spoken(self, flush: int) -> None:
+        """A flush answered: the text before it is spoken; the sender may go on."""
+        sender = self.sender
+        with sender.spoken:
+            if flush < len(sender.flushed):
+                sender.characters_spoken += sender.flushed[flush]
+            sender.spoken.notify_all()
 
     def _raise_sender_failure(self) -> None:
         failure = self.sender.failure
         if failure is not None:
             from websockets.exceptions import ConnectionClosed
 
-            if isinstance(failure, CliError):
+            if isinstance(failure, CliError) and not self.cancelled:
                 raise failure
-            if not isinstance(failure, ConnectionClosed):  # the receiver reports a closed one
+            if not isinstance(failure, ConnectionClosed | _Gone | CliError):
                 raise StreamError(f"could not send to the server: {failure}")
+            # The connection is gone: the receiver reads what came, then reports its end.
 
     # --- ending -------------------------------------------------------------------------
 
     def _cancel(self, connection: ClientConnection, context_id: str) -> None:
         """Ask the server to stop speaking the context (a stop, or a failure of ours)."""
         self.cancelled = True
+        with self.sender.spoken:
+            self.sender.spoken.notify_all()
         try:
             connection.send(json.dumps({"context_id": context_id, "cancel": True}))
             self._log("sent cancel")
         except Exception:  # the connection is gone already
             pass
 
-    def _close(self, connection: ClientConnection) -> None:
+    def _close(self, connection: ClientConnection, *, stopped: bool) -> None:
+        """The closing handshake within CLOSE_SECONDS; on a stop, or when the server has
+        stopped reading, only what little time the cancel needs to leave."""
+        outbox: Outbox = connection.outbox  # type: ignore[attr-defined]
+        if stopped or outbox.unsent or outbox.failure is not None:
+            outbox.wait_until_sent(STOP_SECONDS)
+            connection.close_socket()
+            return
         with contextlib.suppress(Exception):  # the connection may be gone already
-            self._manager.__exit__(None, None, None)  # a closing handshake within close_timeout
+            connection.close()
 
     def _log(self, line: str) -> None:
         if self._debug is not None:
             self._debug(line)
 
 
-def _patient_connection() -> Any:
-    """websockets' ClientConnection, except that a failed send loses none of the audio.
+def _left(deadline: float) -> float:
+    """Seconds until `deadline`; a TimeoutError once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
 
-    When a send fails (the server has gone: EPIPE, ECONNRESET), websockets closes the
-    socket at once from the sending thread, our ws-sender. Audio that reached this
-    machine before the server's FIN or RST, but that websockets' reader thread has not
-    read yet, is then thrown away with the socket (and a reader that had read it but not
-    yet parsed it logs an "unexpected internal error" traceback to stderr). So the sender
-    leaves the socket to the reader: it reads what came, then meets the end itself, as
-    fast as we take the audio. Other threads close at once, as before.
+
+def _resolve(host: str, port: int, deadline: float) -> list[Any]:
+    """getaddrinfo on a thread of its own: it takes no timeout and no signal, so a slow
+    resolver would otherwise hold the run past --connect-timeout and past a Ctrl-C."""
+    found: list[Any] = []
+    failed: list[OSError] = []
+    finished = threading.Event()
+
+    def resolve() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+        finally:
+            finished.set()
+
+    process.start_thread(threading.Thread(target=resolve, name="ws-resolve", daemon=True))
+    if not finished.wait(_left(deadline)):
+        raise TimeoutError
+    if failed:
+        raise failed[0]
+    return found
+
+
+class Outbox:
+    """What the connection has to write, in order, for a thread of its own to write.
+
+    websockets writes under the lock its reader needs: a server that stops reading
+    while it sends would stop our reading too, and both ends would wait for ever.
+    Queued here instead, the reader always reads, and a stalled write is a silence
+    the receiver can time.
     """
-    from websockets.protocol import State
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._queue: deque[bytes] = deque()
+        self.unsent = 0  # bytes queued or being written
+        self.moved_at = time.monotonic()  # the last write, or when a wait to write began
+        self.failure: OSError | None = None
+        self._closed = False
+
+    def put(self, data: bytes) -> None:
+        with self._changed:
+            if self._closed or self.failure is not None:
+                return
+            if not self._queue:
+                self.moved_at = time.monotonic()
+            self._queue.append(data)
+            self.unsent += len(data)
+            self._changed.notify_all()
+
+    def next(self) -> bytes | None:
+        """The next bytes to write (left queued until `written`); None once closed."""
+        with self._changed:
+            while not self._queue and not self._closed:
+                self._changed.wait()
+            return None if self._closed else self._queue[0]
+
+    def written(self, size: int) -> None:
+        with self._changed:
+            if self._queue:
+                self._queue.popleft()
+            self.unsent -= size
+            self.moved_at = time.monotonic()
+            self._changed.notify_all()
+
+    def fail(self, exc: OSError) -> None:
+        with self._changed:
+            self.failure = exc
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def wait_for_room(self, most: int, give_up: Callable[[], bool]) -> None:
+        with self._changed:
+            while self._waiting() and self.unsent > most and not give_up():
+                self._changed.wait(POLL_SECONDS)
+
+    def wait_until_sent(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        with self._changed:
+            while self._waiting() and self.unsent and (left := end - time.monotonic()) > 0:
+                self._changed.wait(left)
+
+    def _waiting(self) -> bool:
+        return not self._closed and self.failure is None
+
+
+def _queued_connection() -> Any:
+    """websockets' ClientConnection, writing through an Outbox on a thread of its own.
+
+    A failed write (the server has gone: EPIPE, ECONNRESET) closes nothing: the
+    reader reads the audio that reached this machine before the server's FIN or
+    RST, then meets the end itself, as fast as we take the audio.
+    """
     from websockets.sync.client import ClientConnection
 
-    class PatientConnection(ClientConnection):
-        sender: threading.Thread | None = None
+    class QueuedConnection(ClientConnection):
+        def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+            self.outbox = Outbox()
+            super().__init__(sock, *args, **kwargs)
+            # websockets 17.1 warns about a connection not made by connect() in a `with`;
+            # this one is made here and closed by WsClient._close.
+            self.pending_legacy_warning = False
+            self.writer = threading.Thread(target=self._write_all, name="ws-writer", daemon=True)
+            self.writer.start()  # started with stop signals blocked, as the reader is
+
+        def send_data(self) -> None:
+            """Called with the protocol lock held, by any thread: queue, never block."""
+            for data in self.protocol.data_to_send():
+                self.outbox.put(data)
+
+        def _write_all(self) -> None:
+            while (data := self.outbox.next()) is not None:
+                try:
+                    if data:
+                        self.socket.sendall(data)
+                    else:  # websockets' end of stream after the closing handshake
+                        self.socket.shutdown(socket.SHUT_WR)
+                except OSError as exc:
+                    self.outbox.fail(exc)
+                    return
+                self.outbox.written(len(data))
 
         def close_socket(self) -> None:
-            reader = self.recv_events_thread
-            if (
-                threading.current_thread() is self.sender
-                and self.protocol.state is State.OPEN  # a send failed, not our close
-                # the socket failed: its end is near (older websockets: as before)
-                and isinstance(getattr(self, "connection_exc", None), OSError)
-                and reader.is_alive()
-            ):
-                reader.join()  # a daemon thread: waiting holds nothing up
+            self.outbox.close()
+            # Wakes a write blocked on a server that stopped reading (close() would not).
+            # Unbound: an SSLSocket's own shutdown would drop its TLS state under the reader.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self.socket, socket.SHUT_RDWR)
             super().close_socket()
 
-    return PatientConnection
+    return QueuedConnection
+
+
+class _Gone(Exception):
+    """A write failed: the connection is gone, and the receiver reports how it ended."""
 
 
 class _Retryable(Exception):
@@ -336,6 +620,18 @@ def _after(failure: CliError, attempts: int) -> CliError:
         failure.message += f" (after {attempts} attempts)"
         failure.args = (failure.message,)
     return failure
+
+
+def _late_upgrade(config: ApiConfig) -> StreamError:
+    seconds = config.idle_timeout
+    message = f"the server's answer to the WebSocket upgrade did not arrive within {seconds:g} s"
+    return StreamError(f"{message} (idle timeout)", kind=IDLE_TIMEOUT)
+
+
+def _unread_failure(config: ApiConfig) -> StreamError:
+    seconds = config.idle_timeout
+    message = f"the server read nothing we sent for {seconds:g} s (idle timeout)"
+    return StreamError(message, kind=IDLE_TIMEOUT)
 
 
 def _upgrade_failure(refused: Any) -> Exception:
@@ -381,10 +677,3 @@ def _closed_failure(closed: Any) -> CliError:
     code, reason = received.code, redact.redact(received.reason or "")[:200]
     said = f": {reason}" if reason else ""
     return StreamError(f"the server closed the connection (code {code}{said}) before `done`")
-
-
-def ssl_errors() -> tuple[type[Exception], ...]:
-    """A failed TLS handshake (an untrusted certificate) fails the same way again."""
-    import ssl
-
-    return (ssl.SSLError,)

@@ -363,6 +363,18 @@ def _mention_proxy(base_url: str) -> None:
         console.warning(f"the API key travels unencrypted to the proxy {proxy} (plain http://)")
 
 
+def _mention_ws_proxy(base_url: str) -> None:
+    """As `_mention_proxy`, for the proxy the WebSocket tunnels through."""
+    from cartesia_cli.api import ws_proxy
+    from cartesia_cli.api.ws_client import ws_target
+
+    proxy = ws_proxy.environment_proxy(ws_target(base_url).http_url)
+    if proxy and base_url.lower().startswith("http://"):
+        console.warning(
+            f"the API key travels unencrypted through the proxy {proxy.shown} (plain http://)"
+        )
+
+
 def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
     """The output format, refusing flags that do not apply to the container."""
     rate = settings[spec.SAMPLE_RATE]
@@ -471,6 +483,7 @@ def _stream_ws(job: TtsJob, plan: Plan, sink: Sink, result: StreamResult, facts:
     from cartesia_cli.api.ws_client import WsClient
 
     assert plan.pieces is not None
+    _mention_ws_proxy(plan.api.base_url)  # a proxy it cannot use stops here (exit 2)
     client = WsClient(plan.api, buffer_ms=job.buffer_ms, debug=console.debug_log())
     sender = client.sender
 
