@@ -152,3 +152,18 @@ def test_user_and_password_in_the_base_url_are_refused_unshown(tmp_path: Path) -
         "cartesia-cli: error: --base-url must not hold a user name or password, "
         "got 'https://***@api.example.com'\n"
     )
+
+
+@pytest.mark.parametrize("hostile", [JSON_401], indirect=True)
+def test_with_debug_a_server_message_stays_one_line_of_the_traceback(
+    hostile: RawServer, tmp_path: Path
+) -> None:
+    code, stderr = run(hostile, tmp_path, "--debug")
+    assert code == 3
+    lines = stderr.splitlines()
+    assert ESC not in stderr and "\x9b" not in stderr and "\r" not in stderr
+    # The exception's own line holds the whole forged title: no line of it stands alone.
+    exception_lines = [line for line in lines if line.startswith("cartesia_cli.errors.AuthError")]
+    assert len(exception_lines) == 1
+    assert "all fine\\x0a\\x9b31m" in exception_lines[0]
+    assert not any(line.startswith(("\\x9b", "cartesia-cli: error: all fine")) for line in lines)
