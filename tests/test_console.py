@@ -82,7 +82,7 @@ def test_every_line_of_a_traceback_is_redacted(capsys: pytest.CaptureFixture[str
 def test_a_message_with_newlines_is_one_line_of_the_traceback(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    hostile = "bad\nTraceback (most recent call last):\n  File \"forged\"\x1b[2J"
+    hostile = 'bad\nTraceback (most recent call last):\n  File "forged"\x1b[2J'
     try:
         try:
             raise ValueError(hostile)
@@ -92,7 +92,8 @@ def test_a_message_with_newlines_is_one_line_of_the_traceback(
         Console().traceback(second)
     lines = capsys.readouterr().err.splitlines()
     assert lines.count("Traceback (most recent call last):") == 2
-    assert 'ValueError: bad\\x0aTraceback (most recent call last):\\x0a  File "forged"\\x1b[2J' in lines
+    forged = 'ValueError: bad\\x0aTraceback (most recent call last):\\x0a  File "forged"\\x1b[2J'
+    assert forged in lines
     assert lines[-1] == "RuntimeError: then\\x0d\\x0athis"
     assert "The above exception was the direct cause of the following exception:" in lines
     assert not any("\x1b" in line for line in lines)
