@@ -9,13 +9,15 @@ display draws on. No other module writes to stderr (tests/test_layers.py).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TextIO, cast
 
 from cartesia_cli import redact
 
@@ -122,7 +124,9 @@ class Console:
         """The rich console on stderr that the live display draws on."""
         from rich.console import Console as RichConsole  # ~40 ms: only for a terminal
 
-        yield RichConsole(stderr=True)  # rich itself honours NO_COLOR
+        # rich itself honours NO_COLOR. Its writes, like ours, must never fail a run:
+        # a terminal that went away (EIO) would otherwise raise as the display ends.
+        yield RichConsole(file=cast("IO[str]", _Forgiving(sys.stderr)))
 
     def _write(self, line: str) -> None:
         self._emit(safe(line) + "\n")  # made safe first: a bug there must not pass silently
@@ -173,6 +177,43 @@ def traceback_lines(exc: BaseException) -> list[str]:
         if how is not None:
             lines += ["", _LINKS[how], ""]
     return lines
+
+
+class _Forgiving:
+    """A text stream that drops what it cannot write: losing stderr is not a failure.
+
+    It holds the stream it was given: the live display puts a proxy in
+    `sys.stderr` while it runs, which writes back through this.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            if self._stream is not None:
+                self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if self._stream is not None:
+                self._stream.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream is not None and self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        if self._stream is None:
+            raise io.UnsupportedOperation("no stderr")
+        return self._stream.fileno()
 
 
 def isatty(fd: int) -> bool:
