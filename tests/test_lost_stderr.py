@@ -11,7 +11,7 @@ import os
 import pty
 import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from cartesia_cli.mock import FakeCartesia
 from .conftest import API_KEY, ENTRY_POINT, clean_env
 
 TEXT = "Hello there, this is a test."
-Stderr = Callable[[], Iterator[int]]
+Stderr = Callable[[], AbstractContextManager[int]]
 
 
 @contextmanager
