@@ -324,31 +324,3 @@ def test_a_batch_that_fails_as_a_whole_still_gives_one_object(cli: RunCli, tmp_p
         result = cli("tts", "sse", *args, "--json", env=env)
         assert result.code in (2, 3)
         assert one_object(result.stdout)["exit_code"] == result.code
-
-
-def test_an_item_never_writes_over_the_batch_file(
-    cli: RunCli, fake: FakeCartesia, tmp_path: Path
-) -> None:
-    lines = ["Before.", '{"transcript": "Over it.", "output": "./in.txt"}', "After."]
-    batch_file = write_lines(tmp_path / "in.txt", lines)
-    result = cli("tts", "sse", "--batch", "in.txt", "--force", "--concurrency", "1")
-    assert result.code == 2, result.stderr
-    assert "line 2: ./in.txt is the --batch file the items are read from" in result.stderr
-    assert batch_file.read_text() == "".join(line + "\n" for line in lines)
-    assert len(fake.transmissions) == 2 and len(list(tmp_path.glob("*.pcm"))) == 2
-
-
-def test_an_item_never_writes_over_the_file_on_stdin(fake: FakeCartesia, tmp_path: Path) -> None:
-    lines = ['{"transcript": "Over it.", "output": "link.txt"}', "After."]
-    batch_file = write_lines(tmp_path / "in.txt", lines)
-    (tmp_path / "link.txt").symlink_to("in.txt")
-    with batch_file.open("rb") as stdin:
-        proc = subprocess.run(
-            [str(ENTRY_POINT), "tts", "sse", "--batch", "-", "--force", "--concurrency", "1"],
-            stdin=stdin, capture_output=True, text=True, cwd=tmp_path, timeout=30,
-            env=clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url),
-        )  # fmt: skip
-    assert proc.returncode == 2, proc.stderr
-    assert "line 1: link.txt is the --batch file the items are read from" in proc.stderr
-    assert batch_file.read_text() == "".join(line + "\n" for line in lines)
-    assert len(fake.transmissions) == 1

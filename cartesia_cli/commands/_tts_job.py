@@ -242,9 +242,7 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
         console.warning(warning)
     player = find_player() if job.options.play else None  # exit 2, before any request
     _check_stdout_claims(job)
-    output = job.options.output
-    if output not in (None, STDOUT) and is_open_regular_file(output, 0):
-        raise UsageError(f"-o {output} is the file on stdin: the audio would overwrite it")
+    _check_stdin_kept(job)
     stamps = _timestamps.checked(
         job.options.timestamps,
         job.options.words_per_cue,
@@ -291,6 +289,13 @@ def _check_stdout_claims(job: TtsJob) -> None:
             "--json and --timestamps - would share stdout; send the subtitles to a file "
             "(--timestamps FILE.srt)"
         )
+
+
+def _check_stdin_kept(job: TtsJob) -> None:
+    """The audio never goes over the file stdin holds (the transcript, read from it)."""
+    output = job.options.output
+    if output not in (None, STDOUT) and is_open_regular_file(output, 0):
+        raise UsageError(f"-o {output} is the file on stdin: the audio would overwrite it")
 
 
 def _produce(

@@ -62,11 +62,6 @@ class ClaimedFile:
                 raise UsageError(f"cannot create {path}: {exc.strerror}") from None
             raise OutputError(f"cannot create {path}: {exc.strerror}") from None
 
-    @property
-    def created(self) -> bool:
-        """Whether the claim made a new file (and so `release` may remove it)."""
-        return self._fd is not None
-
     def write(self, text: str) -> None:
         """Replace the file's content with `text` (UTF-8); OSError if it cannot.
 

@@ -32,7 +32,6 @@ PROG = "cartesia-cli"
 _UNSAFE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 ONE_LINE = "\t"  # the controls `sanitize` leaves by default: a tab reads as space
 LINES = "\t\n"  # for text of several lines (subtitles on a terminal)
-CELL = ""  # for one cell of tab-separated output: a tab would start a new column
 
 
 @functools.cache
