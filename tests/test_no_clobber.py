@@ -203,3 +203,12 @@ def test_an_item_never_writes_over_the_file_on_stdin(fake: FakeCartesia, tmp_pat
     assert "line 1: link.txt is the --batch file the items are read from" in proc.stderr
     assert batch_file.read_text() == "".join(line + "\n" for line in lines)
     assert len(fake.transmissions) == 1
+
+
+def test_an_audio_claim_refused_takes_the_subtitles_claim_back(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    (tmp_path / "x.pcm").write_bytes(b"mine")
+    result = cli("tts", "sse", TEXT, "-o", "x.pcm", "--timestamps", "x.srt")
+    assert result.code == 2 and "x.pcm already exists" in result.stderr
+    assert not (tmp_path / "x.srt").exists() and fake.requests == []
