@@ -16,7 +16,7 @@ import typer
 
 from cartesia_cli import __version__, errors, process, redact
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
-from cartesia_cli.ui.console import PROG, console
+from cartesia_cli.ui.console import PROG, console, sanitize
 
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 
@@ -150,7 +150,7 @@ def run(argv: Sequence[str]) -> int:
         raise
     except CliError as exc:
         if debug:
-            _print_traceback()
+            console.traceback(exc)  # the console masks the key and escapes the messages
         code = _fail(error_line(exc), exc.exit_code)
         if exc.result_json is not None:
             _emit_last(*exc.result_json)
@@ -168,7 +168,7 @@ def run(argv: Sequence[str]) -> int:
         return _fail(errors.stop_word(exc.exit_code), exc.exit_code)
     except Exception as exc:  # a bug: say so, traceback only on request
         if debug:
-            _print_traceback()
+            console.traceback(exc)  # the console masks the key and escapes the messages
         message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
         return _fail(message, ExitCode.INTERNAL)
     if result == ExitCode.INTERRUPTED:
@@ -194,13 +194,6 @@ def error_line(exc: CliError) -> str:
     hint = exc.hint or HINTS.get(exc.kind or "")
     parts = (exc.message, hint, kept_note(exc.kept), exc.also_kept)
     return "; ".join(part for part in parts if part)
-
-
-def _print_traceback() -> None:
-    """The current exception's traceback for --debug (the console masks the key)."""
-    import traceback
-
-    console.traceback(traceback.format_exc())
 
 
 def _plain_completion_help() -> None:
@@ -250,7 +243,11 @@ def _names_complete_to_ids(command: object) -> None:
     from cartesia_cli.settings.spec import VOICE, cached_voices
 
     def complete(ctx: object, param: object, incomplete: str) -> list[CompletionItem]:
-        return [CompletionItem(value, help=name) for value, name in cached_voices(incomplete)]
+        # A name is a server's text, and the shell shows it on the terminal: escaped (the
+        # cache blanks controls, not bidirectional overrides).
+        return [
+            CompletionItem(value, help=sanitize(name)) for value, name in cached_voices(incomplete)
+        ]
 
     for sub in getattr(command, "commands", {}).values():
         _names_complete_to_ids(sub)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import pty
 import stat
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -400,3 +402,25 @@ def test_a_config_file_too_large_to_be_one_is_refused(cli: RunCli, config_file: 
         2,
         f"cartesia-cli: error: config file {config_file} is over 1024 KiB: not a config file\n",
     )
+
+
+def test_a_value_with_controls_is_shown_escaped_on_a_terminal_only(
+    cli: RunCli, tmp_path: Path, config_file: Path
+) -> None:
+    config_file.parent.mkdir(mode=0o700)
+    config_file.write_text('model = "so\\u001b[2J\\u202eny"\n')
+    config_file.chmod(0o600)
+    assert cli("config", "get", "model").stdout.decode() == "so\x1b[2J\u202eny\n"  # a pipe
+    main, child = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [str(ENTRY_POINT), "config", "get", "model"], stdin=subprocess.DEVNULL,
+            stdout=child, stderr=subprocess.PIPE, cwd=tmp_path, timeout=30,
+            env=clean_env(CARTESIA_CLI_CONFIG_DIR=str(config_file.parent)),
+        )  # fmt: skip
+        os.close(child)
+        screen = os.read(main, 65536)
+    finally:
+        os.close(main)
+    assert proc.returncode == 0, proc.stderr
+    assert screen == b"so\\x1b[2J\\u202eny\r\n"

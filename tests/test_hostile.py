@@ -152,3 +152,51 @@ def test_user_and_password_in_the_base_url_are_refused_unshown(tmp_path: Path) -
         "cartesia-cli: error: --base-url must not hold a user name or password, "
         "got 'https://***@api.example.com'\n"
     )
+
+
+@pytest.mark.parametrize("hostile", [JSON_401], indirect=True)
+def test_with_debug_a_server_message_stays_one_line_of_the_traceback(
+    hostile: RawServer, tmp_path: Path
+) -> None:
+    code, stderr = run(hostile, tmp_path, "--debug")
+    assert code == 3
+    lines = stderr.splitlines()
+    assert ESC not in stderr and "\x9b" not in stderr and "\r" not in stderr
+    # The exception's own line holds the whole forged title: no line of it stands alone.
+    exception_lines = [line for line in lines if line.startswith("cartesia_cli.errors.AuthError")]
+    assert len(exception_lines) == 1
+    assert "all fine\\x0a\\x9b31m" in exception_lines[0]
+    assert not any(line.startswith(("\\x9b", "cartesia-cli: error: all fine")) for line in lines)
+
+
+def sse(*events: tuple[str, dict[str, object]]) -> bytes:
+    body = b"".join(
+        f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode() for name, payload in events
+    )
+    return response("200 OK", body, "Content-Type: text/event-stream")
+
+
+# Words with a lone surrogate (valid JSON, not valid UTF-8) and terminal controls.
+ODD_WORDS = sse(
+    ("chunk", {"type": "chunk", "data": "AAAAAAAAAAA="}),
+    ("timestamps", {"type": "timestamps", "word_timestamps": {
+        "words": ["odd\ud800", f"{ESC}[2J"], "start": [0.0, 0.5], "end": [0.4, 0.9]}}),
+    ("done", {"type": "done", "done": True}),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("hostile", [ODD_WORDS], indirect=True)
+@pytest.mark.parametrize("stamps", ["x.srt", "x.json", "-"])
+def test_words_that_are_not_utf8_are_written_escaped_not_a_crash(
+    hostile: RawServer, tmp_path: Path, stamps: str
+) -> None:
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=hostile.url)
+    args = ("tts", "sse", "Hello", "-o", "out.pcm", "--timestamps", stamps)
+    result = run_in_process(args, env=env, cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    written = result.stdout if stamps == "-" else (tmp_path / stamps).read_bytes()
+    text = written.decode("utf-8")  # strict: the file is UTF-8
+    if stamps == "x.json":  # the escape is JSON's own: the words read back as they came
+        assert [w["word"] for w in json.loads(text)["words"]] == ["odd\ud800", f"{ESC}[2J"]
+    else:  # into a file or a pipe, the words as they came, the surrogate escaped
+        assert f"odd\\ud800 {ESC}[2J" in text

@@ -350,3 +350,22 @@ def test_the_cache_is_replaced_whole(cache: Path) -> None:
     voice_cache.update([("b", "B")], complete=False, path=path)
     assert voice_cache.load(path) == {"a": "A", "b": "B"}
     assert [p.name for p in cache.iterdir()] == ["voices.json"]  # no temporary left behind
+
+
+def test_completion_shows_a_cached_name_escaped(tmp_path: Path, cache: Path) -> None:
+    cache.mkdir()
+    voices = {"f786-ok": "Evil\x1b]0;pwned\x07\u202eeman"}
+    (cache / "voices.json").write_text(json.dumps({"voices": voices}))  # a file anyone edits
+    result = run_entry_point(
+        (),
+        env=clean_env(
+            _CARTESIA_CLI_COMPLETE="complete_zsh",
+            _TYPER_COMPLETE_ARGS="cartesia-cli tts sse --voice f786",
+            CARTESIA_CLI_CACHE_DIR=str(cache),
+        ),
+        cwd=tmp_path,
+    )
+    out = result.stdout.decode()
+    # The cache's loader blanks controls; a bidirectional override is left to the CLI.
+    assert '"f786-ok":"Evil ]0;pwned \\u202eeman"' in out, out
+    assert "\x1b" not in out and "\u202e" not in out

@@ -39,6 +39,7 @@ from cartesia_cli.errors import (
     stop_word,
 )
 from cartesia_cli.formats import Container
+from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import batch, pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -75,6 +76,7 @@ class Batch(NamedTuple):
     codes: list[int]  # each failed item's exit code
     partial: list[str]  # what items cut short by a stop left: "file (N bytes)"
     outputs: dict[str, int]  # items' own output files (real paths) -> the line that named one
+    source: int  # the descriptor the items are read from: no item may write over its file
 
 
 def run(job: TtsJob, source: str, concurrency: int) -> None:
@@ -87,19 +89,20 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
     if warning:
         console.warning(warning)
     directory = Path(job.options.output or ".")
-    state = Batch(
-        job,
-        settings,
-        dict(job.options.given),
-        config,
-        directory,
-        datetime.now(),
-        batch.BatchProgress(),
-        [],
-        [],
-        {},
-    )
     with _input(source) as fd:
+        state = Batch(
+            job,
+            settings,
+            dict(job.options.given),
+            config,
+            directory,
+            datetime.now(),
+            batch.BatchProgress(),
+            [],
+            [],
+            {},
+            fd,
+        )
         allowed = frozenset({*job.options.given, "container"} - FIXED)
         try:
             asyncio.run(_run_all(state, items(lines_from(fd), allowed), concurrency))
@@ -232,10 +235,14 @@ def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
 def _claim_name(state: Batch, item: Item) -> None:
     """Two items of one batch never write one file: the second is refused.
 
-    Devices and named pipes (`/dev/null`) hold no file to lose: any number may use one.
+    Nor does an item write over the batch file it comes from (with --force, it
+    would cut the lines not read yet). Devices and named pipes (`/dev/null`)
+    hold no file to lose: any number may use one.
     """
     if item.output is None or os.path.isdir(item.output):
         return
+    if is_open_regular_file(item.output, state.source):
+        raise UsageError(f"{item.output} is the --batch file the items are read from")
     if os.path.exists(item.output) and not os.path.isfile(item.output):
         return
     path = os.path.realpath(item.output)

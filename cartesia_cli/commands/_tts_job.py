@@ -31,6 +31,7 @@ from cartesia_cli.errors import (
     CliError,
     ExitCode,
     Interrupted,
+    OutputError,
     RequestRejected,
     StopRequested,
     UsageError,
@@ -47,6 +48,7 @@ from cartesia_cli.formats import (
 )
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import result_json, wav
+from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.player import Player, PlayingSink, find_player
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, check_output, open_sink
 from cartesia_cli.run import pipeline
@@ -132,13 +134,29 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
             check_output(job.options.output, force=job.options.force, stdout_is_tty=isatty(1))
         _show_request(job, plan)
         return
+    with _claimed_captions(job, plan) as captions:
+        try:
+            result = _produce(job, plan, facts, captions)
+        except RequestRejected as exc:
+            exc.hint = exc.hint or locale_hint(settings)
+            raise
+        if captions is not None:
+            console.info(f"wrote {captions.write(result, complete=True)}")
+
+
+@contextmanager
+def _claimed_captions(job: TtsJob, plan: Plan) -> Iterator[_timestamps.Captions | None]:
+    """The --timestamps file, claimed before the audio's; removed again if never written."""
+    if plan.stamps is None:
+        yield None
+        return
+    with process.signals_held():  # a new file is always handed to its claim
+        captions = _timestamps.Captions(plan.stamps, force=job.options.force)
     try:
-        result = _produce(job, plan, facts)
-    except RequestRejected as exc:
-        exc.hint = exc.hint or locale_hint(settings)
-        raise
-    if plan.stamps is not None:
-        console.info(f"wrote {_timestamps.write(plan.stamps, result, complete=True)}")
+        yield captions
+    finally:
+        with process.signals_held():
+            captions.release()
 
 
 def _show_request(job: TtsJob, plan: Plan) -> None:
@@ -237,6 +255,7 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
         console.warning(warning)
     player = find_player() if job.options.play else None  # exit 2, before any request
     _check_stdout_claims(job)
+    _check_stdin_kept(job)
     stamps = _timestamps.checked(
         job.options.timestamps,
         job.options.words_per_cue,
@@ -285,7 +304,16 @@ def _check_stdout_claims(job: TtsJob) -> None:
         )
 
 
-def _produce(job: TtsJob, plan: Plan, facts: JobFacts) -> StreamResult:
+def _check_stdin_kept(job: TtsJob) -> None:
+    """The audio never goes over the file stdin holds (the transcript, read from it)."""
+    output = job.options.output
+    if output not in (None, STDOUT) and is_open_regular_file(output, 0):
+        raise UsageError(f"-o {output} is the file on stdin: the audio would overwrite it")
+
+
+def _produce(
+    job: TtsJob, plan: Plan, facts: JobFacts, captions: _timestamps.Captions | None
+) -> StreamResult:
     """Claim the output, stream into it, play it; every way out closes (and cleans) it."""
     process.imports_done()
     sink: Sink | None = None
@@ -293,11 +321,13 @@ def _produce(job: TtsJob, plan: Plan, facts: JobFacts) -> StreamResult:
     try:
         with process.signals_held():  # a new file is always handed to its sink
             sink = facts.sink = _open_sinks(job, plan.audio, plan.reader_wait, plan.player)
+        if captions is not None:
+            captions.check_apart_from(_audio_file(sink))
         path = PATHS[job.command]
         if path == WS_PATH:
-            _stream_ws(job, plan, sink, result, facts)
+            _stream_ws(job, plan, sink, result, facts, captions)
         else:
-            _stream(path, plan.api, plan.request, sink, plan.audio, result, plan.stamps)
+            _stream(path, plan.api, plan.request, sink, plan.audio, result, captions)
         if isinstance(sink, PlayingSink):
             _finish_playing(sink, plan.audio)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
@@ -459,7 +489,7 @@ def _stream(
     sink: Sink,
     audio: AudioFormat,
     result: StreamResult,
-    stamps: _timestamps.Timestamps | None,
+    captions: _timestamps.Captions | None,
 ) -> None:
     """Stream `request` into `sink`, figures into `result`; `audio` is the format as written.
 
@@ -474,11 +504,18 @@ def _stream(
             try:
                 pipeline.run(client.stream(path, request), sink, audio, result, debug)
             except CliError as exc:
-                _failed_stream(exc, stamps, result)
+                _failed_stream(exc, captions, result)
                 raise
 
 
-def _stream_ws(job: TtsJob, plan: Plan, sink: Sink, result: StreamResult, facts: JobFacts) -> None:
+def _stream_ws(
+    job: TtsJob,
+    plan: Plan,
+    sink: Sink,
+    result: StreamResult,
+    facts: JobFacts,
+    captions: _timestamps.Captions | None,
+) -> None:
     """`tts ws`: the text into one WebSocket context as it comes, the audio out as it comes."""
     from cartesia_cli.api.ws_client import WsClient
 
@@ -496,20 +533,33 @@ def _stream_ws(job: TtsJob, plan: Plan, sink: Sink, result: StreamResult, facts:
             events = client.stream(plan.request, plan.pieces)
             pipeline.run(events, sink, plan.audio, result, console.debug_log())
     except CliError as exc:
-        _failed_stream(exc, plan.stamps, result)
+        _failed_stream(exc, captions, result)
         raise
     finally:
         facts.characters = client.sender.characters
 
 
 def _failed_stream(
-    exc: CliError, stamps: _timestamps.Timestamps | None, result: StreamResult
+    exc: CliError, captions: _timestamps.Captions | None, result: StreamResult
 ) -> None:
-    """A stream that failed: stops ignored from here on, and the timestamps that came kept."""
+    """A stream that failed: stops ignored from here on, and the timestamps that came kept.
+
+    The stream's failure stays the one reported (and its exit code the run's):
+    a failure to write the timestamps is added to it, never put in its place.
+    """
     if isinstance(exc, Interrupted):
         process.stop_taken()  # the clean-up from here on runs with stops ignored
-    if stamps is not None and result.word_timestamps:
-        exc.also_kept = "timestamps kept: " + _timestamps.write(stamps, result, complete=False)
+    if captions is None or not result.word_timestamps:
+        return  # none came: a file claimed for them is removed, as an empty audio file is
+    try:
+        exc.also_kept = "timestamps kept: " + captions.write(result, complete=False)
+    except OutputError as failure:
+        exc.also_kept = f"timestamps lost: {failure.message}"
+
+
+def _audio_file(sink: Sink) -> str | None:
+    """The file the audio is kept in (with --play, the one beside the player), if any."""
+    return sink.label if sink.keeps_audio and not sink.is_stdout else None
 
 
 def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:

@@ -11,7 +11,7 @@ import typer
 from cartesia_cli.commands import config_file, load_config, warn_if_exposed
 from cartesia_cli.errors import UsageError
 from cartesia_cli.settings import spec, store
-from cartesia_cli.ui.console import console
+from cartesia_cli.ui.console import LINES, console, isatty, sanitize
 
 app = typer.Typer(
     help="Stored defaults: " + ", ".join(s.name for s in spec.CONFIGURABLE) + ".",
@@ -131,7 +131,13 @@ def show_path() -> None:
 
 
 def _emit(text: str) -> None:
-    """A line of data on stdout, in whatever encoding stdout has (ASCII included)."""
+    """A line of data on stdout, in whatever encoding stdout has (ASCII included).
+
+    On a terminal, a control character in a value (the file is text anyone may
+    have edited) is shown escaped; into a pipe, the value is written as it is.
+    """
+    if isatty(1):
+        text = sanitize(text, keep=LINES)
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
 

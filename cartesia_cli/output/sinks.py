@@ -29,7 +29,7 @@ from cartesia_cli.output.naming import timestamped_name
 
 STDOUT = "-"
 # Why a new file cannot be made that the user can fix by choosing another -o (exit 2).
-_USAGE_ERRNOS = frozenset(
+USAGE_ERRNOS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG,
      errno.ELOOP, errno.EISDIR}
 )  # fmt: skip
@@ -251,13 +251,14 @@ class NewFileName(NamedTuple):
     item: int | None = None  # a batch item's line number
 
 
-def write_stdout(text: str) -> None:
-    """Text the user asked for (a --json object, a listing) and a newline, all of it, on fd 1.
+def write_stdout(text: str, *, end: str = "\n") -> None:
+    """Text the user asked for (a --json object, a listing) and `end`, all of it, on fd 1.
 
-    Straight to the descriptor, like the audio: a pipe may take it in parts.
+    Straight to the descriptor in UTF-8, like the audio: a pipe may take it in
+    parts. A lone surrogate (from a server's JSON) is written as its escape.
     BrokenPipeError goes to the caller: the reader left.
     """
-    data = memoryview((text + "\n").encode())
+    data = memoryview((text + end).encode("utf-8", "backslashreplace"))
     while data:
         data = data[os.write(1, data) :]
 
@@ -396,6 +397,6 @@ def _create_exclusive(path: Path) -> int:
     except FileExistsError:
         raise
     except OSError as exc:
-        if exc.errno in _USAGE_ERRNOS:
+        if exc.errno in USAGE_ERRNOS:
             raise UsageError(f"cannot create {_short(path)}: {exc.strerror}") from None
         raise OutputError(f"cannot create {path}: {exc.strerror}") from None

@@ -9,12 +9,15 @@ display draws on. No other module writes to stderr (tests/test_layers.py).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TextIO, cast
 
 from cartesia_cli import redact
 
@@ -22,15 +25,30 @@ if TYPE_CHECKING:
     from rich.console import Console as RichConsole
 
 PROG = "cartesia-cli"
-# C0 controls but tab, DEL, and C1 controls: any of them can move the cursor,
-# recolour, retitle or clear a terminal. Bidirectional overrides and isolates can
-# make a line read other than it is.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 controls, DEL and C1 controls: any of them can move the cursor, recolour,
+# retitle or clear a terminal. Bidirectional embeddings, overrides and isolates
+# can make a line read other than it is; the line and paragraph separators break
+# it in two; a lone surrogate (a file name that is not UTF-8) cannot be encoded.
+_UNSAFE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+ONE_LINE = "\t"  # the controls `sanitize` leaves by default: a tab reads as space
+LINES = "\t\n"  # for text of several lines (subtitles on a terminal)
 
 
-def sanitize(text: str) -> str:
-    """Show control characters as escapes (`\\x1b`) instead of sending them to a terminal."""
-    return _CONTROL.sub(_escape, text)
+@functools.cache
+def _unsafe(keep: str) -> re.Pattern[str]:
+    kept = "".join(re.escape(char) for char in keep)
+    return re.compile(f"[{_UNSAFE}]" if not kept else f"(?![{kept}])[{_UNSAFE}]")
+
+
+def sanitize(text: str, *, keep: str = ONE_LINE) -> str:
+    """Show unsafe characters as escapes (`\\x1b`) instead of sending them to a terminal.
+
+    `keep` names the controls shown as they are (only tab and newline may be kept).
+    Without a newline in it, the text comes out as one line.
+    """
+    if not set(keep) <= set(LINES):
+        raise ValueError("only a tab and a newline can be kept")
+    return _unsafe(keep).sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -89,8 +107,9 @@ class Console:
         """A sink for --debug lines, or None when --debug is off (callers skip the work)."""
         return self.debug_line if self.debug else None
 
-    def traceback(self, text: str) -> None:
-        for line in text.rstrip("\n").split("\n"):
+    def traceback(self, exc: BaseException) -> None:
+        """`exc`'s traceback for --debug: its frames line by line, each message on one line."""
+        for line in traceback_lines(exc):
             self._write(line)
 
     def is_terminal(self) -> bool:
@@ -104,7 +123,9 @@ class Console:
         """The rich console on stderr that the live display draws on."""
         from rich.console import Console as RichConsole  # ~40 ms: only for a terminal
 
-        yield RichConsole(stderr=True)  # rich itself honours NO_COLOR
+        # rich itself honours NO_COLOR. Its writes, like ours, must never fail a run:
+        # a terminal that went away (EIO) would otherwise raise as the display ends.
+        yield RichConsole(file=cast("IO[str]", _Forgiving(sys.stderr)))
 
     def _write(self, line: str) -> None:
         self._emit(safe(line) + "\n")  # made safe first: a bug there must not pass silently
@@ -118,6 +139,80 @@ class Console:
             stream.flush()
         except (OSError, ValueError):
             pass  # stderr went away; the exit code still tells the story
+
+
+_LINKS = {
+    "cause": "The above exception was the direct cause of the following exception:",
+    "context": "During handling of the above exception, another exception occurred:",
+}
+
+
+def traceback_lines(exc: BaseException) -> list[str]:
+    """The lines of `exc`'s traceback, oldest exception first, as Python prints them.
+
+    Except that each exception's `Type: message` is one line, whatever newlines
+    the message holds: a message can carry a server's or a file's text, and it
+    must not pass for lines of the traceback.
+    """
+    import traceback
+
+    chain: list[tuple[traceback.TracebackException, str | None]] = []
+    link: traceback.TracebackException | None = traceback.TracebackException.from_exception(exc)
+    how: str | None = None  # how the exception found next relates to the one before it
+    while link is not None:
+        chain.append((link, how))
+        if link.__cause__ is not None:
+            link, how = link.__cause__, "cause"
+        elif link.__context__ is not None and not link.__suppress_context__:
+            link, how = link.__context__, "context"
+        else:
+            link = None
+    lines: list[str] = []
+    for link, how in reversed(chain):
+        if link.stack:
+            lines.append("Traceback (most recent call last):")
+            lines += "".join(link.stack.format()).rstrip("\n").split("\n")
+        lines.append("".join(link.format_exception_only()).rstrip("\n"))
+        if how is not None:
+            lines += ["", _LINKS[how], ""]
+    return lines
+
+
+class _Forgiving:
+    """A text stream that drops what it cannot write: losing stderr is not a failure.
+
+    It holds the stream it was given: the live display puts a proxy in
+    `sys.stderr` while it runs, which writes back through this.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            if self._stream is not None:
+                self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if self._stream is not None:
+                self._stream.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream is not None and self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        if self._stream is None:
+            raise io.UnsupportedOperation("no stderr")
+        return self._stream.fileno()
 
 
 def isatty(fd: int) -> bool:
