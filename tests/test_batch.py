@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cartesia_cli.api import retry
 from cartesia_cli.batch_input import MAX_LINE, BadItem, Item, items, lines_from, parse_line
 from cartesia_cli.mock import FakeCartesia
 
@@ -81,6 +82,31 @@ def test_more_concurrency_than_the_plan_allows_recovers_by_retrying(
     assert len(list(tmp_path.glob("tts_bytes_*.wav"))) == 8
     statuses = [r for r in limited.requests if r.path == "/tts/bytes"]
     assert len(statuses) > 8  # some were refused with 429 and sent again
+
+
+@pytest.mark.parametrize("retries", [None, "0"], ids=["default-retries", "no-retries"])
+def test_far_above_the_plans_limit_the_batch_slows_down_and_every_item_succeeds(
+    cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, retries: str | None
+) -> None:
+    """12 items at --concurrency 8 against a plan that allows 2: the refused ones go again
+    under a lower limit, without spending --retries, and all 12 come out whole."""
+    monkeypatch.setattr(retry, "INITIAL_DELAY", 0.005)  # the backoff's shape, quicker
+    write_lines(tmp_path / "in.txt", [f"Item number {n}." for n in range(1, 13)])
+    with FakeCartesia(api_key=API_KEY, concurrency_limit=2, pace=0.1) as fake:
+        more = ("--retries", retries) if retries is not None else ()
+        result = cli(
+            "tts", "sse", "--batch", "in.txt", "--concurrency", "8", *more,
+            env={"CARTESIA_BASE_URL": fake.url},
+        )  # fmt: skip
+    assert result.code == 0, result.stderr
+    files = sorted(tmp_path.glob("tts_sse_*.pcm"))
+    assert len(files) == 12
+    sent = [bytes(t.audio) for t in fake.transmissions if t.finished]
+    assert digests([f.read_bytes() for f in files]) == digests(sent)  # byte for byte
+    refused = len(fake.requests) - len(fake.transmissions)
+    assert 0 < refused < 2 * 8  # some were refused, and the gate bounds how many
+    assert re.search(r"the batch went on [12] at a time \(--concurrency [12] starts", result.stderr)
+    assert "batch: 12 items, 12 ok, 0 failed" in result.stderr
 
 
 def test_the_most_severe_items_code_wins(cli: RunCli, tmp_path: Path) -> None:

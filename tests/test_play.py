@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cartesia_cli.mock import AudioPlan, FakeCartesia
+from cartesia_cli.output import player as player_module
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
 
@@ -32,6 +33,11 @@ with open(record + ".args", "w") as f:
 with open(record + ".pid", "w") as f:
     f.write(str(os.getpid()))
 mode = os.environ.get("PLAYER_MODE", "")
+if mode == "stubborn":  # ignores SIGTERM: only SIGKILL ends it
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if mode in ("stall", "stubborn"):  # hung: never reads its stdin
+    time.sleep(1000)
 data = bytearray()
 while chunk := os.read(0, 65536):
     data += chunk
@@ -152,6 +158,69 @@ def test_a_player_that_quits_early_is_one_line_and_the_file_is_whole(
         "ffplay: pretend failure"
     )
     assert summary.startswith("wrote out.pcm: ")
+
+
+# --- a player that stops reading ----------------------------------------------------------
+
+STALL = 0.3  # seconds: the deadline, shortened so that the tests are quick
+PIPE_ROOM = 1 << 20  # more than a pipe holds unread (64 KB by default, 1 MB at most)
+
+
+@pytest.fixture
+def stalled(fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short deadline, and more audio than the player's pipe can hold."""
+    monkeypatch.setattr(player_module, "PLAYER_STALL", STALL)
+    fake.plan = AudioPlan(audio_seconds=8.0)  # 1.4 MB of f32 at 44.1 kHz
+
+
+@pytest.mark.usefixtures("stalled")
+@pytest.mark.parametrize("mode", ["stall", "stubborn"])
+def test_a_player_that_stops_reading_is_given_up_and_the_file_gets_everything(
+    cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, mode: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(player_module, "STOP_GRACE", 0.2)  # the stubborn one waits for SIGKILL
+    started = time.monotonic()
+    env = env_for(player, PLAYER_MODE=mode)
+    result = cli("tts", "sse", HELLO, "--play", "-o", "out.pcm", env=env)
+    assert time.monotonic() - started < 5  # not the 1000 s the player sleeps
+    assert result.code == 0, result.stderr  # the audio that was asked to be kept is whole
+    sent = bytes(fake.transmissions[-1].audio)
+    assert len(sent) > PIPE_ROOM and (tmp_path / "out.pcm").read_bytes() == sent
+    warning, summary = result.stderr.splitlines()
+    assert warning == (
+        f"cartesia-cli: warning: ffplay read none of its input for {STALL} s; stopped it"
+    )
+    assert summary.startswith("wrote out.pcm: ")
+    assert not _alive(int((player / "rec.pid").read_text()))  # stopped, and reaped
+
+
+@pytest.mark.usefixtures("stalled")
+@pytest.mark.parametrize("args", [("say", HELLO), ("tts", "sse", HELLO, "--play")])
+def test_a_player_that_stops_reading_with_no_file_is_an_output_failure(
+    cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    started = time.monotonic()
+    result = cli(*args, env=env_for(player, PLAYER_MODE="stall"))
+    assert time.monotonic() - started < 5
+    assert result.code == 7, result.stderr  # the audio went nowhere
+    assert result.stderr == (
+        f"cartesia-cli: error: ffplay read none of its input for {STALL} s; stopped it\n"
+    )
+    assert not _alive(int((player / "rec.pid").read_text()))
+    assert list(tmp_path.iterdir()) == [player]  # no file left behind
+
+
+def test_a_slow_player_that_keeps_reading_is_not_given_up(
+    cli: RunCli, fake: FakeCartesia, player: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline is for no progress at all: one that reads, however slowly, is waited for."""
+    monkeypatch.setattr(player_module, "PLAYER_STALL", 0.8)  # well over each 0.2 s nap
+    fake.plan = AudioPlan(audio_seconds=2.0)  # 350 KB: some 8 naps between 64 KB reads
+    result = cli("tts", "sse", HELLO, "--play", env=env_for(player, PLAYER_MODE="slow"))
+    assert result.code == 0, result.stderr
+    assert recorded(player)[1] == bytes(fake.transmissions[-1].audio)
+    assert "warning" not in result.stderr
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cartesia_cli.api.retry import retry_delay, should_retry
+from cartesia_cli.api.retry import (
+    concurrency_delay,
+    is_concurrency_refusal,
+    retry_delay,
+    should_retry,
+)
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -45,3 +53,39 @@ def test_server_hints_win_within_sixty_seconds() -> None:
 def test_out_of_range_or_garbled_hints_fall_back_to_backoff(value: str) -> None:
     delay = retry_delay(1, {"retry-after": value}, jitter=lambda: 0.0, now=lambda: NOW)
     assert delay == 1.0
+
+
+# --- a 429 over the plan's concurrency limit ----------------------------------------------
+
+LIMITED = json.dumps(
+    {"error_code": "concurrency_limited", "title": "Too many concurrent requests",
+     "message": "You have exceeded your plan's concurrency limit.", "request_id": "r"}
+).encode()  # fmt: skip
+
+
+def test_only_a_429_naming_the_concurrency_limit_is_a_concurrency_refusal() -> None:
+    assert is_concurrency_refusal(429, LIMITED)
+    assert not is_concurrency_refusal(503, LIMITED)
+    assert not is_concurrency_refusal(429, b'{"error_code": null, "title": "Rate limited"}')
+    assert not is_concurrency_refusal(429, b"Too many concurrent requests: plain text")
+    assert not is_concurrency_refusal(429, b"")
+
+
+@given(st.integers(100, 599), st.binary(max_size=200))
+def test_any_body_is_read_without_error(status: int, body: bytes) -> None:
+    assert is_concurrency_refusal(status, body) in (True, False)
+    if status != 429:
+        assert not is_concurrency_refusal(status, body)
+
+
+def test_a_concurrency_refusal_waits_the_servers_hint_up_to_a_quarter_longer() -> None:
+    assert concurrency_delay(0, {"retry-after-ms": "400"}, jitter=lambda: 0.0) == 0.4
+    assert concurrency_delay(3, {"retry-after": "2"}, jitter=lambda: 1.0) == 2.5
+    date = "Wed, 25 Nov 2026 12:00:03 GMT"
+    assert concurrency_delay(0, {"retry-after": date}, jitter=lambda: 0.0, now=lambda: NOW) == 3.0
+
+
+def test_without_a_hint_a_concurrency_refusal_backs_off_like_a_retry() -> None:
+    waits = [concurrency_delay(n, {}, jitter=lambda: 0.0) for n in range(6)]
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert concurrency_delay(0, {"retry-after": "61"}, jitter=lambda: 1.0) == 0.375

@@ -7,13 +7,20 @@ retry policy, error mapping, event parsing and limits. Waits are bounded with
 asyncio instead of timer threads: the status line and headers are due within
 --connect-timeout plus --idle-timeout of sending, each event (or body piece)
 within --idle-timeout of the last, an error body within --idle-timeout.
+
+One thing more than a single run: a `ConcurrencyGate` keeps the requests in
+flight under a limit that starts at --concurrency and comes down, for the rest
+of the batch, each time the server refuses one of ours for its concurrency
+limit (see `ConcurrencyGate.refused`); the refused request waits and goes again
+under the lower limit, so a batch above the plan's limit slows down instead
+of failing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar, cast
 
 import httpx
@@ -34,10 +41,67 @@ from cartesia_cli.api.client import (
 )
 from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
 from cartesia_cli.api.protocol import TtsRequest
-from cartesia_cli.api.retry import retry_delay, should_retry
+from cartesia_cli.api.retry import (
+    concurrency_delay,
+    is_concurrency_refusal,
+    retry_delay,
+    should_retry,
+)
 from cartesia_cli.errors import StreamError, UsageError
 
 T = TypeVar("T")
+
+
+class ConcurrencyGate:
+    """How many of our requests may be in flight at once; lowered, never raised.
+
+    A request holds its place from sending until its answer has been read (or
+    given up). A concurrency refusal while others of ours were in flight says
+    the plan allows fewer than were in flight: the limit comes down below that
+    number, and by at least one, never below 1. One with none other in flight
+    is not ours to fix (another client shares the plan): it changes nothing.
+    So a batch has fewer than twice its first limit of refusals that are ours:
+    each lowers the limit until it is 1, or was sent before it came down to 1.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self._freed = asyncio.Event()
+
+    async def enter(self) -> None:
+        while self.in_flight >= self.limit:
+            self._freed.clear()
+            await self._freed.wait()
+        self.in_flight += 1
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        self._freed.set()  # every waiter looks again; the first to run takes the place
+
+    def refused(self) -> bool:
+        """A request in flight was refused for concurrency: whether ours were the cause."""
+        if self.in_flight <= 1:
+            return False
+        self.limit = max(1, min(self.limit - 1, self.in_flight - 1))
+        return True
+
+
+class _Place:
+    """One request's place under the gate: taken and given back at most once each time."""
+
+    def __init__(self, gate: ConcurrencyGate) -> None:
+        self._gate = gate
+        self._held = False
+
+    async def take(self) -> None:
+        await self._gate.enter()
+        self._held = True
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._gate.leave()
 
 
 class AsyncCartesiaClient:
@@ -50,9 +114,12 @@ class AsyncCartesiaClient:
         concurrency: int,
         debug: DebugLog | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._config = config
         self._debug = debug
+        self._sleep = sleep  # every wait between attempts (tests give a quicker one)
+        self.gate = ConcurrencyGate(concurrency)
         timeout = httpx.Timeout(
             connect=config.connect_timeout,
             read=config.idle_timeout,
@@ -76,7 +143,7 @@ class AsyncCartesiaClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self._http.aclose()
 
-    async def stream(self, path: str, request: TtsRequest) -> AsyncIterator[Event]:
+    async def stream(self, path: str, request: TtsRequest) -> AsyncGenerator[Event, None]:
         """POST `request` to `path`; yield audio and timestamp events up to the end."""
         url = self._config.base_url.rstrip("/") + path
         accept = protocol.accept_for(path, request.audio)
@@ -86,38 +153,67 @@ class AsyncCartesiaClient:
             headers=protocol.headers(self._config.api_key, self._config.api_version, accept),
             content=request.encoded_body(),
         )
-        response = await self._open(http_request, path)
+        place = _Place(self.gate)
+        await place.take()
         try:
-            events = self._events(response) if path == protocol.SSE_PATH else self._body(response)
-            async for event in events:
-                yield event
+            response = await self._open(http_request, path, place)
+            try:
+                events = (
+                    self._events(response) if path == protocol.SSE_PATH else self._body(response)
+                )
+                async for event in events:
+                    yield event
+            finally:
+                await response.aclose()
         finally:
-            await response.aclose()
+            place.give_back()
 
-    async def _open(self, request: httpx.Request, path: str) -> httpx.Response:
+    async def _open(self, request: httpx.Request, path: str, place: _Place) -> httpx.Response:
+        """Send `request` until it is answered 200, the retries are spent, or it must not be.
+
+        A concurrency refusal that lowered the gate's limit is not a failure of
+        the request: it is sent again under the new limit, without using up a retry.
+        """
         attempts = self._config.retries + 1
         deadline = self._config.connect_timeout + self._config.idle_timeout
-        for attempt in range(1, attempts + 1):
+        attempt = sent = refusals = 0
+        while True:
+            attempt, sent = attempt + 1, sent + 1
             self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
             try:
                 response = await asyncio.wait_for(self._http.send(request, stream=True), deadline)
             except asyncio.TimeoutError:
                 raise _late_response(self._config) from None
             except httpx.TransportError as exc:
-                failure, retryable = send_failure(self._config, exc, attempt)
+                failure, retryable = send_failure(self._config, exc, sent)
                 if attempt == attempts or not retryable:
                     raise failure from None
                 await self._pause(attempt, None, failure.message)
                 continue
             if response.status_code == 200:
                 return await _require_async_content(response, path)
+            status, headers = response.status_code, response.headers
             body, complete = await self._error_body(response)
-            retry = complete and should_retry(response.status_code, response.headers)
+            retry = complete and should_retry(status, headers)
+            if retry and is_concurrency_refusal(status, body) and self.gate.refused():
+                attempt -= 1  # ours to fix, and fixed: not a retry spent
+                await self._wait_for_a_place(place, refusals, headers)
+                refusals += 1
+                continue
             if attempt == attempts or not retry:
-                status, reason = response.status_code, response.reason_phrase
-                raise protocol.status_failure(status, reason, body, attempt)
-            await self._pause(attempt, response.headers, f"HTTP {response.status_code}")
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                raise protocol.status_failure(status, response.reason_phrase, body, sent)
+            await self._pause(attempt, headers, f"HTTP {status}")
+
+    async def _wait_for_a_place(self, place: _Place, refusals: int, headers: httpx.Headers) -> None:
+        """After a concurrency refusal: out of the gate, a pause, then in again under its limit."""
+        place.give_back()
+        delay = concurrency_delay(refusals, headers)
+        self._log(
+            f"over the server's concurrency limit: at most {self.gate.limit} at once from now; "
+            f"sending again in {delay:.2f} s"
+        )
+        await self._sleep(delay)
+        await place.take()
 
     async def _error_body(self, response: httpx.Response) -> tuple[bytes, bool]:
         body = bytearray()
@@ -139,7 +235,7 @@ class AsyncCartesiaClient:
     async def _pause(self, attempt: int, headers: httpx.Headers | None, reason: str) -> None:
         delay = retry_delay(attempt - 1, headers)
         self._log(f"retrying in {delay:.2f} s after: {reason}")
-        await asyncio.sleep(delay)
+        await self._sleep(delay)
 
     async def _events(self, response: httpx.Response) -> AsyncIterator[Event]:
         body = _AsyncFramedText(response)

@@ -3,10 +3,16 @@
 Pure functions over a status code and response headers, so the policy is
 tested without a network. The loop that uses them is in client.py; retries happen
 only before the first audio byte (a retry after that would duplicate audio).
+
+A 429 comes in two kinds. One that names the plan's concurrency limit
+(`error_code: concurrency_limited`) says too many of our requests were in
+flight: a batch lowers its concurrency and sends the request again
+(`concurrency_delay`). Any other 429 is retried like a 5xx.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -16,6 +22,7 @@ INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_SERVER_DELAY = 60.0
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
+CONCURRENCY_LIMITED = "concurrency_limited"  # the error_code of a 429 over the plan's limit
 
 
 def should_retry(status: int, headers: Mapping[str, str]) -> bool:
@@ -43,6 +50,35 @@ def retry_delay(
         return hinted
     backoff = min(INITIAL_DELAY * 2.0**retries_taken, MAX_DELAY)
     return backoff * (1 - 0.25 * jitter())
+
+
+def is_concurrency_refusal(status: int, body: bytes) -> bool:
+    """A 429 whose JSON body names the plan's concurrency limit (not a rate limit)."""
+    if status != 429:
+        return False
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("error_code") == CONCURRENCY_LIMITED
+
+
+def concurrency_delay(
+    refusals: int,
+    headers: Mapping[str, str] | None = None,
+    *,
+    jitter: Callable[[], float] = random.random,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> float:
+    """Seconds to wait after refusal number `refusals + 1` of one request for concurrency.
+
+    The server's hint as `retry_delay` reads it, but up to 25 % later, so that
+    requests refused together do not all come back at once; else the backoff.
+    """
+    hinted = _server_delay(headers or {}, now)
+    if hinted is not None:
+        return hinted * (1 + 0.25 * jitter())
+    return retry_delay(refusals, jitter=jitter)
 
 
 def _server_delay(headers: Mapping[str, str], now: Callable[[], datetime]) -> float | None:

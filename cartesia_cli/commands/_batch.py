@@ -4,6 +4,8 @@ One async client (one connection pool) for the whole batch; each item is
 planned like a single run (its own settings over the command's, the same
 checks), claims its own file, retries on its own, and reports on its own: a
 failing item never stops the others. The exit code is the most severe item's.
+Above the plan's concurrency limit the client lowers the batch's concurrency
+and sends the refused items again, so they succeed later instead of failing.
 """
 
 from __future__ import annotations
@@ -179,7 +181,17 @@ async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: in
                 start_thread=process.start_thread,
                 on_end=counted,
             )
+        _mention_lowered(client.gate.limit, concurrency)
     state.progress.total = state.progress.done
+
+
+def _mention_lowered(limit: int, concurrency: int) -> None:
+    """Say once, at the end, that the server's limit slowed the batch (and what fits it)."""
+    if limit < concurrency:
+        console.info(
+            f"the server refused requests over its concurrency limit: the batch went on "
+            f"{limit} at a time (--concurrency {limit} starts there)"
+        )
 
 
 async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) -> None:

@@ -49,7 +49,7 @@ from cartesia_cli.formats import (
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import result_json, wav
 from cartesia_cli.output.claims import is_open_regular_file
-from cartesia_cli.output.player import Player, PlayingSink, find_player
+from cartesia_cli.output.player import Player, PlayingSink, find_player, stall_message
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, check_output, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -469,7 +469,14 @@ PLAYBACK_SLACK = 30.0  # seconds a player may take beyond the audio's own length
 
 
 def _finish_playing(sink: PlayingSink, audio: AudioFormat) -> None:
-    """Wait for the player to play what it was given, bounded; say if it quit early."""
+    """Wait for the player to play what it was given, bounded; say if it quit early.
+
+    A player given up for not reading (stopped already) is one warning: the file
+    has every byte, so the run is not failed for it.
+    """
+    if sink.player_stalled:
+        console.warning(stall_message(sink.player.sink.stall_after))
+        return
     seconds = pipeline.audio_seconds(sink.player.sink, audio)
     code = sink.player.finish(timeout=seconds + PLAYBACK_SLACK)
     if code is None:

@@ -5,21 +5,30 @@ terminal reaches it too; every other way out (SIGTERM, an error) stops it
 in `stop()`, so no player is ever left behind. What the player prints goes
 into a pipe we drain (its banner and status line would mix with ours); its
 last line is kept to explain an early exit.
+
+A player that stops reading (hung, its audio device blocked) cannot hang the
+run: its pipe is non-blocking, and a write that finds no room for
+PLAYER_STALL seconds gives the player up (stopped like any other way out).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import time
 
 from cartesia_cli import process
-from cartesia_cli.errors import NO_PLAYER, BrokenPipe, UsageError
+from cartesia_cli.errors import NO_PLAYER, BrokenPipe, OutputError, UsageError
 from cartesia_cli.formats import PLAYER
 from cartesia_cli.output.sinks import Sink
 
 # subprocess, threading and shutil are imported where used: only --play needs them,
 # and every tts run imports this module.
 STOP_GRACE = 2.0  # seconds a player gets to exit on SIGTERM before SIGKILL
+# Seconds a player may leave its full pipe unread before it is given up. ffplay reads
+# 32 KB at a time as it plays: at 32 kbps MP3 (the slowest format) that is every 8 s.
+PLAYER_STALL = 20.0
 _STATUS = re.compile(r"M-A:|A-V:|aq=")  # ffplay's redrawn status line: clocks, queue sizes
 
 
@@ -47,7 +56,7 @@ class Player:
             stderr=subprocess.PIPE,
         )
         assert self._process.stdin is not None and self._process.stderr is not None
-        self.sink = _PipeSink(self._process.stdin.fileno())
+        self.sink = _PipeSink(self._process.stdin.fileno(), stall_after=PLAYER_STALL)
         self._last_line = ""
         self._reader = threading.Thread(target=self._drain, name="player-stderr", daemon=True)
         process.start_thread(self._reader)  # stop signals go to the main thread only
@@ -97,12 +106,44 @@ class Player:
                         self._last_line = line[-300:]
 
 
-class _PipeSink(Sink):
-    """The player's stdin: written and counted like any sink, never closed by the job."""
+def stall_message(stall_after: float) -> str:
+    """What is said of a player given up for not reading."""
+    return f"{PLAYER} read none of its input for {stall_after:g} s; stopped it"
 
-    def __init__(self, fd: int) -> None:
+
+class PlayerStalled(Exception):
+    """The player left its pipe full past the deadline: it is not playing."""
+
+
+class _PipeSink(Sink):
+    """The player's stdin: written and counted like any sink, never closed by the job.
+
+    Non-blocking: a full pipe is waited on (the player reads as it plays, so
+    the stream goes at its pace), but for at most `stall_after` seconds with
+    no byte taken, then PlayerStalled.
+    """
+
+    def __init__(self, fd: int, *, stall_after: float) -> None:
         super().__init__(PLAYER)
         self._fd = fd
+        self.stall_after = stall_after
+        self._full_since: float | None = None  # when the pipe was last found full, unread since
+        os.set_blocking(fd, False)
+
+    def _write_once(self, fd: int, view: memoryview) -> int:
+        wrote = super()._write_once(fd, view)
+        if wrote:
+            self._full_since = None  # the player took some: it is alive
+        return wrote
+
+    def _wait_for_room(self, fd: int, timeout: float | None = None) -> None:
+        now = time.monotonic()
+        if self._full_since is None:
+            self._full_since = now
+        left = self._full_since + self.stall_after - now
+        if left <= 0:
+            raise PlayerStalled
+        super()._wait_for_room(fd, left if timeout is None else min(left, timeout))
 
 
 class PlayingSink(Sink):
@@ -110,13 +151,16 @@ class PlayingSink(Sink):
 
     The file comes first: it is the product. A player that quits early is noted
     (`player_quit`) and fed no more; the stream goes on into the file, or, with
-    no file, is read to its end so the run finishes as it would have.
+    no file, is read to its end so the run finishes as it would have. A player
+    that stops reading is stopped (`player_stalled`); the stream goes on into
+    the file, and with no file the run fails (OutputError): the audio went nowhere.
     """
 
     def __init__(self, player: Player, kept: Sink | None) -> None:
         super().__init__(kept.label if kept is not None else PLAYER)
         self.player = player
         self.player_quit = False
+        self.player_stalled = False
         self.keeps_audio = kept is not None
         self._kept = kept
 
@@ -137,8 +181,16 @@ class PlayingSink(Sink):
                 self.player.sink.write(data)
             except BrokenPipe:
                 self.player_quit = True
+            except PlayerStalled:
+                self._give_up_player()
         if self._kept is None:
             self.head = self.player.sink.head
+
+    def _give_up_player(self) -> None:
+        self.player_quit = self.player_stalled = True
+        self.player.stop()  # now, not at the end: it holds no more of the stream
+        if self._kept is None:
+            raise OutputError(stall_message(self.player.sink.stall_after))
 
     def close(self, *, keep: bool) -> None:
         if self._kept is not None:

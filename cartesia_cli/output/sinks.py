@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
 import select
 import stat
@@ -121,10 +122,14 @@ class Sink:
         try:
             counts.extend(map(os.write, (fd,), (view,)))  # the count is kept as the write returns
         except BlockingIOError:  # non-blocking and full: wait for room (a signal may land)
-            self._room = self._room or _room_watcher(fd)
-            self._room.poll()
+            self._wait_for_room(fd)
             return 0
         return counts[-1]
+
+    def _wait_for_room(self, fd: int, timeout: float | None = None) -> None:
+        """Wait until `fd` takes more (or fails), for at most `timeout` s (None: no limit)."""
+        self._room = self._room or _room_watcher(fd)
+        self._room.poll(None if timeout is None else max(1, math.ceil(timeout * 1000)))
 
     def close(self, *, keep: bool) -> None:
         """Release the fd; `keep=False` removes a file this sink created and never filled."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from cartesia_cli.api.events import Event
@@ -101,11 +101,21 @@ async def run_all(
         raise failure[0]
 
 
-async def pump(events: AsyncIterator[Event], sink: Sink, result: StreamResult) -> None:
-    """`pipeline.pump` for an async stream: the same per-event work and the same rule."""
+async def pump(events: AsyncGenerator[Event, None], sink: Sink, result: StreamResult) -> None:
+    """`pipeline.pump` for an async stream: the same per-event work and the same rule.
+
+    A write that fails closes the stream here, so its connection and its place
+    under the client's concurrency limit are given back at once, not whenever
+    the generator is collected. Only then: a stop (KeyboardInterrupt) may land
+    while the generator runs, and closing a running generator is an error.
+    """
     try:
-        async for event in events:
-            pipeline.take(event, sink, result)
+        try:
+            async for event in events:
+                pipeline.take(event, sink, result)
+        except Exception:
+            await events.aclose()  # suspended at its yield, or already ended
+            raise
     finally:
         result.stats.finished = time.perf_counter()
     pipeline.require_audio(result.stats)
