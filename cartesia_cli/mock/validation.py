@@ -42,6 +42,11 @@ STRUCTURED_ERRORS_SINCE = "2026-03-01"
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _PUNCTUATION_ONLY = re.compile(r"[\W_]*")
+_DIGITS = re.compile(r"[0-9]+")
+# The largest request body read: a TTS request is a few kilobytes of JSON.
+MAX_BODY = 1024 * 1024
+# How deep request JSON may nest; a real request nests three levels.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -89,12 +94,62 @@ def structured_errors(version: str | None) -> bool:
     return bool(version) and str(version) >= STRUCTURED_ERRORS_SINCE
 
 
+def content_length(values: list[str] | None) -> int | Problem:
+    """A request's body length from its Content-Length header(s), or why it is refused.
+
+    Digits only (no sign, no spaces inside, no `1_000` that int() would take);
+    repeated headers must agree; more than MAX_BODY bytes is a 413, said before
+    the body is read. No header: no body.
+    """
+    given = {value.strip() for value in values or []}
+    if not given:
+        return 0
+    if len(given) > 1:
+        return invalid("The request has conflicting Content-Length headers.")
+    (value,) = given
+    if not _DIGITS.fullmatch(value):
+        return invalid("Content-Length must be a whole number of bytes.")
+    # Compared as text first: a hundred-digit number is refused without making it an int.
+    if len(value.lstrip("0")) > len(str(MAX_BODY)) or int(value) > MAX_BODY:
+        return Problem(413, "Request too large", f"The body may be at most {MAX_BODY} bytes.")
+    return int(value)
+
+
+def load_json(raw: bytes | str, what: str) -> Any | Problem:
+    """`raw` parsed, or a 400 naming `what` ("The request body", "The message").
+
+    Nesting is refused past MAX_JSON_DEPTH levels, whether the parser itself gives
+    up (RecursionError, around a thousand) or the value is merely deep.
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        return invalid(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
+    except ValueError:  # UnicodeDecodeError included
+        return invalid(f"{what} is not valid JSON.")
+    if _depth_over(value, MAX_JSON_DEPTH):
+        return invalid(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether `value` nests containers more than `limit` deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_tts_body(raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS) -> TtsJob | Problem:
     """The job a `/tts/sse` (or, given BYTES_CONTAINERS, `/tts/bytes`) body asks for."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return invalid("The request body is not valid JSON.")
+    body = load_json(raw, "The request body")
+    if isinstance(body, Problem):
+        return body
     if not isinstance(body, dict):
         return invalid("The request body must be a JSON object.")
     for key in ("model_id", "transcript", "voice", "output_format"):
