@@ -410,7 +410,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         """http.server's parsing, minus HTTP/0.9: a request line must end in a version."""
-        if not self.raw_requestline.strip():
+        if not self.raw_requestline.strip():  # http.server would close without a word
+            self.command, self.requestline = None, ""
+            self.request_version, self.close_connection = self.default_request_version, True
             self.send_error(400, "Empty request line")
             return False
         if not super().parse_request():
@@ -593,7 +595,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _log_status(self, code: int) -> None:
         if self.fake.log is None:
             return
-        if not self.command:  # the request line itself was refused
+        if not getattr(self, "command", None):  # the request line itself was refused
             line = f"malformed request -> {code}"
         else:
             line = f"{self.command} {_without_keys(self.path)} -> {code}"
