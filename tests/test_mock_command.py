@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 import cartesia_cli.mock
 from cartesia_cli.commands.mock import bypass_proxy
-
 from cartesia_cli.mock import (
     STREAM_FAULTS,
     WEBSOCKET_FAULTS,

@@ -21,7 +21,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from cartesia_cli.mock import AudioPlan, FakeCartesia
-from cartesia_cli.mock.validation import MAX_BODY, Problem, content_length, load_json
+from cartesia_cli.mock.validation import (
+    MAX_BODY,
+    MAX_JSON_DEPTH,
+    Problem,
+    content_length,
+    load_json,
+)
 
 from .conftest import API_KEY
 from .test_mock_ws import VERSION, piece, ws_url
@@ -170,7 +176,7 @@ def test_deep_json_over_the_websocket_is_an_error_event(
 ) -> None:
     headers = {"Authorization": f"Bearer {API_KEY}", "Cartesia-Version": VERSION}
     with connect(ws_url(fake), additional_headers=headers) as ws:
-        ws.send("[" * 100_000)
+        ws.send("[" * 100_000 + "]" * 100_000)
         error = json.loads(ws.recv(timeout=5))
         ws.send(piece("Still here.", more=False))  # the connection serves on
         while json.loads(ws.recv(timeout=5))["type"] != "done":
@@ -182,10 +188,12 @@ def test_deep_json_over_the_websocket_is_an_error_event(
 
 def test_an_idle_websocket_is_closed() -> None:
     headers = {"Authorization": f"Bearer {API_KEY}", "Cartesia-Version": VERSION}
-    with FakeCartesia(api_key=API_KEY, ws_idle_seconds=SHORT) as fake:
-        with connect(ws_url(fake), additional_headers=headers) as ws:
-            with pytest.raises(ConnectionClosed) as caught:
-                ws.recv(timeout=SHORT + 3)
+    with (
+        FakeCartesia(api_key=API_KEY, ws_idle_seconds=SHORT) as fake,
+        connect(ws_url(fake), additional_headers=headers) as ws,
+        pytest.raises(ConnectionClosed) as caught,
+    ):
+        ws.recv(timeout=SHORT + 3)
     assert caught.value.rcvd is not None and caught.value.rcvd.code == 1000
 
 
@@ -234,4 +242,16 @@ def test_a_number_of_bytes_is_taken_up_to_the_cap(number: int) -> None:
 def test_nesting_past_the_limit_is_a_problem_never_an_exception(depth: int, opener: str) -> None:
     closer = "]" if opener == "[" else "}"
     result = load_json(opener * depth + "1" + closer * depth, "The body")
-    assert isinstance(result, Problem) == (depth > 32)
+    assert isinstance(result, Problem) == (depth > MAX_JSON_DEPTH)
+
+
+@given(st.recursive(st.none() | st.integers() | st.text(alphabet="[]{}\\\"a"),
+                    lambda inner: st.lists(inner) | st.dictionaries(st.text("[]{}\"a"), inner),
+                    max_leaves=40))  # fmt: skip
+def test_valid_json_is_read_as_json_reads_it_or_refused_for_depth(value: object) -> None:
+    text = json.dumps(value)
+    result = load_json(text, "The body")
+    if isinstance(result, Problem):
+        assert "nests deeper" in result.message
+    else:
+        assert result == value

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import re
-import io
 import socket
 import struct
 import sys
@@ -410,8 +410,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         """http.server's parsing, minus HTTP/0.9: a request line must end in a version."""
-        if not self.raw_requestline.strip():  # http.server would close without a word
-            self.command, self.requestline = None, ""
+        raw: bytes = getattr(self, "raw_requestline", b"")  # set by handle_one_request
+        if not raw.strip():  # http.server would close without a word
+            self.command, self.requestline = None, ""  # type: ignore[assignment]
             self.request_version, self.close_connection = self.default_request_version, True
             self.send_error(400, "Empty request line")
             return False

@@ -118,31 +118,49 @@ def content_length(values: list[str] | None) -> int | Problem:
 def load_json(raw: bytes | str, what: str) -> Any | Problem:
     """`raw` parsed, or a 400 naming `what` ("The request body", "The message").
 
-    Nesting is refused past MAX_JSON_DEPTH levels, whether the parser itself gives
-    up (RecursionError, around a thousand) or the value is merely deep.
+    Nesting past MAX_JSON_DEPTH is refused before parsing: the parser recurses once
+    per level, and in a process whose recursion limit was raised (test runners
+    raise it) a megabyte of `[` would overflow the C stack instead of raising.
     """
     try:
-        value = json.loads(raw)
-    except RecursionError:
-        return invalid(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
-    except ValueError:  # UnicodeDecodeError included
+        text = raw.decode() if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
         return invalid(f"{what} is not valid JSON.")
-    if _depth_over(value, MAX_JSON_DEPTH):
+    depth = _nesting(text, MAX_JSON_DEPTH)
+    if depth is None:
+        return invalid(f"{what} is not valid JSON.")
+    if depth > MAX_JSON_DEPTH:
         return invalid(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
-    return value
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return invalid(f"{what} is not valid JSON.")
 
 
-def _depth_over(value: Any, limit: int) -> bool:
-    """Whether `value` nests containers more than `limit` deep (walked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+_OPENERS = re.compile(r"[\[{]")
+
+
+def _nesting(text: str, limit: int) -> int | None:
+    """How deep `text`'s brackets nest (limit + 1 meaning deeper); None if unbalanced.
+
+    Strings are blanked first (brackets in them are text); then each round takes
+    away the innermost containers, in C, so a megabyte costs at most `limit`
+    linear passes, not a Python loop per character.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return 0  # cannot nest deeper than it has brackets
+    rest = _JSON_STRING.sub('""', text)
+    for depth in range(limit + 1):  # `depth` levels taken away so far
+        if not _OPENERS.search(rest):
+            return depth
+        if depth == limit:
+            return limit + 1
+        rest, removed = _INNERMOST.subn("0", rest)
+        if not removed:
+            return None  # an opener never closed (or closed by the other kind)
+    return None  # not reached: the loop returns by depth == limit
 
 
 def parse_tts_body(raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS) -> TtsJob | Problem:
