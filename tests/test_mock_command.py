@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import cartesia_cli.mock
+from cartesia_cli.commands.mock import bypass_proxy
 from cartesia_cli.mock import (
     STREAM_FAULTS,
     WEBSOCKET_FAULTS,
@@ -20,7 +27,7 @@ from cartesia_cli.mock import (
     FakeCartesia,
 )
 
-from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, run_in_process
 from .test_mock import GOOD_BODY, HEADERS, post
 
 CLI = str(ENTRY_POINT)
@@ -215,3 +222,105 @@ def test_a_key_in_the_query_is_not_logged() -> None:
         "GET /tts/websocket?cartesia_version=2026-03-01&api_key=[redacted]&x=1 -> 426",
         "GET /tts/websocket?access_token=[redacted] -> 401",
     ]
+
+
+# --- a proxy in the user's environment --------------------------------------------------
+
+
+@pytest.fixture
+def dead_proxy() -> Iterator[str]:
+    """A proxy URL on a loopback port that refuses connections (bound, never listening)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
+
+
+def test_a_command_reaches_the_mock_past_a_proxy_set_for_the_network(
+    tmp_path: Path, dead_proxy: str
+) -> None:
+    proxies = {"HTTPS_PROXY": dead_proxy, "http_proxy": dead_proxy, "ALL_PROXY": dead_proxy}
+    env = clean_env(**proxies, NO_PROXY="example.com")
+    proc = run_mock("--", CLI, "tts", "sse", "Hi", "-o", "hi.pcm", "--retries", "0",
+                    cwd=tmp_path, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "hi.pcm").stat().st_size > 0
+
+
+def test_the_users_no_proxy_entries_are_kept(tmp_path: Path) -> None:
+    env = clean_env(NO_PROXY="example.com,.corp", no_proxy="intranet")
+    proc = run_mock(
+        "--", "sh", "-c", 'printf "%s|%s" "$NO_PROXY" "$no_proxy"', cwd=tmp_path, env=env
+    )
+    both = "example.com,.corp,intranet,127.0.0.1"
+    assert proc.stdout.decode() == f"{both}|{both}"
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["NO_PROXY", "no_proxy"]),
+        st.lists(st.from_regex(r"[a-z0-9.*-]{0,12}", fullmatch=True)).map(",".join),
+    ),
+    st.sampled_from(["127.0.0.1", "0.0.0.0", "localhost"]),
+)
+def test_bypassing_the_proxy_keeps_every_entry_and_adds_the_host(
+    env: dict[str, str], host: str
+) -> None:
+    result = bypass_proxy(env, host)
+    assert result["NO_PROXY"] == result["no_proxy"]
+    entries = result["NO_PROXY"].split(",")
+    assert host in entries and "" not in entries and len(entries) == len(set(entries))
+    for value in env.values():
+        assert {e for e in value.split(",") if e} <= set(entries)
+
+
+# --- left running in CI -------------------------------------------------------------------
+
+
+def test_the_commands_server_keeps_no_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests and streams served, SSE and WebSocket alike, and nothing of them kept."""
+    made: list[FakeCartesia] = []
+    lines: list[str] = []
+
+    class Watched(FakeCartesia):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**{**options, "log": lines.append})
+            made.append(self)
+
+    monkeypatch.setattr(cartesia_cli.mock, "FakeCartesia", Watched)
+    script = f"{CLI} tts sse Hi -o a.pcm && echo Hello. | {CLI} tts ws -o b.pcm"
+    with pytest.raises(SystemExit) as exited:  # COMMAND's status, passed on as it is
+        run_in_process(("mock", "--", "sh", "-c", script), env=clean_env(), cwd=tmp_path)
+    assert exited.value.code == 0
+    assert lines == ["POST /tts/sse -> 200", "GET /tts/websocket -> 101"]
+    (server,) = made
+    assert server.requests == [] and server.transmissions == []
+
+
+def test_malformed_and_stalled_clients_get_one_line_each_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    with subprocess.Popen(
+        [CLI, "mock", "--read-timeout", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env(),
+    ) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        host, port = proc.stdout.readline().decode().strip().removeprefix("http://").split(":")
+        for data in (b"\x16\x03\x01garbage\r\n\r\n", b"GET /\r\n\r\n",
+                     b"POST /tts/sse HTTP/1.1\r\nContent-Length: -5\r\n\r\n", b""):  # fmt: skip
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(data)
+                while sock.recv(65536):  # until the server closes: an answer, or the deadline
+                    pass
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    lines = err.decode().splitlines()
+    assert "Traceback" not in err.decode()
+    assert lines[2:] == [
+        "mock: GET / -> 400 (Request line without an HTTP version)",
+        "mock: POST /tts/sse -> 400 (Content-Length must be a whole number of bytes.)",
+        "mock: connection dropped: no complete request within 0.2 s",
+        "stopped",
+    ]
+    assert lines[1].startswith("mock: malformed request -> 400")

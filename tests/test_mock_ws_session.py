@@ -176,3 +176,23 @@ def test_plan_fixed_length_applies_to_each_utterance() -> None:
     )
     s.receive(piece("Hi.", more=False), now=0.0)
     assert len(audio(drain(s, 0.0))) == RATE // 2 * 2
+
+
+def test_text_past_the_cap_backlogs_and_past_the_hard_cap_is_refused() -> None:
+    s = WsSession(scenario=OK, legacy_errors=False, request_id=lambda: "r", unspoken_cap=10)
+    s.receive(piece("x" * 8, delay=5000), 0.0)
+    assert not s.backlogged()
+    s.receive(piece("x" * 8, delay=5000), 0.0)
+    assert s.backlogged()  # 16 characters waiting, over 10: read no more for now
+    s.receive(piece("x" * 200, delay=5000), 0.0)  # past 16 times the cap: refused
+    (error,) = drain(s, 0.0)
+    assert error["type"] == "error" and error["title"] == "Too much text waiting"
+    assert not s.backlogged()  # the refusal ended the context: its text is let go
+
+
+def test_text_being_spoken_no_longer_counts_as_waiting() -> None:
+    s = WsSession(scenario=OK, legacy_errors=False, request_id=lambda: "r", unspoken_cap=10)
+    s.receive(piece("one two three four", more=False), 0.0)
+    assert s.backlogged()
+    assert drain(s, 0.0)[-1]["type"] == "done"
+    assert not s.backlogged()

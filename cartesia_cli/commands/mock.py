@@ -11,6 +11,8 @@ carries the base URL and nothing else, and with `-- COMMAND` not even that
 import os
 import subprocess
 import threading
+import urllib.parse
+from collections.abc import Mapping
 from typing import Annotated, Optional
 
 import typer
@@ -19,6 +21,9 @@ from cartesia_cli.errors import UsageError
 from cartesia_cli.ui.console import console
 
 MOCK_KEY = "sk-mock-offline-0000"  # what `-- COMMAND` gets when no key is set anywhere
+# The mock's own default (cartesia_cli.mock.server.READ_TIMEOUT_SECONDS), repeated here so
+# that --help does not import the server.
+READ_TIMEOUT_SECONDS = 10.0
 SCENARIO_HELP = (
     "What every request gets unless it asks for its own (URL prefix /scenario/NAME, or the "
     "Cartesia-Mock-Scenario header): ok, a stream fault (error-mid-stream, "
@@ -85,6 +90,15 @@ def mock(
         Optional[str],
         typer.Option("--tls-key", metavar="FILE", help="The certificate's private key (PEM)."),
     ] = None,
+    read_timeout: Annotated[
+        float,
+        typer.Option(
+            "--read-timeout",
+            metavar="SECONDS",
+            min=0.001,
+            help="Drop a connection that has not sent its whole request within this time.",
+        ),
+    ] = READ_TIMEOUT_SECONDS,
 ) -> None:
     """Serve a fake Cartesia API on this machine: no key, no network.
 
@@ -120,13 +134,14 @@ def mock(
             latency_ms=latency_ms,
             log=lambda line: console.note(f"mock: {line}"),
             concurrency_limit=concurrency_limit,
+            record=False,  # left running for hours: no request or stream is kept
+            read_timeout=read_timeout,
         )
     except ValueError as exc:
         raise UsageError(f"--scenario: {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
     fake.default_sequence = scenario
-    fake.keep_audio = False  # a long-running server must not accumulate audio
     with fake:
         if command:
             status = _run(command, fake.url, api_key)
@@ -151,6 +166,7 @@ def _run(command: list[str], url: str, api_key: Optional[str]) -> int:
     waits for it and passes its status on, so COMMAND alone says what happened.
     """
     env = dict(os.environ, CARTESIA_BASE_URL=url)
+    env.update(bypass_proxy(env, urllib.parse.urlsplit(url).hostname or ""))
     if api_key is not None:
         env["CARTESIA_API_KEY"] = api_key
     else:
@@ -163,6 +179,24 @@ def _run(command: list[str], url: str, api_key: Optional[str]) -> int:
     with child:
         code = _wait(child)
     return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
+
+
+def bypass_proxy(env: Mapping[str, str], host: str) -> dict[str, str]:
+    """NO_PROXY and no_proxy for COMMAND: what either held, plus the mock's own host.
+
+    A proxy set for the user's network (HTTPS_PROXY, http_proxy, ALL_PROXY) cannot
+    reach a server on this machine's loopback. Both spellings get the same list,
+    as tools differ in which one they read first.
+    """
+    entries: list[str] = []
+    for name in ("NO_PROXY", "no_proxy"):
+        for entry in env.get(name, "").split(","):
+            if entry.strip() and entry.strip() not in entries:
+                entries.append(entry.strip())
+    if host and host not in entries:
+        entries.append(host)
+    joined = ",".join(entries)
+    return {"NO_PROXY": joined, "no_proxy": joined}
 
 
 def _wait(child: "subprocess.Popen[bytes]") -> int:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 import urllib.parse
@@ -42,6 +44,13 @@ TEST_POLL_SECONDS = 0.005
 SCENARIO_HEADER = "Cartesia-Mock-Scenario"
 WEBSOCKET_ROUTE = "/tts/websocket"
 SCENARIO_PREFIX = "/scenario/"
+# A client has this long from connecting to having sent its whole request. Generous
+# for any real client on loopback or a CI network; short enough that a port scanner,
+# or a client that stalls half-way, does not hold a thread for long.
+READ_TIMEOUT_SECONDS = 10.0
+WS_IDLE_SECONDS = 300.0  # the real API closes a WebSocket idle for 5 minutes
+WS_UNSPOKEN_CAP = 1_000_000  # characters; see ws_session.WsSession.full
+MAX_SEQUENCES = 1024  # scenario lists whose count is kept (clients choose them)
 
 _TITLES = {
     400: ("Invalid request", "The request is invalid."),
@@ -80,6 +89,9 @@ class Transmission:
     """
 
     scenario: str
+    # False for a server that keeps no records (the mock command): `messages` and
+    # `flushes` stay empty, so a connection open for hours holds no history.
+    kept: bool = True
     audio: bytearray = field(default_factory=bytearray)
     digest: Any = field(default_factory=hashlib.sha256)
     length: int = 0
@@ -96,10 +108,19 @@ class Transmission:
         self.finished, self.client_gone = clean, not clean
 
     def add(self, audio: bytes, *, keep: bool) -> None:
-        if keep:
+        if keep and self.kept:
             self.audio += audio
         self.digest.update(audio)
         self.length += len(audio)
+
+    def note_message(self, text: str) -> None:
+        if self.kept:
+            self.messages.append(text)
+
+    def flushed(self, at: float) -> None:
+        """A chunk's write began at `at`, with `length` audio bytes sent so far."""
+        if self.kept:
+            self.flushes.append((self.length, at))
 
 
 class FakeCartesia:
@@ -119,8 +140,24 @@ class FakeCartesia:
         latency_ms: float = 0.0,
         log: Callable[[str], None] | None = None,
         concurrency_limit: int | None = None,
+        record: bool = True,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
+        ws_idle_seconds: float = WS_IDLE_SECONDS,
+        ws_unspoken_cap: int = WS_UNSPOKEN_CAP,
     ) -> None:
         self.api_key = api_key
+        # Tests read `requests` and `transmissions`; a server left running (the mock
+        # command) must not grow with every request, so it keeps neither.
+        self.recording = record
+        # From accepting a connection to having its whole request (TLS handshake, head,
+        # body): a client that sends nothing, or half a request, is dropped after this.
+        self.read_timeout = read_timeout
+        # A WebSocket on which neither side has had anything for this long is closed,
+        # as the real API closes idle sockets (after 5 minutes).
+        self.ws_idle_seconds = ws_idle_seconds
+        # Characters of a WebSocket's text received but not yet spoken, past which the
+        # connection is not read from until speech catches up (see ws_session).
+        self.ws_unspoken_cap = ws_unspoken_cap
         # Like a plan's limit: a TTS request beyond this many in flight gets HTTP 429.
         self.concurrency_limit = concurrency_limit
         self.in_flight = 0
@@ -136,6 +173,10 @@ class FakeCartesia:
         # --scenario); counted like a request's own list.
         self.default_sequence: str | None = None
         self._sequences: dict[str, int] = {}  # a request's scenario list -> requests seen
+        self._request_count = 0  # every request, recorded or not: request ids count these
+        # Exceptions a connection's handler did not expect (bugs in the fake), as one line
+        # each, when there is no `log` to say them: the last few, for tests to check.
+        self.internal_errors: deque[str] = deque(maxlen=100)
         self.requests: list[RecordedRequest] = []
         self.transmissions: list[Transmission] = []
         self.stopping = threading.Event()
@@ -146,6 +187,7 @@ class FakeCartesia:
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fake = self
         self.scheme = "http"
+        self._tls: Any = None  # an ssl.SSLContext; each handler thread does its own handshake
         if tls is not None:  # (certificate file, key file): serve https
             self._serve_tls(*tls)
         self._thread: threading.Thread | None = None
@@ -160,7 +202,9 @@ class FakeCartesia:
 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(certfile, keyfile)
-        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        # Not the listening socket wrapped: accept() would do the handshake in the serving
+        # thread, and one client that connects and says nothing would stop every other.
+        self._tls = context
         self.scheme = "https"
 
     def queue(self, *scenarios: Scenario | str) -> None:
@@ -182,9 +226,28 @@ class FakeCartesia:
             if asked:
                 items = asked.split(",")
                 seen = self._sequences.get(asked, 0)
-                self._sequences[asked] = seen + 1
-                return Scenario.parse(items[min(seen, len(items) - 1)].strip())
+                chosen = Scenario.parse(items[min(seen, len(items) - 1)].strip())
+                self._count_sequence(asked, seen + 1)
+                return chosen
             return self._scenarios.popleft() if self._scenarios else self.default_scenario
+
+    def _count_sequence(self, asked: str, seen: int) -> None:
+        """Note `seen` requests for this list; past MAX_SEQUENCES lists the oldest is forgotten.
+
+        The lists come from clients: a server left running must not keep every one
+        it was ever sent.
+        """
+        self._sequences.pop(asked, None)
+        self._sequences[asked] = seen  # now the newest
+        if len(self._sequences) > MAX_SEQUENCES:
+            del self._sequences[next(iter(self._sequences))]
+
+    def note(self, line: str, *, internal: bool = False) -> None:
+        """One line for `log`. Without one, an internal error is kept for a test to see."""
+        if self.log is not None:
+            self.log(line)
+        elif internal:
+            self.internal_errors.append(line)
 
     def admit(self) -> bool:
         """Count a TTS request in, unless the concurrency limit is reached (False: a 429)."""
@@ -217,16 +280,20 @@ class FakeCartesia:
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
-            self.requests.append(request)
+            self._request_count += 1
+            if self.recording:
+                self.requests.append(request)
 
     def new_transmission(self, scenario: str) -> Transmission:
-        with self._lock:
-            self.transmissions.append(Transmission(scenario))
-            return self.transmissions[-1]
+        transmission = Transmission(scenario, kept=self.recording)
+        if self.recording:
+            with self._lock:
+                self.transmissions.append(transmission)
+        return transmission
 
     def request_id(self) -> str:
         with self._lock:
-            return str(uuid.UUID(int=len(self.requests), version=4))
+            return str(uuid.UUID(int=self._request_count, version=4))
 
     def start(self) -> FakeCartesia:
         # serve_forever checks for shutdown every poll interval: stop() waits up to that long.
@@ -260,13 +327,116 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
     fake: FakeCartesia
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, not socketserver's traceback: the server is left running in CI logs."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)) or _is_tls_error(error):
+            self.fake.note(f"connection dropped: {_one_line(error)}")
+        else:  # a bug in the fake; the connection is closed and the server serves on
+            line = f"internal error: {type(error).__name__}: {_one_line(error)}"
+            self.fake.note(line, internal=True)
+
+
+def _is_tls_error(error: BaseException | None) -> bool:
+    return type(error).__module__ == "ssl"
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's input, refused (TimeoutError) once `deadline` (monotonic) has passed.
+
+    A per-read timeout alone would let a client that sends a byte every few
+    seconds hold the connection for ever; this bounds the whole request.
+    `deadline = None` lifts it (the request is in; what follows has its own rules).
+    """
+
+    def __init__(self, connection: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self.connection = connection
+        self.deadline: float | None = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no complete request in time")
+            self.connection.settimeout(left)
+        try:
+            return self.connection.recv_into(buffer)
+        except BlockingIOError:  # a non-blocking socket with nothing yet, as SocketIO says
+            return None
+        except TimeoutError:
+            raise TimeoutError("no complete request in time") from None
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # What a refused request line is answered as: the default, HTTP/0.9, has no status
+    # line at all, so a client sending garbage would get a bare body.
+    default_request_version = "HTTP/1.0"
     server: _Server
+    _reader: _DeadlineReader
+
+    def setup(self) -> None:
+        fake = self.server.fake
+        deadline = time.monotonic() + fake.read_timeout
+        if fake._tls is not None:
+            self.request = self._handshake(fake._tls, deadline)
+        super().setup()
+        self._reader = _DeadlineReader(self.connection, deadline)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def _handshake(self, context: Any, deadline: float) -> socket.socket:
+        """TLS set up here, in this connection's thread, within the read deadline."""
+        self.request.settimeout(max(0.001, deadline - time.monotonic()))
+        wrapped: socket.socket = context.wrap_socket(self.request, server_side=True)
+        return wrapped
+
+    def finish(self) -> None:
+        super().finish()
+        if self.server.fake._tls is not None:  # the server closes the socket it accepted,
+            self.server.shutdown_request(self.request)  # which the handshake replaced
+
+    def _request_read(self) -> None:
+        """The whole request is in: no deadline from here on, and writes may block again."""
+        self._reader.deadline = None
+        self.connection.settimeout(None)
+
+    def parse_request(self) -> bool:
+        """http.server's parsing, minus HTTP/0.9: a request line must end in a version."""
+        raw: bytes = getattr(self, "raw_requestline", b"")  # set by handle_one_request
+        if not raw.strip():  # http.server would close without a word
+            self.command, self.requestline = None, ""  # type: ignore[assignment]
+            self.request_version, self.close_connection = self.default_request_version, True
+            self.send_error(400, "Empty request line")
+            return False
+        if not super().parse_request():
+            return False
+        if len(self.requestline.split()) == 2:  # `GET /`: http.server takes it as HTTP/0.9
+            self.send_error(400, "Request line without an HTTP version")
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        self._refusal = message  # said in the log line; _log_status reads it
+        super().send_error(code, message, explain)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and users' CI logs do not want access lines."""
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """One line for a connection dropped at the read deadline (send_error logs its own)."""
+        if any(isinstance(arg, TimeoutError) for arg in args):
+            self.fake.note(f"connection dropped: no complete request within {self._timeout()}")
+
+    def _timeout(self) -> str:
+        return f"{self.fake.read_timeout:g} s"
 
     @property
     def fake(self) -> FakeCartesia:
@@ -316,7 +486,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_problem(problem)
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        length = validation.content_length(self.headers.get_all("Content-Length"))
+        if "Transfer-Encoding" in self.headers:  # the fake reads Content-Length bodies only
+            length = Problem(411, "Length required", "Send the body with a Content-Length.")
+        if isinstance(length, Problem):  # the body is not read: the connection closes
+            self.close_connection = True
+            self._refusal = length.message
+            self._send_problem(length)
+            return
         self._read_and_record(self.rfile.read(length))
         route = self._route()
         if route not in ROUTES:
@@ -399,6 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
             request_id=fake.request_id,
             plan=fake.plan,
             pace=fake.pace,
+            unspoken_cap=fake.ws_unspoken_cap,
         )
         with fake.websocket_open():  # stop() waits for its close frame
             websocket.serve(
@@ -412,11 +590,20 @@ class _Handler(BaseHTTPRequestHandler):
                 stopping=fake.stopping,
                 poll_seconds=fake.poll_seconds,
                 log=self._log_status,
+                idle_seconds=fake.ws_idle_seconds,
             )
 
     def _log_status(self, code: int) -> None:
-        if self.fake.log is not None:
-            self.fake.log(f"{self.command} {_without_keys(self.path)} -> {code}")
+        if self.fake.log is None:
+            return
+        if not getattr(self, "command", None):  # the request line itself was refused
+            line = f"malformed request -> {code}"
+        else:
+            line = f"{self.command} {_without_keys(self.path)} -> {code}"
+        refusal = getattr(self, "_refusal", None)
+        if refusal:
+            line += f" ({_without_keys(' '.join(refusal.split())[:120])})"
+        self.fake.note(line)
 
     def _route(self) -> str:
         """The path without the query and without a `/scenario/NAME` prefix."""
@@ -434,6 +621,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.headers.get(SCENARIO_HEADER) or None
 
     def _read_and_record(self, body: bytes) -> None:
+        self._request_read()
+        self._body = body
         headers = {name.lower(): value for name, value in self.headers.items()}
         self.fake.record(RecordedRequest(self.command, self.path, headers, body))
         self.close_connection = True
@@ -448,9 +637,9 @@ class _Handler(BaseHTTPRequestHandler):
         problem = validation.check_auth(
             self.headers.get("Authorization"), self.fake.api_key
         ) or validation.check_version(self.headers.get("Cartesia-Version"))
-        body = self.fake.requests[-1].body
+        # This request's own body: `requests[-1]` may be another thread's (or not kept).
         version = self.headers.get("Cartesia-Version")
-        result = problem or validation.parse_tts_body(body, ROUTES[route], version=version)
+        result = problem or validation.parse_tts_body(self._body, ROUTES[route], version=version)
         if isinstance(result, TtsJob):
             return result
         if result.as_event and route == "/tts/sse":  # /tts/bytes has no events: HTTP error
@@ -508,7 +697,7 @@ class _Handler(BaseHTTPRequestHandler):
                 sent_at = time.monotonic()
                 self._write_chunk(item.frame)
                 if item.audio:
-                    transmission.flushes.append((transmission.length, sent_at))
+                    transmission.flushed(sent_at)
             transmission.finished = True
             self._release_slot()
             self._write_chunk(b"")

@@ -49,6 +49,11 @@ STRUCTURED_ERRORS_SINCE = "2026-03-01"
 _VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _PUNCTUATION_ONLY = re.compile(r"[\W_]*")
+_DIGITS = re.compile(r"[0-9]+")
+# The largest request body read: a TTS request is a few kilobytes of JSON.
+MAX_BODY = 1024 * 1024
+# How deep request JSON may nest; a real request nests three levels.
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,75 @@ def structured_errors(version: str | None) -> bool:
     return bool(version) and str(version) >= STRUCTURED_ERRORS_SINCE
 
 
+def content_length(values: list[str] | None) -> int | Problem:
+    """A request's body length from its Content-Length header(s), or why it is refused.
+
+    Digits only (no sign, no spaces inside, no `1_000` that int() would take);
+    repeated headers must agree; more than MAX_BODY bytes is a 413, said before
+    the body is read. No header: no body.
+    """
+    given = {value.strip() for value in values or []}
+    if not given:
+        return 0
+    if len(given) > 1:
+        return invalid("The request has conflicting Content-Length headers.")
+    (value,) = given
+    if not _DIGITS.fullmatch(value):
+        return invalid("Content-Length must be a whole number of bytes.")
+    # Compared as text first: a hundred-digit number is refused without making it an int.
+    if len(value.lstrip("0")) > len(str(MAX_BODY)) or int(value) > MAX_BODY:
+        return Problem(413, "Request too large", f"The body may be at most {MAX_BODY} bytes.")
+    return int(value)
+
+
+def load_json(raw: bytes | str, what: str) -> Any | Problem:
+    """`raw` parsed, or a 400 naming `what` ("The request body", "The message").
+
+    Nesting past MAX_JSON_DEPTH is refused before parsing: the parser recurses once
+    per level, and in a process whose recursion limit was raised (test runners
+    raise it) a megabyte of `[` would overflow the C stack instead of raising.
+    """
+    try:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        return invalid(f"{what} is not valid JSON.")
+    depth = _nesting(text, MAX_JSON_DEPTH)
+    if depth is None:
+        return invalid(f"{what} is not valid JSON.")
+    if depth > MAX_JSON_DEPTH:
+        return invalid(f"{what} nests deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return invalid(f"{what} is not valid JSON.")
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+_OPENERS = re.compile(r"[\[{]")
+
+
+def _nesting(text: str, limit: int) -> int | None:
+    """How deep `text`'s brackets nest (limit + 1 meaning deeper); None if unbalanced.
+
+    Strings are blanked first (brackets in them are text); then each round takes
+    away the innermost containers, in C, so a megabyte costs at most `limit`
+    linear passes, not a Python loop per character.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return 0  # cannot nest deeper than it has brackets
+    rest = _JSON_STRING.sub('""', text)
+    for depth in range(limit + 1):  # `depth` levels taken away so far
+        if not _OPENERS.search(rest):
+            return depth
+        if depth == limit:
+            return limit + 1
+        rest, removed = _INNERMOST.subn("0", rest)
+        if not removed:
+            return None  # an opener never closed (or closed by the other kind)
+    return None  # not reached: the loop returns by depth == limit
+
+
 def parse_tts_body(
     raw: bytes, containers: tuple[str, ...] = SSE_CONTAINERS, *, version: str | None = None
 ) -> TtsJob | Problem:
@@ -103,10 +177,9 @@ def parse_tts_body(
 
     With the client's `version`, the voice must have that version's shape.
     """
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return invalid("The request body is not valid JSON.")
+    body = load_json(raw, "The request body")
+    if isinstance(body, Problem):
+        return body
     if not isinstance(body, dict):
         return invalid("The request body must be a JSON object.")
     for key in ("model_id", "transcript", "voice", "output_format"):

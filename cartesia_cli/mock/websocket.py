@@ -16,6 +16,7 @@ import socket
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from io import BufferedIOBase
 from typing import Protocol
@@ -34,7 +35,7 @@ CLOSE_WAIT_SECONDS = 1.0  # after our close frame, how long the client has to an
 class Record(Protocol):
     """Where a connection's traffic is noted for tests: the transmission."""
 
-    messages: list[str]
+    def note_message(self, text: str) -> None: ...
 
     def add(self, audio: bytes, *, keep: bool) -> None: ...
 
@@ -53,6 +54,7 @@ def serve(
     stopping: threading.Event,
     poll_seconds: float,
     log: Callable[[int], None],
+    idle_seconds: float = 300.0,
 ) -> None:
     """Answer the upgrade, then carry messages both ways until either side ends."""
     protocol = ServerProtocol(max_size=MAX_MESSAGE)
@@ -72,7 +74,7 @@ def serve(
         return
     connection.setblocking(False)  # from here on, writes never block the loop
     link = _Link(connection, protocol, stopping)
-    loop = _Loop(link, session, record, keep_audio, poll_seconds)
+    loop = _Loop(link, session, record, keep_audio, poll_seconds, idle_seconds)
     loop.feed(_already_read(buffered))
     loop.run()
 
@@ -189,6 +191,7 @@ class _Loop:
         record: Record,
         keep_audio: bool,
         poll_seconds: float,
+        idle_seconds: float,
     ) -> None:
         self.link = link
         self.session = session
@@ -198,27 +201,67 @@ class _Loop:
         self.fragments: list[bytes] = []
         self.fragment_opcode: Opcode | None = None
         self.closing_since: float | None = None
+        # Frames received but not yet handed to the session: it was full (see wants_input).
+        self.inbox: deque[Frame] = deque()
+        self.idle_seconds = idle_seconds
+        self.last_activity = time.monotonic()  # a byte in either direction
 
     def run(self) -> None:
         link = self.link
         while link.open:
             if link.stopping.is_set() and self.closing_since is None:
                 self.close(Close(code=1001, reason="server stopping"))
+            self.hand_on()
             if self.closing_since is None and len(link.outgoing) < HIGH_WATER:
                 self.take_due()
+            if self.closing_since is None and self.idle():
+                # A client that reads nothing is cut off; one that says nothing is closed.
+                stuck = bool(link.outgoing)
+                self.close(Close(how="cut") if stuck else Close(code=1000, reason="idle"))
             if not link.open:
                 return
             if self.closing_since is not None and self.waited_out():
                 link.end(Close(how="cut"))  # no answer to our close frame: give up
                 return
+            wanted_read = [link.connection] if self.wants_input() else []
             wanted_write = [link.connection] if link.outgoing or link.eof_pending else []
-            readable, writable, _ = select.select(
-                [link.connection], wanted_write, [], self.timeout()
-            )
+            readable, writable, _ = select.select(wanted_read, wanted_write, [], self.timeout())
             if writable:
                 link.send_some()
+                self.last_activity = time.monotonic()
             if readable and not self.read():
                 return
+
+    def wants_input(self) -> bool:
+        """Whether to read from the socket: once closing, always; else as `takes_input`."""
+        if self.closing_since is not None:
+            return True
+        return not self.inbox and self.takes_input()
+
+    def takes_input(self) -> bool:
+        """Backpressure: not while too much text waits unspoken, or too many replies unsent.
+
+        Not reading is how a client that sends faster than speech is slowed down: its
+        writes block once the socket buffers fill, and reading resumes as speech goes
+        out. Only while it can go out, though: were the client not reading either
+        (output over HIGH_WATER), both would wait on each other for ever, so input
+        is taken then and the session's hard cap bounds it instead.
+        """
+        if self.session.replies_full():
+            return False
+        return not self.session.backlogged() or len(self.link.outgoing) >= HIGH_WATER
+
+    def hand_on(self) -> None:
+        """Give the session the frames that waited in `inbox`, as far as it takes them."""
+        while self.inbox and self.takes_input():
+            self.frame(self.inbox.popleft())
+
+    def idle(self) -> bool:
+        """No byte either way for `idle_seconds`, with nothing due or with output stuck."""
+        now = time.monotonic()
+        if now - self.last_activity < self.idle_seconds:
+            return False
+        return bool(self.link.outgoing) or self.session.wait(now) is None
 
     def waited_out(self) -> bool:
         return self.closing_since is not None and (
@@ -232,8 +275,10 @@ class _Loop:
             )
         if len(self.link.outgoing) >= HIGH_WATER:
             return self.poll
-        wait = self.session.wait(time.monotonic())
-        return self.poll if wait is None else min(wait, self.poll)
+        now = time.monotonic()
+        wait = self.session.wait(now)
+        idle_left = max(0.0, self.last_activity + self.idle_seconds - now)
+        return min(self.poll, idle_left) if wait is None else min(wait, self.poll)
 
     def take_due(self) -> None:
         for item in self.session.take(time.monotonic()):
@@ -262,6 +307,7 @@ class _Loop:
             self.link.send_some()
             self.record.ended(clean=self.link.protocol.close_code in (1000, 1001))
             return False
+        self.last_activity = time.monotonic()
         self.feed(data)
         return self.link.open
 
@@ -270,9 +316,8 @@ class _Loop:
             return
         protocol = self.link.protocol
         protocol.receive_data(data)
-        for event in protocol.events_received():
-            if isinstance(event, Frame):
-                self.frame(event)
+        self.inbox.extend(event for event in protocol.events_received() if isinstance(event, Frame))
+        self.hand_on()
         self.link.queue()  # pongs, the answer to a close frame
         if protocol.close_expected() and self.closing_since is None:
             self.closing_since = time.monotonic()
@@ -287,7 +332,7 @@ class _Loop:
             return
         message, opcode = b"".join(self.fragments), self.fragment_opcode
         self.fragments, self.fragment_opcode = [], None
-        self.record.messages.append(message.decode("utf-8", "replace"))
+        self.record.note_message(message.decode("utf-8", "replace"))
         now = time.monotonic()
         if opcode is Opcode.BINARY:
             self.session.refuse("Messages must be JSON in text frames, not binary.")

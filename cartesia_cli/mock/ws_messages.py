@@ -12,7 +12,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cartesia_cli.mock.validation import SSE_CONTAINERS, Problem, TtsJob, invalid, job_from_fields
+from cartesia_cli.mock.validation import (
+    SSE_CONTAINERS,
+    Problem,
+    TtsJob,
+    invalid,
+    job_from_fields,
+    load_json,
+)
 
 REQUIRED = ("model_id", "transcript", "voice", "output_format")
 # Sent with every piece but free to change from piece to piece; every other field of a
@@ -56,10 +63,9 @@ class Rejected:
 
 
 def parse_message(text: str) -> Piece | Cancel | Rejected:
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return Rejected(invalid("The message is not valid JSON."))
+    body = load_json(text, "The message")
+    if isinstance(body, Problem):
+        return Rejected(body)
     if not isinstance(body, dict):
         return Rejected(invalid("The message must be a JSON object."))
     context_id = body.get("context_id")

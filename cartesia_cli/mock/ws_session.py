@@ -21,6 +21,14 @@ model of the real server:
   ends the connection's work altogether.
 
 A scenario's fault fires when its chunk is due (see scenarios.WEBSOCKET_FAULTS).
+
+Memory stays bounded however fast a client sends. Past `unspoken_cap`
+characters of text received but not yet spoken (buffered or queued, over all
+contexts), `backlogged()` tells the connection to stop reading until speech
+catches up (backpressure). A client that reads nothing either cannot be held
+back that way without both sides waiting on each other, so input is still
+read then; a piece that would take the unspoken text past HARD_CAP_FACTOR
+times the cap is refused with an error on its context instead.
 """
 
 from __future__ import annotations
@@ -48,9 +56,18 @@ from cartesia_cli.mock.validation import Problem, TtsJob
 from cartesia_cli.mock.ws_messages import Cancel, Piece, Rejected, parse_message
 
 BATCH = 32  # messages handed out per take(): incoming messages are read between batches
+# Error replies waiting to be sent past which input stops being read: a client that
+# sends bad messages and never reads its answers holds only this many.
+MAX_WAITING_REPLIES = 1024
+HARD_CAP_FACTOR = 16  # see the module docstring
 # Faults that replace a context's first chunk, whatever the scenario's after_chunks.
 _BEFORE_AUDIO = ("error-before-audio", "done-without-audio")
 _SERVER_FAILURE = Problem(500, "Internal server error", "Generation failed. Please retry.")
+TOO_MUCH_WAITING = Problem(
+    429,
+    "Too much text waiting",
+    "More text was sent than can wait to be spoken; read the audio before sending more.",
+)
 
 
 @dataclass(frozen=True)
@@ -104,8 +121,11 @@ class WsSession:
         request_id: Callable[[], str],
         plan: AudioPlan | None = None,
         pace: float = 0.0,
+        unspoken_cap: int = 1_000_000,
     ) -> None:
         self._scenario = scenario
+        self._unspoken_cap = unspoken_cap
+        self._unspoken = 0  # characters in contexts' buffers and queued "speak" work
         self._legacy = legacy_errors
         self._request_id = request_id
         self._plan = plan or AudioPlan()
@@ -134,12 +154,23 @@ class WsSession:
         else:
             self._add_piece(message, now)
 
+    def backlogged(self) -> bool:
+        """More text waits unspoken than the cap: input should wait for speech."""
+        return not self._dead and self._unspoken > self._unspoken_cap
+
+    def replies_full(self) -> bool:
+        """So many error replies wait unsent that no more input should be read."""
+        return len(self._replies) >= MAX_WAITING_REPLIES
+
     def refuse(self, why: str) -> None:
         """A message that is not text at all (a binary frame, invalid UTF-8)."""
         if not self._dead:
             self._reject(Problem(400, "Invalid request", why))
 
     def _add_piece(self, piece: Piece, now: float) -> None:
+        if self._unspoken + len(piece.transcript) > self._unspoken_cap * HARD_CAP_FACTOR:
+            self._reject(TOO_MUCH_WAITING, piece.context_id)  # ends the context, if it has one
+            return
         context = self._contexts.get(piece.context_id)
         if context is None:
             context = _Context(piece.context_id, piece.job, piece.fixed, piece.buffer_ms / 1000)
@@ -166,6 +197,7 @@ class WsSession:
             return
         if piece.transcript:
             context.pending.append(piece.transcript)
+            self._unspoken += len(piece.transcript)
             if context.pending_since is None:
                 context.pending_since = now
         self._after_piece(context, piece)
@@ -194,6 +226,8 @@ class WsSession:
         if context is None:
             return
         context.ended = True
+        dropped = [work for work in self._work if work.context is context]
+        self._unspoken -= sum(map(len, context.pending)) + sum(len(w.text) for w in dropped)
         context.pending, context.pending_since = [], None
         self._work = deque(work for work in self._work if work.context is not context)
 
@@ -237,6 +271,7 @@ class WsSession:
                 if not self._work:
                     return None
                 work = self._work.popleft()
+                self._unspoken -= len(work.text)  # being spoken now: its text is let go
                 if work.kind != "speak":
                     return Send(self._event(work.context, work.kind, work.flush_id))
                 self._speaking = (work.context, self._utterance(work))
