@@ -63,8 +63,8 @@ def _check_file(path: Path, *, force: bool) -> None:
 
 def write(timestamps: Timestamps, result: StreamResult, *, complete: bool) -> str:
     """Write what arrived; a line for people saying where and how much."""
-    words = captions.in_order(result.word_timestamps)
-    phonemes = captions.in_order(result.phoneme_timestamps)
+    words = captions.in_order((b.words, b.start, b.end) for b in result.word_timestamps)
+    phonemes = captions.in_order((b.phonemes, b.start, b.end) for b in result.phoneme_timestamps)
     if timestamps.kind == "json":
         text = captions.as_json(words, phonemes, complete=complete)
         what = f"{_count(len(words), 'word')}, {_count(len(phonemes), 'phoneme')}"
@@ -72,6 +72,11 @@ def write(timestamps: Timestamps, result: StreamResult, *, complete: bool) -> st
         cues = captions.cues(words, words_per_cue=timestamps.words_per_cue)
         text = (captions.vtt if timestamps.kind == "vtt" else captions.srt)(cues)
         what = f"{_count(len(cues), 'cue')}, {_count(len(words), 'word')}"
+    dropped = sum(batch.dropped for batch in result.word_timestamps)
+    if timestamps.kind == "json":
+        dropped += sum(batch.dropped for batch in result.phoneme_timestamps)
+    if dropped:
+        what += f"; {dropped} dropped: the server sent no usable time for them"
     _put(timestamps.path, text)
     where = "stdout" if timestamps.path == STDOUT else timestamps.path
     return f"{where} ({what})"

@@ -117,5 +117,5 @@ def _toml_value(value: str | int | float) -> str:
     import json
 
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
     return repr(value)  # an int, or a finite float (the parsers refuse nan and inf)

@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TextIO, cast
 
 from cartesia_cli import redact
 
@@ -101,10 +101,17 @@ class Console:
 
     @contextmanager
     def live_console(self) -> Iterator[RichConsole]:
-        """The rich console on stderr that the live display draws on."""
+        """The rich console on stderr that the live display draws on.
+
+        It writes through `TerminalFile`: a terminal lost mid-run is a hang-up, not a crash.
+        """
         from rich.console import Console as RichConsole  # ~40 ms: only for a terminal
 
-        yield RichConsole(stderr=True)  # rich itself honours NO_COLOR
+        from cartesia_cli import process
+
+        terminal = TerminalFile(sys.stderr, on_lost=process.hang_up)
+        # A file to rich: it writes, flushes and asks isatty() and fileno(), no more.
+        yield RichConsole(file=cast("IO[str]", terminal))  # rich itself honours NO_COLOR
 
     def _write(self, line: str) -> None:
         self._emit(safe(line) + "\n")  # made safe first: a bug there must not pass silently
@@ -118,6 +125,62 @@ class Console:
             stream.flush()
         except (OSError, ValueError):
             pass  # stderr went away; the exit code still tells the story
+
+
+class TerminalFile:
+    """stderr for the live display, which notices when the terminal is gone.
+
+    A closed pseudo-terminal fails every write with EIO, and its `isatty()` turns
+    false (the terminal query fails the same way), which rich takes as "stop
+    drawing" and would never mention. Either sign is reported once (`on_lost`) and
+    every later write is dropped: nothing can reach that terminal again, and no
+    write may raise.
+    """
+
+    def __init__(self, stream: TextIO, on_lost: Callable[[], None]) -> None:
+        self._stream = stream
+        self._on_lost = on_lost
+        self.lost = False
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+        self._was_terminal = self._is_terminal()
+
+    def write(self, text: str) -> int:
+        self._attempt(lambda: self._stream.write(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._attempt(self._stream.flush)
+
+    def isatty(self) -> bool:
+        if self.lost:
+            return False
+        if self._is_terminal():
+            return True
+        if self._was_terminal:  # a terminal does not stop being one: it has gone away
+            self._lose()
+        return False
+
+    def _is_terminal(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def _attempt(self, action: Callable[[], object]) -> None:
+        if self.lost:
+            return
+        try:
+            action()
+        except (OSError, ValueError):  # ValueError: the stream was closed under us
+            self._lose()
+
+    def _lose(self) -> None:
+        if not self.lost:
+            self.lost = True
+            self._on_lost()
 
 
 def isatty(fd: int) -> bool:
