@@ -328,6 +328,8 @@ def _emit_last(text: str, to_stdout: bool) -> None:
         emit_result(text, to_stdout)
     except BrokenPipeError:
         process.silence_stdout()
+    except CliError:  # stdout cannot take it (a closed terminal): the failure said stands
+        process.silence_stdout()
 
 
 def _fail(message: str, code: int) -> int:

@@ -331,16 +331,17 @@ SHOWN_BYTES = re.compile(rb"([1-9][0-9,]*) B")
 
 
 @pytest.mark.parametrize("command", [("tts", "sse"), ("tts", "ws")], ids=" ".join)
+@pytest.mark.parametrize("stdout_too", [False, True], ids=["stderr", "stdout and stderr"])
 def test_a_terminal_closed_mid_stream_is_a_hang_up_with_the_audio_kept(
-    tmp_path: Path, command: tuple[str, ...]
+    tmp_path: Path, command: tuple[str, ...], stdout_too: bool
 ) -> None:
     with FakeCartesia(api_key=API_KEY, plan=AudioPlan(audio_seconds=3.0), pace=1.0) as fake:
         main, terminal = pty.openpty()
         env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url, TERM="xterm")
         proc = subprocess.Popen(
             [str(ENTRY_POINT), *command, "Hello there.", "-o", "out.pcm", "--json"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal, env=env,
-            cwd=tmp_path,
+            stdin=subprocess.DEVNULL, stdout=terminal if stdout_too else subprocess.PIPE,
+            stderr=terminal, env=env, cwd=tmp_path,
         )  # fmt: skip
         os.close(terminal)
         try:
@@ -350,11 +351,13 @@ def test_a_terminal_closed_mid_stream_is_a_hang_up_with_the_audio_kept(
         stdout, _ = proc.communicate(timeout=10)
         sent = bytes(fake.transmissions[-1].audio)
     assert proc.returncode == 129
-    doc = one_object(stdout)
-    assert doc["exit_code"] == 129 and doc["error"]["kind"] == "hangup"
     kept = (tmp_path / "out.pcm").read_bytes()
-    assert 0 < len(kept) == doc["bytes"] < 3 * 44100 * 4  # cut short, not played out
+    assert 0 < len(kept) < 3 * 44100 * 4  # cut short, not played out
     assert sent.startswith(kept)
+    if not stdout_too:  # else the object had nowhere to go
+        doc = one_object(stdout)
+        assert doc["exit_code"] == 129 and doc["error"]["kind"] == "hangup"
+        assert doc["bytes"] == len(kept)
 
 
 def _wait_for_audio_on_screen(main: int) -> None:
@@ -458,3 +461,25 @@ def test_numbers_json_cannot_hold_become_null_in_what_we_write(tmp_path: Path) -
         {"id": "v1", "name": "A", "score": None, "big": None, "low": None, "ok": 0.5}
     ]
     assert table.code == 0 and b"NaN" not in table.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("batch", [False, True], ids=["one job", "batch"])
+def test_a_json_object_stdout_cannot_take_is_an_output_error(
+    fake: FakeCartesia, tmp_path: Path, batch: bool
+) -> None:
+    (tmp_path / "items.txt").write_text("Hi.\n")
+    what = ("--batch", "items.txt") if batch else ("Hi.", "-o", "out.pcm")
+    env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=fake.url)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(ENTRY_POINT), "tts", "sse", *what, "--json"],
+                              stdin=subprocess.DEVNULL, stdout=full, stderr=subprocess.PIPE,
+                              env=env, cwd=tmp_path, timeout=30)  # fmt: skip
+    stderr = done.stderr.decode()
+    assert done.returncode == 7, stderr
+    last = stderr.splitlines()[-1]
+    assert last == "cartesia-cli: error: could not write the --json object to stdout: " + (
+        "No space left on device"
+    )
+    (written,) = tmp_path.glob("*.pcm")  # the audio is whole all the same
+    assert written.read_bytes() == bytes(fake.transmissions[-1].audio)

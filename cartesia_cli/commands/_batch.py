@@ -109,8 +109,10 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
         except (KeyboardInterrupt, StopRequested) as stop:
             process.stop_taken()
             raise _stopped(state, stop) from None
-        except _ReaderGone:
+        except _ReaderGone as gone:
             process.stop_taken()
+            if gone.failure is not None:
+                raise gone.failure from None
             raise Interrupted(
                 f"stdout was closed by its reader after {state.progress.done} items; stopped",
                 ExitCode.BROKEN_PIPE,
@@ -324,7 +326,14 @@ def _finish(state: Batch) -> None:
 
 
 class _ReaderGone(Exception):
-    """stdout's reader left while --json objects were being written: the batch stops."""
+    """stdout's reader left while --json objects were being written: the batch stops.
+
+    `failure`: stdout failed otherwise (a closed terminal: hang-up), and this is the error.
+    """
+
+    def __init__(self, failure: CliError | None = None) -> None:
+        super().__init__()
+        self.failure = failure
 
 
 def _emit(text: str, to_stdout: bool) -> None:
@@ -333,6 +342,9 @@ def _emit(text: str, to_stdout: bool) -> None:
     except BrokenPipeError:
         process.silence_stdout()
         raise _ReaderGone from None
+    except CliError as failure:
+        process.silence_stdout()
+        raise _ReaderGone(failure) from None
 
 
 class _BatchFailed(CliError):
