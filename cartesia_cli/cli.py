@@ -167,14 +167,23 @@ def run(argv: Sequence[str]) -> int:
         process.stop_taken()
         return _fail(errors.stop_word(exc.exit_code), exc.exit_code)
     except Exception as exc:  # a bug: say so, traceback only on request
-        if debug:
-            console.traceback(exc)  # the console masks the key and escapes the messages
-        message = f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
-        return _fail(message, ExitCode.INTERNAL)
+        return internal_failure(exc, argv)
     if result == ExitCode.INTERRUPTED:
         # typer turns Ctrl-C outside our own handling (reading stdin, say) into a bare 130.
         return _fail("interrupted", ExitCode.INTERRUPTED)
     return result if isinstance(result, int) else 0
+
+
+def internal_failure(exc: Exception, argv: Sequence[str]) -> int:
+    """A bug that reached the boundary: one line (a traceback with --debug), and for a
+    job with --json its object all the same, `kind: internal`; exit 1."""
+    if "--debug" in argv:
+        console.traceback(exc)  # the console masks the key and escapes the messages
+    failure = errors.internal_error(exc)
+    code = _fail(failure.message, ExitCode.INTERNAL)
+    if "--json" in argv:
+        _job_json(_job_command(None, argv), "internal", failure.message, code, argv)
+    return code
 
 
 def _reader_gone() -> int:
@@ -272,15 +281,26 @@ JOB_COMMANDS = ("tts sse", "tts bytes", "tts ws", "say")
 
 def _usage_json(exc: typer.TyperException, argv: Sequence[str], code: int) -> None:
     """A job's --json object when typer refused its arguments (an unknown flag, say)."""
-    ctx = getattr(exc, "ctx", None)
-    command = ctx.command_path.removeprefix(PROG).strip() if ctx is not None else ""
+    command = _job_command(getattr(exc, "ctx", None), argv)
+    _job_json(command, "usage", exc.format_message(), code, argv)
+
+
+def _job_command(ctx: object, argv: Sequence[str]) -> str:
+    """The job command (`tts sse`, `say`, …) from typer's context, else from the words."""
+    path = getattr(ctx, "command_path", None)
+    command = path.removeprefix(PROG).strip() if isinstance(path, str) else ""
     if not command:  # typer gave no context ("requires an argument"): read the words
         command = next((c for c in JOB_COMMANDS if list(argv[: len(c.split())]) == c.split()), "")
+    return command
+
+
+def _job_json(command: str, kind: str, message: str, code: int, argv: Sequence[str]) -> None:
+    """The --json object of a job that failed before it could write its own."""
     if command not in JOB_COMMANDS:
         return
     from cartesia_cli.output import result_json
 
-    error = result_json.error_object(kind="usage", message=exc.format_message())
+    error = result_json.error_object(kind=kind, message=message)
     doc = result_json.document(error, command=command, exit_code=code)
     _emit_last(result_json.encode(doc), not _audio_to_stdout(argv))
 
@@ -304,6 +324,8 @@ def _emit_last(text: str, to_stdout: bool) -> None:
     try:
         emit_result(text, to_stdout)
     except BrokenPipeError:
+        process.silence_stdout()
+    except CliError:  # stdout cannot take it (a closed terminal): the failure said stands
         process.silence_stdout()
 
 

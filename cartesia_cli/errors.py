@@ -110,6 +110,20 @@ class OutputError(CliError, exit_code=ExitCode.OUTPUT):
     """The audio could not be written (disk full, I/O error)."""
 
 
+class InternalError(CliError, exit_code=ExitCode.INTERNAL):
+    """A bug of ours met during a job: reported like any failure (one line, --json), exit 1.
+
+    Raised `from` the original exception, whose traceback --debug shows.
+    """
+
+
+def internal_error(exc: BaseException) -> InternalError:
+    """The one line a bug is reported with: what broke, and how to see where."""
+    return InternalError(
+        f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
+    )
+
+
 class StopRequested(BaseException):
     """Raised from a signal handler (SIGTERM, SIGHUP) to unwind the run like Ctrl-C.
 

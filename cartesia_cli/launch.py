@@ -27,6 +27,8 @@ def main() -> None:
     except KeyboardInterrupt:  # a stop while the CLI was still being imported (any signal)
         process.stop_taken()
         code = _stopped(process.stop_exit_code())
+    except Exception as exc:  # a bug outside the CLI's own boundary (the early connect, say)
+        code = _internal(exc)
     except BaseException as exc:
         stop_code = _stop_request_code(exc)
         if stop_code is None:
@@ -75,6 +77,16 @@ def _discard_early() -> None:
     from cartesia_cli.api import preconnect
 
     preconnect.discard()
+
+
+def _internal(exc: Exception) -> int:
+    """The boundary's report of a bug (one line, the --json object, exit 1), not a traceback.
+
+    Should importing the CLI fail as well, that failure's traceback is all there is to show.
+    """
+    from cartesia_cli.cli import internal_failure
+
+    return internal_failure(exc, sys.argv[1:])
 
 
 def _stop_request_code(exc: BaseException) -> int | None:

@@ -148,6 +148,22 @@ def _raise_stop(signum: int) -> None:
     raise _stop_for(signum)
 
 
+def hang_up() -> None:
+    """The terminal went away under a run (its writes fail with EIO): stop as SIGHUP would.
+
+    The kernel sends SIGHUP only to a terminal's own session; a run whose stderr is
+    some other pseudo-terminal (a closed pane, a dropped `script`) learns it from a
+    failed write instead, often on the live display's thread. The signal goes to the
+    main thread, where it interrupts a blocking read and unwinds the run like a real
+    one: audio kept, --json written, exit 129. Once the stop is taken, it is ignored.
+    """
+    if not _installed or _taken:
+        return  # not the real entry point (an in-process test run): leave the host alone
+    import threading
+
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGHUP)
+
+
 def imports_done() -> None:
     """The run has imported what it streams with: collect garbage again from here on.
 

@@ -4,6 +4,12 @@ Events are NamedTuples: cheap to build per chunk, and ~0.4 ms less import time
 per class than dataclasses, which counts on a 150 ms command.
 This is the only place that decodes base64 audio. Dispatch is on the JSON
 `type` field, falling back to the SSE `event:` name.
+
+Numbers from the server are not trusted: a timestamp that is not a finite,
+plausible number of seconds is dropped here, where it arrives, so that nothing
+downstream (subtitles, JSON) meets NaN, infinity or a time a day past the start.
+A timestamps event with nothing usable in it is not a failure of the stream:
+the audio is what the run is for.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any, NamedTuple
 
 from cartesia_cli import redact
@@ -25,12 +32,19 @@ class WordTimestamps(NamedTuple):
     words: tuple[str, ...]
     start: tuple[float, ...]
     end: tuple[float, ...]
+    dropped: int = 0  # entries the server sent that were not usable (see `sanitised`)
 
 
 class PhonemeTimestamps(NamedTuple):
     phonemes: tuple[str, ...]
     start: tuple[float, ...]
     end: tuple[float, ...]
+    dropped: int = 0
+
+
+# Seconds from the start of the audio: no context speaks for a day, so a time past
+# this is garbage, not a long run (it would also overflow a subtitle's clock).
+MAX_TIMESTAMP = 86_400.0
 
 
 class Done(NamedTuple):
@@ -104,38 +118,99 @@ def _parse_error(payload: dict[str, Any]) -> ErrorEvent:
         text = f"{title}: {message}"
     else:
         text = str(message or title or payload.get("error") or "unspecified error")
-    status = payload.get("status_code")
     return ErrorEvent(
         message=text,
-        status_code=status if isinstance(status, int) else None,
+        status_code=_status(payload),
         request_id=_optional_str(payload.get("request_id")),
         error_code=_optional_str(payload.get("error_code")),
         title=_optional_str(title),
     )
 
 
+def _status(payload: dict[str, Any]) -> int | None:
+    """The HTTP status an error event carries (`status_code`, or `status` in newer shapes).
+
+    Only a real status counts (an integer 100-599, or its digits as text): it
+    decides the exit code, so a bool, a float or 1e300 is no status at all.
+    """
+    for key in ("status_code", "status"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 3:
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    return None
+
+
 def _parse_words(block: object) -> WordTimestamps:
-    words, start, end = _parallel_lists(block, "words", "timestamps")
-    return WordTimestamps(tuple(map(str, words)), start, end)
+    return WordTimestamps(*sanitised(block, "words"))
 
 
 def _parse_phonemes(block: object) -> PhonemeTimestamps:
-    phonemes, start, end = _parallel_lists(block, "phonemes", "phoneme_timestamps")
-    return PhonemeTimestamps(tuple(map(str, phonemes)), start, end)
+    return PhonemeTimestamps(*sanitised(block, "phonemes"))
 
 
-def _parallel_lists(
-    block: object, label_key: str, event_name: str
-) -> tuple[list[object], tuple[float, ...], tuple[float, ...]]:
+Sanitised = tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...], int]
+
+
+def sanitised(block: object, label_key: str) -> Sanitised:
+    """The usable entries of a timestamps block (labels, starts, ends) and how many were not.
+
+    An entry is usable when its label is text (or a number) and both its times are
+    finite seconds in [0, MAX_TIMESTAMP]; an end before its start is moved up to it.
+    Lists of unequal lengths pair up to the shortest. A block without its three
+    lists counts as one unusable entry (at least), so that it is never silent.
+    """
+    lists = _three_lists(block, label_key)
+    if lists is None:
+        return (), (), (), 1
+    labels, starts, ends = lists
+    kept_labels: list[str] = []
+    kept_starts: list[float] = []
+    kept_ends: list[float] = []
+    for raw_label, raw_start, raw_end in zip(labels, starts, ends, strict=False):
+        label, start, end = _label(raw_label), _seconds(raw_start), _seconds(raw_end)
+        if label is None or start is None or end is None:
+            continue
+        kept_labels.append(label)
+        kept_starts.append(start)
+        kept_ends.append(max(start, end))
+    sent = max(len(labels), len(starts), len(ends))
+    return tuple(kept_labels), tuple(kept_starts), tuple(kept_ends), sent - len(kept_labels)
+
+
+def _three_lists(block: object, label_key: str) -> tuple[list[Any], list[Any], list[Any]] | None:
     if not isinstance(block, dict):
-        raise StreamError(f"malformed {event_name} event from the server")
-    labels, start, end = block.get(label_key), block.get("start"), block.get("end")
-    if not (isinstance(labels, list) and isinstance(start, list) and isinstance(end, list)):
-        raise StreamError(f"malformed {event_name} event from the server")
+        return None
+    labels, starts, ends = block.get(label_key), block.get("start"), block.get("end")
+    if isinstance(labels, list) and isinstance(starts, list) and isinstance(ends, list):
+        return labels, starts, ends
+    return None
+
+
+def _label(value: object) -> str | None:
+    """A word or phoneme as text; a number is shown as written, anything else is unusable."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and _finite(value):
+        return str(value)
+    return None
+
+
+def _seconds(value: object) -> float | None:
+    """A time in seconds, or None: not a number (a string, null, a list, a bool), not
+    finite (NaN, infinity, an integer too big for a float), negative, or past a day."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+        return None
+    seconds = float(value)
+    return seconds if 0.0 <= seconds <= MAX_TIMESTAMP else None
+
+
+def _finite(value: float) -> bool:
     try:
-        return labels, tuple(map(float, start)), tuple(map(float, end))
-    except (TypeError, ValueError):
-        raise StreamError(f"malformed {event_name} event from the server") from None
+        return math.isfinite(value)
+    except OverflowError:  # an integer past a float's range (JSON allows 1 followed by 400 zeros)
+        return False
 
 
 def _optional_str(value: object) -> str | None:

@@ -7,6 +7,7 @@ carry facts only; hints that name flags are the CLI layer's.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -51,7 +52,7 @@ class TtsRequest(NamedTuple):
         return body
 
     def encoded_body(self) -> bytes:
-        return json.dumps(self.body(), separators=(",", ":")).encode()
+        return json.dumps(self.body(), separators=(",", ":"), allow_nan=False).encode()
 
 
 def voice_field(voice_id: str, api_version: str) -> str | dict[str, str]:
@@ -175,9 +176,21 @@ def _parameter(parameters: str, name: str) -> str | None:
 def error_event_failure(
     message: str, request_id: str | None, *, title: str | None = None, status: int | None = None
 ) -> CliError:
-    """An `error` event in the stream (after HTTP 200)."""
+    """An `error` event in the stream (after HTTP 200), with the exit code its status names.
+
+    The server also refuses a request this way (an unknown model, a bad voice: a
+    400 inside a 200 stream); that is exit 4, as the same refusal over plain HTTP
+    is, not 5, which scripts take as worth retrying. No status, or a 5xx: 5.
+    """
     text = f"the server reported an error: {_cap(message)}"
-    failure = ServerError(f"{text} (request id {_cap(request_id)})" if request_id else text)
+    text = f"{text} (request id {_cap(request_id)})" if request_id else text
+    failure: CliError
+    if status in (401, 403):
+        failure = AuthError(text, kind=AUTH_REJECTED)
+    elif status is not None and 400 <= status < 500:
+        failure = RequestRejected(text)
+    else:
+        failure = ServerError(text)
     return failure.with_server_facts(
         status=status,
         title=_cap(title) if title else None,
@@ -189,12 +202,25 @@ JSON_BODY_LIMIT = 16 * 1024 * 1024  # a page of voices is a few KB
 
 
 def json_body(body: bytes) -> object:
-    """A JSON answer (voices), or a StreamError saying it is not one."""
+    """A JSON answer (voices), or a StreamError saying it is not one.
+
+    Numbers JSON cannot hold (NaN, Infinity, 1e400, which Python reads as floats)
+    become null, unknown: what we write back out (`voices list --json`) stays strict.
+    """
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_null, parse_float=_finite_or_null)
     except (ValueError, RecursionError):
         start = redact.redact(body[:80].decode("utf-8", "replace"))
         raise StreamError(f"the server's answer is not JSON: {start!r}") from None
+
+
+def _null(constant: str) -> None:
+    return None
+
+
+def _finite_or_null(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 def unexpected_content_type(path: str, content_type: str) -> StreamError | None:

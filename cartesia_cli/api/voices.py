@@ -137,5 +137,6 @@ def field(voice: Voice, key: str) -> str:
     value = voice.get(key)
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return " ".join(text.split())  # tabs and line breaks would break a row
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return " ".join(value.split())  # tabs and line breaks would break a row

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cartesia_cli.errors import CliError, ExitCode, Interrupted, OutputError, stop_word
 from cartesia_cli.settings import location, spec, store
 from cartesia_cli.ui.console import console
 
@@ -41,13 +42,31 @@ def api_config(settings: Settings) -> ApiConfig:
 
 
 def emit_result(text: str, to_stdout: bool) -> None:
-    """A job's --json object: on stdout, or (audio there) as the last line on stderr."""
-    if to_stdout:
-        from cartesia_cli.output.sinks import write_stdout
+    """A job's --json object: on stdout, or (audio there) as the last line on stderr.
 
-        write_stdout(text)
-    else:
+    A reader that left raises BrokenPipeError (exit 141, by the caller). Any other
+    failed write is a CliError: EIO is a terminal that went away (a hang-up, 129),
+    the rest an output error (7); never a bug (1).
+    """
+    if not to_stdout:
         console.machine_line(text)
+        return
+    from cartesia_cli.output.sinks import write_stdout
+
+    try:
+        write_stdout(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _stdout_failure(exc) from None
+
+
+def _stdout_failure(exc: OSError) -> CliError:
+    import errno
+
+    if exc.errno == errno.EIO:
+        return Interrupted(stop_word(ExitCode.HANGUP), ExitCode.HANGUP)
+    return OutputError(f"could not write the --json object to stdout: {exc.strerror}")
 
 
 def warn_if_exposed(path: Path, values: store.ConfigValues) -> None:

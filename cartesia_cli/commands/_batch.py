@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import SSE_PATH
-from cartesia_cli.batch_input import BadItem, Item, items, lines_from
+from cartesia_cli.batch_input import BadItem, Item, items, lines_from, one_item_per_line
 from cartesia_cli.commands import api_config, config_file, emit_result, load_config
 from cartesia_cli.commands._tts_job import (
     PATHS,
@@ -29,7 +29,7 @@ from cartesia_cli.commands._tts_job import (
     Plan,
     TtsJob,
     audio_format,
-    frame_wav,
+    prepare_sink,
     request_for,
 )
 from cartesia_cli.errors import (
@@ -38,6 +38,7 @@ from cartesia_cli.errors import (
     Interrupted,
     StopRequested,
     UsageError,
+    internal_error,
     stop_word,
 )
 from cartesia_cli.formats import Container
@@ -107,12 +108,16 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
         )
         allowed = frozenset({*job.options.given, "container"} - FIXED)
         try:
-            asyncio.run(_run_all(state, items(lines_from(fd), allowed), concurrency))
+            # Read before any request: a whole-file JSON document is refused, not spoken.
+            lines = one_item_per_line(lines_from(fd), source)
+            asyncio.run(_run_all(state, items(lines, allowed), concurrency))
         except (KeyboardInterrupt, StopRequested) as stop:
             process.stop_taken()
             raise _stopped(state, stop) from None
-        except _ReaderGone:
+        except _ReaderGone as gone:
             process.stop_taken()
+            if gone.failure is not None:
+                raise gone.failure from None
             raise Interrupted(
                 f"stdout was closed by its reader after {state.progress.done} items; stopped",
                 ExitCode.BROKEN_PIPE,
@@ -215,8 +220,7 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
     except _ReaderGone:
         raise
     except Exception as exc:  # a bug, met by this item alone: the others go on
-        bug = CliError(f"internal error: {type(exc).__name__}: {exc}")
-        _failed(state, facts, item, bug, sink)
+        _failed(state, facts, item, internal_error(exc), sink)
     except (asyncio.CancelledError, KeyboardInterrupt, StopRequested):
         process.stop_taken()  # the stop is ours now: it must not cut the clean-up short
         _interrupted(state, facts, sink)
@@ -280,7 +284,7 @@ def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
         new_name=name,
         now=state.started,
     )
-    frame_wav(sink, job, plan.audio)
+    prepare_sink(sink, job, plan.audio)
     return sink
 
 
@@ -341,7 +345,14 @@ def _finish(state: Batch) -> None:
 
 
 class _ReaderGone(Exception):
-    """stdout's reader left while --json objects were being written: the batch stops."""
+    """stdout's reader left while --json objects were being written: the batch stops.
+
+    `failure`: stdout failed otherwise (a closed terminal: hang-up), and this is the error.
+    """
+
+    def __init__(self, failure: CliError | None = None) -> None:
+        super().__init__()
+        self.failure = failure
 
 
 def _emit(text: str, to_stdout: bool) -> None:
@@ -350,6 +361,9 @@ def _emit(text: str, to_stdout: bool) -> None:
     except BrokenPipeError:
         process.silence_stdout()
         raise _ReaderGone from None
+    except CliError as failure:
+        process.silence_stdout()
+        raise _ReaderGone(failure) from None
 
 
 class _BatchFailed(CliError):

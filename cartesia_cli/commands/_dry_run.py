@@ -42,7 +42,7 @@ def show(
             "body": json.loads(body),
             "curl": curl,
         }
-        write_stdout(json.dumps(doc, ensure_ascii=True))
+        write_stdout(json.dumps(doc, ensure_ascii=True, allow_nan=False))
         return
     lines = [f"POST {url}", *(f"{name}: {value}" for name, value in headers.items())]
     write_stdout("\n".join([*lines, "", body, "", curl]))

@@ -125,14 +125,21 @@ class Captions:
 
 def _render(timestamps: Timestamps, result: StreamResult, *, complete: bool) -> tuple[str, str]:
     """The subtitles' text, and how much it holds in words for people."""
-    words = captions.in_order(result.word_timestamps)
-    phonemes = captions.in_order(result.phoneme_timestamps)
+    words = captions.in_order((b.words, b.start, b.end) for b in result.word_timestamps)
+    phonemes = captions.in_order((b.phonemes, b.start, b.end) for b in result.phoneme_timestamps)
     if timestamps.kind == "json":
         text = captions.as_json(words, phonemes, complete=complete)
-        return text, f"{_count(len(words), 'word')}, {_count(len(phonemes), 'phoneme')}"
-    cues = captions.cues(words, words_per_cue=timestamps.words_per_cue)
-    text = (captions.vtt if timestamps.kind == "vtt" else captions.srt)(cues)
-    return text, f"{_count(len(cues), 'cue')}, {_count(len(words), 'word')}"
+        what = f"{_count(len(words), 'word')}, {_count(len(phonemes), 'phoneme')}"
+    else:
+        cues = captions.cues(words, words_per_cue=timestamps.words_per_cue)
+        text = (captions.vtt if timestamps.kind == "vtt" else captions.srt)(cues)
+        what = f"{_count(len(cues), 'cue')}, {_count(len(words), 'word')}"
+    dropped = sum(batch.dropped for batch in result.word_timestamps)
+    if timestamps.kind == "json":
+        dropped += sum(batch.dropped for batch in result.phoneme_timestamps)
+    if dropped:
+        what += f"; {dropped} dropped: the server sent no usable time for them"
+    return text, what
 
 
 def _count(number: int, noun: str) -> str:

@@ -35,6 +35,7 @@ from cartesia_cli.errors import (
     RequestRejected,
     StopRequested,
     UsageError,
+    internal_error,
     stop_word,
 )
 from cartesia_cli.formats import (
@@ -116,6 +117,11 @@ def speak(job: TtsJob) -> None:
         if job.options.json:
             exc.result_json = facts.failure(exc)
         raise
+    except Exception as exc:  # a bug: still one line, and the --json object scripts wait for
+        bug = internal_error(exc)
+        if job.options.json:
+            bug.result_json = facts.failure(bug)
+        raise bug from exc
     if job.options.json and not job.options.dry_run:
         emit_result(*facts.success())
 
@@ -440,14 +446,17 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
-    frame_wav(sink, job, audio)
+    prepare_sink(sink, job, audio)
     return sink
 
 
-def frame_wav(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
-    """A WAV of the raw stream gets its header here (tts bytes' WAVs come made)."""
+def prepare_sink(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
+    """A WAV of the raw stream gets its header here (tts bytes' WAVs come made); an MP3
+    is timed by its frames, since its bit rate may not be the one asked for."""
     if PATHS[job.command] in STREAMING and audio.container is Container.WAV and audio.encoding:
         sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+    elif audio.container is Container.MP3:
+        sink.time_as_mp3()
 
 
 def _open_sinks(job: TtsJob, audio: AudioFormat, reader_wait: float, player: str | None) -> Sink:
@@ -461,7 +470,7 @@ def _open_sinks(job: TtsJob, audio: AudioFormat, reader_wait: float, player: str
         if kept is not None:
             kept.close(keep=False)
         raise UsageError(f"cannot start {PLAYER}: {exc.strerror}") from None
-    frame_wav(playing.player.sink, job, audio)
+    prepare_sink(playing.player.sink, job, audio)
     return playing
 
 
@@ -574,7 +583,11 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -
     seconds = pipeline.audio_seconds(sink, audio)
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     label = sink.label if sink.keeps_audio else None
-    console.info(report.summary(label, stats.bytes, seconds, audio, first, elapsed))
+    clock = sink.mp3_clock()
+    if clock is not None and clock.bit_rate is not None:
+        audio = audio._replace(bit_rate=clock.bit_rate)  # the encoder may lower the one asked for
+    # The bytes where they went (a WAV's header too), as --json and the file's size say.
+    console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed))
     if job.options.play:
         return  # heard already
     if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay

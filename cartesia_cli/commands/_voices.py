@@ -89,7 +89,7 @@ def _settings(given: Given, debug: bool) -> Settings:
 
 def _show(found: list[voices.Voice], *, as_json: bool, one: bool) -> None:
     if as_json:
-        write_stdout(json.dumps(found[0] if one else found, ensure_ascii=True))
+        write_stdout(json.dumps(found[0] if one else found, ensure_ascii=True, allow_nan=False))
         return
     rows = [[voices.field(v, column) for column in voices_view.COLUMNS] for v in found]
     voices_view.show(rows, terminal=isatty(1))

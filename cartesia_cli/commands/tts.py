@@ -197,7 +197,7 @@ def _speak(
         _tts_job.speak(tts_job)
         return
     from cartesia_cli.commands import _batch
-    from cartesia_cli.errors import CliError
+    from cartesia_cli.errors import CliError, internal_error
 
     try:
         _batch.run(tts_job, batch, concurrency or DEFAULT_CONCURRENCY)
@@ -205,3 +205,5 @@ def _speak(
         if failure.result_json is None and not _batch.items_reported(failure):
             _tts_job.refuse(tts_job, failure)  # a batch that failed as a whole: one object
         raise
+    except Exception as exc:  # a bug outside any item: still the one object
+        _tts_job.refuse(tts_job, internal_error(exc))

@@ -132,7 +132,8 @@ def as_json(words: Sequence[Timed], phonemes: Sequence[Timed], *, complete: bool
         "words": entries(words, "word"),
         "phonemes": entries(phonemes, "phoneme"),
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # Strict JSON: a NaN here would be a bug upstream (api/events.py drops them), not output.
+    return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 def _clock(seconds: float, decimal: str) -> str:

@@ -21,6 +21,7 @@ import time
 from cartesia_cli import process
 from cartesia_cli.errors import NO_PLAYER, BrokenPipe, OutputError, UsageError
 from cartesia_cli.formats import PLAYER
+from cartesia_cli.output.mp3_frames import Mp3Clock
 from cartesia_cli.output.sinks import Sink
 
 # subprocess, threading and shutil are imported where used: only --play needs them,
@@ -171,6 +172,9 @@ class PlayingSink(Sink):
     @property
     def bytes_written(self) -> int:
         return (self._kept or self.player.sink).bytes_written
+
+    def mp3_clock(self) -> Mp3Clock | None:
+        return (self._kept or self.player.sink).mp3_clock()
 
     def write(self, data: bytes) -> None:
         if self._kept is not None:

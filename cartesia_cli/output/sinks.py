@@ -26,6 +26,7 @@ from cartesia_cli.errors import (
     UsageError,
 )
 from cartesia_cli.output import wav
+from cartesia_cli.output.mp3_frames import Mp3Clock
 from cartesia_cli.output.naming import timestamped_name
 
 STDOUT = "-"
@@ -67,10 +68,19 @@ class Sink:
         self._room: select.poll | None = None
         self._wav: wav.Layout | None = None  # set: a WAV header goes before the audio
         self._wav_at: int | None = None  # the header's file offset, when it can be patched
+        self._mp3: Mp3Clock | None = None  # set: the audio is MP3, timed by its frames
 
     def frame_as_wav(self, layout: wav.Layout) -> None:
         """Put a WAV header before the audio, with its sizes patched on close where possible."""
         self._wav = layout
+
+    def time_as_mp3(self) -> None:
+        """Count the MP3 frames written, for `mp3_clock`."""
+        self._mp3 = Mp3Clock()
+
+    def mp3_clock(self) -> Mp3Clock | None:
+        """The MP3 written so far, timed by its frames; None when not timed as MP3."""
+        return self._mp3
 
     @property
     def is_stdout(self) -> bool:
@@ -96,6 +106,8 @@ class Sink:
             raise OutputError(f"could not write audio to {self.label}: {exc.strerror}") from None
         # One slice assignment: a signal lands before it or after it, and the sum holds.
         self._counts[:] = (sum(self._counts),)
+        if self._mp3 is not None:
+            self._mp3.feed(data)
 
     def _framed(self, fd: int, layout: wav.Layout, data: bytes) -> bytes:
         written = self.bytes_written

@@ -101,10 +101,17 @@ def take(
             stats.chunks += 1
     elif isinstance(event, WordTimestamps):
         result.word_timestamps.append(event)
+        _note_dropped(event.dropped, "word", debug)
     elif isinstance(event, PhonemeTimestamps):
         result.phoneme_timestamps.append(event)
+        _note_dropped(event.dropped, "phoneme", debug)
     elif isinstance(event, UnknownEvent) and debug is not None:
         debug(f"ignored an event of unknown type {event.type!r}")
+
+
+def _note_dropped(count: int, what: str, debug: Callable[[str], None] | None) -> None:
+    if count and debug is not None:
+        debug(f"dropped {count} {what} timestamp(s) the server sent with unusable times")
 
 
 def require_audio(stats: StreamStats) -> None:
@@ -163,7 +170,10 @@ def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
 
 
 def audio_seconds(sink: Sink, audio: AudioFormat) -> float:
-    """Seconds of audio the sink holds: a WAV's header does not count."""
+    """Seconds of audio the sink holds: a WAV's header does not count, an MP3's frames do."""
+    clock = sink.mp3_clock() if audio.container is Container.MP3 else None
+    if clock is not None:
+        return clock.seconds
     header = 0
     if audio.container is Container.WAV:
         header = wav_data_offset(sink.head) or 0

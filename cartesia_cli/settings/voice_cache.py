@@ -101,7 +101,8 @@ def update(seen: Iterable[tuple[str, str]], *, complete: bool, path: Path | None
     voices = {} if complete else load(path)
     voices.update((k, shown_name(v)) for k, v in seen if _ID.fullmatch(k))
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps({"voices": voices}, ensure_ascii=False, sort_keys=True).encode()
+    document = {"voices": voices}
+    data = json.dumps(document, ensure_ascii=False, sort_keys=True, allow_nan=False).encode()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".voices-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:

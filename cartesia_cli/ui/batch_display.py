@@ -7,12 +7,12 @@ rich's own timer from counters the batch updates.
 from __future__ import annotations
 
 from rich.console import Console
-from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
 from cartesia_cli.run.batch import BatchProgress
+from cartesia_cli.ui.display import SignalSafeLive
 
 _REFRESH_PER_SECOND = 8
 
@@ -37,9 +37,9 @@ class _BatchView:
         return grid
 
 
-def batch_display(progress: BatchProgress, console: Console) -> Live:
+def batch_display(progress: BatchProgress, console: Console) -> SignalSafeLive:
     """A transient live line while the batch runs; lines printed meanwhile go above it."""
-    return Live(
+    return SignalSafeLive(
         _BatchView(progress),
         console=console,
         refresh_per_second=_REFRESH_PER_SECOND,

@@ -9,9 +9,7 @@ display draws on. No other module writes to stderr (tests/test_layers.py).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import os
 import re
 import sys
@@ -120,12 +118,17 @@ class Console:
 
     @contextmanager
     def live_console(self) -> Iterator[RichConsole]:
-        """The rich console on stderr that the live display draws on."""
+        """The rich console on stderr that the live display draws on.
+
+        It writes through `TerminalFile`: a terminal lost mid-run is a hang-up, not a crash.
+        """
         from rich.console import Console as RichConsole  # ~40 ms: only for a terminal
 
-        # rich itself honours NO_COLOR. Its writes, like ours, must never fail a run:
-        # a terminal that went away (EIO) would otherwise raise as the display ends.
-        yield RichConsole(file=cast("IO[str]", _Forgiving(sys.stderr)))
+        from cartesia_cli import process
+
+        terminal = TerminalFile(sys.stderr, on_lost=process.hang_up)
+        # A file to rich: it writes, flushes and asks isatty() and fileno(), no more.
+        yield RichConsole(file=cast("IO[str]", terminal))  # rich itself honours NO_COLOR
 
     def _write(self, line: str) -> None:
         self._emit(safe(line) + "\n")  # made safe first: a bug there must not pass silently
@@ -178,41 +181,60 @@ def traceback_lines(exc: BaseException) -> list[str]:
     return lines
 
 
-class _Forgiving:
-    """A text stream that drops what it cannot write: losing stderr is not a failure.
+class TerminalFile:
+    """stderr for the live display, which notices when the terminal is gone.
 
-    It holds the stream it was given: the live display puts a proxy in
-    `sys.stderr` while it runs, which writes back through this.
+    A closed pseudo-terminal fails every write with EIO, and its `isatty()` turns
+    false (the terminal query fails the same way), which rich takes as "stop
+    drawing" and would never mention. Either sign is reported once (`on_lost`) and
+    every later write is dropped: nothing can reach that terminal again, and no
+    write may raise.
     """
 
-    def __init__(self, stream: TextIO | None) -> None:
+    def __init__(self, stream: TextIO, on_lost: Callable[[], None]) -> None:
         self._stream = stream
-
-    @property
-    def encoding(self) -> str:
-        return getattr(self._stream, "encoding", None) or "utf-8"
+        self._on_lost = on_lost
+        self.lost = False
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+        self._was_terminal = self._is_terminal()
 
     def write(self, text: str) -> int:
-        with contextlib.suppress(OSError, ValueError):
-            if self._stream is not None:
-                self._stream.write(text)
+        self._attempt(lambda: self._stream.write(text))
         return len(text)
 
     def flush(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            if self._stream is not None:
-                self._stream.flush()
+        self._attempt(self._stream.flush)
 
     def isatty(self) -> bool:
+        if self.lost:
+            return False
+        if self._is_terminal():
+            return True
+        if self._was_terminal:  # a terminal does not stop being one: it has gone away
+            self._lose()
+        return False
+
+    def _is_terminal(self) -> bool:
         try:
-            return self._stream is not None and self._stream.isatty()
+            return self._stream.isatty()
         except (OSError, ValueError):
             return False
 
     def fileno(self) -> int:
-        if self._stream is None:
-            raise io.UnsupportedOperation("no stderr")
         return self._stream.fileno()
+
+    def _attempt(self, action: Callable[[], object]) -> None:
+        if self.lost:
+            return
+        try:
+            action()
+        except (OSError, ValueError):  # ValueError: the stream was closed under us
+            self._lose()
+
+    def _lose(self) -> None:
+        if not self.lost:
+            self.lost = True
+            self._on_lost()
 
 
 def isatty(fd: int) -> bool:

@@ -15,6 +15,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from cartesia_cli import process
 from cartesia_cli.run.pipeline import StreamStats
 
 _REFRESH_PER_SECOND = 8
@@ -50,6 +51,20 @@ class _StatsView:
         return grid
 
 
+class SignalSafeLive(Live):
+    """rich's Live, whose refresh thread never takes a stop signal (SIGINT, SIGTERM, SIGHUP).
+
+    The kernel hands a process-directed signal to any thread that does not block
+    it; taken by the refresh thread, it would not interrupt the main thread's
+    blocking read, and a terminal closed mid-run (SIGHUP) could go unanswered
+    until the server spoke again. The thread inherits the mask it is started with.
+    """
+
+    def start(self, refresh: bool = False) -> None:
+        with process.stops_blocked_here():
+            super().start(refresh)
+
+
 def live_display(
     stats: StreamStats,
     seconds: Callable[[], float],
@@ -57,7 +72,7 @@ def live_display(
     more: Callable[[], str] | None = None,
 ) -> Live:
     """A transient live line on `console` while streaming; use it as a context manager."""
-    return Live(
+    return SignalSafeLive(
         _StatsView(stats, seconds, more),
         console=console,
         refresh_per_second=_REFRESH_PER_SECOND,
