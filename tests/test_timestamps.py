@@ -276,22 +276,22 @@ def test_cues_follow_sentences_and_stay_up_long_enough(
         assert cue.end - cue.start >= min(captions.MIN_SHOWN, after.start - cue.start) - 1e-9
     counts = [len(cue.text.split()) for cue in all_cues]
     groups = [words[sum(counts[:i]) : sum(counts[: i + 1])] for i in range(len(counts))]
-    for group, after in itertools.pairwise(groups):
+    for group, following in itertools.pairwise(groups):
         if sentences.ends_sentence(group[-1].text):
             continue
         # Cut inside a sentence: by a limit, or to give its last word to the sentence's end.
-        gave = len(after) == 2 and (sentences.ends_sentence(after[1].text) or after is groups[-1])
-        chars = sum(len(w.text) + 1 for w in group) + len(after[0].text)
-        assert (
-            gave
-            or chars > captions.MAX_CHARS
-            or (after[0].end - group[0].start > captions.MAX_SECONDS)
+        gave = len(following) == 2 and (
+            sentences.ends_sentence(following[1].text) or following is groups[-1]
         )
-        if len(after) == 1 and sentences.ends_sentence(after[0].text):  # its last word alone:
+        chars = sum(len(w.text) + 1 for w in group) + len(following[0].text)
+        seconds = following[0].end - group[0].start
+        assert gave or chars > captions.MAX_CHARS or seconds > captions.MAX_SECONDS
+        lone = following[0]
+        if len(following) == 1 and sentences.ends_sentence(lone.text):  # its last word alone:
             spare = group[-1]  # the cue before had no word to spare
             assert (
                 len(group) <= 2
-                or len(spare.text) + 1 + len(after[0].text) > captions.MAX_CHARS
-                or after[0].end - spare.start > captions.MAX_SECONDS
+                or len(spare.text) + 1 + len(lone.text) > captions.MAX_CHARS
+                or lone.end - spare.start > captions.MAX_SECONDS
             )
     assert all_cues[-1].end - all_cues[-1].start >= captions.MIN_SHOWN - 1e-9

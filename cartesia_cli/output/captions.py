@@ -4,9 +4,10 @@ The server sends words in batches with absolute times, interleaved with the
 audio in any order. Here they are put in order, grouped into readable cues
 (a cue ends at a sentence's end, by the rule the WebSocket pieces follow, so
 never at "Mr." or "p.m.", or before it would pass about 42 characters or 7
-seconds; the last word of a sentence is not left alone in a cue if the cue
-before can spare it a word; `words_per_cue` asks for a fixed count instead), and given times that only go forward and never overlap. A cue stays
-up at least half a second, or until the next one starts if that is sooner.
+seconds; a sentence's last word is not left alone in a cue if the cue before
+can spare it a word; `words_per_cue` asks for a fixed count instead), and given
+times that only go forward and never overlap. A cue stays up at least half a
+second, or until the next one starts if that is sooner.
 No I/O: the job writes the text.
 """
 
