@@ -158,7 +158,7 @@ class Chunker:
             return end, min(end, limit)
         if end == len(text) and end <= limit and not self._final:
             return _WAIT, None  # the spaces may grow into a blank line
-        if index > self._start:  # a piece of nothing but spaces would say nothing
+        if self._speakable(index):  # a piece of nothing but marks and spaces says nothing
             self._space = min(end, limit)
         self._word = end
         return end, None
@@ -179,8 +179,9 @@ class Chunker:
         if ends_sentence(text[self._word : run_end]) and self._speakable(index):
             return end, min(end, limit)  # the spaces so far: later ones start the next piece
         if spaceless:  # a Chinese or Arabic comma: a cut even with no space after it
-            self._space = min(end, limit)
             self._word = end
+            if self._speakable(index):
+                self._space = min(end, limit)
         if (spaceless or end > run_end) and not CLAUSE_MARKS.isdisjoint(marks):
             self._clause = min(end, limit)
         return run_end, None  # the spaces after the marks end a word: looked at next
