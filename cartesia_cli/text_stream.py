@@ -2,8 +2,13 @@
 
 Bytes are read as they come (one `os.read` at a time, what the writer has
 flushed), decoded as UTF-8 across read boundaries, and cut into pieces by
-`pieces.Chunker`. Bad input gets the treatment `tts sse` gives it: not UTF-8,
-or nothing but spaces, is a usage error (exit 2), raised where it is found.
+`pieces.Chunker`. When the writer pauses (the pipe stays silent for
+`PAUSE_SECONDS`) after finishing a line, or after a sentence mark, what is held
+back is sent as it stands: a heading, a `tail -f` line or a last sentence is
+spoken at once, not when the next text or the end comes. Text that stops in the
+middle of a line with no sentence mark ("The answer is") waits for the rest.
+Bad input gets the treatment `tts sse` gives it: not UTF-8, or nothing but
+spaces, is a usage error (exit 2), raised where it is found.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from cartesia_cli.errors import UsageError
 from cartesia_cli.pieces import Chunker
 
 READ_SIZE = 65536
-# A writer that pauses this long after a sentence end has finished the sentence: send it,
-# rather than wait for the next character to rule out "3.5".
+# A writer silent this long after a line break or a sentence mark has finished what it
+# was writing: send it, rather than wait for the next character to rule out "3.5". Short
+# enough not to delay the first audio; long enough that a writer's burst (a paragraph
+# printed line by line) is read whole.
 PAUSE_SECONDS = 0.05
 
 
@@ -35,9 +42,10 @@ def pieces_from(fd: int) -> Iterator[str]:
     chunker = Chunker()
     read = spoken = 0
     while True:
-        if chunker.ends_a_sentence() and not _readable(fd, PAUSE_SECONDS):
-            spoken += 1
-            yield chunker.take_all()
+        if chunker.ready_on_pause() and not _readable(fd, PAUSE_SECONDS):
+            for piece in chunker.finish():  # what is held, as if the text ended here
+                spoken += 1
+                yield piece
             continue
         data = os.read(fd, READ_SIZE)
         try:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cartesia_cli import sentences
 from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.output import captions
 
@@ -191,3 +192,106 @@ def test_cues_go_forward_keep_every_word_and_group_them(
                 after.end - cue.start > captions.MAX_SECONDS
                 or len(cue.text) + 1 + len(after.text.split()[0]) > captions.MAX_CHARS
             )
+
+
+ABBREVIATED = "Mr. Smith met Dr. Jones at 5 p.m. today. The U.S. team won on Jan. 5. Yes."
+ABBREVIATED_CUES = [
+    "Mr. Smith met Dr. Jones at 5 p.m. today.",
+    "The U.S. team won on Jan. 5.",
+    "Yes.",
+]
+
+
+def test_cues_end_at_sentence_ends_not_at_abbreviations(cli: RunCli, tmp_path: Path) -> None:
+    assert cli("tts", "sse", ABBREVIATED, "-o", "x.pcm", "--timestamps", "x.srt").code == 0
+    cues_found = [text for _, _, text in srt_cues((tmp_path / "x.srt").read_text())]
+    assert cues_found == ABBREVIATED_CUES  # a sentence of one word is a cue: no lone word
+
+
+def timed(text: str, step: float = 0.3, span: float = 0.2) -> list[captions.Timed]:
+    """`text`'s words, one every `step` seconds, each spoken for `span`."""
+    return [captions.Timed(w, i * step, i * step + span) for i, w in enumerate(text.split())]
+
+
+def test_a_sentence_s_last_word_is_not_left_alone_in_a_cue() -> None:
+    texts = [c.text for c in captions.cues(timed(TEXT))]
+    assert texts[-2:] == ["Yes, and then some more words without", "any end"]
+    fits = "This is a longer sentence that should be split into readable cues for the viewer!"
+    assert [c.text for c in captions.cues(timed(fits))] == [  # nothing to move: as it was
+        "This is a longer sentence that should be",
+        "split into readable cues for the viewer!",
+    ]
+    words = "one two three four five six seven eight nine ten eleven twelve thirteen."
+    assert [c.text for c in captions.cues(timed(words))] == [
+        "one two three four five six seven eight",
+        "nine ten eleven twelve thirteen.",
+    ]
+    lone = "aaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbb cccccccccccccccccccc."
+    assert [c.text for c in captions.cues(timed(lone))] == [
+        "aaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbb",
+        "cccccccccccccccccccc.",  # the cue before has no word to spare: it stays alone
+    ]
+
+
+def test_a_cue_stays_up_half_a_second_unless_the_next_one_starts() -> None:
+    T = captions.Timed
+    words = [
+        T("Hi", 0.0, 0.05), T("you.", 0.05, 0.1),  # then silence: up for half a second
+        T("Go", 1.0, 1.05), T("on.", 1.05, 1.1),  # the next cue starts 0.2 s later: until then
+        T("Now", 1.3, 1.33), T("then.", 1.33, 1.35),  # the last: half a second
+    ]  # fmt: skip
+    assert captions.cues(words) == [
+        captions.Cue(0.0, 0.5, "Hi you."),
+        captions.Cue(1.0, 1.3, "Go on."),
+        captions.Cue(1.3, 1.8, "Now then."),
+    ]
+    assert [(c.start, c.end) for c in captions.cues(words, words_per_cue=2)] == [
+        (0.0, 0.5), (1.0, 1.3), (1.3, 1.8)
+    ]  # fmt: skip
+
+
+caption_words = st.one_of(
+    st.sampled_from([f"{a}." for a in sorted(sentences.ABBREVIATIONS)] + ["U.S.", "p.m.", "e.g."]),
+    st.text(alphabet="abcdefghij", min_size=1, max_size=12),
+    st.sampled_from(["end.", "why?", "so!"]),
+)
+
+
+@given(
+    texts=st.lists(caption_words, min_size=1, max_size=40),
+    gaps=st.lists(st.floats(0, 2), min_size=40, max_size=40),
+    spans=st.lists(st.floats(0, 1), min_size=40, max_size=40),
+)
+def test_cues_follow_sentences_and_stay_up_long_enough(
+    texts: list[str], gaps: list[float], spans: list[float]
+) -> None:
+    words, at = [], 0.0
+    for text, gap, span in zip(texts, gaps, spans, strict=False):
+        words.append(captions.Timed(text, at + gap, at + gap + span))
+        at += gap + span
+    all_cues = captions.cues(words)
+    assert " ".join(c.text for c in all_cues).split() == texts
+    assert all(a.end <= b.start for a, b in itertools.pairwise(all_cues))
+    for cue, after in itertools.pairwise(all_cues):
+        assert cue.end - cue.start >= min(captions.MIN_SHOWN, after.start - cue.start) - 1e-9
+    counts = [len(cue.text.split()) for cue in all_cues]
+    groups = [words[sum(counts[:i]) : sum(counts[: i + 1])] for i in range(len(counts))]
+    for group, following in itertools.pairwise(groups):
+        if sentences.ends_sentence(group[-1].text):
+            continue
+        # Cut inside a sentence: by a limit, or to give its last word to the sentence's end.
+        gave = len(following) == 2 and (
+            sentences.ends_sentence(following[1].text) or following is groups[-1]
+        )
+        chars = sum(len(w.text) + 1 for w in group) + len(following[0].text)
+        seconds = following[0].end - group[0].start
+        assert gave or chars > captions.MAX_CHARS or seconds > captions.MAX_SECONDS
+        lone = following[0]
+        if len(following) == 1 and sentences.ends_sentence(lone.text):  # its last word alone:
+            spare = group[-1]  # the cue before had no word to spare
+            assert (
+                len(group) <= 2
+                or len(spare.text) + 1 + len(lone.text) > captions.MAX_CHARS
+                or lone.end - spare.start > captions.MAX_SECONDS
+            )
+    assert all_cues[-1].end - all_cues[-1].start >= captions.MIN_SHOWN - 1e-9

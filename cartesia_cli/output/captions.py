@@ -2,9 +2,13 @@
 
 The server sends words in batches with absolute times, interleaved with the
 audio in any order. Here they are put in order, grouped into readable cues
-(a cue ends at a sentence's end, or before it would pass about 42 characters
-or 7 seconds; `words_per_cue` asks for a fixed count instead), and given
-times that only go forward and never overlap. No I/O: the job writes the text.
+(a cue ends at a sentence's end, by the rule the WebSocket pieces follow, so
+never at "Mr." or "p.m.", or before it would pass about 42 characters or 7
+seconds; a sentence's last word is not left alone in a cue if the cue before
+can spare it a word; `words_per_cue` asks for a fixed count instead), and given
+times that only go forward and never overlap. A cue stays up at least half a
+second, or until the next one starts if that is sooner.
+No I/O: the job writes the text.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ from pathlib import PurePath
 from typing import NamedTuple
 
 from cartesia_cli.errors import UsageError
+from cartesia_cli.sentences import ends_sentence
 
 FORMATS = ("srt", "vtt", "json")
 MAX_CHARS = 42  # a subtitle line most guidelines allow
 MAX_SECONDS = 7.0  # longer cues are hard to read along with
-# Latin, and the ideographic full stop with the full-width ! and ? of CJK text.
-SENTENCE_ENDS = (".", "!", "?", "\u2026", "\u3002", "\uff01", "\uff1f")
 MIN_CUE = 0.001  # seconds: a cue that would end before it starts gets this much
+# Seconds a cue stays up at least (into the silence after it, never over the next cue):
+# a one-word cue shown for its 0.1 s of speech is gone before it can be read.
+MIN_SHOWN = 0.5
 
 
 class Timed(NamedTuple):
@@ -62,7 +68,7 @@ def in_order(
 
 def cues(words: Sequence[Timed], *, words_per_cue: int | None = None) -> list[Cue]:
     groups = _fixed(words, words_per_cue) if words_per_cue else _readable(words)
-    return _forward_only([_cue(group) for group in groups if group])
+    return _shown_long_enough(_forward_only([_cue(group) for group in groups if group]))
 
 
 def _readable(words: Sequence[Timed]) -> list[list[Timed]]:
@@ -72,9 +78,24 @@ def _readable(words: Sequence[Timed]) -> list[list[Timed]]:
         if group and _too_long(group, word):
             groups.append(group := [])
         group.append(word)
-        if word.text.endswith(SENTENCE_ENDS):
+        if ends_sentence(word.text):
             groups.append([])
-    return groups
+    return _no_lone_last_word([group for group in groups if group])
+
+
+def _no_lone_last_word(groups: list[list[Timed]]) -> list[list[Timed]]:
+    """A sentence's last word, cut off alone by a limit, takes the last word of the cue
+    before ("…readable cues for the" / "viewer!" -> "…cues for" / "the viewer!").
+    A sentence of one word ("Yes.") is no lone word: it keeps a cue of its own."""
+    result: list[list[Timed]] = []
+    for group in groups:
+        before = result[-1] if result else []
+        last_word = len(group) == 1 and (ends_sentence(group[0].text) or group is groups[-1])
+        same_sentence = len(before) > 2 and not ends_sentence(before[-1].text)
+        if last_word and same_sentence and not _too_long(before[-1:], group[0]):
+            group = [before.pop(), group[0]]
+        result.append(group)
+    return result
 
 
 def _too_long(group: list[Timed], word: Timed) -> bool:
@@ -101,6 +122,15 @@ def _forward_only(raw: list[Cue]) -> list[Cue]:
         start = max(cue.start, result[-1].end if result else 0.0)
         result.append(Cue(start, max(cue.end, start + MIN_CUE), cue.text))
     return result
+
+
+def _shown_long_enough(timed: list[Cue]) -> list[Cue]:
+    """Each cue lengthened to `MIN_SHOWN` seconds, but never past the next cue's start."""
+    starts = [cue.start for cue in timed[1:]] + [float("inf")]
+    return [
+        cue._replace(end=max(cue.end, min(cue.start + MIN_SHOWN, next_start)))
+        for cue, next_start in zip(timed, starts, strict=True)
+    ]
 
 
 def srt(all_cues: Sequence[Cue]) -> str:
