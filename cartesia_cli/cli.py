@@ -16,7 +16,7 @@ import typer
 
 from cartesia_cli import __version__, errors, process, redact
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
-from cartesia_cli.ui.console import PROG, console, sanitize
+from cartesia_cli.ui.console import PROG, console
 
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 
@@ -252,11 +252,9 @@ def _names_complete_to_ids(command: object) -> None:
     from cartesia_cli.settings.spec import VOICE, cached_voices
 
     def complete(ctx: object, param: object, incomplete: str) -> list[CompletionItem]:
-        # A name is a server's text, and the shell shows it on the terminal: escaped (the
-        # cache blanks controls, not bidirectional overrides).
-        return [
-            CompletionItem(value, help=sanitize(name)) for value, name in cached_voices(incomplete)
-        ]
+        # The cache hands out names already made plain for every shell (voice_cache.shown_name:
+        # no controls, bidi or backslashes): an escape here would put a backslash back.
+        return [CompletionItem(value, help=name) for value, name in cached_voices(incomplete)]
 
     for sub in getattr(command, "commands", {}).values():
         _names_complete_to_ids(sub)

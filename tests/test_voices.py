@@ -366,6 +366,6 @@ def test_completion_shows_a_cached_name_escaped(tmp_path: Path, cache: Path) -> 
         cwd=tmp_path,
     )
     out = result.stdout.decode()
-    # The cache's loader blanks controls; a bidirectional override is left to the CLI.
-    assert '"f786-ok":"Evil ]0;pwned \\u202eeman"' in out, out
-    assert "\x1b" not in out and "\u202e" not in out
+    # The cache's loader makes the name plain: controls and the bidirectional override go.
+    assert '"f786-ok":"Evil ]0;pwned eman"' in out, out
+    assert "\x1b" not in out and "\u202e" not in out and "\\" not in out
