@@ -337,7 +337,9 @@ def test_a_tls_connection_made_with_another_context_is_not_used(
     monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
     endpoint = _endpoint(tls_fake.url)
     preconnect.start(endpoint, tls=True)
-    backend = startup_backend.StartupBackend(endpoint, lambda line: None)
+    stream_type = startup_backend.socket_stream()
+    assert stream_type is not None
+    backend = startup_backend.StartupBackend(endpoint, lambda line: None, stream_type)
     stream = backend.connect_tcp(endpoint.host, endpoint.port, timeout=5)
     other = ssl.create_default_context(cafile=certificate[0])
     secure = stream.start_tls(other, endpoint.host, timeout=5)

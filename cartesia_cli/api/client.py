@@ -22,7 +22,7 @@ import httpx
 from httpx_sse import EventSource
 
 from cartesia_cli import redact
-from cartesia_cli.api import preconnect, protocol, startup_backend, tls
+from cartesia_cli.api import preconnect, protocol, tls
 from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
@@ -357,6 +357,12 @@ def _startup_transport(
         preconnect.discard()  # a transport given to httpx would go direct
         return None
     transport = httpx.HTTPTransport(verify=verify)
+    try:  # it names httpcore's classes: a future httpcore without them means no swap
+        from cartesia_cli.api import startup_backend
+    except (ImportError, AttributeError) as exc:
+        preconnect.discard(f"httpcore is laid out differently than expected ({exc})")
+        log(f"start-up connection: {preconnect.outcome()}")
+        return None
     return transport if startup_backend.install(transport, target, log) else None
 
 
