@@ -415,8 +415,9 @@ def test_a_guess_for_another_host_is_closed_without_a_byte_sent(
 @pytest.mark.parametrize(
     "env",
     [
-        # httpx goes direct (NO_PROXY), but the guess does not look that far: no connection.
-        {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"},
+        # A proxy for the host, in any letter case: httpx goes there, so no connection.
+        {"Http_Proxy": "http://127.0.0.1:9"},
+        {"ALL_PROXY": "http://127.0.0.1:9"},
         {"CARTESIA_API_KEY": ""},  # exit 3 before any request
     ],
 )
@@ -426,9 +427,23 @@ def test_no_connection_is_made_for_a_proxy_or_without_a_key(
     with Relay(_address(fake)) as relay:
         result = cli_process("tts", "sse", "Hi", "-o", "-", "--debug",
                              env={"CARTESIA_BASE_URL": relay.url(), **env})  # fmt: skip
-        seen = relay.wait_ended(1 if env.get("HTTP_PROXY") else 0)
+        seen = relay.wait_ended(0)
     assert "start-up connection" not in result.stderr
-    assert len(seen) == (1 if result.code == 0 else 0), result.stderr
+    assert result.code != 0 and not seen, result.stderr
+
+
+def test_a_host_no_proxy_exempts_gets_the_start_up_connection(
+    cli_process: RunCli, fake: FakeCartesia
+) -> None:
+    """httpx goes direct to a host NO_PROXY names, and so does the start-up connection."""
+    env = {"HTTP_PROXY": "http://127.0.0.1:9", "no_proxy": "127.0.0.1"}
+    with Relay(_address(fake)) as relay:
+        result = cli_process("tts", "sse", "Hi", "-o", "-", "--debug",
+                             env={"CARTESIA_BASE_URL": relay.url(), **env})  # fmt: skip
+        seen = relay.wait_ended(1)
+    assert result.code == 0, result.stderr
+    assert "start-up connection: used" in result.stderr
+    assert len(seen) == 1 and seen[0].received.startswith(b"POST /tts/sse ")
 
 
 @pytest.mark.parametrize(
