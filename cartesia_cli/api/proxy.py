@@ -34,7 +34,9 @@ class ProxyError(ValueError):
     """A proxy variable httpx would refuse: `variable` is its name as set."""
 
     def __init__(self, variable: str, reason: str) -> None:
-        super().__init__(f"the proxy in {variable} cannot be used: {reason}")
+        super().__init__(
+            f"cannot use the proxy set in the environment variable {variable}: {reason}"
+        )
         self.variable = variable
 
 
@@ -105,18 +107,20 @@ class _Pattern(NamedTuple):
 
 def _patterns(found: Mapping[str, tuple[str, str]]) -> list[_Pattern]:
     """httpx's mounts for these variables, most specific first (get_environment_proxies)."""
-    keyed: dict[str, _Pattern] = {}
+    variable, no_proxy = found.get("no", ("NO_PROXY", ""))
+    entries = [entry.strip() for entry in no_proxy.split(",")]
+    if "*" in entries:  # httpx builds no proxy at all then, and checks none
+        return []
+    # Keyed as httpx keys its mounts: a NO_PROXY entry may replace a proxy (never built then).
+    keyed: dict[str, tuple[str, str, bool]] = {}
     for scheme in SCHEMES:
         if scheme in found:
-            keyed[f"{scheme}://"] = _pattern(f"{scheme}://", *found[scheme], proxy=True)
-    variable, no_proxy = found.get("no", ("NO_PROXY", ""))
-    for entry in (entry.strip() for entry in no_proxy.split(",")):
-        if entry == "*":  # httpx builds no proxy at all then, and checks none
-            return []
-        if entry:
-            key = _no_proxy_key(entry)
-            keyed[key] = _pattern(key, variable, entry, proxy=False)
-    return sorted(keyed.values(), key=_Pattern.priority)
+            keyed[f"{scheme}://"] = (*found[scheme], True)
+    for entry in filter(None, entries):
+        keyed[_no_proxy_key(entry)] = (variable, entry, False)
+    patterns = [_pattern(key, name, value, proxy=is_proxy)
+                for key, (name, value, is_proxy) in keyed.items()]  # fmt: skip
+    return sorted(patterns, key=_Pattern.priority)
 
 
 def _no_proxy_key(entry: str) -> str:
