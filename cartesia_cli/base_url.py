@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Spaces or control characters: httpx would refuse them, or worse, send them.
 _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _QUERY = re.compile(r"[?#]")  # even empty: "/tts/sse" would land after it
+_HOST_SAFE = "!$&'()*+,;=" + '"`{}%|\\'  # what httpx leaves unquoted in an ASCII host
 
 
 class Endpoint(NamedTuple):
@@ -66,8 +67,10 @@ def ascii_host(host: str) -> str | None:
     "strasse.de", another host. None when the name cannot be encoded (httpx
     refuses it too).
     """
-    if host.isascii():
+    if ":" in host:  # an IPv6 address (urlsplit took its brackets off)
         return host.lower()
+    if host.isascii():  # quoted as httpx quotes it (a name with "<" in it, say)
+        return quote(host.lower(), safe=_HOST_SAFE)
     import idna
 
     try:

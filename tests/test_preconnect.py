@@ -98,7 +98,12 @@ LOCAL = {**KEY, "CARTESIA_BASE_URL": "http://127.0.0.1:8080"}
         (["tts", "sse", "--base-url", "http://h/?"], KEY, None),
         (["tts", "sse", "--base-url", ""], {**KEY, "CARTESIA_BASE_URL": "https://h"}, None),
         (["tts", "sse", "--base-url"], KEY, None),
-        (["tts", "sse", "--base-url", "https://bücher.example"], KEY, None),
+        # An international name, encoded as httpx encodes it (IDNA 2008).
+        (
+            ["tts", "sse", "--base-url", "https://Bücher.example"],
+            KEY,
+            (Endpoint("https", "xn--bcher-kva.example", 443), True),
+        ),
         # After `--` everything is text, not an option...
         (["tts", "sse", "--", "--help"], KEY, (Endpoint("https", "api.cartesia.ai", 443), True)),
         # ...unless the `--` may be an option's value (click gives it the next word).
