@@ -6,6 +6,7 @@ mounts) by a property test; the start-up guess and every HTTP command use it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from unittest import mock
@@ -157,5 +158,21 @@ def test_a_malformed_proxy_is_a_usage_error_naming_it(
     result = cli(*args, env=env)
     assert result.code == 2, result.stderr
     assert f"cannot use the proxy set in the environment variable {name}: " in result.stderr
+    assert_one_error_line(result.stderr)
+    assert not fake.requests
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("socksio") is not None, reason="socksio installed: SOCKS works"
+)
+def test_a_socks_proxy_without_socksio_is_a_usage_error_naming_it(
+    cli: RunCli, fake: FakeCartesia
+) -> None:
+    """httpx raised ImportError as the client was made; it said nothing of the variable."""
+    result = cli("tts", "sse", "Hi", "-o", "out.pcm", env={"All_Proxy": "socks5://127.0.0.1:9"})
+    assert result.code == 2, result.stderr
+    assert "environment variable All_Proxy: a SOCKS proxy needs the socksio package" in (
+        result.stderr
+    )
     assert_one_error_line(result.stderr)
     assert not fake.requests

@@ -344,10 +344,9 @@ def check_proxies() -> None:
     one it refuses stops every request, and from deep inside httpx.
     """
     try:
-        proxy.check(os.environ)
-        for scheme, (variable, value) in proxy.variables(os.environ).items():
-            if scheme in proxy.SCHEMES and value.lower().startswith("socks"):
-                _check_socks(variable)
+        for built in proxy.configured(os.environ):
+            if built.url.lower().startswith("socks"):
+                _check_socks(built.variable)
     except proxy.ProxyError as exc:
         raise UsageError(str(exc)) from None
 

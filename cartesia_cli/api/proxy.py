@@ -77,9 +77,14 @@ def proxy_for(url: str, env: Mapping[str, str]) -> Proxy | None:
     return None
 
 
+def configured(env: Mapping[str, str]) -> list[Proxy]:
+    """Every proxy httpx would build a transport for; ProxyError for one it would refuse."""
+    return [pattern.proxy for pattern in _patterns(variables(env)) if pattern.proxy is not None]
+
+
 def check(env: Mapping[str, str]) -> None:
     """Raise ProxyError if any proxy variable httpx reads is one it would refuse."""
-    _patterns(variables(env))
+    configured(env)
 
 
 class _Pattern(NamedTuple):
