@@ -1,19 +1,22 @@
 """What a usable base URL is: one rule for the settings table and the start-up connection.
 
 Standard library only, so that launch.py can check a base URL, and so know where
-to connect, before the CLI itself is imported.
+to connect, before the CLI itself is imported; an international host name alone
+loads the `idna` package (httpx's own), so that every command, the start-up
+connection and the WebSocket included, names the host as httpx does.
 """
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Spaces or control characters: httpx would refuse them, or worse, send them.
 _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _QUERY = re.compile(r"[?#]")  # even empty: "/tts/sse" would land after it
+_HOST_SAFE = "!$&'()*+,;=" + '"`{}%|\\'  # what httpx leaves unquoted in an ASCII host
 
 
 class Endpoint(NamedTuple):
@@ -52,12 +55,54 @@ def _usable(split: SplitResult, raw: str) -> bool:
         and bool(split.hostname)
         and split.port != 0  # 0 would quietly mean the scheme's default port
         and not _QUERY.search(raw)
+        and ascii_host(split.hostname or "") is not None
     )
 
 
+def ascii_host(host: str) -> str | None:
+    """`host` as httpx sends and resolves it: lower case, an international name IDNA-encoded.
+
+    IDNA 2008 through the `idna` package, as httpx does: Python's own "idna" codec
+    (IDNA 2003, which socket and ssl use for a str) turns "straße.de" into
+    "strasse.de", another host. None when the name cannot be encoded (httpx
+    refuses it too).
+    """
+    if ":" in host:  # an IPv6 address (urlsplit took its brackets off)
+        return host.lower()
+    if host.isascii():  # quoted as httpx quotes it (a name with "<" in it, say)
+        return quote(host.lower(), safe=_HOST_SAFE)
+    import idna
+
+    try:
+        return str(idna.encode(host.lower()).decode("ascii"))
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
 def endpoint(raw: str) -> Endpoint | None:
-    """Where `raw` connects, or None if the settings table would refuse it."""
+    """Where `raw` connects (the host as `ascii_host` gives it), or None if the table refuses it."""
     split = parts(raw)
     if has_userinfo(split) or not _usable(split, raw) or split.hostname is None:
         return None
-    return Endpoint(split.scheme, split.hostname, split.port or DEFAULT_PORTS[split.scheme])
+    host = ascii_host(split.hostname)
+    if host is None:
+        return None
+    return Endpoint(split.scheme, host, split.port or DEFAULT_PORTS[split.scheme])
+
+
+def websocket_url(raw: str, path: str) -> str:
+    """`https://Host/x` -> `wss://host/x` + path (`http` -> `ws`), the host as httpx names it.
+
+    For a base URL the settings table took (an unusable one is returned as given,
+    with the scheme changed, for the caller's own error).
+    """
+    split = parts(raw)
+    scheme = "wss" if split.scheme == "https" else "ws"
+    host = ascii_host(split.hostname or "")
+    if not split.hostname or host is None:
+        rest = raw.strip().partition("://")[2]
+        return f"{scheme}://{rest.rstrip('/')}{path}"
+    netloc = f"[{host}]" if ":" in host else host
+    if split.port is not None:
+        netloc += f":{split.port}"
+    return f"{scheme}://{netloc}{split.path.rstrip('/')}{path}"

@@ -58,17 +58,24 @@ def _run() -> int:
 
 
 def _connect_early(args: list[str]) -> bool:
-    """When a stream is coming, connect (and build the TLS context) while the CLI loads."""
-    from cartesia_cli import stream_target
+    """When a stream is coming, connect (and build the TLS context) while the CLI loads.
 
-    target = stream_target.guess(args, os.environ)
-    if target is None:
+    A shortcut only: whatever goes wrong here leaves the run to connect as usual
+    and to report the problem itself, if it is one.
+    """
+    try:
+        from cartesia_cli import stream_target
+
+        target = stream_target.guess(args, os.environ)
+        if target is None:
+            return False
+        from cartesia_cli.api import preconnect, tls
+
+        if target.endpoint.scheme == "https":
+            tls.prefetch()  # the CA bundle loads on a thread while DNS and TCP go on
+        preconnect.start(target.endpoint, tls=target.tls)
+    except Exception:
         return False
-    from cartesia_cli.api import preconnect, tls
-
-    if target.endpoint.scheme == "https":
-        tls.prefetch()  # on its own thread: it loads the CA bundle while DNS and TCP go on
-    preconnect.start(target.endpoint, tls=target.tls)
     return True
 
 

@@ -4,8 +4,9 @@ launch.py asks before the CLI is imported, to open the connection meanwhile
 (api/preconnect.py). The guess follows the settings table's precedence for the
 base URL (flag > environment > config file > default) and answers None whenever
 the run may send nothing: help, completion, --dry-run, --batch (its own
-client), no API key anywhere, a proxy in the environment (httpx would connect
-to the proxy instead), a base URL the table would refuse. A wrong guess costs
+client), no API key anywhere, a proxy in the environment for its host (httpx
+would connect to the proxy instead; read as httpx reads it, api/proxy.py), or
+one the run will refuse, a base URL the table would refuse. A wrong guess costs
 one unused connection, closed without a byte of HTTP; the names below are held
 to the table's by tests/test_preconnect.py.
 """
@@ -27,7 +28,6 @@ COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 # (the WebSocket client does its own handshake on the socket it is given).
 STREAMING = {("tts", "sse"): True, ("tts", "bytes"): True, ("say",): True, ("tts", "ws"): False}
 SENDS_NOTHING = frozenset({"--help", "-h", "--dry-run", "--batch"})
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 CONFIG_LIMIT = 1 << 20  # a config file is a few lines; anything bigger is left to the CLI
 
 
@@ -39,7 +39,7 @@ class Target(NamedTuple):
 def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     """The endpoint this run will stream from, or None when it may not stream at all."""
     command = next((words for words in STREAMING if tuple(args[: len(words)]) == words), None)
-    if command is None or env.get(COMPLETE_VAR) or _proxy_set(env):
+    if command is None or env.get(COMPLETE_VAR):
         return None
     flags, values = _scan(args[len(command) :])
     if flags & SENDS_NOTHING:
@@ -56,9 +56,9 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
         return None  # exit 3 before any request
     from cartesia_cli import base_url
 
-    endpoint = base_url.endpoint(_base_url(values, env, config))
-    # Only a plain ASCII name: the CLI's IDNA encoding may differ from Python's.
-    if endpoint is None or not endpoint.host.isascii():
+    raw_url = _base_url(values, env, config)
+    endpoint = base_url.endpoint(raw_url)  # an international name IDNA-encoded, as httpx does
+    if endpoint is None or _proxied(raw_url, env):
         return None
     return Target(endpoint, tls=STREAMING[command] and endpoint.scheme == "https")
 
@@ -110,8 +110,14 @@ def _base_url(
     return str(config.get(BASE_URL_KEY, DEFAULT_BASE_URL))
 
 
-def _proxy_set(env: Mapping[str, str]) -> bool:
-    return any(env.get(name) or env.get(name.upper()) for name in PROXY_VARIABLES)
+def _proxied(url: str, env: Mapping[str, str]) -> bool:
+    """Would the run go through a proxy (or stop at one it refuses)? Any letter case."""
+    from cartesia_cli.api import proxy
+
+    try:
+        return proxy.proxy_for(url, env) is not None
+    except proxy.ProxyError:  # the run stops with a usage error naming the variable
+        return True
 
 
 def _config(env: Mapping[str, str]) -> Mapping[str, object] | None:

@@ -34,7 +34,7 @@ from cartesia_cli.formats import AudioFormat, Container, Encoding
 from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.settings import location, spec
 
-from .conftest import API_KEY, ENTRY_POINT, VOICE, RunCli
+from .conftest import API_KEY, ENTRY_POINT, VOICE, RunCli, clean_env
 from .tcp_relay import Relay
 
 KEY = {"CARTESIA_API_KEY": "k"}
@@ -98,7 +98,12 @@ LOCAL = {**KEY, "CARTESIA_BASE_URL": "http://127.0.0.1:8080"}
         (["tts", "sse", "--base-url", "http://h/?"], KEY, None),
         (["tts", "sse", "--base-url", ""], {**KEY, "CARTESIA_BASE_URL": "https://h"}, None),
         (["tts", "sse", "--base-url"], KEY, None),
-        (["tts", "sse", "--base-url", "https://bücher.example"], KEY, None),
+        # An international name, encoded as httpx encodes it (IDNA 2008).
+        (
+            ["tts", "sse", "--base-url", "https://Bücher.example"],
+            KEY,
+            (Endpoint("https", "xn--bcher-kva.example", 443), True),
+        ),
         # After `--` everything is text, not an option...
         (["tts", "sse", "--", "--help"], KEY, (Endpoint("https", "api.cartesia.ai", 443), True)),
         # ...unless the `--` may be an option's value (click gives it the next word).
@@ -337,7 +342,9 @@ def test_a_tls_connection_made_with_another_context_is_not_used(
     monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
     endpoint = _endpoint(tls_fake.url)
     preconnect.start(endpoint, tls=True)
-    backend = startup_backend.StartupBackend(endpoint, lambda line: None)
+    stream_type = startup_backend.socket_stream()
+    assert stream_type is not None
+    backend = startup_backend.StartupBackend(endpoint, lambda line: None, stream_type)
     stream = backend.connect_tcp(endpoint.host, endpoint.port, timeout=5)
     other = ssl.create_default_context(cafile=certificate[0])
     secure = stream.start_tls(other, endpoint.host, timeout=5)
@@ -413,8 +420,9 @@ def test_a_guess_for_another_host_is_closed_without_a_byte_sent(
 @pytest.mark.parametrize(
     "env",
     [
-        # httpx goes direct (NO_PROXY), but the guess does not look that far: no connection.
-        {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"},
+        # A proxy for the host, in any letter case: httpx goes there, so no connection.
+        {"Http_Proxy": "http://127.0.0.1:9"},
+        {"ALL_PROXY": "http://127.0.0.1:9"},
         {"CARTESIA_API_KEY": ""},  # exit 3 before any request
     ],
 )
@@ -424,9 +432,23 @@ def test_no_connection_is_made_for_a_proxy_or_without_a_key(
     with Relay(_address(fake)) as relay:
         result = cli_process("tts", "sse", "Hi", "-o", "-", "--debug",
                              env={"CARTESIA_BASE_URL": relay.url(), **env})  # fmt: skip
-        seen = relay.wait_ended(1 if env.get("HTTP_PROXY") else 0)
+        seen = relay.wait_ended(0)
     assert "start-up connection" not in result.stderr
-    assert len(seen) == (1 if result.code == 0 else 0), result.stderr
+    assert result.code != 0 and not seen, result.stderr
+
+
+def test_a_host_no_proxy_exempts_gets_the_start_up_connection(
+    cli_process: RunCli, fake: FakeCartesia
+) -> None:
+    """httpx goes direct to a host NO_PROXY names, and so does the start-up connection."""
+    env = {"HTTP_PROXY": "http://127.0.0.1:9", "no_proxy": "127.0.0.1"}
+    with Relay(_address(fake)) as relay:
+        result = cli_process("tts", "sse", "Hi", "-o", "-", "--debug",
+                             env={"CARTESIA_BASE_URL": relay.url(), **env})  # fmt: skip
+        seen = relay.wait_ended(1)
+    assert result.code == 0, result.stderr
+    assert "start-up connection: used" in result.stderr
+    assert len(seen) == 1 and seen[0].received.startswith(b"POST /tts/sse ")
 
 
 @pytest.mark.parametrize(
@@ -539,3 +561,76 @@ def test_debug_tells_what_became_of_it_once(cli_process: RunCli) -> None:
     assert result.code == 6
     assert result.stderr.count("start-up connection: not used: ConnectionRefusedError") == 1
     assert result.stderr.count("attempt ") == 3
+
+
+# --- httpx and httpcore laid out otherwise: no swap, an ordinary connection ----------------
+
+# A stand-in for the module, without the name (as if httpcore had moved or renamed it);
+# httpcore's own code keeps the real module's globals, so it works as before.
+WITHOUT_SYNC_STREAM = """
+import sys
+import types
+import httpcore._backends
+import httpcore._backends.sync as real
+stand_in = types.ModuleType(real.__name__)
+stand_in.__dict__.update({k: v for k, v in vars(real).items() if k != "SyncStream"})
+sys.modules[real.__name__] = httpcore._backends.sync = stand_in
+sys.argv = ["cartesia-cli", *sys.argv[1:]]
+from cartesia_cli.launch import main
+main()
+"""
+
+
+def test_an_httpcore_without_its_socket_stream_changes_nothing_but_a_debug_line(
+    fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """The name was imported as the client module loaded: every run exited 1 without it."""
+    env = clean_env(
+        CARTESIA_API_KEY=API_KEY,
+        CARTESIA_BASE_URL=fake.url,
+        CARTESIA_CLI_CONFIG_DIR=str(tmp_path),
+    )
+    args = ["tts", "sse", "Hello, world!", "-o", "out.pcm", "--debug"]
+    proc = subprocess.run(
+        [sys.executable, "-c", WITHOUT_SYNC_STREAM, *args],
+        capture_output=True, stdin=subprocess.DEVNULL, env=env, cwd=tmp_path, timeout=30,
+    )  # fmt: skip
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+    assert stderr.count("start-up connection: ") == 1
+    assert "start-up connection: not used: httpcore's socket stream" in stderr
+
+
+def test_a_pool_laid_out_differently_changes_nothing_but_a_debug_line(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = httpx.HTTPTransport.__init__
+
+    class OtherPool:
+        """A pool of another class: httpx still works through it, we cannot swap in it."""
+
+        def __init__(self, pool: object) -> None:
+            self.inner = pool
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    def elsewhere(self: httpx.HTTPTransport, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        self._pool = OtherPool(self._pool)  # type: ignore[assignment]
+
+    monkeypatch.setattr(httpx.HTTPTransport, "__init__", elsewhere)
+    with Relay(_address(fake)) as relay:
+        preconnect.start(_endpoint(relay.url()), tls=False)
+        relay.wait_ended(0)
+        env = {"CARTESIA_BASE_URL": relay.url()}
+        result = cli("tts", "sse", "Hello, world!", "-o", "out.pcm", "--debug", env=env)
+        seen = relay.wait_ended(2)
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+    why = "not used: httpx's connection pool is laid out differently than expected"
+    assert preconnect.outcome() == why
+    assert result.stderr.count("start-up connection: ") == 1
+    assert f"start-up connection: {why}" in result.stderr
+    assert [bool(s.received) for s in seen] == [False, True]  # closed unused, then a new one

@@ -7,13 +7,19 @@ starts before the heavy imports (tls.py, api/preconnect.py).
 from __future__ import annotations
 
 import shutil
+import ssl
+import subprocess
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cartesia_cli.api import tls
 from cartesia_cli.mock import FakeCartesia
 
-from .conftest import RunCli, assert_one_error_line
+from .conftest import API_KEY, RunCli, assert_one_error_line, clean_env
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -61,3 +67,98 @@ def test_broken_trust_settings_are_reported(cli: RunCli, tls_fake: FakeCartesia)
     assert result.stderr.startswith("cartesia-cli: error: cannot set up TLS: ")
     assert result.stderr.endswith("; check SSL_CERT_FILE / SSL_CERT_DIR\n")
     assert_one_error_line(result.stderr)
+
+
+# --- the start-up threads never race the main thread's imports -----------------------------
+
+ORDER_SCRIPT = Path(__file__).with_name("startup_order.py")
+
+
+def _run_in_order(
+    order: str, tmp_path: Path, env: dict[str, str], *args: str
+) -> tuple[int, str, list[str]]:
+    """The entry point's run with the start-up threads forced to `order` (startup_order.py)."""
+    report = tmp_path / "off-main.txt"
+    proc = subprocess.run(
+        [sys.executable, str(ORDER_SCRIPT), order, str(report), *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        env=clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_CLI_CONFIG_DIR=str(tmp_path), **env),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    return proc.returncode, proc.stderr.decode(), report.read_text().splitlines()
+
+
+ORDERS = ["threads-during-imports", "threads-after-imports"]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_start_up_threads_import_nothing_and_the_default_trust_store_is_used(
+    tls_fake: FakeCartesia, tmp_path: Path, order: str
+) -> None:
+    """certifi's bundle (no SSL_CERT_FILE), the path every run against the real API takes.
+
+    Its start-up thread once imported ssl and certifi beside the main thread's imports;
+    about one run in a hundred then stopped with "internal error: NameError". Now the
+    threads import nothing, in either order; the fake's certificate is not in certifi's
+    bundle, so the run ends as an untrusted certificate does, never as a bug.
+    """
+    env = {"CARTESIA_BASE_URL": tls_fake.url}
+    code, stderr, off_main = _run_in_order(order, tmp_path, env, "tts", "sse", "Hi", "-o", "-")
+    assert off_main == []
+    assert code == 6, stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in stderr
+    assert_one_error_line(stderr)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_either_order_streams_byte_exact_audio_over_the_start_up_connection(
+    tls_fake: FakeCartesia, certificate: tuple[str, str], tmp_path: Path, order: str
+) -> None:
+    env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": certificate[0]}
+    args = ("tts", "bytes", "Hello, world!", "-o", "out.wav", "--debug")
+    code, stderr, off_main = _run_in_order(order, tmp_path, env, *args)
+    assert off_main == []
+    assert code == 0, stderr
+    assert "start-up connection: used" in stderr  # the context loaded on the thread
+    assert (tmp_path / "out.wav").read_bytes() == bytes(tls_fake.transmissions[-1].audio)
+
+
+def test_a_context_the_thread_failed_to_build_is_built_again_where_it_is_asked_for(
+    certificate: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the thread met (here, the NameError once seen) never reaches the run."""
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
+    monkeypatch.setattr(tls, "_prefetch", None)
+    monkeypatch.setattr(tls, "_built", None)
+    real = ssl.create_default_context
+    threads: list[str] = []
+
+    def failing_on_a_thread(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        threads.append(threading.current_thread().name)
+        if threading.current_thread() is not threading.main_thread():
+            raise NameError("name 'sys' is not defined")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", failing_on_a_thread)
+    tls.prefetch()
+    assert tls.prefetched(5) is None  # the thread failed, quietly
+    context = tls.context()
+    assert isinstance(context, ssl.SSLContext)
+    assert threads == ["tls-prefetch", "MainThread"]
+    assert tls.context() is context  # built once
+
+
+def test_the_prefetched_context_is_the_one_the_run_gets(
+    certificate: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
+    monkeypatch.setattr(tls, "_prefetch", None)
+    tls.prefetch()
+    loaded = tls.prefetched(5)
+    assert loaded is not None and tls.context() is loaded
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0] + ".missing")  # settings changed
+    assert tls.prefetched(5) is None
+    with pytest.raises(OSError):
+        tls.context()

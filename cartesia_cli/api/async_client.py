@@ -36,6 +36,7 @@ from cartesia_cli.api.client import (
     _late_response,
     _midstream_failure,
     _tls_for,
+    check_proxies,
     parse_or_raise,
     send_failure,
 )
@@ -127,6 +128,7 @@ class AsyncCartesiaClient:
             pool=None,  # waiting for a free connection is waiting for our own turn
         )
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        check_proxies()
         try:
             self._http = httpx.AsyncClient(
                 timeout=timeout,
@@ -134,7 +136,7 @@ class AsyncCartesiaClient:
                 transport=transport,
                 verify=_tls_for(config.base_url),
             )
-        except (ValueError, ImportError) as exc:
+        except (ValueError, ImportError, httpx.InvalidURL) as exc:  # a system proxy, say
             raise UsageError(f"cannot use the proxy set in the environment: {exc}") from None
 
     async def __aenter__(self) -> AsyncCartesiaClient:

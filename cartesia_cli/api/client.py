@@ -11,6 +11,7 @@ modules beside this one.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import ssl
 import time
@@ -22,7 +23,7 @@ import httpx
 from httpx_sse import EventSource
 
 from cartesia_cli import redact
-from cartesia_cli.api import preconnect, protocol, startup_backend, tls
+from cartesia_cli.api import preconnect, protocol, proxy, tls
 from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
@@ -71,12 +72,13 @@ class CartesiaClient:
             write=config.idle_timeout,
             pool=config.connect_timeout,
         )
+        check_proxies()
         verify = _tls_for(config.base_url)
         if transport is None:
             transport = _startup_transport(config.base_url, verify, self._log)
         try:
             self._http = httpx.Client(timeout=timeout, transport=transport, verify=verify)
-        except (ValueError, ImportError) as exc:  # HTTPS_PROXY / ALL_PROXY that httpx refuses
+        except (ValueError, ImportError, httpx.InvalidURL) as exc:  # a system proxy, say
             raise UsageError(f"cannot use the proxy set in the environment: {exc}") from None
 
     def __enter__(self) -> CartesiaClient:
@@ -313,32 +315,47 @@ def parse_or_raise(name: str, data: str, log: DebugLog) -> Event | None:
 
 
 def environment_proxy(base_url: str) -> str | None:
-    """The proxy httpx will use for `base_url`, from HTTP(S)_PROXY / ALL_PROXY / NO_PROXY.
+    """The proxy httpx will use for `base_url` (its user and password masked), or None.
 
-    Shown (its user and password masked) by --debug, and warned about over plain
+    From HTTP(S)_PROXY / ALL_PROXY / NO_PROXY in any letter case, as httpx reads
+    them, and from macOS's or Windows' system settings, which urllib's getproxies()
+    adds and httpx honours too. Shown by --debug, and warned about over plain
     http://, where the key would reach the proxy in clear.
     """
-    from urllib.parse import urlsplit
     from urllib.request import getproxies
 
-    proxies = getproxies()
-    parts = urlsplit(base_url)
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or _bypassed(parts.hostname or "", proxies.get("no", "")):
+    in_force = {f"{scheme}_proxy": value for scheme, value in getproxies().items()}
+    try:
+        found = proxy.proxy_for(base_url, in_force)
+    except proxy.ProxyError:  # a system setting httpx cannot use either: it goes direct
         return None
-    shown = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if found is None:
+        return None
+    shown = urlsplit(found.url)
     if shown.username is not None or shown.password is not None:
         shown = shown._replace(netloc="***@" + shown.netloc.rpartition("@")[2])
     return shown.geturl()
 
 
-def _bypassed(host: str, no_proxy: str) -> bool:
-    """NO_PROXY as curl and httpx read it: `*`, a host, or a domain (with or without a dot)."""
-    for entry in (item.strip().lower() for item in no_proxy.split(",")):
-        domain = entry.lstrip(".")
-        if entry == "*" or (domain and (host == domain or host.endswith("." + domain))):
-            return True
-    return False
+def check_proxies() -> None:
+    """A usage error, naming the variable, for a proxy setting httpx would refuse.
+
+    httpx builds a transport for every proxy variable as a client is made, so
+    one it refuses stops every request, and from deep inside httpx.
+    """
+    try:
+        for built in proxy.configured(os.environ):
+            if built.url.lower().startswith("socks"):
+                _check_socks(built.variable)
+    except proxy.ProxyError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_socks(variable: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("socksio") is None:
+        raise proxy.ProxyError(variable, "a SOCKS proxy needs the socksio package installed")
 
 
 def _startup_transport(
@@ -357,6 +374,12 @@ def _startup_transport(
         preconnect.discard()  # a transport given to httpx would go direct
         return None
     transport = httpx.HTTPTransport(verify=verify)
+    try:  # it names httpcore's classes: a future httpcore without them means no swap
+        from cartesia_cli.api import startup_backend
+    except (ImportError, AttributeError) as exc:
+        preconnect.discard(f"httpcore is laid out differently than expected ({exc})")
+        log(f"start-up connection: {preconnect.outcome()}")
+        return None
     return transport if startup_backend.install(transport, target, log) else None
 
 

@@ -5,11 +5,13 @@ each. Paid one after the other they add up; launch.py calls `start` as soon as
 it knows a stream is coming and where to, so that the handshakes run on a
 thread while typer, httpx and rich load. The thread resolves the host, connects
 and, for https, completes the TLS handshake with the run's own context
-(tls.py): nothing else. No byte of HTTP leaves before the arguments are checked,
-because only the client that sends the request can `claim` the socket, and it
-gets it only for the same endpoint. Anything that differs, fails or is late
-leaves the socket unused (the client connects as usual, so the run's result
-never depends on this), and `discard` closes what nobody claimed.
+(tls.py): nothing else. It imports nothing (an import on a second thread
+races the main thread's, see tls.py). No byte of HTTP leaves before the
+arguments are checked, because only the client that sends the request can
+`claim` the socket, and it gets it only for the same endpoint. Anything that
+differs, fails or is late leaves the socket unused (the client connects as
+usual, so the run's result never depends on this), and `discard` closes what
+nobody claimed.
 
 Standard library only: launch.py imports it before the CLI.
 """
@@ -23,7 +25,7 @@ import time
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
-from cartesia_cli.api import tls
+from cartesia_cli.api import tls as _tls
 
 if TYPE_CHECKING:
     import ssl
@@ -72,14 +74,30 @@ _outcome = ""  # what became of it, for --debug
 
 
 def start(endpoint: Endpoint, *, tls: bool) -> None:
-    """Connect to `endpoint` on a thread (once); with `tls`, complete the handshake too."""
+    """Connect to `endpoint` on a thread (once); with `tls`, complete the handshake too.
+
+    Call it on the main thread: with `tls`, it starts loading the TLS context first
+    (tls.prefetch, which imports what the handshake needs here).
+    """
     global _attempt
+    if _attempt is not None:
+        return
+    if tls:
+        _tls.prefetch()
+        try:  # ssl names the server through the "idna" codec, imported on first use
+            endpoint.host.encode("idna")
+        except UnicodeError:  # ssl would refuse the name as well: the client reports it
+            return
     with _lock:
         if _attempt is not None:
             return
-        _attempt = _Attempt(endpoint, tls)
-    thread = threading.Thread(target=_connect, args=(_attempt,), name="preconnect", daemon=True)
-    process.start_thread(thread)  # stop signals go to the main thread only
+        attempt = _attempt = _Attempt(endpoint, tls)
+    thread = threading.Thread(target=_connect, args=(attempt,), name="preconnect", daemon=True)
+    try:
+        process.start_thread(thread)  # stop signals go to the main thread only
+    except Exception as exc:  # no thread (a process limit): the client connects as usual
+        attempt.failure = f"{type(exc).__name__}: {exc}"
+        attempt.finished.set()
 
 
 def claim(endpoint: Endpoint, *, tls: bool, wait: float) -> Prepared | None:
@@ -124,11 +142,11 @@ def waiting() -> bool:
     return _attempt is not None and not _attempt.taken
 
 
-def discard() -> None:
+def discard(why: str = "the run did not ask for it") -> None:
     """Close the socket if nobody claimed it (a usage error, a command that did not send)."""
     attempt = _attempt
     if attempt is not None and not attempt.taken:
-        _give_up(attempt, "not used: the run did not ask for it")
+        _give_up(attempt, f"not used: {why}")
 
 
 def outcome() -> str:
@@ -201,7 +219,10 @@ def _handshakes(attempt: _Attempt) -> Prepared:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if not attempt.tls:
             return Prepared(sock, None, None)
-        context = tls.context()  # the run's: same trust settings, same object
+        # The run's: same trust settings, same object. Waited for, never built here.
+        context = _tls.prefetched(CONNECT_SECONDS)
+        if context is None:
+            raise ConnectionAbortedError("no TLS context was loaded at start-up")
         context.set_alpn_protocols(HTTP1)
         sock.settimeout(None)
         # A second descriptor for `wake`: wrap_socket detaches `sock` as it starts.

@@ -1,8 +1,11 @@
 """httpcore's network backend, taught to begin with the connection opened at start-up.
 
 httpx has no public way in to its connection pool, so `install` swaps the pool's
-backend on a transport it has just built; if httpx or httpcore ever lay that out
-differently, nothing is swapped and the client connects as it always did.
+backend on a transport it has just built, and wraps the socket in httpcore's own
+socket stream, which it does not export. If httpx or httpcore ever lay either
+out differently, nothing is swapped: the start-up connection is closed unused,
+`--debug` says why, and the client connects as it always did. Hence the private
+name is imported in `install`, not here, where a failure would stop every run.
 """
 
 from __future__ import annotations
@@ -14,31 +17,50 @@ from typing import Any
 import httpcore
 import httpx
 
-# httpcore's own socket stream (exceptions mapped, timeouts per call); not re-exported.
-from httpcore._backends.sync import SyncStream
-
 from cartesia_cli.api import preconnect
 from cartesia_cli.base_url import Endpoint
 
 DebugLog = Callable[[str], None]
 SocketOptions = Iterable[Any] | None
+StreamType = Callable[[Any], httpcore.NetworkStream]  # httpcore's SyncStream(socket)
 
 
 def install(transport: httpx.HTTPTransport, endpoint: Endpoint, log: DebugLog) -> bool:
-    """Make `transport`'s first connection to `endpoint` the start-up one, when it can."""
+    """Make `transport`'s first connection to `endpoint` the start-up one, when it can.
+
+    False when httpx or httpcore are not laid out as expected; the start-up
+    connection is then closed, and the reason logged.
+    """
     pool = getattr(transport, "_pool", None)
+    stream_type = socket_stream()
     if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
-        return False
-    pool._network_backend = StartupBackend(endpoint, log)
-    return True
+        why = "httpx's connection pool is laid out differently than expected"
+    elif stream_type is None:
+        why = "httpcore's socket stream (httpcore._backends.sync.SyncStream) is not there"
+    else:
+        pool._network_backend = StartupBackend(endpoint, log, stream_type)
+        return True
+    preconnect.discard(why)
+    log(f"start-up connection: {preconnect.outcome()}")
+    return False
+
+
+def socket_stream() -> StreamType | None:
+    """httpcore's own socket stream (exceptions mapped, timeouts per call), if it is there."""
+    try:
+        from httpcore._backends.sync import SyncStream
+    except ImportError:  # moved or renamed (an ImportError also when only the name is gone)
+        return None
+    return SyncStream if isinstance(SyncStream, type) else None
 
 
 class StartupBackend(httpcore.SyncBackend):
     """Connects as httpcore does, except that it first claims the start-up connection."""
 
-    def __init__(self, endpoint: Endpoint, log: DebugLog) -> None:
+    def __init__(self, endpoint: Endpoint, log: DebugLog, stream_type: StreamType) -> None:
         self._endpoint = endpoint
         self._log = log
+        self._stream_type = stream_type
 
     def connect_tcp(
         self,
@@ -63,8 +85,8 @@ class StartupBackend(httpcore.SyncBackend):
         if prepared is None:
             return connect()
         if prepared.context is None:
-            return SyncStream(prepared.sock)
-        return _Handshaken(prepared, connect)
+            return self._stream_type(prepared.sock)
+        return _Handshaken(prepared, connect, self._stream_type(prepared.sock))
 
 
 class _Handshaken(httpcore.NetworkStream):
@@ -75,11 +97,14 @@ class _Handshaken(httpcore.NetworkStream):
     """
 
     def __init__(
-        self, prepared: preconnect.Prepared, connect: Callable[[], httpcore.NetworkStream]
+        self,
+        prepared: preconnect.Prepared,
+        connect: Callable[[], httpcore.NetworkStream],
+        stream: httpcore.NetworkStream,
     ) -> None:
         self._prepared = prepared
         self._connect = connect
-        self._stream = SyncStream(prepared.sock)
+        self._stream = stream
 
     def start_tls(
         self,

@@ -1,73 +1,129 @@
-"""The TLS context for https:// requests, built on a second thread while the CLI starts.
+"""The TLS context for https:// requests, its CA certificates loaded on a second thread.
 
 Loading the CA bundle takes 20-40 ms, and OpenSSL does it without holding the
 GIL, so started before typer and httpx are imported it costs no wall time.
 Trust settings follow httpx's defaults: $SSL_CERT_FILE, then $SSL_CERT_DIR,
 then certifi's bundle.
+
+The thread imports nothing: `prefetch` imports ssl and asks certifi where its
+bundle is on the calling (main) thread first. Python's import system is not
+safe against a module imported on one thread while the main thread imports
+others (a half-set-up importlib once raised "NameError: name 'sys' is not
+defined" out of certifi on the thread). And the thread's outcome is a shortcut
+only: if it failed, for any reason, `context` builds the context again on the
+thread that asks, and it is that attempt's failure, if any, that is reported.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 
 if TYPE_CHECKING:
     import ssl
 
+# The longest `context` waits for the thread before building the context itself: loading a
+# bundle takes milliseconds, but $SSL_CERT_FILE may name a FIFO nobody writes to.
+LOAD_SECONDS = 10.0
+
+
+class Trust(NamedTuple):
+    """The trust settings in force: $SSL_CERT_FILE and $SSL_CERT_DIR ("" when unset)."""
+
+    cafile: str
+    capath: str
+
+
+class _Prefetch:
+    def __init__(self, trust: Trust) -> None:
+        self.trust = trust
+        self.done = threading.Event()
+        self.context: ssl.SSLContext | None = None
+
+
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
-# (the trust settings it was built for, the context or the error building it)
-_result: list[tuple[tuple[str, str], ssl.SSLContext | BaseException]] = []
+_prefetch: _Prefetch | None = None
+_built: tuple[Trust, ssl.SSLContext] | None = None  # the last context built by `context` itself
 
 
 def prefetch() -> None:
-    """Start building the context in the background (once)."""
-    global _thread
+    """Start loading the CA certificates on a thread (once per trust settings).
+
+    Call it on the main thread: the imports happen here, before the thread starts.
+    Nothing here raises: whatever fails leaves `context` to build the context itself.
+    """
+    global _prefetch
+    trust = trust_settings()
     with _lock:
-        if _thread is None and not _result:
-            _thread = threading.Thread(target=_build, name="tls-prefetch", daemon=True)
-            process.start_thread(_thread)  # stop signals go to the main thread only
+        if _prefetch is not None and _prefetch.trust == trust:
+            return
+        job = _prefetch = _Prefetch(trust)
+    try:
+        create = _creator(trust)  # the imports, here
+        thread = threading.Thread(
+            target=_load, args=(job, create), name="tls-prefetch", daemon=True
+        )
+        process.start_thread(thread)  # stop signals go to the main thread only
+    except Exception:  # no prefetch: `context` builds it, and reports what goes wrong
+        job.done.set()
+
+
+def prefetched(wait: float) -> ssl.SSLContext | None:
+    """The context the thread loaded for the trust settings in force; None if none is ready.
+
+    Waits at most `wait` s for the thread. Builds nothing and imports nothing, so
+    another start-up thread may ask.
+    """
+    job = _prefetch
+    if job is None or job.trust != trust_settings():
+        return None
+    job.done.wait(wait)
+    return job.context
 
 
 def context() -> ssl.SSLContext:
-    """The verifying client context: the prefetched one, else built now.
+    """The verifying client context: the prefetched one, else built now on this thread.
 
-    Built again if the trust settings changed since (runs in one process, as in tests).
+    Built again if the trust settings changed since (runs in one process, as in
+    tests). Raises OSError or ssl.SSLError if the trust settings cannot be used.
     """
-    if _thread is not None:
-        _thread.join()
-    if not _result or _result[-1][0] != _trust_settings():
-        _build()
-    outcome = _result[-1][1]
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
+    ready = prefetched(LOAD_SECONDS)
+    if ready is not None:
+        return ready
+    global _built
+    trust = trust_settings()
+    if _built is None or _built[0] != trust:
+        _built = trust, _creator(trust)()
+    return _built[1]
 
 
-def _trust_settings() -> tuple[str, str]:
-    return os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", "")
+def trust_settings() -> Trust:
+    return Trust(os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
 
 
-def _build() -> None:
-    settings = _trust_settings()
-    try:
-        outcome: ssl.SSLContext | BaseException = _create()
-    except Exception as exc:  # reported by context(), on the main thread
-        outcome = exc
-    _result.append((settings, outcome))
-    del _result[:-1]
-
-
-def _create() -> ssl.SSLContext:
+def _creator(trust: Trust) -> Callable[[], ssl.SSLContext]:
+    """A call that builds the context for `trust`; everything it needs is imported here."""
     import ssl
 
-    if os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    if os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    import certifi
+    if trust.cafile:
+        cafile, capath = trust.cafile, None
+    elif trust.capath:
+        cafile, capath = None, trust.capath
+    else:
+        import certifi
 
-    return ssl.create_default_context(cafile=certifi.where())
+        cafile, capath = certifi.where(), None
+    return lambda: ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+def _load(job: _Prefetch, create: Callable[[], ssl.SSLContext]) -> None:
+    try:
+        job.context = create()
+    except Exception:  # `context` builds it again, where its failure is reported
+        pass
+    finally:
+        job.done.set()
