@@ -88,23 +88,6 @@ def app(argv: Sequence[str] = ()) -> typer.Typer:
     return root
 
 
-# Hints that name flags or variables, by the kind of failure.
-HINTS = {
-    errors.MISSING_KEY: (
-        "set CARTESIA_API_KEY, pass --api-key, or run 'cartesia-cli config set api_key'"
-    ),
-    errors.AUTH_REJECTED: "check CARTESIA_API_KEY or --api-key",
-    errors.CONNECT_TIMEOUT: "raise it with --connect-timeout",
-    errors.IDLE_TIMEOUT: "raise it with --idle-timeout",
-    errors.OUTPUT_EXISTS: "use --force to overwrite it",
-    errors.TLS_SETUP: "check SSL_CERT_FILE / SSL_CERT_DIR",
-    errors.NO_TRANSCRIPT: 'pass --transcript "TEXT", the text as an argument, or pipe it on stdin',
-    errors.TWO_TRANSCRIPTS: "give either --transcript or the text as an argument",
-    errors.STDIN_IS_TERMINAL: "'-' reads stdin: pipe text in",
-    errors.NO_PLAYER: "install ffmpeg, which includes it (apt install ffmpeg, brew install ffmpeg)",
-}
-
-
 def _show_version(value: bool) -> None:
     if value:
         sys.stdout.write(f"{PROG} {__version__}\n")
@@ -149,6 +132,8 @@ def run(argv: Sequence[str]) -> int:
             return _reader_gone()
         raise
     except CliError as exc:
+        from cartesia_cli.ui.error_line import error_line  # only when something failed
+
         if debug:
             console.traceback(exc)  # the console masks the key and escapes the messages
         code = _fail(error_line(exc), exc.exit_code)
@@ -194,15 +179,6 @@ def _reader_gone() -> int:
     """
     process.silence_stdout()
     return ExitCode.BROKEN_PIPE
-
-
-def error_line(exc: CliError) -> str:
-    """The error's facts, then its hint, then what audio was kept."""
-    from cartesia_cli.ui.report import kept_note
-
-    hint = exc.hint or HINTS.get(exc.kind or "")
-    parts = (exc.message, hint, kept_note(exc.kept), exc.also_kept)
-    return "; ".join(part for part in parts if part)
 
 
 def _plain_completion_help() -> None:

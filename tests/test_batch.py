@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cartesia_cli.api import retry
-from cartesia_cli.batch_input import MAX_LINE, BadItem, Item, items, lines_from, parse_line
+from cartesia_cli.input.batch_file import MAX_LINE, BadItem, Item, items, lines_from, parse_line
 from cartesia_cli.mock import FakeCartesia
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartesia_cli.batch_input import one_item_per_line
 from cartesia_cli.errors import UsageError
+from cartesia_cli.input.batch_file import one_item_per_line
 from cartesia_cli.mock import FakeCartesia
 
 from .conftest import RunCli, assert_one_error_line

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartesia_cli import pieces as pieces_module
-from cartesia_cli import sentences, text_stream
-from cartesia_cli.pieces import Chunker
+from cartesia_cli.input import pieces as pieces_module
+from cartesia_cli.input import sentences, text_stream
+from cartesia_cli.input.pieces import Chunker
 
 ATOMS = ['<break time="1s"/>', '<emotion value="excited"/>', "<spell>ABC</spell>", "<<k|\u0251|ɹ>>"]
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartesia_cli import sentences
+from cartesia_cli.input import sentences
 from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.output import captions
 

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from cartesia_cli.errors import UsageError
-from cartesia_cli.transcript import resolve_transcript
+from cartesia_cli.input.transcript import resolve_transcript
 
 
 def stdin(data: bytes) -> io.BytesIO:

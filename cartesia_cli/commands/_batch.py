@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.protocol import SSE_PATH
-from cartesia_cli.batch_input import BadItem, Item, items, lines_from, one_item_per_line
 from cartesia_cli.commands import api_config, config_file, emit_result, load_config
 from cartesia_cli.commands._tts_job import (
     PATHS,
@@ -42,6 +41,7 @@ from cartesia_cli.errors import (
     stop_word,
 )
 from cartesia_cli.formats import Container
+from cartesia_cli.input.batch_file import BadItem, Item, items, lines_from, one_item_per_line
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import batch, pipeline
@@ -309,7 +309,7 @@ def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
 def _failed(
     state: Batch, facts: JobFacts, item: Item | BadItem, exc: CliError, sink: Sink | None
 ) -> None:
-    from cartesia_cli.cli import error_line
+    from cartesia_cli.ui.error_line import error_line
 
     progress = state.progress
     progress.done += 1

@@ -47,6 +47,7 @@ from cartesia_cli.formats import (
     is_region_code,
     player_args,
 )
+from cartesia_cli.input.transcript import STDIN, resolve_transcript
 from cartesia_cli.options import JobOptions
 from cartesia_cli.output import result_json, wav
 from cartesia_cli.output.claims import is_open_regular_file
@@ -56,7 +57,6 @@ from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
-from cartesia_cli.transcript import STDIN, resolve_transcript
 from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console, isatty
 
@@ -283,7 +283,7 @@ def _ws_request(
     job: TtsJob, settings: Settings, audio: AudioFormat, stamps: _timestamps.Timestamps | None
 ) -> tuple[TtsRequest, Iterable[str]]:
     """The context's settings, and its text: the arguments' whole, or stdin's as it comes."""
-    from cartesia_cli import text_stream
+    from cartesia_cli.input import text_stream
 
     options = job.options
     given = options.transcript if options.transcript is not None else options.transcript_arg

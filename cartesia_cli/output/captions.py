@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import NamedTuple
 
 from cartesia_cli.errors import UsageError
-from cartesia_cli.sentences import ends_sentence
+from cartesia_cli.input.sentences import ends_sentence
 
 FORMATS = ("srt", "vtt", "json")
 MAX_CHARS = 42  # a subtitle line most guidelines allow

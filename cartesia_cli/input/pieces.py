@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from cartesia_cli.sentences import (
+from cartesia_cli.input.sentences import (
     CLAUSE_MARKS,
     CLOSERS,
     SENTENCE_MARKS,

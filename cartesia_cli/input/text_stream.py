@@ -19,7 +19,7 @@ import select
 from collections.abc import Iterator
 
 from cartesia_cli.errors import UsageError
-from cartesia_cli.pieces import Chunker
+from cartesia_cli.input.pieces import Chunker
 
 READ_SIZE = 65536
 # A writer silent this long after a line break or a sentence mark has finished what it
