@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
-from cartesia_cli.api.protocol import SSE_PATH
 from cartesia_cli.batch_input import BadItem, Item, items, lines_from
 from cartesia_cli.commands import api_config, config_file, emit_result, load_config
 from cartesia_cli.commands._tts_job import (
@@ -27,7 +26,8 @@ from cartesia_cli.commands._tts_job import (
     Plan,
     TtsJob,
     audio_format,
-    frame_wav,
+    encoder_for,
+    made_here,
     request_for,
 )
 from cartesia_cli.errors import (
@@ -38,7 +38,6 @@ from cartesia_cli.errors import (
     UsageError,
     stop_word,
 )
-from cartesia_cli.formats import Container
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import batch, pipeline
@@ -103,7 +102,7 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
             {},
             fd,
         )
-        allowed = frozenset({*job.options.given, "container"} - FIXED)
+        allowed = frozenset(set(job.options.given) - FIXED)  # --container's too
         try:
             asyncio.run(_run_all(state, items(lines_from(fd), allowed), concurrency))
         except (KeyboardInterrupt, StopRequested) as stop:
@@ -220,16 +219,13 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
 def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
     """The item as a job of its own: its fields over the command's flags, checked as flags."""
     job = state.job
-    fields = dict(item.fields)
-    container = job.container
-    if "container" in fields:
-        container = _container(job, fields.pop("container"))
-    options = job.options._replace(given={**state.given, **fields}, output=item.output)
-    item_job = job._replace(options=options, container=container)
+    options = job.options._replace(given={**state.given, **item.fields}, output=item.output)
+    item_job = job._replace(options=options)
     settings = resolve(options.given, os.environ, state.config)
-    audio = audio_format(item_job, settings)
-    request = request_for(item_job, settings, audio, item.transcript)
-    return item_job, Plan(audio, request, api_config(settings), None, None, 0.0)
+    audio = audio_format(item_job, settings)  # its `output`'s suffix picks its container
+    encoder = encoder_for(item_job, audio)
+    request = request_for(settings, audio.received, item.transcript)
+    return item_job, Plan(audio, request, api_config(settings), None, None, 0.0, encoder=encoder)
 
 
 def _claim_name(state: Batch, item: Item) -> None:
@@ -251,13 +247,6 @@ def _claim_name(state: Batch, item: Item) -> None:
         raise UsageError(f"{item.output} is line {first}'s output already")
 
 
-def _container(job: TtsJob, raw: str) -> Container:
-    allowed = ("raw", "wav") if PATHS[job.command] == SSE_PATH else ("raw", "wav", "mp3")
-    if raw not in allowed:
-        raise UsageError(f"container must be one of {', '.join(allowed)}, got {raw!r}")
-    return Container(raw)
-
-
 def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
     """The item's own file: its `output`, else a new timestamped name in the batch's directory."""
     name = NewFileName(job.command.replace(" ", "_"), plan.audio.extension, item=number)
@@ -268,15 +257,14 @@ def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
         new_name=name,
         now=state.started,
     )
-    frame_wav(sink, job, plan.audio)
-    return sink
+    return made_here(sink, plan.audio, plan.encoder)
 
 
 def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
     progress = state.progress
     progress.done += 1
     if sink is not None and facts.plan is not None and facts.result is not None:
-        seconds = pipeline.audio_seconds(sink, facts.plan.audio)
+        seconds = pipeline.audio_seconds(sink, facts.plan.audio.received)
         progress.audio_seconds += seconds
         stats = facts.result.stats
         if not console.wants_live_display():
@@ -300,7 +288,7 @@ def _failed(
     progress.failed += 1
     state.codes.append(int(exc.exit_code))
     if sink is not None and facts.plan is not None:
-        exc.kept = pipeline.kept_audio(sink, facts.plan.audio)
+        exc.kept = pipeline.kept_audio(sink, facts.plan.audio.received)
     console.error(f"line {item.number}: {error_line(exc)}")
     if state.job.options.json:
         exc.message = f"line {item.number}: {exc.message}"  # which input line, for scripts

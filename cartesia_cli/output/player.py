@@ -128,6 +128,14 @@ class PlayingSink(Sink):
     def bytes_written(self) -> int:
         return (self._kept or self.player.sink).bytes_written
 
+    @property
+    def audio_bytes(self) -> int:
+        return (self._kept or self.player.sink).audio_bytes
+
+    def finish(self) -> None:
+        if self._kept is not None:
+            self._kept.finish()  # the player is finished by its own wait (`Player.finish`)
+
     def write(self, data: bytes) -> None:
         if self._kept is not None:
             self._kept.write(data)

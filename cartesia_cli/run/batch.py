@@ -109,3 +109,4 @@ async def pump(events: AsyncIterator[Event], sink: Sink, result: StreamResult) -
     finally:
         result.stats.finished = time.perf_counter()
     pipeline.require_audio(result.stats)
+    sink.finish()  # an encoder's last audio written out: a failure there is the item's
