@@ -345,8 +345,8 @@ CONTROLS: tuple[Setting[object], ...] = (
 )
 ALL: tuple[Setting[object], ...] = (
     *VOICE_AND_MODEL,
-    CONTAINER,
     *RAW_FORMAT,
+    CONTAINER,
     BIT_RATE,
     *CONNECTION,
     *CONTROLS,
