@@ -190,6 +190,7 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
     try:
         if isinstance(item, BadItem):
             raise UsageError(item.message)
+        _check_not_the_source(state, item)  # before its name is judged as audio's
         item_job, plan = _plan(state, item)
         facts.job, facts.plan = item_job, plan
         _claim_name(state, item)
@@ -228,17 +229,22 @@ def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
     return item_job, Plan(audio, request, api_config(settings), None, None, 0.0, encoder=encoder)
 
 
+def _check_not_the_source(state: Batch, item: Item) -> None:
+    """An item never writes over the batch file it comes from (under any name).
+
+    With --force it would cut the lines not read yet.
+    """
+    if item.output is not None and is_open_regular_file(item.output, state.source):
+        raise UsageError(f"{item.output} is the --batch file the items are read from")
+
+
 def _claim_name(state: Batch, item: Item) -> None:
     """Two items of one batch never write one file: the second is refused.
 
-    Nor does an item write over the batch file it comes from (with --force, it
-    would cut the lines not read yet). Devices and named pipes (`/dev/null`)
-    hold no file to lose: any number may use one.
+    Devices and named pipes (`/dev/null`) hold no file to lose: any number may use one.
     """
     if item.output is None or os.path.isdir(item.output):
         return
-    if is_open_regular_file(item.output, state.source):
-        raise UsageError(f"{item.output} is the --batch file the items are read from")
     if os.path.exists(item.output) and not os.path.isfile(item.output):
         return
     path = os.path.realpath(item.output)

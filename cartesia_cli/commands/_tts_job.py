@@ -254,12 +254,10 @@ class JobFacts:
 
 def _plan(job: TtsJob, settings: Settings) -> Plan:
     """Every local check, in the order a user fixes them; usage errors leave nothing behind."""
-    audio = audio_format(job, settings)
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
     player = find_player() if job.options.play else None  # exit 2, before any request
-    encoder = encoder_for(job, audio)
     _check_stdout_claims(job)
     _check_stdin_kept(job)
     stamps = _timestamps.checked(
@@ -269,6 +267,9 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
         output=job.options.output,
         force=job.options.force,
     )
+    # After the checks that keep one file from going over another: they say more.
+    audio = audio_format(job, settings)
+    encoder = encoder_for(job, audio)
     if PATHS[job.command] == WS_PATH:
         request, pieces = _ws_request(job, settings, audio, stamps)
     else:
