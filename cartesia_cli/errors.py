@@ -50,6 +50,7 @@ NO_TRANSCRIPT = "no_transcript"  # no text from any source
 TWO_TRANSCRIPTS = "two_transcripts"  # --transcript and the argument both given
 STDIN_IS_TERMINAL = "stdin_is_terminal"  # `-t -` with stdin on a terminal
 NO_PLAYER = "no_player"  # --play or say without ffplay on PATH
+NO_ENCODER = "no_encoder"  # an mp3, flac or ogg to make here without ffmpeg on PATH
 
 
 class CliError(Exception):

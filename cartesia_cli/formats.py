@@ -202,27 +202,52 @@ DEFAULT_MP3_BIT_RATE = 128000
 
 
 class Container(str, Enum):
-    """What wraps the audio: raw PCM (SSE, bytes), or a WAV or MP3 file (bytes)."""
+    """What wraps the audio that is written: raw PCM, or a WAV, MP3, FLAC or Ogg Opus file.
+
+    The API sends raw PCM (every endpoint), WAV and MP3 (`/tts/bytes` only);
+    whatever it does not send is made here from the PCM it does.
+    """
 
     RAW = "raw"
     WAV = "wav"
     MP3 = "mp3"
+    FLAC = "flac"
+    OGG = "ogg"  # Opus in an Ogg file
 
 
-class AudioFormat(NamedTuple):
-    """One output format: container, encoding (none for mp3), rate, bit rate (mp3 only)."""
+# The suffixes of `-o NAME` that pick the container; any other suffix is refused.
+SUFFIXES = {
+    ".pcm": Container.RAW,
+    ".raw": Container.RAW,
+    ".wav": Container.WAV,
+    ".mp3": Container.MP3,
+    ".flac": Container.FLAC,
+    ".ogg": Container.OGG,
+    ".opus": Container.OGG,
+}
+# What the API itself can wrap the audio in, by endpoint kind.
+STREAMED = (Container.RAW,)  # /tts/sse and the WebSocket: raw PCM only
+SERVER_FILES = (Container.RAW, Container.WAV, Container.MP3)  # /tts/bytes
+
+
+class RequestedFormat(NamedTuple):
+    """What the request's `output_format` asks the API to send, and so what arrives.
+
+    `container` is one the endpoint sends (raw, or wav/mp3 from /tts/bytes);
+    `encoding` is None for mp3, `bit_rate` set for mp3 only.
+    """
 
     container: Container
     encoding: Encoding | None
     sample_rate: int
     bit_rate: int | None = None
 
-    @property
-    def extension(self) -> str:
-        return "pcm" if self.container is Container.RAW else self.container.value
-
     def seconds(self, num_bytes: int, header_bytes: int = 0) -> float:
-        """Duration of `num_bytes` of this format; `header_bytes` precede a WAV's samples."""
+        """Duration of `num_bytes` received; `header_bytes` precede a WAV's samples.
+
+        Raw and WAV count samples exactly; an MP3's length is its bytes over its
+        (constant) bit rate, the only length its bytes give.
+        """
         if self.container is Container.MP3:
             return num_bytes * 8 / (self.bit_rate or DEFAULT_MP3_BIT_RATE)
         encoding = self.encoding or Encoding.PCM_S16LE
@@ -237,14 +262,68 @@ class AudioFormat(NamedTuple):
         return f"{prefix}{encoding} {self.sample_rate} Hz"
 
 
+# The name code written before the request and the output were told apart still uses.
+AudioFormat = RequestedFormat
+
+
+class OutputFormat(NamedTuple):
+    """What is written: `container`, made from the audio `received`.
+
+    Three ways: written as received (raw PCM, or the server's own WAV or MP3);
+    the received PCM framed as a WAV here; or the received PCM encoded here
+    (mp3, flac, ogg) by an encoder. `bit_rate` is an MP3's, made here or there.
+    """
+
+    container: Container
+    received: RequestedFormat
+    bit_rate: int | None = None
+
+    @property
+    def encoded_here(self) -> bool:
+        """Made here by an encoder from the PCM received (mp3, flac or ogg)."""
+        return self.container in ENCODED and self.received.container is Container.RAW
+
+    @property
+    def framed_here(self) -> bool:
+        """A WAV whose header is written here around the PCM received."""
+        return self.container is Container.WAV and self.received.container is Container.RAW
+
+    @property
+    def encoding(self) -> Encoding | None:
+        """The PCM the output is made of (None: an MP3 made by the server)."""
+        return self.received.encoding
+
+    @property
+    def sample_rate(self) -> int:
+        return self.received.sample_rate
+
+    @property
+    def extension(self) -> str:
+        return "pcm" if self.container is Container.RAW else self.container.value
+
+    def describe(self) -> str:
+        """As received, or what was made of it: `ogg opus from pcm_f32le 44100 Hz`."""
+        if not self.encoded_here:
+            return self.received._replace(container=self.container).describe()
+        if self.container is Container.MP3:
+            return RequestedFormat(Container.MP3, None, self.sample_rate, self.bit_rate).describe()
+        name = "ogg opus" if self.container is Container.OGG else self.container.value
+        return f"{name} from {self.received.describe()}"
+
+
+# The containers only an encoder makes from PCM (the server makes mp3 for /tts/bytes).
+ENCODED = (Container.MP3, Container.FLAC, Container.OGG)
+
+
 PLAYER = "ffplay"
 
 
-def player_args(audio: AudioFormat, target: str | None) -> list[str]:
+def player_args(audio: OutputFormat, target: str | None) -> list[str]:
     """An ffplay command line that plays this audio; `target=None` reads a pipe on stdin.
 
-    Raw PCM needs its demuxer and rate; WAV and MP3 carry them in the file. The
-    player hint prints exactly this, and --play runs exactly this.
+    Raw PCM needs its demuxer and rate; every other container carries them in
+    the file (ffplay reads files by their content). The player hint prints
+    exactly this, and --play runs exactly this.
     """
     demuxer: list[str] = []
     if audio.container is Container.RAW and audio.encoding is not None:

@@ -120,14 +120,14 @@ def test_the_most_severe_items_code_wins(cli: RunCli, tmp_path: Path) -> None:
 
 
 def test_items_from_stdin_and_a_per_item_output(cli: RunCli, tmp_path: Path) -> None:
-    lines = ["First.", '{"transcript": "Second.", "output": "second.wav", "container": "mp3"}']
+    lines = ["First.", '{"transcript": "Second.", "output": "second.mp3", "container": "mp3"}']
     result = cli(
         "tts", "bytes", "--batch", "-", input="\n".join(lines).encode()
     )  # fmt: skip
     if result.code != 0 and "ffmpeg" in result.stderr:
         pytest.skip("the mock needs ffmpeg for mp3")
     assert result.code == 0, result.stderr
-    assert (tmp_path / "second.wav").read_bytes()[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+    assert (tmp_path / "second.mp3").read_bytes()[:3] in (b"ID3", b"\xff\xfb", b"\xff\xf3")
     assert len(list(tmp_path.glob("tts_bytes_*_0001.wav"))) == 1
 
 

@@ -146,7 +146,7 @@ def test_a_stalled_body_hits_the_idle_timeout(
         (("--container", "mp3", "--bit-rate", "fast"), "--bit-rate must be one of 32000"),
         (("--bit-rate", "64000"), "--bit-rate applies to --container mp3 only"),
         (("--container", "mp3", "-e", "pcm_s16le"), "--encoding does not apply to --container mp3"),
-        (("--container", "flac"), "Invalid value for '--container'"),
+        (("--container", "aac"), "--container must be one of raw, wav, mp3, flac, ogg"),
     ],
 )
 def test_format_flags_that_do_not_fit_are_refused(

@@ -98,6 +98,8 @@ def test_controls_and_config_keys_complete(tmp_path: Path) -> None:
         "raw",
         "wav",
         "mp3",
+        "flac",
+        "ogg",
     ]
     assert bash_candidates(tmp_path, "cartesia-cli config set sp") == ["speed"]
 

@@ -302,13 +302,14 @@ def test_a_bug_before_the_job_still_writes_a_json_object(
 
 
 def test_a_bug_outside_the_cli_boundary_is_one_line_and_the_object(tmp_path: Path) -> None:
-    # The early connection is opened before the CLI (and its boundary) is imported.
+    # Between the early connection (whose own failures only mean connecting as usual) and
+    # the CLI's boundary: launch.py's own step of freezing the start-up heap.
     script = (
-        "import sys\n"
-        "from cartesia_cli import launch, stream_target\n"
-        "def broken(args, env):\n"
+        "import gc, sys\n"
+        "from cartesia_cli import launch\n"
+        "def broken():\n"
         "    raise RuntimeError('a bug')\n"
-        "stream_target.guess = broken\n"
+        "gc.freeze = broken\n"
         "sys.argv = ['cartesia-cli', 'tts', 'sse', 'Hello.', '-o', 'out.pcm', '--json']\n"
         "launch.main()\n"
     )

@@ -136,7 +136,8 @@ def test_a_failed_stream_writes_what_arrived_and_says_so(
     ("args", "message"),
     [
         (("tts", "bytes", TEXT, "--timestamps", "x.srt"),
-         "--timestamps needs tts sse or say: /tts/bytes sends no timestamps"),
+         "/tts/bytes sends no timestamps: --timestamps needs tts sse, tts ws or say; for an MP3 "
+         "and its subtitles: cartesia-cli tts sse TEXT -o x.mp3 --timestamps x.srt"),
         (("tts", "sse", TEXT, "--timestamps", "x.txt"),
          "--timestamps needs a .srt, .vtt or .json file name, got 'x.txt'"),
         (("tts", "sse", TEXT, "-o", "-", "--timestamps", "-"),

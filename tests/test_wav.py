@@ -144,10 +144,10 @@ def test_default_names_end_in_wav(cli: RunCli, tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("tts_sse_*.wav"))) == 1
 
 
-def test_mp3_is_for_tts_bytes_only(cli: RunCli, fake: FakeCartesia) -> None:
-    result = cli("tts", "sse", HELLO, "--container", "mp3")
+def test_a_container_no_one_makes_is_refused_first(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", HELLO, "--container", "m4a")
     assert result.code == 2
-    assert "'mp3' is not one of 'raw', 'wav'" in result.stderr
+    assert "--container must be one of raw, wav, mp3, flac, ogg, got 'm4a'" in result.stderr
     assert fake.requests == []
 
 

@@ -20,7 +20,7 @@ from cartesia_cli.errors import (
     ServerError,
     StreamError,
 )
-from cartesia_cli.formats import BARE_VOICE_SINCE, AudioFormat, Container
+from cartesia_cli.formats import BARE_VOICE_SINCE, Container, RequestedFormat
 
 SSE_PATH = "/tts/sse"
 BYTES_PATH = "/tts/bytes"
@@ -35,7 +35,7 @@ class TtsRequest(NamedTuple):
     model_id: str
     transcript: str
     voice_id: str
-    audio: AudioFormat
+    audio: RequestedFormat
     fields: Mapping[tuple[str, ...], Any] = {}
     api_version: str = BARE_VOICE_SINCE
 
@@ -66,7 +66,7 @@ def voice_field(voice_id: str, api_version: str) -> str | dict[str, str]:
     return {"mode": "id", "id": voice_id}
 
 
-def output_format(audio: AudioFormat) -> dict[str, Any]:
+def output_format(audio: RequestedFormat) -> dict[str, Any]:
     """The `output_format` object: mp3 takes a bit rate and no encoding."""
     if audio.container is Container.MP3:
         return {"container": "mp3", "sample_rate": audio.sample_rate, "bit_rate": audio.bit_rate}
@@ -97,7 +97,7 @@ def headers(api_key: str, api_version: str, accept: str) -> dict[str, str]:
     }
 
 
-def accept_for(path: str, audio: AudioFormat) -> str:
+def accept_for(path: str, audio: RequestedFormat) -> str:
     if path == SSE_PATH:
         return EVENT_STREAM
     return {Container.WAV: "audio/wav", Container.MP3: "audio/mpeg"}.get(

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
-from cartesia_cli.api.protocol import SSE_PATH
 from cartesia_cli.commands import api_config, config_file, emit_result, load_config
 from cartesia_cli.commands._tts_job import (
     PATHS,
@@ -28,7 +27,8 @@ from cartesia_cli.commands._tts_job import (
     Plan,
     TtsJob,
     audio_format,
-    prepare_sink,
+    encoder_for,
+    made_here,
     request_for,
 )
 from cartesia_cli.errors import (
@@ -40,7 +40,6 @@ from cartesia_cli.errors import (
     internal_error,
     stop_word,
 )
-from cartesia_cli.formats import Container
 from cartesia_cli.input.batch_file import BadItem, Item, items, lines_from, one_item_per_line
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
@@ -106,7 +105,7 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
             {},
             fd,
         )
-        allowed = frozenset({*job.options.given, "container"} - FIXED)
+        allowed = frozenset(set(job.options.given) - FIXED)  # --container's too
         try:
             # Read before any request: a whole-file JSON document is refused, not spoken.
             lines = one_item_per_line(lines_from(fd), source)
@@ -208,6 +207,7 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
     try:
         if isinstance(item, BadItem):
             raise UsageError(item.message)
+        _check_not_the_source(state, item)  # before its name is judged as audio's
         item_job, plan = _plan(state, item)
         facts.job, facts.plan = item_job, plan
         _claim_name(state, item)
@@ -236,42 +236,37 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
 def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
     """The item as a job of its own: its fields over the command's flags, checked as flags."""
     job = state.job
-    fields = dict(item.fields)
-    container = job.container
-    if "container" in fields:
-        container = _container(job, fields.pop("container"))
-    options = job.options._replace(given={**state.given, **fields}, output=item.output)
-    item_job = job._replace(options=options, container=container)
+    options = job.options._replace(given={**state.given, **item.fields}, output=item.output)
+    item_job = job._replace(options=options)
     settings = resolve(options.given, os.environ, state.config)
-    audio = audio_format(item_job, settings)
-    request = request_for(item_job, settings, audio, item.transcript)
-    return item_job, Plan(audio, request, api_config(settings), None, None, 0.0)
+    audio = audio_format(item_job, settings)  # its `output`'s suffix picks its container
+    encoder = encoder_for(item_job, audio)
+    request = request_for(settings, audio.received, item.transcript)
+    return item_job, Plan(audio, request, api_config(settings), None, None, 0.0, encoder=encoder)
+
+
+def _check_not_the_source(state: Batch, item: Item) -> None:
+    """An item never writes over the batch file it comes from (under any name).
+
+    With --force it would cut the lines not read yet.
+    """
+    if item.output is not None and is_open_regular_file(item.output, state.source):
+        raise UsageError(f"{item.output} is the --batch file the items are read from")
 
 
 def _claim_name(state: Batch, item: Item) -> None:
     """Two items of one batch never write one file: the second is refused.
 
-    Nor does an item write over the batch file it comes from (with --force, it
-    would cut the lines not read yet). Devices and named pipes (`/dev/null`)
-    hold no file to lose: any number may use one.
+    Devices and named pipes (`/dev/null`) hold no file to lose: any number may use one.
     """
     if item.output is None or os.path.isdir(item.output):
         return
-    if is_open_regular_file(item.output, state.source):
-        raise UsageError(f"{item.output} is the --batch file the items are read from")
     if os.path.exists(item.output) and not os.path.isfile(item.output):
         return
     path = os.path.realpath(item.output)
     first = state.outputs.setdefault(path, item.number)
     if first != item.number:
         raise UsageError(f"{item.output} is line {first}'s output already")
-
-
-def _container(job: TtsJob, raw: str) -> Container:
-    allowed = ("raw", "wav") if PATHS[job.command] == SSE_PATH else ("raw", "wav", "mp3")
-    if raw not in allowed:
-        raise UsageError(f"container must be one of {', '.join(allowed)}, got {raw!r}")
-    return Container(raw)
 
 
 def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
@@ -284,15 +279,14 @@ def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
         new_name=name,
         now=state.started,
     )
-    prepare_sink(sink, job, plan.audio)
-    return sink
+    return made_here(sink, plan.audio, plan.encoder)
 
 
 def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
     progress = state.progress
     progress.done += 1
     if sink is not None and facts.plan is not None and facts.result is not None:
-        seconds = pipeline.audio_seconds(sink, facts.plan.audio)
+        seconds = pipeline.audio_seconds(sink, facts.plan.audio.received)
         progress.audio_seconds += seconds
         stats = facts.result.stats
         if not console.wants_live_display():
@@ -316,7 +310,7 @@ def _failed(
     progress.failed += 1
     state.codes.append(int(exc.exit_code))
     if sink is not None and facts.plan is not None:
-        exc.kept = pipeline.kept_audio(sink, facts.plan.audio)
+        exc.kept = pipeline.kept_audio(sink, facts.plan.audio.received)
     console.error(f"line {item.number}: {error_line(exc)}")
     if state.job.options.json:
         exc.message = f"line {item.number}: {exc.message}"  # which input line, for scripts

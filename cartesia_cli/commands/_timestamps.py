@@ -45,7 +45,14 @@ def checked(
             raise UsageError("--words-per-cue applies to --timestamps FILE.srt or FILE.vtt")
         return None
     if not streams:
-        raise UsageError("--timestamps needs tts sse or say: /tts/bytes sends no timestamps")
+        refused = UsageError(
+            "/tts/bytes sends no timestamps: --timestamps needs tts sse, tts ws or say"
+        )
+        # The stream carries them, and writes any container: an MP3 with its subtitles.
+        refused.hint = (
+            "for an MP3 and its subtitles: cartesia-cli tts sse TEXT -o x.mp3 --timestamps x.srt"
+        )
+        raise refused
     kind = captions.format_of(path)
     if words_per_cue is not None and words_per_cue < 1:
         raise UsageError(f"--words-per-cue must be 1 or more, got {words_per_cue}")

@@ -42,8 +42,12 @@ from cartesia_cli.formats import (
     DEFAULT_MP3_BIT_RATE,
     LOCALE_MODELS,
     PLAYER,
-    AudioFormat,
+    SERVER_FILES,
+    STREAMED,
+    SUFFIXES,
     Container,
+    OutputFormat,
+    RequestedFormat,
     is_region_code,
     player_args,
 )
@@ -64,7 +68,7 @@ if TYPE_CHECKING:
     from cartesia_cli.api.client import ApiConfig
 
 PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH, "say": SSE_PATH, "tts ws": WS_PATH}
-# The endpoints that stream raw PCM (a WAV of it is made here) and carry timestamps.
+# The endpoints that stream raw PCM (any other container is made here) and carry timestamps.
 STREAMING = (SSE_PATH, WS_PATH)
 
 
@@ -73,20 +77,21 @@ class TtsJob(NamedTuple):
 
     command: str  # "tts sse", "tts bytes", "say", "tts ws": the endpoint, file prefix, hints
     options: JobOptions
-    container: Container
+    default_container: Container  # without --container, config or a suffix that says otherwise
     buffer_ms: int = 0  # tts ws: max_buffer_delay_ms
 
 
 class Plan(NamedTuple):
     """A job with everything checked that can be checked before a request is sent."""
 
-    audio: AudioFormat  # as written (a WAV made here from raw SSE, say)
+    audio: OutputFormat  # what is written, and what the request asks for (`audio.received`)
     request: TtsRequest
     api: ApiConfig
     player: str | None  # ffplay's path, with --play
     stamps: _timestamps.Timestamps | None
     reader_wait: float  # how long a named pipe may wait for its reader
     pieces: Iterable[str] | None = None  # tts ws: the text, as it comes
+    encoder: str | None = None  # ffmpeg's path, when the container is encoded here
 
 
 def refuse(job: TtsJob, failure: CliError) -> None:
@@ -246,7 +251,7 @@ class JobFacts:
         first = stats.time_to_first_audio()
         return {
             "bytes": self.sink.bytes_written,
-            "audio_seconds": round(pipeline.audio_seconds(self.sink, self.plan.audio), 3),
+            "audio_seconds": round(pipeline.audio_seconds(self.sink, self.plan.audio.received), 3),
             "chunks": stats.chunks,
             "first_audio_ms": None if first is None else round(first * 1000, 1),
             "total_ms": round(stats.elapsed() * 1000, 1),
@@ -255,7 +260,6 @@ class JobFacts:
 
 def _plan(job: TtsJob, settings: Settings) -> Plan:
     """Every local check, in the order a user fixes them; usage errors leave nothing behind."""
-    audio = audio_format(job, settings)
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
@@ -269,6 +273,9 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
         output=job.options.output,
         force=job.options.force,
     )
+    # After the checks that keep one file from going over another: they say more.
+    audio = audio_format(job, settings)
+    encoder = encoder_for(job, audio)
     if PATHS[job.command] == WS_PATH:
         request, pieces = _ws_request(job, settings, audio, stamps)
     else:
@@ -276,11 +283,21 @@ def _plan(job: TtsJob, settings: Settings) -> Plan:
     # httpx (~40 ms) is imported here, before the output file is claimed, so that the
     # claim and the stream follow each other.
     api = api_config(settings)
-    return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT], pieces)
+    return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT], pieces, encoder)
+
+
+def encoder_for(job: TtsJob, audio: OutputFormat) -> str | None:
+    """ffmpeg's path when a file or stdout gets a container made here (say alone plays PCM)."""
+    keeps_audio = job.options.output is not None or not job.options.play
+    if not (audio.encoded_here and keeps_audio):
+        return None
+    from cartesia_cli.output.encoder import find_encoder
+
+    return find_encoder(audio.container)  # exit 2, before any request
 
 
 def _ws_request(
-    job: TtsJob, settings: Settings, audio: AudioFormat, stamps: _timestamps.Timestamps | None
+    job: TtsJob, settings: Settings, audio: OutputFormat, stamps: _timestamps.Timestamps | None
 ) -> tuple[TtsRequest, Iterable[str]]:
     """The context's settings, and its text: the arguments' whole, or stdin's as it comes."""
     from cartesia_cli.input import text_stream
@@ -297,7 +314,7 @@ def _ws_request(
         if isatty(0) or sys.stdin is None:
             raise UsageError("stdin is a terminal", kind=STDIN_IS_TERMINAL)
         pieces = text_stream.pieces_from(0)
-    return request_for(job, settings, audio, "", stamps), pieces
+    return request_for(settings, audio.received, "", stamps), pieces
 
 
 def _check_stdout_claims(job: TtsJob) -> None:
@@ -326,20 +343,20 @@ def _produce(
     result = facts.result = StreamResult(StreamStats())
     try:
         with process.signals_held():  # a new file is always handed to its sink
-            sink = facts.sink = _open_sinks(job, plan.audio, plan.reader_wait, plan.player)
+            sink = facts.sink = _open_sinks(job, plan)
         if captions is not None:
             captions.check_apart_from(_audio_file(sink))
         path = PATHS[job.command]
         if path == WS_PATH:
             _stream_ws(job, plan, sink, result, facts, captions)
         else:
-            _stream(path, plan.api, plan.request, sink, plan.audio, result, captions)
+            _stream(path, plan.api, plan.request, sink, plan.audio.received, result, captions)
         if isinstance(sink, PlayingSink):
-            _finish_playing(sink, plan.audio)
+            _finish_playing(sink, plan.audio.received)
         process.stop_taken()  # the audio is all there: no signal may cut the summary or the exit
     except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
         process.stop_taken()
-        raise pipeline.stopped(stop, sink, plan.audio) from None
+        raise pipeline.stopped(stop, sink, plan.audio.received) from None
     finally:
         with process.signals_held():  # a stop here must not leave an empty file behind
             if sink is not None:
@@ -351,31 +368,28 @@ def _produce(
 
 
 def _request(
-    job: TtsJob, settings: Settings, audio: AudioFormat, stamps: _timestamps.Timestamps | None
+    job: TtsJob, settings: Settings, audio: OutputFormat, stamps: _timestamps.Timestamps | None
 ) -> TtsRequest:
     """The request, with the transcript read (stdin included) and every setting checked."""
     stdin = sys.stdin.buffer if sys.stdin is not None else None
     text = resolve_transcript(job.options.transcript, job.options.transcript_arg, stdin, isatty(0))
-    return request_for(job, settings, audio, text, stamps)
+    return request_for(settings, audio.received, text, stamps)
 
 
 def request_for(
-    job: TtsJob,
     settings: Settings,
-    audio: AudioFormat,
+    asked: RequestedFormat,
     text: str,
     stamps: _timestamps.Timestamps | None = None,
 ) -> TtsRequest:
-    """The request that speaks `text` with these settings, as the job's endpoint takes it."""
-    if PATHS[job.command] in STREAMING:
-        audio = audio._replace(container=Container.RAW)  # the stream is raw; a WAV is ours
+    """The request that speaks `text` with these settings, asking for audio as `asked`."""
     if settings[spec.LANGUAGE] is not None and settings[spec.LOCALE] is not None:
         raise UsageError("--language and --locale cannot be combined; a locale names the language")
     return TtsRequest(
         model_id=settings[spec.MODEL],
         transcript=text,
         voice_id=settings[spec.VOICE],
-        audio=audio,
+        audio=asked,
         fields={**settings.body_fields(), **(stamps.request_fields() if stamps else {})},
         api_version=settings[spec.API_VERSION],
     )
@@ -411,26 +425,71 @@ def _mention_ws_proxy(base_url: str) -> None:
         )
 
 
-def audio_format(job: TtsJob, settings: Settings) -> AudioFormat:
-    """The output format, refusing flags that do not apply to the container."""
+def output_container(job: TtsJob, settings: Settings) -> Container:
+    """What to write: the output name's suffix picks it; else --container, config, the default.
+
+    A --container that disagrees with the suffix is refused, as is a suffix no
+    container has. `-o -`, a directory, a device or named pipe, and a name
+    without a suffix leave it to --container (or the config, or the default).
+    """
+    output = job.options.output
+    flag = job.options.given.get(spec.CONTAINER.name)
+    chosen = settings[spec.CONTAINER]
+    named = container_named_by(output)
+    if named is not None and flag is not None and chosen is not named:
+        assert chosen is not None and output is not None  # a given flag resolves to its value
+        raise UsageError(
+            f"-o {output} asks for {named.value} by its name, --container for {chosen.value}: "
+            "drop --container, or change the name"
+        )
+    return named or chosen or job.default_container
+
+
+def container_named_by(output: str | None) -> Container | None:
+    """The container an output file's name asks for (`x.mp3`); None when the name says none."""
+    if output is None or output == STDOUT or output.endswith(("/", os.sep)):
+        return None
+    if os.path.exists(output) and not os.path.isfile(output):
+        return None  # a directory, a device, a named pipe: no file of ours to name
+    suffix = os.path.splitext(os.path.basename(output))[1].lower()
+    if suffix in ("", "."):
+        return None
+    if suffix not in SUFFIXES:
+        names = ", ".join(SUFFIXES)
+        raise UsageError(
+            f"-o {output}: cannot write a {suffix} file; the name's suffix picks the container: "
+            f"{names} (or a name without a suffix, with --container)"
+        )
+    return SUFFIXES[suffix]
+
+
+def audio_format(job: TtsJob, settings: Settings) -> OutputFormat:
+    """What is written and what is asked of the API, refusing flags that do not apply.
+
+    The endpoint makes what it can (/tts/bytes: wav, mp3); anything else is
+    made here from the raw PCM asked for: a WAV framed, an mp3, flac or ogg
+    encoded.
+    """
+    container = output_container(job, settings)
+    sent = STREAMED if PATHS[job.command] in STREAMING else SERVER_FILES
     rate = settings[spec.SAMPLE_RATE]
     bit_rate = settings[spec.BIT_RATE]
-    if job.container is Container.MP3:
+    if container is not Container.MP3 and bit_rate is not None:
+        raise UsageError("--bit-rate applies to --container mp3 only")
+    if container is Container.MP3:
+        bit_rate = bit_rate or DEFAULT_MP3_BIT_RATE
+    if container in sent and container is Container.MP3:  # the server's own MP3
         if job.options.given.get(spec.ENCODING.name) is not None:
             raise UsageError("--encoding does not apply to --container mp3")
-        if bit_rate is None:
-            bit_rate = DEFAULT_MP3_BIT_RATE
-        return AudioFormat(
-            container=Container.MP3, encoding=None, sample_rate=rate, bit_rate=bit_rate
-        )
-    if bit_rate is not None:
-        raise UsageError("--bit-rate applies to --container mp3 only")
-    return AudioFormat(container=job.container, encoding=settings[spec.ENCODING], sample_rate=rate)
+        return OutputFormat(container, RequestedFormat(container, None, rate, bit_rate), bit_rate)
+    asked = container if container in sent else Container.RAW
+    return OutputFormat(container, RequestedFormat(asked, settings[spec.ENCODING], rate), bit_rate)
 
 
-def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
+def _open_output(job: TtsJob, plan: Plan) -> Sink:
     if job.options.output == STDOUT and 1 in process.closed_at_start():
         raise UsageError("stdout was closed when the command started; write a file with -o FILE")
+    audio = plan.audio
     new_name = NewFileName(prefix=job.command.replace(" ", "_"), extension=audio.extension)
     try:
         sink = open_sink(
@@ -438,7 +497,7 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
             force=job.options.force,
             stdout_is_tty=isatty(1),
             new_name=new_name,
-            reader_wait=reader_wait,  # a named pipe's reader: as long as for the server
+            reader_wait=plan.reader_wait,  # a named pipe's reader: as long as for the server
         )
     except UsageError as exc:
         if exc.kind == AUDIO_TO_TERMINAL:
@@ -446,38 +505,48 @@ def _open_output(job: TtsJob, audio: AudioFormat, reader_wait: float) -> Sink:
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
-    prepare_sink(sink, job, audio)
+    return made_here(sink, audio, plan.encoder)
+
+
+def made_here(sink: Sink, audio: OutputFormat, encoder: str | None) -> Sink:
+    """The sink that writes `audio`'s container: as received, framed as a WAV, or encoded."""
+    if audio.framed_here and audio.encoding is not None:
+        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
+    elif audio.encoded_here:
+        from cartesia_cli.output.encoder import EncoderSink
+
+        assert encoder is not None, "the plan found the encoder"
+        return EncoderSink(encoder, audio, sink)
+    elif audio.received.container is Container.MP3:  # the server's: its bit rate may differ
+        sink.time_as_mp3()
     return sink
 
 
-def prepare_sink(sink: Sink, job: TtsJob, audio: AudioFormat) -> None:
-    """A WAV of the raw stream gets its header here (tts bytes' WAVs come made); an MP3
-    is timed by its frames, since its bit rate may not be the one asked for."""
-    if PATHS[job.command] in STREAMING and audio.container is Container.WAV and audio.encoding:
-        sink.frame_as_wav(wav.Layout(audio.encoding, audio.sample_rate))
-    elif audio.container is Container.MP3:
-        sink.time_as_mp3()
+def played(audio: OutputFormat) -> OutputFormat:
+    """What the player is fed: what is written, but PCM in place of a container encoded here."""
+    return OutputFormat(Container.RAW, audio.received) if audio.encoded_here else audio
 
 
-def _open_sinks(job: TtsJob, audio: AudioFormat, reader_wait: float, player: str | None) -> Sink:
+def _open_sinks(job: TtsJob, plan: Plan) -> Sink:
     """The output file (or stdout) and, with --play, the player beside it."""
-    if player is None:
-        return _open_output(job, audio, reader_wait)
-    kept = None if job.options.output is None else _open_output(job, audio, reader_wait)
+    if plan.player is None:
+        return _open_output(job, plan)
+    kept = None if job.options.output is None else _open_output(job, plan)
+    heard = played(plan.audio)
     try:
-        playing = PlayingSink(Player(player, player_args(audio, None)), kept)
+        playing = PlayingSink(Player(plan.player, player_args(heard, None)), kept)
     except OSError as exc:
         if kept is not None:
             kept.close(keep=False)
         raise UsageError(f"cannot start {PLAYER}: {exc.strerror}") from None
-    prepare_sink(playing.player.sink, job, audio)
+    made_here(playing.player.sink, heard, None)
     return playing
 
 
 PLAYBACK_SLACK = 30.0  # seconds a player may take beyond the audio's own length
 
 
-def _finish_playing(sink: PlayingSink, audio: AudioFormat) -> None:
+def _finish_playing(sink: PlayingSink, audio: RequestedFormat) -> None:
     """Wait for the player to play what it was given, bounded; say if it quit early.
 
     A player given up for not reading (stopped already) is one warning: the file
@@ -503,11 +572,11 @@ def _stream(
     api: ApiConfig,
     request: TtsRequest,
     sink: Sink,
-    audio: AudioFormat,
+    audio: RequestedFormat,
     result: StreamResult,
     captions: _timestamps.Captions | None,
 ) -> None:
-    """Stream `request` into `sink`, figures into `result`; `audio` is the format as written.
+    """Stream `request` into `sink`, figures into `result`; `audio` is the format received.
 
     A failed stream still writes the timestamps that arrived, and says so.
     """
@@ -545,9 +614,9 @@ def _stream_ws(
         return f"text {sender.characters:,} received{spoken}"
 
     try:
-        with _display(result.stats, sink, plan.audio, text_figures):
+        with _display(result.stats, sink, plan.audio.received, text_figures):
             events = client.stream(plan.request, plan.pieces)
-            pipeline.run(events, sink, plan.audio, result, console.debug_log())
+            pipeline.run(events, sink, plan.audio.received, result, console.debug_log())
     except CliError as exc:
         _failed_stream(exc, captions, result)
         raise
@@ -578,14 +647,15 @@ def _audio_file(sink: Sink) -> str | None:
     return sink.label if sink.keeps_audio and not sink.is_stdout else None
 
 
-def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -> None:
+def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: OutputFormat) -> None:
     stats = result.stats
-    seconds = pipeline.audio_seconds(sink, audio)
+    seconds = pipeline.audio_seconds(sink, audio.received)  # of the audio received
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     label = sink.label if sink.keeps_audio else None
     clock = sink.mp3_clock()
-    if clock is not None and clock.bit_rate is not None:
-        audio = audio._replace(bit_rate=clock.bit_rate)  # the encoder may lower the one asked for
+    if clock is not None and clock.bit_rate is not None:  # the server's encoder may lower it
+        rate = clock.bit_rate
+        audio = audio._replace(bit_rate=rate, received=audio.received._replace(bit_rate=rate))
     # The bytes where they went (a WAV's header too), as --json and the file's size say.
     console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed))
     if job.options.play:
@@ -596,7 +666,7 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: AudioFormat) -
 
 @contextmanager
 def _display(
-    stats: StreamStats, sink: Sink, audio: AudioFormat, more: Callable[[], str] | None = None
+    stats: StreamStats, sink: Sink, audio: RequestedFormat, more: Callable[[], str] | None = None
 ) -> Iterator[None]:
     """The live display while streaming, on a terminal only (rich is not imported otherwise)."""
     if not console.wants_live_display():

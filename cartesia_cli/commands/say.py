@@ -10,7 +10,13 @@ from cartesia_cli import options
 from cartesia_cli.formats import Container
 from cartesia_cli.settings import spec
 
-SAY_SETTINGS = (*spec.VOICE_AND_MODEL, *spec.RAW_FORMAT, *spec.CONNECTION, *spec.CONTROLS)
+SAY_SETTINGS = (
+    *spec.VOICE_AND_MODEL,
+    *spec.OUTPUT_FORMAT,
+    *spec.RAW_FORMAT,
+    *spec.CONNECTION,
+    *spec.CONTROLS,
+)
 
 
 @options.job_command(*SAY_SETTINGS, words=True)
@@ -26,8 +32,8 @@ def say(*, job: options.JobOptions) -> None:
     \b
         cartesia-cli say Hello, world!
         git log -1 --format=%s | cartesia-cli say --speed 1.2
-        cartesia-cli say "Build finished" -v VOICE_ID -o done.pcm
+        cartesia-cli say "Build finished" -v VOICE_ID -o done.wav
     """
     from cartesia_cli.commands import _tts_job
 
-    _tts_job.speak(_tts_job.TtsJob(command="say", options=job, container=Container.RAW))
+    _tts_job.speak(_tts_job.TtsJob(command="say", options=job, default_container=Container.RAW))

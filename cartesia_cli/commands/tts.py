@@ -7,7 +7,6 @@ imported inside each command so that `--help` and shell completion stay fast.
 # No `from __future__ import annotations` here: typer would have to eval every
 # string annotation when it builds the commands (~8 ms of a ~150 ms run).
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
@@ -31,7 +30,13 @@ EXIT_CODES_HELP = (
     "6 network/stream (connect, timeout, cut short, malformed event) · 7 output not writable · "
     "129 SIGHUP · 130 Ctrl-C · 141 stdout closed · 143 SIGTERM"
 )
-TTS_SETTINGS = (*spec.VOICE_AND_MODEL, *spec.RAW_FORMAT, *spec.CONNECTION, *spec.CONTROLS)
+TTS_SETTINGS = (
+    *spec.VOICE_AND_MODEL,
+    *spec.OUTPUT_FORMAT,
+    *spec.RAW_FORMAT,
+    *spec.CONNECTION,
+    *spec.CONTROLS,
+)
 
 BatchOption = Annotated[
     Optional[str],
@@ -55,60 +60,39 @@ ConcurrencyOption = Annotated[
         show_default="2",
     ),
 ]
-ContainerOption = Annotated[
-    Container,
-    typer.Option("--container", help="wav and mp3 are files any player opens; raw is bare PCM."),
-]
-
-
-class StreamContainer(str, Enum):
-    """What `tts sse` writes: the raw PCM it receives, or that PCM in a WAV made here."""
-
-    RAW = "raw"
-    WAV = "wav"
-
-
-StreamContainerOption = Annotated[
-    StreamContainer,
-    typer.Option(
-        "--container",
-        help="raw is the PCM as it streams; wav wraps it in a header (sizes set on close).",
-    ),
-]
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 @options.job_command(*TTS_SETTINGS)
 def sse(
-    container: StreamContainerOption = StreamContainer.RAW,
     batch: BatchOption = None,
     concurrency: ConcurrencyOption = None,
     *,
     job: options.JobOptions,
 ) -> None:
-    """Stream speech over SSE to a raw PCM or WAV file, or to stdout.
+    """Stream speech over SSE to a file (raw PCM, WAV, MP3, FLAC, Ogg Opus) or stdout.
 
-    Audio is written as it arrives. Without -o it goes to a new
-    timestamped .pcm (or .wav) file; the summary and a matching
-    ffplay command follow on stderr.
+    Audio is written as it arrives; the file name's suffix picks the
+    container (mp3, flac and ogg are encoded here by ffmpeg). Without -o
+    it goes to a new timestamped .pcm (or --container) file; the summary
+    and a matching ffplay command follow on stderr.
 
     Examples:
 
     \b
         cartesia-cli tts sse --transcript "Hello, world!"
         cartesia-cli tts sse "Hello" -o - | ffplay -autoexit -nodisp -f f32le -ar 44100 -i -
-        cartesia-cli tts sse "Hello" --container wav -e pcm_s16le -o hello.wav
+        cartesia-cli tts sse "Hello" -e pcm_s16le -o hello.wav
         cartesia-cli tts sse "Hello" --play -o hello.pcm
-        cartesia-cli tts sse "Hello, world." --container wav -o hi.wav --timestamps hi.srt
+        cartesia-cli tts sse "Hello, world." -o hi.mp3 --timestamps hi.srt
         cartesia-cli tts sse --batch lines.txt --concurrency 3 -o out/
     """
-    _speak("tts sse", job, Container(container.value), batch, concurrency)
+    _speak("tts sse", job, Container.RAW, batch, concurrency)
 
 
 @app.command("bytes", epilog=EXIT_CODES_HELP)
-@options.job_command(*TTS_SETTINGS, spec.BIT_RATE)
+@options.job_command(*TTS_SETTINGS)
 def bytes_(
-    container: ContainerOption = Container.WAV,
     batch: BatchOption = None,
     concurrency: ConcurrencyOption = None,
     *,
@@ -117,19 +101,20 @@ def bytes_(
     """Fetch speech as a file made by the server: WAV, MP3 or raw PCM.
 
     The body is written as it arrives, never held whole in memory.
-    Without -o it goes to a new timestamped .wav, .mp3 or .pcm
-    file; --encoding and --sample-rate apply to wav and raw,
-    --bit-rate to mp3.
+    The file name's suffix picks the container; FLAC and Ogg Opus are
+    encoded here from raw PCM (ffmpeg). Without -o it goes to a new
+    timestamped .wav (or --container) file; --encoding and
+    --sample-rate apply to wav and raw, --bit-rate to mp3.
 
     Examples:
 
     \b
         cartesia-cli tts bytes "Hello, world!"
-        cartesia-cli tts bytes "Hello" --container mp3 --bit-rate 192000 -o hello.mp3
+        cartesia-cli tts bytes "Hello" --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
         cartesia-cli tts bytes --batch items.jsonl --container mp3 -o out/ --json
     """
-    _speak("tts bytes", job, container, batch, concurrency)
+    _speak("tts bytes", job, Container.WAV, batch, concurrency)
 
 
 BufferOption = Annotated[
@@ -149,7 +134,6 @@ BufferOption = Annotated[
 @app.command("ws", epilog=EXIT_CODES_HELP)
 @options.job_command(*TTS_SETTINGS)
 def ws(
-    container: StreamContainerOption = StreamContainer.RAW,
     buffer_ms: BufferOption = 0,
     *,
     job: options.JobOptions,
@@ -165,13 +149,13 @@ def ws(
 
     \b
         llm "Tell me a story" | cartesia-cli tts ws --play
-        cartesia-cli tts ws < book.txt -o book.wav --container wav
+        cartesia-cli tts ws < book.txt -o book.mp3 --timestamps book.srt
         cartesia-cli tts ws "Hello there. How are you?" --buffer-ms 500 -o hi.pcm
     """
     from cartesia_cli.commands import _tts_job
 
     tts_job = _tts_job.TtsJob(
-        command="tts ws", options=job, container=Container(container.value), buffer_ms=buffer_ms
+        command="tts ws", options=job, default_container=Container.RAW, buffer_ms=buffer_ms
     )
     _tts_job.speak(tts_job)
 
@@ -182,13 +166,13 @@ DEFAULT_CONCURRENCY = 2  # the Free plan's limit: more would be refused with HTT
 def _speak(
     command: str,
     job: options.JobOptions,
-    container: Container,
+    container: Container,  # the command's default
     batch: Optional[str],
     concurrency: Optional[int],
 ) -> None:
     from cartesia_cli.commands import _tts_job
 
-    tts_job = _tts_job.TtsJob(command=command, options=job, container=container)
+    tts_job = _tts_job.TtsJob(command=command, options=job, default_container=container)
     if batch is None:
         if concurrency is not None:
             from cartesia_cli.errors import UsageError

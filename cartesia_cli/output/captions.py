@@ -126,6 +126,8 @@ def _forward_only(raw: list[Cue]) -> list[Cue]:
 
 def _shown_long_enough(timed: list[Cue]) -> list[Cue]:
     """Each cue lengthened to `MIN_SHOWN` seconds, but never past the next cue's start."""
+    if not timed:
+        return []  # no words came (all dropped as unusable, or none sent)
     starts = [cue.start for cue in timed[1:]] + [float("inf")]
     return [
         cue._replace(end=max(cue.end, min(cue.start + MIN_SHOWN, next_start)))

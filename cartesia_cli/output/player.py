@@ -176,6 +176,14 @@ class PlayingSink(Sink):
     def mp3_clock(self) -> Mp3Clock | None:
         return (self._kept or self.player.sink).mp3_clock()
 
+    @property
+    def audio_bytes(self) -> int:
+        return (self._kept or self.player.sink).audio_bytes
+
+    def finish(self) -> None:
+        if self._kept is not None:
+            self._kept.finish()  # the player is finished by its own wait (`Player.finish`)
+
     def write(self, data: bytes) -> None:
         if self._kept is not None:
             self._kept.write(data)

@@ -7,7 +7,6 @@ bytes received.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import math
 import os
@@ -67,7 +66,8 @@ class Sink:
         self._counts: list[int] = []  # one per write, folded into one after each chunk
         self._room: select.poll | None = None
         self._wav: wav.Layout | None = None  # set: a WAV header goes before the audio
-        self._wav_at: int | None = None  # the header's file offset, when it can be patched
+        # Where the output starts in its file, when it can be patched there (a header's sizes).
+        self._start: int | None = None
         self._mp3: Mp3Clock | None = None  # set: the audio is MP3, timed by its frames
 
     def frame_as_wav(self, layout: wav.Layout) -> None:
@@ -90,12 +90,20 @@ class Sink:
     def bytes_written(self) -> int:
         return sum(self._counts)
 
+    @property
+    def audio_bytes(self) -> int:
+        """Bytes of the audio received that reached the output; a header made here is not."""
+        written = self.bytes_written
+        return written if self._wav is None else max(0, written - self._wav.header_size)
+
     def write(self, data: bytes) -> None:
         fd = self._fd if self._fd is not None else self._open()
-        if self._wav is not None:
-            data = self._framed(fd, self._wav, data)
-        if self.bytes_written < HEAD_BYTES:
+        if len(self.head) < HEAD_BYTES:  # the audio as received: a header made here is not in it
             self.head = (self.head + data)[:HEAD_BYTES]
+        if not self._counts:
+            self._start = _patchable_offset(fd)
+        if self._wav is not None:
+            data = self._framed(self._wav, data)
         view = memoryview(data)
         try:
             while view:
@@ -109,7 +117,7 @@ class Sink:
         if self._mp3 is not None:
             self._mp3.feed(data)
 
-    def _framed(self, fd: int, layout: wav.Layout, data: bytes) -> bytes:
+    def _framed(self, layout: wav.Layout, data: bytes) -> bytes:
         written = self.bytes_written
         audio = written - layout.header_size if written else 0
         if audio + len(data) > layout.max_data:
@@ -118,16 +126,37 @@ class Sink:
             )
         if written:
             return data
-        self._wav_at = _patchable_offset(fd)
         return layout.header() + data  # the header goes out with the first audio, never alone
 
     def _patch_wav(self) -> None:
         """Write the real sizes into the header of a seekable file (a partial run's too)."""
-        layout, at, fd = self._wav, self._wav_at, self._fd
-        if layout is None or at is None or fd is None or self.bytes_written < layout.header_size:
+        layout = self._wav
+        if layout is None or self.bytes_written < layout.header_size:
             return
-        with contextlib.suppress(OSError):  # unpatched, the streaming sizes still read to the end
-            os.pwrite(fd, layout.header(self.bytes_written - layout.header_size), at)
+        # Unpatched, the streaming sizes still read to the end.
+        self.rewrite(0, layout.header(self.bytes_written - layout.header_size))
+
+    def rewrite(self, offset: int, data: bytes) -> bool:
+        """Write `data` over the output at `offset` from its start: a header's real figures.
+
+        Only in a regular file opened here and not for appending (pwrite appends
+        there); elsewhere (a pipe, a device) the output stays as streamed. Says
+        whether it was rewritten.
+        """
+        at, fd = self._start, self._fd
+        if at is None or fd is None or offset + len(data) > self.bytes_written:
+            return False
+        try:
+            os.pwrite(fd, data, at + offset)
+        except OSError:
+            return False
+        return True
+
+    def finish(self) -> None:
+        """No more audio comes: let what is still in flight land (an encoder's output).
+
+        Raises what went wrong landing it; once. Plain sinks have nothing in flight.
+        """
 
     def _write_once(self, fd: int, view: memoryview) -> int:
         counts = self._counts

@@ -119,3 +119,4 @@ async def pump(events: AsyncGenerator[Event, None], sink: Sink, result: StreamRe
     finally:
         result.stats.finished = time.perf_counter()
     pipeline.require_audio(result.stats)
+    sink.finish()  # an encoder's last audio written out: a failure there is the item's

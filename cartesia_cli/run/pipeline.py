@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable
-from contextlib import closing
+from contextlib import closing, suppress
 
 from cartesia_cli.api.events import (
     AudioChunk,
@@ -30,7 +30,7 @@ from cartesia_cli.errors import (
     StreamError,
     stop_word,
 )
-from cartesia_cli.formats import AudioFormat, Container, wav_data_offset
+from cartesia_cli.formats import Container, RequestedFormat, wav_data_offset
 from cartesia_cli.output.sinks import Sink
 
 
@@ -75,13 +75,17 @@ def pump(
     result: StreamResult,
     debug: Callable[[str], None] | None = None,
 ) -> None:
-    """Write every audio chunk as it arrives; keep timestamps; require some audio."""
+    """Write every audio chunk as it arrives; keep timestamps; require some audio.
+
+    Ends with the sink finished: an encoder has written out the last of it.
+    """
     try:
         for event in events:
             take(event, sink, result, debug)
     finally:
         result.stats.finished = time.perf_counter()
     require_audio(result.stats)
+    sink.finish()
 
 
 def take(
@@ -123,7 +127,7 @@ def require_audio(stats: StreamStats) -> None:
 def run(
     events: Generator[Event, None, None],
     sink: Sink,
-    audio: AudioFormat,
+    audio: RequestedFormat,
     result: StreamResult,
     debug: Callable[[str], None] | None = None,
 ) -> StreamResult:
@@ -149,7 +153,7 @@ def run(
     return result
 
 
-def stopped(stop: BaseException, sink: Sink | None, audio: AudioFormat) -> Interrupted:
+def stopped(stop: BaseException, sink: Sink | None, audio: RequestedFormat) -> Interrupted:
     """Ctrl-C or a stop request as the error to report, with what the sink holds."""
     code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
     failure = Interrupted(stop_word(code), code)
@@ -157,8 +161,14 @@ def stopped(stop: BaseException, sink: Sink | None, audio: AudioFormat) -> Inter
     return failure
 
 
-def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
-    """What a sink holds after a failure; None when nothing was written (or kept)."""
+def kept_audio(sink: Sink, audio: RequestedFormat) -> KeptAudio | None:
+    """What a sink holds after a failure; None when nothing was written (or kept).
+
+    The sink is finished first (an encoder writes out what it holds), so the
+    figures are the file's as it stays.
+    """
+    with suppress(CliError, BrokenPipe):  # the failure being reported is the run's own
+        sink.finish()
     if sink.bytes_written == 0 or not sink.keeps_audio:
         return None
     return KeptAudio(
@@ -169,12 +179,18 @@ def kept_audio(sink: Sink, audio: AudioFormat) -> KeptAudio | None:
     )
 
 
-def audio_seconds(sink: Sink, audio: AudioFormat) -> float:
-    """Seconds of audio the sink holds: a WAV's header does not count, an MP3's frames do."""
-    clock = sink.mp3_clock() if audio.container is Container.MP3 else None
+def audio_seconds(sink: Sink, received: RequestedFormat) -> float:
+    """Seconds of the audio received that reached the sink, whatever it is written as.
+
+    Counted in the audio as the API sent it (PCM, or the server's WAV or MP3),
+    not in the bytes written: an encoded file's size says nothing exact of its
+    length, and a WAV header made here is no audio. The server's MP3 is timed by
+    its frames (`Sink.time_as_mp3`): its bit rate may not be the one asked for.
+    """
+    clock = sink.mp3_clock() if received.container is Container.MP3 else None
     if clock is not None:
         return clock.seconds
     header = 0
-    if audio.container is Container.WAV:
+    if received.container is Container.WAV:  # the server's WAV: its header came with it
         header = wav_data_offset(sink.head) or 0
-    return audio.seconds(sink.bytes_written, header)
+    return received.seconds(sink.audio_bytes, header)

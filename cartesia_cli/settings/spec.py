@@ -28,6 +28,8 @@ from cartesia_cli.formats import (
     LOCALES,
     MP3_BIT_RATES,
     NORMALIZATIONS,
+    SUFFIXES,
+    Container,
     Encoding,
     SampleRate,
 )
@@ -130,6 +132,14 @@ def check_encoding(raw: str, label: str = "--encoding") -> Encoding:
         raise UsageError(f"{label} must be one of {choices}, got {raw!r}") from None
 
 
+def check_container(raw: str, label: str = "--container") -> Container:
+    try:
+        return Container(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(c.value for c in Container)
+        raise UsageError(f"{label} must be one of {choices}, got {raw!r}") from None
+
+
 def check_sample_rate(raw: str, label: str = "--sample-rate") -> int:
     try:
         return SampleRate(raw.strip()).hz
@@ -216,6 +226,8 @@ def one_of(choices: tuple[int, ...]) -> Parser[int]:
 # its own line). `help` is the --help text; env var and config key are added to it.
 
 ENCODINGS = tuple(e.value for e in Encoding)
+CONTAINERS = tuple(c.value for c in Container)
+NAMED_BY = ", ".join(f"{suffix} {container.value}" for suffix, container in SUFFIXES.items())
 RATES = tuple(r.value for r in SampleRate)
 BIT_RATES = tuple(map(str, MP3_BIT_RATES))
 
@@ -245,6 +257,12 @@ ENCODING: Setting[Encoding] = Setting(
     "--encoding", check_encoding, help="Audio encoding: " + ", ".join(ENCODINGS) + ".",
     default=Encoding.PCM_F32LE, short="-e", configurable=True, choices=ENCODINGS,
     metavar="ENCODING",
+)
+CONTAINER: Setting[Container | None] = Setting(
+    "--container", check_container, metavar="NAME", choices=CONTAINERS, configurable=True,
+    default=None,
+    help="What the audio is written as: raw PCM, or a wav, mp3, flac or ogg (Opus) file; "
+    f"default raw (tts bytes: wav). A file name's suffix picks it ({NAMED_BY}).",
 )
 SAMPLE_RATE: Setting[int] = Setting(
     "--sample-rate", check_sample_rate, metavar="HZ", short="-r", default=44100,
@@ -313,6 +331,8 @@ CONNECTION: tuple[Setting[object], ...] = (
 )
 VOICE_AND_MODEL: tuple[Setting[object], ...] = (MODEL, VOICE)
 RAW_FORMAT: tuple[Setting[object], ...] = (ENCODING, SAMPLE_RATE)
+# What is written: the container, and an MP3's bit rate.
+OUTPUT_FORMAT: tuple[Setting[object], ...] = (CONTAINER, BIT_RATE)
 CONTROLS: tuple[Setting[object], ...] = (
     LANGUAGE,
     LOCALE,
@@ -326,6 +346,7 @@ CONTROLS: tuple[Setting[object], ...] = (
 ALL: tuple[Setting[object], ...] = (
     *VOICE_AND_MODEL,
     *RAW_FORMAT,
+    CONTAINER,
     BIT_RATE,
     *CONNECTION,
     *CONTROLS,

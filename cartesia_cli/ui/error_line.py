@@ -25,6 +25,7 @@ HINTS = {
     errors.TWO_TRANSCRIPTS: "give either --transcript or the text as an argument",
     errors.STDIN_IS_TERMINAL: "'-' reads stdin: pipe text in",
     errors.NO_PLAYER: "install ffmpeg, which includes it (apt install ffmpeg, brew install ffmpeg)",
+    errors.NO_ENCODER: "install ffmpeg (apt install ffmpeg, brew install ffmpeg), or write a .wav",
 }
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import shlex
 
 from cartesia_cli.errors import KeptAudio
-from cartesia_cli.formats import AudioFormat, player_args
+from cartesia_cli.formats import OutputFormat, player_args
 
 
-def play_command(audio: AudioFormat, target: str | None) -> str:
+def play_command(audio: OutputFormat, target: str | None) -> str:
     """The ffplay command that plays this audio, as a shell line; `target=None`: a pipe."""
     return shlex.join(player_args(audio, target))
 
 
-def play_hint(audio: AudioFormat, command: str, label: str | None) -> str:
+def play_hint(audio: OutputFormat, command: str, label: str | None) -> str:
     """`play it: …` for a file, or the pipe to use with stdout (`label=None`)."""
     if label is None:
         return f"play it: cartesia-cli {command} ... -o - | {play_command(audio, None)}"
@@ -24,7 +24,7 @@ def summary(
     label: str | None,
     num_bytes: int,
     seconds: float,
-    audio: AudioFormat,
+    audio: OutputFormat,
     first_audio: float | None,
     elapsed: float,
 ) -> str:

@@ -1,0 +1,212 @@
+"""A container the stream does not carry (mp3, flac, ogg), made as the audio arrives.
+
+An `ffmpeg` process reads the PCM on its stdin and writes the container on its
+stdout; a thread copies that into the real sink (the file, stdout, a named
+pipe), so every rule of the plain sinks holds: the name claimed before the
+request, no clobbering, a reader's exit seen as one.
+
+- Bounded: the PCM waits in one pipe (the kernel's 64 KiB), the encoded audio
+  in another and in one read of the copy. A slow output holds the stream
+  back; nothing is ever held whole.
+- Accounted: the PCM written into the encoder is counted as every sink's bytes
+  are (`audio_bytes`); the output's bytes by the sink they land in.
+- Stopped cleanly: the encoder runs in a session of its own, so a Ctrl-C at
+  the terminal reaches this process alone, which then closes the encoder's
+  stdin. At that end of input ffmpeg finishes the file: a cut or stopped run
+  leaves a playable file of what arrived.
+
+ffmpeg is started at the first audio, not before: a request that fails early
+leaves no file, as with every other container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+from cartesia_cli import process
+from cartesia_cli.errors import NO_ENCODER, BrokenPipe, OutputError, UsageError
+from cartesia_cli.formats import Container, OutputFormat
+from cartesia_cli.output import flac, mp3, ogg
+from cartesia_cli.output.codec import Codec
+from cartesia_cli.output.sinks import HEAD_BYTES, Sink
+
+if TYPE_CHECKING:
+    import subprocess
+    import threading
+
+# subprocess, threading and shutil are imported where used: only encoded outputs need them.
+ENCODER = "ffmpeg"
+CODECS: dict[Container, Codec] = {
+    codec.container: codec for codec in (mp3.CODEC, flac.CODEC, ogg.CODEC)
+}
+FINISH_TIMEOUT = 10.0  # seconds the encoder gets to write out what it holds after the end
+COPY_BYTES = 65536  # one read of the encoder's output
+
+
+def find_encoder(container: Container) -> str:
+    """ffmpeg's path, or a usage error (before any request) naming what to install."""
+    import shutil
+
+    path = shutil.which(ENCODER)
+    if path is None:
+        raise UsageError(
+            f"writing {container.value} needs {ENCODER}, which is not on PATH", kind=NO_ENCODER
+        )
+    return path
+
+
+def command(executable: str, audio: OutputFormat) -> list[str]:
+    """The encoder's command line: mono PCM of `audio.received` in, its container out."""
+    encoding = audio.encoding
+    assert encoding is not None, "only PCM is encoded here"
+    source = ["-f", encoding.ffmpeg_format, "-ar", str(audio.sample_rate), "-ac", "1"]
+    quiet = ["-hide_banner", "-nostdin", "-nostats", "-v", "error"]
+    options = CODECS[audio.container].options(audio)
+    return [executable, *quiet, *source, "-i", "pipe:0", *options, "pipe:1"]
+
+
+class EncoderSink(Sink):
+    """PCM in, `audio.container` out into `output`, through an ffmpeg process."""
+
+    def __init__(self, executable: str, audio: OutputFormat, output: Sink) -> None:
+        super().__init__(output.label)
+        self.keeps_audio = output.keeps_audio
+        self._command = command(executable, audio)
+        self._codec = CODECS[audio.container]
+        self._bytes_per_sample = audio.encoding.bytes_per_sample if audio.encoding else 1
+        self._output = output
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pcm: Sink | None = None  # the encoder's stdin
+        self._threads: list[threading.Thread] = []
+        self._failure: BaseException | None = None  # the copy's, which stops the encoder
+        self._last_line = ""  # the encoder's last word on stderr
+        self._finished = False
+
+    @property
+    def is_stdout(self) -> bool:
+        return self._output.is_stdout
+
+    @property
+    def bytes_written(self) -> int:
+        return self._output.bytes_written
+
+    @property
+    def audio_bytes(self) -> int:
+        return self._pcm.bytes_written if self._pcm is not None else 0
+
+    def write(self, data: bytes) -> None:
+        if self._failure is not None:
+            raise self._failure
+        pcm = self._pcm if self._pcm is not None else self._launch()
+        if len(self.head) < HEAD_BYTES:  # the PCM as received
+            self.head = (self.head + data)[:HEAD_BYTES]
+        try:
+            pcm.write(data)
+        except BrokenPipe:  # the encoder is gone: the copy failed, or ffmpeg itself did
+            raise self._why_stopped() from None
+
+    def _launch(self) -> Sink:
+        import subprocess
+        import threading
+
+        try:
+            self._process = subprocess.Popen(
+                self._command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # a terminal's Ctrl-C is ours to act on, not its
+            )
+        except OSError as exc:
+            raise OutputError(f"cannot start {ENCODER}: {exc.strerror}") from None
+        assert self._process.stdin is not None
+        self._pcm = _PcmPipe(self._process.stdin.fileno())
+        for target, name in ((self._copy, "encoder-output"), (self._drain, "encoder-stderr")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            process.start_thread(thread)  # stop signals go to the main thread only
+            self._threads.append(thread)
+        return self._pcm
+
+    def _copy(self) -> None:
+        """The encoder's output into the real sink as it comes; a failure there stops it."""
+        assert self._process is not None and self._process.stdout is not None
+        with self._process.stdout as encoded:
+            try:
+                while chunk := os.read(encoded.fileno(), COPY_BYTES):
+                    self._output.write(chunk)
+            except (OutputError, BrokenPipe) as failure:
+                self._failure = failure
+            except OSError as exc:
+                self._failure = OutputError(f"could not read what {ENCODER} made: {exc.strerror}")
+        if self._failure is not None:
+            with contextlib.suppress(OSError):
+                self._process.kill()  # the next PCM write fails, and says why
+
+    def _drain(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        with self._process.stderr as stream:
+            for raw in stream:
+                line = raw.decode("utf-8", "replace").strip()
+                if line:
+                    self._last_line = line[-300:]
+
+    def _why_stopped(self) -> BaseException:
+        if self._failure is not None:
+            return self._failure
+        code = self._wait(1.0)  # ffmpeg quit on its own: its exit and its last line say why
+        how = "still running" if code is None else f"exit {code}"
+        said = f": {self._last_line}" if self._last_line else ""
+        return OutputError(f"{ENCODER} stopped encoding {self.label} ({how}){said}")
+
+    def _wait(self, timeout: float) -> int | None:
+        import subprocess
+
+        assert self._process is not None
+        try:
+            code = self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        return code
+
+    def finish(self) -> None:
+        """End of the PCM: the encoder writes out the rest and ends; the header gets its figures."""
+        if self._finished or self._process is None:
+            self._finished = True
+            return
+        self._finished = True
+        assert self._process.stdin is not None
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()  # end of input: ffmpeg finishes the file
+        code = self._wait(FINISH_TIMEOUT)
+        if code is None:
+            self._process.kill()
+            self._process.wait()
+            raise OutputError(
+                f"{ENCODER} had not finished {self.label} after {FINISH_TIMEOUT:.0f} s; stopped it"
+            )
+        if self._failure is not None:
+            raise self._failure
+        if code != 0:
+            said = f": {self._last_line}" if self._last_line else ""
+            raise OutputError(f"{ENCODER} could not finish {self.label} (exit {code}){said}")
+        if self._codec.fix_header is not None:
+            self._codec.fix_header(self._output, self.audio_bytes // self._bytes_per_sample)
+
+    def close(self, *, keep: bool) -> None:
+        """Finish the encoder if that is not done (a failed run's file is finished too)."""
+        with contextlib.suppress(OutputError, BrokenPipe):  # the run's own failure is the one told
+            self.finish()
+        self._output.close(keep=keep)
+        self.is_regular_file = self._output.is_regular_file
+
+
+class _PcmPipe(Sink):
+    """The encoder's stdin: written and counted like any sink; closed by `finish`."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(ENCODER)
+        self._fd = fd
