@@ -315,12 +315,13 @@ def test_malformed_and_stalled_clients_get_one_line_each_and_no_traceback(
                     pass
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
-    lines = err.decode().splitlines()
+    # The "serving …" line and the first request's line come from two threads: either may be first.
+    lines = [line for line in err.decode().splitlines() if not line.startswith("serving ")]
     assert "Traceback" not in err.decode()
-    assert lines[2:] == [
+    assert lines[1:] == [
         "mock: GET / -> 400 (Request line without an HTTP version)",
         "mock: POST /tts/sse -> 400 (Content-Length must be a whole number of bytes.)",
         "mock: connection dropped: no complete request within 0.2 s",
         "stopped",
     ]
-    assert lines[1].startswith("mock: malformed request -> 400")
+    assert lines[0].startswith("mock: malformed request -> 400")
