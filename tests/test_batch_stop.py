@@ -8,10 +8,13 @@ were the points where a loaded machine lost an item's --json object.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import pytest
 
 from cartesia_cli import process
+from cartesia_cli.api.async_client import bounded
 from cartesia_cli.api.events import Event
 from cartesia_cli.commands import _batch
 from cartesia_cli.mock import FakeCartesia
@@ -28,7 +32,7 @@ from cartesia_cli.run.pipeline import StreamResult
 
 from .conftest import API_KEY, Result, clean_env, run_in_process
 
-CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 WORDS = {130: "interrupted", 143: "terminated"}
 STOPS = pytest.mark.parametrize("signum", list(CODES), ids=lambda s: signal.Signals(s).name)
 LONG = "A much longer line that takes a while. " * 3  # 9 s of audio: still under way at the stop
@@ -77,7 +81,7 @@ def when_both_write(then: Callable[[], None]) -> Callable[..., None]:
     return taking
 
 
-def check_every_started_item_reported(result: Result, tmp_path: Path, code: int) -> list[dict]:
+def check_every_started_item_reported(result: Result, tmp_path: Path, code: int) -> None:
     """The contract of a stopped batch, whatever the point the stop landed at."""
     assert result.code == code, result.stderr
     assert "Traceback" not in result.stderr and "Task was destroyed" not in result.stderr
@@ -90,7 +94,6 @@ def check_every_started_item_reported(result: Result, tmp_path: Path, code: int)
             assert os.path.getsize(tmp_path / doc["output"]) == doc["bytes"]
             if doc["exit_code"] == code and doc["bytes"]:
                 assert f"{doc['output']} ({doc['bytes']} bytes)" in last  # named as kept
-    return docs
 
 
 def no_asyncio_errors(caplog: pytest.LogCaptureFixture) -> None:
@@ -178,7 +181,9 @@ def test_a_stop_raised_inside_an_item_is_not_raised_through_the_loop(
 def test_a_second_signal_during_the_reports_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kill = lambda signum: os.kill(os.getpid(), signum)  # noqa: E731
+    def kill(signum: int) -> None:
+        os.kill(os.getpid(), signum)
+
     monkeypatch.setattr(pipeline, "take", when_both_write(lambda: kill(signal.SIGINT)))
     interrupted = _batch._interrupted
 
@@ -188,3 +193,57 @@ def test_a_second_signal_during_the_reports_changes_nothing(
 
     monkeypatch.setattr(_batch, "_interrupted", reporting)
     check_every_started_item_reported(run_batch(tmp_path, ["Short.", *[LONG] * 4]), tmp_path, 130)
+
+
+# --- the pieces: a cancellation is never lost, and no item starts after a stop ----------
+
+
+def test_a_cancellation_as_the_awaited_step_ends_is_not_lost() -> None:
+    """asyncio.wait_for (before 3.12) returned the step's result and dropped the cancel:
+    a stopped batch's item streamed on to its end, and its worker took the next one."""
+
+    async def scenario() -> str:
+        async def step() -> int:
+            caller.cancel()  # the stop, in the very turn the awaited read ends
+            return 1
+
+        async def reading() -> str:
+            await bounded(step(), 10)
+            return "went on"
+
+        caller = asyncio.ensure_future(reading())
+        try:
+            return await caller
+        except asyncio.CancelledError:
+            return "cancelled"
+
+    assert asyncio.run(scenario()) == "cancelled"
+
+
+def test_the_bounded_step_still_times_out() -> None:
+    async def scenario() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await bounded(asyncio.Event().wait(), 0.01)
+
+    asyncio.run(scenario())
+
+
+def test_no_item_starts_after_a_stop_even_if_one_swallows_its_cancellation() -> None:
+    started: list[int] = []
+
+    async def scenario() -> bool:
+        stop = asyncio.Event()
+
+        async def work(item: int) -> None:
+            started.append(item)
+            if item == 1:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError):  # as some library code does
+                    await asyncio.Event().wait()
+
+        return await batch.run_all(
+            iter(range(1, 10)), work, concurrency=1, start_thread=threading.Thread.start, stop=stop
+        )
+
+    assert asyncio.run(scenario()) is True
+    assert started == [1]

@@ -100,7 +100,9 @@ async def run_all(
 
     async def worker() -> None:
         try:
-            while not isinstance(item := await queue.get(), _End):
+            # Checked as well as cancelled: code that swallows a cancellation may let
+            # the item in hand run on, but no worker starts another after a stop.
+            while not stop.is_set() and not isinstance(item := await queue.get(), _End):
                 slots.release()
                 await work(item)
         except (KeyboardInterrupt, StopRequested):
