@@ -7,7 +7,9 @@ raises (KeyboardInterrupt or StopRequested); until the boundary takes it
 dropped it; once taken, further signals are ignored, so a second Ctrl-C cannot
 cut the clean-up short. `hold()`/`release()` and `signals_held()` make a step
 indivisible (claiming the output file, one write and its count), so a signal
-lands before it or after it, never in the middle.
+lands before it or after it, never in the middle. `stops_watched()` is for an
+event loop: there a stop is not raised where it lands but told to the loop,
+which stops its own work at its await points.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -89,6 +91,7 @@ _holding = False
 _pending: int | None = None  # a stop signal that arrived while held
 _raised: int | None = None  # the stop signal raised and not yet taken by the boundary
 _taken = False
+_watcher: Callable[[], None] | None = None  # told of a stop instead of raising it (an event loop)
 
 
 def install_handlers() -> None:
@@ -118,6 +121,10 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     global _pending
     if _taken or _raised is not None:
         return  # already stopping: a second quick Ctrl-C must not cut the clean-up short
+    if _watcher is not None:
+        _note_stop(signum)
+        _watcher()
+        return
     if _holding:
         _pending = _pending or signum
         return
@@ -141,11 +148,16 @@ def _on_repeat(signum: int, frame: FrameType | None) -> None:
 
 
 def _raise_stop(signum: int) -> None:
+    _note_stop(signum)
+    raise _stop_for(signum)
+
+
+def _note_stop(signum: int) -> None:
+    """The stop is under way: its exit code known, and raised again until it is taken."""
     global _raised
     _raised = signum
     if _installed:
         signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS, REPEAT_SECONDS)
-    raise _stop_for(signum)
 
 
 def hang_up() -> None:
@@ -281,3 +293,24 @@ def signals_held() -> Iterator[None]:
         yield
     finally:
         release()
+
+
+@contextmanager
+def stops_watched(notice: Callable[[], None]) -> Iterator[None]:
+    """In the block, a stop signal calls `notice()` instead of raising where it lands.
+
+    For an event loop running many tasks: raised, the stop lands in whichever
+    task or loop callback was running, and ends that task alone, or the loop with
+    the other tasks still pending, so their clean-up and their reports never run.
+    `notice` runs inside the signal handler, so it only schedules (with
+    `loop.call_soon_threadsafe`); the loop then cancels its tasks at their await
+    points, awaits them all, and takes the stop (`stop_taken()`). A loop stuck in
+    a step that does not await cannot see the notice: REPEAT_SECONDS later the
+    stop is raised there, as outside the block (holds respected).
+    """
+    global _watcher
+    _watcher = notice
+    try:
+        yield
+    finally:
+        _watcher = None

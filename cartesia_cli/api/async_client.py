@@ -183,7 +183,7 @@ class AsyncCartesiaClient:
             attempt, sent = attempt + 1, sent + 1
             self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
             try:
-                response = await asyncio.wait_for(self._http.send(request, stream=True), deadline)
+                response = await bounded(self._http.send(request, stream=True), deadline)
             except asyncio.TimeoutError:
                 raise _late_response(self._config) from None
             except httpx.TransportError as exc:
@@ -224,7 +224,7 @@ class AsyncCartesiaClient:
             pieces = response.aiter_bytes()
             due = time.monotonic() + self._config.idle_timeout  # one deadline for all of it
             while len(body) < ERROR_BODY_LIMIT:
-                piece = await asyncio.wait_for(_next(pieces), max(0.0, due - time.monotonic()))
+                piece = await bounded(_next(pieces), max(0.0, due - time.monotonic()))
                 if piece is None:
                     break
                 body += piece
@@ -273,7 +273,7 @@ class AsyncCartesiaClient:
     async def _within(self, step: Awaitable[T], awaited: str, due: float) -> T:
         """One read from the server, due by `due` (monotonic); failures mapped."""
         try:
-            return await asyncio.wait_for(step, max(0.0, due - time.monotonic()))
+            return await bounded(step, max(0.0, due - time.monotonic()))
         except asyncio.TimeoutError:
             raise _idle_failure(self._config, awaited) from None
         except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -284,8 +284,42 @@ class AsyncCartesiaClient:
             self._debug(line)
 
 
+async def bounded(step: Awaitable[T], seconds: float) -> T:
+    """`asyncio.wait_for(step, seconds)`, except that it never loses a cancellation.
+
+    Before Python 3.12, wait_for returns the step's result when it is cancelled in
+    the same turn of the loop as the step ends: the cancellation is gone, and an
+    item of a stopped batch streamed on to its end, its worker on to the next
+    item. Here the step is a task awaited directly, and asyncio's own rule holds:
+    a cancellation that finds it finished is raised at the caller's next step.
+    """
+    inner = asyncio.ensure_future(step)
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        inner.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await inner
+    except asyncio.CancelledError:
+        if expired and not _cancel_requested():
+            raise asyncio.TimeoutError from None
+        raise
+    finally:
+        timer.cancel()
+
+
+def _cancel_requested() -> bool:
+    """Was the running task itself cancelled (Python 3.11 counts it; 3.10 cannot tell)?"""
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return bool(cancelling is not None and cancelling())
+
+
 async def _next(items: AsyncIterator[T]) -> T | None:
-    """The next item, or None at the end (an awaitable asyncio.wait_for can bound)."""
+    """The next item, or None at the end (an awaitable `bounded` can bound)."""
     try:
         return await items.__anext__()
     except StopAsyncIteration:

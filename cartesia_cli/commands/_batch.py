@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -109,10 +109,11 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
         try:
             # Read before any request: a whole-file JSON document is refused, not spoken.
             lines = one_item_per_line(lines_from(fd), source)
-            asyncio.run(_run_all(state, items(lines, allowed), concurrency))
-        except (KeyboardInterrupt, StopRequested) as stop:
+            stopped = asyncio.run(_run_all(state, items(lines, allowed), concurrency))
+        except (KeyboardInterrupt, StopRequested) as stop:  # raised: outside the pool's watch
             process.stop_taken()
-            raise _stopped(state, stop) from None
+            code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
+            raise _stopped(state, code) from None
         except _ReaderGone as gone:
             process.stop_taken()
             if gone.failure is not None:
@@ -123,6 +124,9 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
             ) from None
         except OSError as exc:
             raise UsageError(f"cannot read --batch {source}: {exc.strerror}") from None
+    if stopped:  # every item that had started has reported
+        process.stop_taken()
+        raise _stopped(state, ExitCode(process.stop_exit_code()))
     _finish(state)
 
 
@@ -163,7 +167,8 @@ def _input(source: str) -> Iterator[int]:
         os.close(fd)
 
 
-async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: int) -> None:
+async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: int) -> bool:
+    """Every item, or those started before a stop (True): each has reported either way."""
     from cartesia_cli.api.async_client import AsyncCartesiaClient
 
     config = api_config(state.settings)
@@ -178,15 +183,49 @@ async def _run_all(state: Batch, work: Iterator[Item | BadItem], concurrency: in
             def counted(total: int) -> None:
                 state.progress.total = total
 
-            await batch.run_all(
-                work,
-                one,
-                concurrency=concurrency,
-                start_thread=process.start_thread,
-                on_end=counted,
+            stopped = await _watched(
+                lambda stop: batch.run_all(
+                    work,
+                    one,
+                    concurrency=concurrency,
+                    start_thread=process.start_thread,
+                    stop=stop,
+                    on_end=counted,
+                )
             )
-        _mention_lowered(client.gate.limit, concurrency)
+        if not stopped:
+            _mention_lowered(client.gate.limit, concurrency)
     state.progress.total = state.progress.done
+    return stopped
+
+
+async def _watched(pool: Callable[[asyncio.Event], Awaitable[bool]]) -> bool:
+    """Run the pool with stop signals told to the loop, not raised where they land.
+
+    Raised, a Ctrl-C ends the task it lands in and, through it, the loop, with
+    the other items still under way: they were destroyed with the loop, without
+    their --json object or their partial file named. A SIGTERM landing in one of
+    the loop's callbacks was logged by asyncio, with a traceback, and lost. Told,
+    a stop sets the pool's `stop`: every item is cancelled at an await point and
+    reports, and the pool ends only once all have.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signalled = False
+
+    def take_stop() -> None:  # in the loop, at its next turn
+        process.stop_taken()  # ours now: a second Ctrl-C cannot cut the reports short
+        stop.set()
+
+    def notice() -> None:  # in the signal handler: it only schedules
+        nonlocal signalled
+        signalled = True
+        with contextlib.suppress(RuntimeError):  # the loop closing: the pool has ended
+            loop.call_soon_threadsafe(take_stop)
+
+    with process.stops_watched(notice):
+        stopped = await pool(stop)
+    return stopped or signalled
 
 
 def _mention_lowered(limit: int, concurrency: int) -> None:
@@ -373,8 +412,7 @@ def _rank(code: int) -> int:
     return SEVERITY.index(ExitCode(code)) if code in SEVERITY else len(SEVERITY)
 
 
-def _stopped(state: Batch, stop: BaseException) -> Interrupted:
-    code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
+def _stopped(state: Batch, code: ExitCode) -> Interrupted:
     progress = state.progress
     ok = progress.done - progress.failed
     failure = Interrupted(

@@ -12,9 +12,10 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cartesia_cli.api.events import Event
+from cartesia_cli.errors import StopRequested
 from cartesia_cli.output.sinks import Sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult
@@ -51,14 +52,20 @@ async def run_all(
     *,
     concurrency: int,
     start_thread: Callable[[threading.Thread], None],
+    stop: asyncio.Event,
     on_end: Callable[[int], None] = lambda total: None,
-) -> None:
-    """Run `work(item)` for every item, `concurrency` at a time.
+) -> bool:
+    """Run `work(item)` for every item, `concurrency` at a time; whether a stop ended it.
 
     The items are read on a thread (`start_thread` starts it: the entry point
     decides which signals it may take), since reading a pipe blocks, and handed
     over through a queue as small as the pool: at most `concurrency` items wait.
-    `work` reports its own failures: an exception out of it is a bug, and stops all.
+    `stop`, once set, ends the pool early (True): every item under way is cancelled
+    at its await point (its `work` reports that) and all are awaited here, so
+    none is left pending when the loop closes. A stop raised inside an item
+    (KeyboardInterrupt, StopRequested: a signal nobody watched) sets it too.
+    `work` reports its own failures: an exception out of it is a bug; it ends the
+    pool the same way, and is raised here once every item has reported.
     `on_end(total)` is called in the loop once every item has been read.
     A failure to read the input is raised here once the items before it are done.
     """
@@ -66,6 +73,7 @@ async def run_all(
     queue: asyncio.Queue[T | _End] = asyncio.Queue()
     slots = threading.Semaphore(concurrency)  # items read ahead, at most
     failure: list[BaseException] = []
+    bugs: list[Exception] = []
 
     def hand_over(value: T | _End) -> None:
         # call_soon_threadsafe, not a coroutine: nothing is left un-awaited if the loop
@@ -91,14 +99,48 @@ async def run_all(
             return
 
     async def worker() -> None:
-        while not isinstance(item := await queue.get(), _End):
-            slots.release()
-            await work(item)
+        try:
+            # Checked as well as cancelled: code that swallows a cancellation may let
+            # the item in hand run on, but no worker starts another after a stop.
+            while not stop.is_set() and not isinstance(item := await queue.get(), _End):
+                slots.release()
+                await work(item)
+        except (KeyboardInterrupt, StopRequested):
+            # Not raised on: a task that ends with it ends the loop at once, under
+            # the other items, before they have been cancelled and have reported.
+            stop.set()
+        except Exception as exc:
+            bugs.append(exc)
+            stop.set()
 
     start_thread(threading.Thread(target=read, name="batch-input", daemon=True))
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await _all_or_none([asyncio.ensure_future(worker()) for _ in range(concurrency)], stop)
+    if bugs:
+        raise bugs[0]
+    if stop.is_set():
+        return True
     if failure:
         raise failure[0]
+    return False
+
+
+async def _all_or_none(tasks: list[asyncio.Future[None]], stop: asyncio.Event) -> None:
+    """Await every one of `tasks`, or `stop`: then cancel the rest, and await them too.
+
+    However this ends (cancelled itself, or a stop raised in it), it returns or
+    raises only once every task has finished: a task still pending when the
+    loop closes is destroyed without its `finally` (or its report) ever running.
+    """
+    stopping = asyncio.ensure_future(stop.wait())
+    everyone = asyncio.gather(*tasks, return_exceptions=True)
+    either: list[asyncio.Future[Any]] = [everyone, stopping]
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(everyone, stopping, return_exceptions=True)
 
 
 async def pump(events: AsyncGenerator[Event, None], sink: Sink, result: StreamResult) -> None:
