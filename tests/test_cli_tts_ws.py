@@ -214,9 +214,10 @@ def test_a_server_that_closes_before_answering_the_upgrade_is_a_network_failure(
 
 
 def test_an_uppercase_https_scheme_still_means_a_secure_websocket() -> None:
-    from cartesia_cli.api.ws_client import websocket_url
+    from cartesia_cli.api.ws_client import ws_target
 
-    assert websocket_url("HTTPS://api.example/v1") == "wss://api.example/v1/tts/websocket"
+    target = ws_target("HTTPS://api.example/v1")
+    assert target.uri == "wss://api.example/v1/tts/websocket" and target.secure
 
 
 def test_the_last_failure_says_how_many_attempts_there_were(
