@@ -28,10 +28,10 @@ import httpx
 from httpx_sse import EventSource
 
 from cartesia_cli.api import contract, protocol
-from cartesia_cli.api.contract import ApiConfig, Attempts, DebugLog, ErrorBody
+from cartesia_cli.api.contract import ApiConfig, DebugLog, Driver, ErrorBody
 from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
 from cartesia_cli.api.protocol import TtsRequest
-from cartesia_cli.api.retry import concurrency_delay, is_concurrency_refusal
+from cartesia_cli.api.retry import is_concurrency_refusal, retry_delay
 from cartesia_cli.api.sse_body import FramedText
 
 T = TypeVar("T")
@@ -89,7 +89,7 @@ class _Place:
             self._gate.leave()
 
 
-class AsyncCartesiaClient:
+class AsyncCartesiaClient(Driver[Callable[[float], Awaitable[None]]]):
     """One `httpx.AsyncClient` (one pool of at most `concurrency` connections) for a batch."""
 
     def __init__(
@@ -101,9 +101,7 @@ class AsyncCartesiaClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._config = config
-        self._debug = debug
-        self._sleep = sleep  # every wait between attempts (tests give a quicker one)
+        super().__init__(config, debug, sleep)
         self.gate = ConcurrencyGate(concurrency)
         timeout = httpx.Timeout(
             connect=config.connect_timeout,
@@ -157,7 +155,7 @@ class AsyncCartesiaClient:
             headers=api_request.headers,
             content=api_request.body,
         )
-        attempts = Attempts(self._config, repeatable=api_request.repeatable, log=self._log)
+        attempts = self._attempts(api_request)
         deadline = self._config.connect_timeout + self._config.idle_timeout
         refusals = 0
         while True:
@@ -190,7 +188,7 @@ class AsyncCartesiaClient:
     async def _wait_for_a_place(self, place: _Place, refusals: int, headers: httpx.Headers) -> None:
         """After a concurrency refusal: out of the gate, a pause, then in again under its limit."""
         place.give_back()
-        delay = concurrency_delay(refusals, headers)
+        delay = retry_delay(refusals, headers, spread=True)
         self._log(
             f"over the server's concurrency limit: at most {self.gate.limit} at once from now; "
             f"sending again in {delay:.2f} s"
@@ -252,10 +250,6 @@ class AsyncCartesiaClient:
             raise contract.idle_failure(self._config, awaited) from None
         except contract.READ_FAILURES as exc:
             raise contract.midstream_failure(exc, self._config, awaited) from None
-
-    def _log(self, line: str) -> None:
-        if self._debug is not None:
-            self._debug(line)
 
 
 def _left(due: float) -> float:

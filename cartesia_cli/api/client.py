@@ -24,7 +24,7 @@ from httpx_sse import EventSource
 
 from cartesia_cli import redact
 from cartesia_cli.api import contract, preconnect, protocol, proxy
-from cartesia_cli.api.contract import ApiConfig, ApiRequest, Attempts, DebugLog, ErrorBody
+from cartesia_cli.api.contract import ApiConfig, ApiRequest, DebugLog, Driver, ErrorBody
 from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.sse_body import FramedText
@@ -33,7 +33,7 @@ from cartesia_cli.base_url import endpoint
 from cartesia_cli.errors import StreamError
 
 
-class CartesiaClient:
+class CartesiaClient(Driver[Callable[[float], None]]):
     """A thin httpx client for the Cartesia API; use as a context manager."""
 
     def __init__(
@@ -44,9 +44,7 @@ class CartesiaClient:
         debug: DebugLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._config = config
-        self._debug = debug
-        self._sleep = sleep
+        super().__init__(config, debug, sleep)
         # The socket of the connection in use, seen through httpcore's trace hook, so
         # that the response deadline can cut a read that a trickling server drags out.
         self._socket: socket.socket | None = None
@@ -124,7 +122,7 @@ class CartesiaClient:
             extensions={"trace": self._trace},
         )
         self._log_request(http_request)
-        attempts = Attempts(self._config, repeatable=request.repeatable, log=self._log)
+        attempts = self._attempts(request)
         while True:
             attempts.start(f"{http_request.method} {http_request.url}")
             with self._response_deadline() as deadline:
@@ -218,10 +216,6 @@ class CartesiaClient:
                 raise
             if watchdog.fired:
                 raise contract.idle_failure(self._config, awaited)
-
-    def _log(self, line: str) -> None:
-        if self._debug is not None:
-            self._debug(line)
 
     def _log_request(self, request: httpx.Request) -> None:
         if self._debug is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -47,6 +47,7 @@ READ_FAILURES = (httpx.TransportError, httpx.DecodingError)
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 Client = TypeVar("Client", httpx.Client, httpx.AsyncClient)
+Sleep = TypeVar("Sleep")  # how a driver waits between attempts: time.sleep, asyncio.sleep
 
 
 class ApiConfig(NamedTuple):
@@ -102,10 +103,14 @@ def creating_request(config: ApiConfig, path: str, payload: object) -> ApiReques
     return ApiRequest("POST", path, headers, False, body)
 
 
-def upgrade_headers(config: ApiConfig) -> dict[str, str]:
-    """The WebSocket upgrade's own headers (websockets adds the rest, User-Agent included)."""
+def upgrade_request(config: ApiConfig) -> ApiRequest:
+    """GET /tts/websocket: no text goes before it is answered, so it may go again.
+
+    Only its own headers: websockets adds the rest, User-Agent included.
+    """
     headers = protocol.headers(config.api_key, config.api_version, "")
-    return {name: headers[name] for name in ("Authorization", "Cartesia-Version")}
+    own = {name: headers[name] for name in ("Authorization", "Cartesia-Version")}
+    return ApiRequest("GET", protocol.WS_PATH, own, True)
 
 
 def http_client(make: Callable[..., Client], **options: Any) -> Client:
@@ -326,3 +331,24 @@ class Attempts:
         delay = retry_delay(self.tries - 1, headers)
         self._log(f"retrying in {delay:.2f} s after: {failure.message}")
         return delay
+
+
+# --- drivers ---------------------------------------------------------------------------
+
+
+class Driver(Generic[Sleep]):
+    """What every driver of the API is made with: the settings, where --debug lines go,
+    and how it waits between attempts (tests give a quicker wait)."""
+
+    def __init__(self, config: ApiConfig, debug: DebugLog | None, sleep: Sleep) -> None:
+        self._config = config
+        self._debug = debug
+        self._sleep = sleep
+
+    def _attempts(self, request: ApiRequest) -> Attempts:
+        """The attempts of one request, under the retry rules its kind allows."""
+        return Attempts(self._config, repeatable=request.repeatable, log=self._log)
+
+    def _log(self, line: str) -> None:
+        if self._debug is not None:
+            self._debug(line)

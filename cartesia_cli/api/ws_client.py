@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cartesia_cli import __version__, process, redact
 from cartesia_cli.api import contract, preconnect, protocol, ws_proxy
-from cartesia_cli.api.contract import ApiConfig, Attempts, DebugLog
+from cartesia_cli.api.contract import ApiConfig, ApiRequest, DebugLog, Driver
 from cartesia_cli.api.events import Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import WS_PATH, TtsRequest
 from cartesia_cli.api.proxy import Proxy
@@ -105,7 +105,7 @@ class Sender:
         return self.characters - self.characters_spoken
 
 
-class WsClient:
+class WsClient(Driver[Callable[[float], None]]):
     """One WebSocket run: connect (with retries), feed the text, yield the events."""
 
     def __init__(
@@ -116,10 +116,8 @@ class WsClient:
         debug: DebugLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._config = config
+        super().__init__(config, debug, sleep)
         self._buffer_ms = buffer_ms
-        self._debug = debug
-        self._sleep = sleep
         self.sender = Sender()
         self.cancelled = False
 
@@ -146,29 +144,28 @@ class WsClient:
     # --- connecting ---------------------------------------------------------------------
 
     def _connect(self) -> ClientConnection:
-        # Nothing is sent before the upgrade is answered, so it may always go again.
-        attempts = Attempts(self._config, repeatable=True, log=self._log)
+        request = contract.upgrade_request(self._config)
+        target = ws_target(self._config.base_url)
+        attempts = self._attempts(request)
         while True:
-            attempts.start("connecting")
+            attempts.start(f"{request.method} {target.uri}")
             try:
-                return self._open()
+                return self._open(request, target)
             except _Retryable as retry:
                 self._sleep(attempts.after(retry.failure, again=True, headers=retry.headers))
 
-    def _open(self) -> ClientConnection:
+    def _open(self, request: ApiRequest, target: WsTarget) -> ClientConnection:
         """TCP (through a proxy's tunnel if one applies) and TLS within --connect-timeout,
         then the upgrade's answer within --idle-timeout. Every step runs in this thread
         with stop signals free, so a Ctrl-C or SIGTERM is taken at once."""
-        target = ws_target(self._config.base_url)
         proxy = ws_proxy.environment_proxy(target.http_url)  # a usage error: before connecting
         context = contract.tls_for(self._config.base_url)  # before the socket: it may raise
-        headers = contract.upgrade_headers(self._config)
         deadline = time.monotonic() + self._config.connect_timeout
         sock = self._socket(target, proxy, deadline)
         try:
             if target.secure and not isinstance(context, bool):
                 sock = self._secure(sock, context, target.host, deadline)
-            return self._upgrade(sock, target, headers)
+            return self._upgrade(sock, target, request.headers)
         except BaseException:
             sock.close()
             raise
@@ -262,7 +259,6 @@ class WsClient:
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.uri import parse_uri
 
-        self._log(f"connecting: GET {target.uri}")
         sock.settimeout(None)  # the connection's own threads wait; our waits are bounded
         ws_protocol = ClientProtocol(parse_uri(target.uri), max_size=MAX_MESSAGE)
         with process.stops_blocked_here():  # its reader and writer threads never take a stop
@@ -433,10 +429,6 @@ class WsClient:
             return
         with contextlib.suppress(Exception):  # the connection may be gone already
             connection.close()
-
-    def _log(self, line: str) -> None:
-        if self._debug is not None:
-            self._debug(line)
 
 
 def _left(deadline: float) -> float:
