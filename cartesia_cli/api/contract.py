@@ -17,6 +17,8 @@ and a second try could make two.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -129,8 +131,6 @@ def http_client(make: Callable[..., Client], **options: Any) -> Client:
 
 def check_proxies() -> None:
     """A usage error, naming the variable, for a proxy setting httpx would refuse."""
-    import os
-
     try:
         proxy.check(os.environ)
     except proxy.ProxyError as exc:
@@ -216,7 +216,7 @@ def send_failure(config: ApiConfig, exc: httpx.TransportError) -> SendFailure:
         return SendFailure(connect_timeout(config, config.base_url), True, sent)
     if isinstance(exc, httpx.ConnectError):
         # A failed TLS handshake (an untrusted certificate) would fail the same way again.
-        failure = StreamError(f"could not connect to {config.base_url}: {exc}")
+        failure = StreamError(f"could not connect to {config.base_url}: {os_reason(exc)}")
         return SendFailure(failure, not tls_rejected(exc), sent)
     if isinstance(exc, httpx.TimeoutException):
         # The server took the request and went quiet: another try would wait as long again.
@@ -224,6 +224,28 @@ def send_failure(config: ApiConfig, exc: httpx.TransportError) -> SendFailure:
     # Dropped before any response (a restarting server, a proxy): as transient as a refusal.
     failure = StreamError(f"connection to the server failed before the response: {exc}")
     return SendFailure(failure, True, sent)
+
+
+def os_reason(exc: BaseException) -> str:
+    """What the system said, under whatever wraps it: "[Errno 111] Connection refused".
+
+    The sync transport says just that; the async one (anyio over asyncio) says
+    "All connection attempts failed", caused by "[Errno 111] Connect call failed
+    ('127.0.0.1', 9)": the errno is the fact both share, so it is said in the
+    system's words. TLS and name-resolution errors carry their own text.
+    """
+    cause: BaseException | None = exc
+    said = str(exc)
+    while cause is not None:
+        if isinstance(cause, BaseExceptionGroup):
+            cause = cause.exceptions[0]  # the first address's failure, as socket reports it
+            continue
+        if isinstance(cause, ssl.SSLError | socket.gaierror):
+            return str(cause)
+        if isinstance(cause, OSError) and cause.errno:
+            said = f"[Errno {cause.errno}] {os.strerror(cause.errno)}"
+        cause = cause.__cause__ or cause.__context__
+    return said
 
 
 def tls_rejected(exc: BaseException) -> bool:
