@@ -101,7 +101,7 @@ def config(base_url: str, idle: float = 10.0) -> ApiConfig:
 
 
 def with_sync_client(api: ApiConfig, path: str) -> tuple[bytes, CliError | None, int]:
-    audio, waits = bytearray(), []
+    audio, waits = bytearray(), list[float]()
     try:
         with CartesiaClient(api, sleep=waits.append) as client:
             for event in client.stream(path, request(path)):
@@ -113,7 +113,7 @@ def with_sync_client(api: ApiConfig, path: str) -> tuple[bytes, CliError | None,
 
 
 def with_async_client(api: ApiConfig, path: str) -> tuple[bytes, CliError | None, int]:
-    audio, waits = bytearray(), []
+    audio, waits = bytearray(), list[float]()
 
     async def record(delay: float) -> None:
         waits.append(delay)
