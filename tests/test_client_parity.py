@@ -14,6 +14,7 @@ import asyncio
 import errno
 import os
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ import pytest
 
 from cartesia_cli.api.async_client import AsyncCartesiaClient
 from cartesia_cli.api.client import CartesiaClient
-from cartesia_cli.api.contract import ApiConfig
+from cartesia_cli.api.contract import ApiConfig, os_reason
 from cartesia_cli.api.events import AudioChunk
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.cli import error_line
@@ -180,3 +181,42 @@ def test_both_clients_report_a_refused_connection_alike(refusing_url: str) -> No
     assert seen["sync"].code == 6 and seen["sync"].waits == 2
     refused = f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
     assert seen["sync"].line == f"could not connect to {refusing_url}: {refused} (after 3 attempts)"
+
+
+def _wrapped(cause: BaseException) -> Exception:
+    """As anyio wraps the system's error: a vaguer OSError, caused by it."""
+    outer = OSError("All connection attempts failed")
+    outer.__cause__ = cause
+    return outer
+
+
+class _Group(Exception):
+    """An ExceptionGroup as os_reason sees one (the builtin from 3.11, a backport before)."""
+
+    def __init__(self, exceptions: list[BaseException]) -> None:
+        super().__init__("multiple connection attempts failed")
+        self.exceptions = tuple(exceptions)
+
+
+REFUSED = f"[Errno {errno.ECONNREFUSED}] {os.strerror(errno.ECONNREFUSED)}"
+
+
+@pytest.mark.parametrize(
+    ("exc", "said"),
+    [
+        (ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)), REFUSED),
+        (_wrapped(ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed")), REFUSED),
+        (
+            _wrapped(_Group([ConnectionRefusedError(errno.ECONNREFUSED, "a"), TimeoutError()])),
+            REFUSED,
+        ),
+        (_wrapped(socket.gaierror(-2, "Name or service not known")), "[Errno -2] Name or service"),
+        (_wrapped(ssl.SSLCertVerificationError(1, "verify failed")), "verify failed"),
+        (OSError("no errno at all"), "no errno at all"),
+    ],
+    ids=["plain", "wrapped", "group", "dns", "tls", "bare"],
+)
+def test_the_systems_reason_is_named_the_same_under_any_wrapping(
+    exc: BaseException, said: str
+) -> None:
+    assert os_reason(exc).startswith(said)

@@ -237,8 +237,9 @@ def os_reason(exc: BaseException) -> str:
     cause: BaseException | None = exc
     said = str(exc)
     while cause is not None:
-        if isinstance(cause, BaseExceptionGroup):
-            cause = cause.exceptions[0]  # the first address's failure, as socket reports it
+        group = getattr(cause, "exceptions", None)  # an ExceptionGroup (a backport on 3.10)
+        if isinstance(group, tuple | list) and group and isinstance(group[0], BaseException):
+            cause = group[0]  # the first address's failure, as the socket module reports it
             continue
         if isinstance(cause, ssl.SSLError | socket.gaierror):
             return str(cause)
