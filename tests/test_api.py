@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartesia_cli import __version__
-from cartesia_cli.api.client import ApiConfig, CartesiaClient
+from cartesia_cli.api.client import CartesiaClient
+from cartesia_cli.api.contract import ApiConfig
 from cartesia_cli.api.events import AudioChunk, Event, WordTimestamps
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from cartesia_cli.api.async_client import AsyncCartesiaClient, ConcurrencyGate
-from cartesia_cli.api.client import ApiConfig
+from cartesia_cli.api.contract import ApiConfig
 from cartesia_cli.api.events import AudioChunk
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import IDLE_TIMEOUT, CliError, ExitCode, OutputError, RequestRejected

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cartesia_cli.mock import FakeCartesia
+from cartesia_cli.mock import FakeCartesia, Scenario
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
 from .test_json_result import one_object
@@ -214,9 +214,10 @@ def test_a_server_that_closes_before_answering_the_upgrade_is_a_network_failure(
 
 
 def test_an_uppercase_https_scheme_still_means_a_secure_websocket() -> None:
-    from cartesia_cli.api.ws_client import websocket_url
+    from cartesia_cli.api.ws_client import ws_target
 
-    assert websocket_url("HTTPS://api.example/v1") == "wss://api.example/v1/tts/websocket"
+    target = ws_target("HTTPS://api.example/v1")
+    assert target.uri == "wss://api.example/v1/tts/websocket" and target.secure
 
 
 def test_the_last_failure_says_how_many_attempts_there_were(
@@ -227,6 +228,21 @@ def test_the_last_failure_says_how_many_attempts_there_were(
     assert result.code == 5, result.stderr
     assert "HTTP 503" in result.stderr and "(after 2 attempts)" in result.stderr
     assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "hint", "requests"),
+    [(501, {}, 3), (503, {"x-should-retry": "false"}, 1), (400, {"x-should-retry": "true"}, 3)],
+)
+def test_a_refused_upgrade_is_retried_as_an_http_request_would_be(
+    cli: RunCli, fake: FakeCartesia, status: int, hint: dict[str, str], requests: int
+) -> None:
+    """Any 5xx, and the server's x-should-retry either way: the HTTP commands' rule."""
+    refusal = Scenario.http_error(status, headers={"retry-after-ms": "10", **hint})
+    fake.queue(refusal, refusal, refusal)
+    result = cli("tts", "ws", "Hello.", "-o", "out.pcm")
+    assert result.code == (5 if status >= 500 else 4), result.stderr
+    assert len(fake.requests) == requests
 
 
 def test_a_refused_upgrade_is_retried_before_any_text(cli: RunCli, fake: FakeCartesia) -> None:

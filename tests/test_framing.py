@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cartesia_cli.api.client import EVENT_LIMIT
+from cartesia_cli.api.sse_body import EVENT_LIMIT
 
 from .conftest import API_KEY, clean_env, run_in_process
 from .test_hostile import RawServer, response

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from cartesia_cli import base_url, cli, stream_target
 from cartesia_cli.api import preconnect, startup_backend
-from cartesia_cli.api.client import ApiConfig, CartesiaClient
+from cartesia_cli.api.client import CartesiaClient
+from cartesia_cli.api.contract import ApiConfig
 from cartesia_cli.api.events import AudioChunk
 from cartesia_cli.api.protocol import SSE_PATH, TtsRequest
 from cartesia_cli.base_url import Endpoint

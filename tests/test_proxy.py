@@ -1,7 +1,8 @@
 """One host, one way: proxies read as httpx reads them, hosts named as httpx names them.
 
 api/proxy.py is held to httpx's own reading (urllib's getproxies and httpx's
-mounts) by a property test; the start-up guess and every HTTP command use it.
+mounts) by a property test; the start-up guess, every HTTP command and the
+WebSocket's tunnel use it.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def test_a_host_no_proxy_exempts_is_connected_at_start_up() -> None:
     [
         ("tts", "sse", "Hi", "-o", "out.pcm"),
         ("tts", "bytes", "Hi", "-o", "out.wav"),
+        ("tts", "ws", "Hi", "-o", "out.pcm"),
         ("say", "Hi", "-o", "out.wav"),
         ("voices", "list"),
         ("tts", "sse", "--batch", "items.txt", "-o", "out/"),

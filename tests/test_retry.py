@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cartesia_cli.api.retry import (
-    concurrency_delay,
     is_concurrency_refusal,
     retry_delay,
     should_retry,
@@ -79,13 +78,16 @@ def test_any_body_is_read_without_error(status: int, body: bytes) -> None:
 
 
 def test_a_concurrency_refusal_waits_the_servers_hint_up_to_a_quarter_longer() -> None:
-    assert concurrency_delay(0, {"retry-after-ms": "400"}, jitter=lambda: 0.0) == 0.4
-    assert concurrency_delay(3, {"retry-after": "2"}, jitter=lambda: 1.0) == 2.5
+    assert retry_delay(0, {"retry-after-ms": "400"}, spread=True, jitter=lambda: 0.0) == 0.4
+    assert retry_delay(3, {"retry-after": "2"}, spread=True, jitter=lambda: 1.0) == 2.5
     date = "Wed, 25 Nov 2026 12:00:03 GMT"
-    assert concurrency_delay(0, {"retry-after": date}, jitter=lambda: 0.0, now=lambda: NOW) == 3.0
+    assert (
+        retry_delay(0, {"retry-after": date}, spread=True, jitter=lambda: 0.0, now=lambda: NOW)
+        == 3.0
+    )
 
 
 def test_without_a_hint_a_concurrency_refusal_backs_off_like_a_retry() -> None:
-    waits = [concurrency_delay(n, {}, jitter=lambda: 0.0) for n in range(6)]
+    waits = [retry_delay(n, {}, spread=True, jitter=lambda: 0.0) for n in range(6)]
     assert waits == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
-    assert concurrency_delay(0, {"retry-after": "61"}, jitter=lambda: 1.0) == 0.375
+    assert retry_delay(0, {"retry-after": "61"}, spread=True, jitter=lambda: 1.0) == 0.375

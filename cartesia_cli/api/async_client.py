@@ -3,7 +3,8 @@
 The same contract as `client.CartesiaClient.stream` (the iterator ends normally
 only when the response ended as it should; every other ending raises a CliError
 with its exit code; retries only before the first byte of audio), the same
-retry policy, error mapping, event parsing and limits. Waits are bounded with
+retry policy, error mapping, event parsing and limits (contract.py, shared by
+every driver; this module is the I/O). Waits are bounded with
 asyncio instead of timer threads: the status line and headers are due within
 --connect-timeout plus --idle-timeout of sending, each event (or body piece)
 within --idle-timeout of the last, an error body within --idle-timeout.
@@ -20,35 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TypeVar, cast
 
 import httpx
 from httpx_sse import EventSource
 
-from cartesia_cli.api import protocol
-from cartesia_cli.api.client import (
-    ERROR_BODY_LIMIT,
-    ApiConfig,
-    DebugLog,
-    _FramedText,
-    _idle_failure,
-    _late_response,
-    _midstream_failure,
-    _tls_for,
-    check_proxies,
-    parse_or_raise,
-    send_failure,
-)
+from cartesia_cli.api import contract, protocol
+from cartesia_cli.api.contract import ApiConfig, DebugLog, Driver, ErrorBody
 from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
 from cartesia_cli.api.protocol import TtsRequest
-from cartesia_cli.api.retry import (
-    concurrency_delay,
-    is_concurrency_refusal,
-    retry_delay,
-    should_retry,
-)
-from cartesia_cli.errors import StreamError, UsageError
+from cartesia_cli.api.retry import is_concurrency_refusal, retry_delay
+from cartesia_cli.api.sse_body import FramedText
 
 T = TypeVar("T")
 
@@ -105,7 +89,7 @@ class _Place:
             self._gate.leave()
 
 
-class AsyncCartesiaClient:
+class AsyncCartesiaClient(Driver[Callable[[float], Awaitable[None]]]):
     """One `httpx.AsyncClient` (one pool of at most `concurrency` connections) for a batch."""
 
     def __init__(
@@ -117,9 +101,7 @@ class AsyncCartesiaClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._config = config
-        self._debug = debug
-        self._sleep = sleep  # every wait between attempts (tests give a quicker one)
+        super().__init__(config, debug, sleep)
         self.gate = ConcurrencyGate(concurrency)
         timeout = httpx.Timeout(
             connect=config.connect_timeout,
@@ -128,16 +110,14 @@ class AsyncCartesiaClient:
             pool=None,  # waiting for a free connection is waiting for our own turn
         )
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        check_proxies()
-        try:
-            self._http = httpx.AsyncClient(
-                timeout=timeout,
-                limits=limits,
-                transport=transport,
-                verify=_tls_for(config.base_url),
-            )
-        except (ValueError, ImportError, httpx.InvalidURL) as exc:  # a system proxy, say
-            raise UsageError(f"cannot use the proxy set in the environment: {exc}") from None
+        contract.check_proxies()
+        self._http = contract.http_client(
+            httpx.AsyncClient,
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            verify=contract.tls_for(config.base_url),
+        )
 
     async def __aenter__(self) -> AsyncCartesiaClient:
         return self
@@ -147,18 +127,10 @@ class AsyncCartesiaClient:
 
     async def stream(self, path: str, request: TtsRequest) -> AsyncGenerator[Event, None]:
         """POST `request` to `path`; yield audio and timestamp events up to the end."""
-        url = self._config.base_url.rstrip("/") + path
-        accept = protocol.accept_for(path, request.audio)
-        http_request = self._http.build_request(
-            "POST",
-            url,
-            headers=protocol.headers(self._config.api_key, self._config.api_version, accept),
-            content=request.encoded_body(),
-        )
         place = _Place(self.gate)
         await place.take()
         try:
-            response = await self._open(http_request, path, place)
+            response = await self._open(path, request, place)
             try:
                 events = (
                     self._events(response) if path == protocol.SSE_PATH else self._body(response)
@@ -170,46 +142,51 @@ class AsyncCartesiaClient:
         finally:
             place.give_back()
 
-    async def _open(self, request: httpx.Request, path: str, place: _Place) -> httpx.Response:
+    async def _open(self, path: str, request: TtsRequest, place: _Place) -> httpx.Response:
         """Send `request` until it is answered 200, the retries are spent, or it must not be.
 
         A concurrency refusal that lowered the gate's limit is not a failure of
         the request: it is sent again under the new limit, without using up a retry.
         """
-        attempts = self._config.retries + 1
+        api_request = contract.tts_request(self._config, path, request)
+        http_request = self._http.build_request(
+            api_request.method,
+            api_request.url(self._config),
+            headers=api_request.headers,
+            content=api_request.body,
+        )
+        attempts = self._attempts(api_request)
         deadline = self._config.connect_timeout + self._config.idle_timeout
-        attempt = sent = refusals = 0
+        refusals = 0
         while True:
-            attempt, sent = attempt + 1, sent + 1
-            self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
+            attempts.start(f"{http_request.method} {http_request.url}")
             try:
-                response = await bounded(self._http.send(request, stream=True), deadline)
+                response = await bounded(self._http.send(http_request, stream=True), deadline)
             except asyncio.TimeoutError:
-                raise _late_response(self._config) from None
+                raise contract.late_answer(self._config) from None
             except httpx.TransportError as exc:
-                failure, retryable = send_failure(self._config, exc, sent)
-                if attempt == attempts or not retryable:
-                    raise failure from None
-                await self._pause(attempt, None, failure.message)
+                await self._sleep(attempts.after_send_failure(exc))
                 continue
             if response.status_code == 200:
-                return await _require_async_content(response, path)
+                return await _require_content(response, path)
             status, headers = response.status_code, response.headers
-            body, complete = await self._error_body(response)
-            retry = complete and should_retry(status, headers)
-            if retry and is_concurrency_refusal(status, body) and self.gate.refused():
-                attempt -= 1  # ours to fix, and fixed: not a retry spent
+            body = await self._error_body(response)
+            if (
+                attempts.may_repeat(status, headers, body)
+                and is_concurrency_refusal(status, body.data)
+                and self.gate.refused()
+            ):
+                attempts.forgive()  # ours to fix, and fixed: not a retry spent
                 await self._wait_for_a_place(place, refusals, headers)
                 refusals += 1
                 continue
-            if attempt == attempts or not retry:
-                raise protocol.status_failure(status, response.reason_phrase, body, sent)
-            await self._pause(attempt, headers, f"HTTP {status}")
+            reason = response.reason_phrase
+            await self._sleep(attempts.after_error_status(status, reason, headers, body))
 
     async def _wait_for_a_place(self, place: _Place, refusals: int, headers: httpx.Headers) -> None:
         """After a concurrency refusal: out of the gate, a pause, then in again under its limit."""
         place.give_back()
-        delay = concurrency_delay(refusals, headers)
+        delay = retry_delay(refusals, headers, spread=True)
         self._log(
             f"over the server's concurrency limit: at most {self.gate.limit} at once from now; "
             f"sending again in {delay:.2f} s"
@@ -217,30 +194,23 @@ class AsyncCartesiaClient:
         await self._sleep(delay)
         await place.take()
 
-    async def _error_body(self, response: httpx.Response) -> tuple[bytes, bool]:
-        body = bytearray()
-        complete = True
+    async def _error_body(self, response: httpx.Response) -> ErrorBody:
+        """As much of an error body as contract.ErrorBody keeps, within --idle-timeout."""
+        body = ErrorBody()
+        pieces = response.aiter_bytes()
+        due = time.monotonic() + self._config.idle_timeout  # one deadline for all of it
         try:
-            pieces = response.aiter_bytes()
-            due = time.monotonic() + self._config.idle_timeout  # one deadline for all of it
-            while len(body) < ERROR_BODY_LIMIT:
-                piece = await bounded(_next(pieces), max(0.0, due - time.monotonic()))
-                if piece is None:
+            while (piece := await bounded(_next(pieces), _left(due))) is not None:
+                if body.take(piece):
                     break
-                body += piece
-        except (httpx.TransportError, httpx.DecodingError, asyncio.TimeoutError):
-            complete = False
+        except (*contract.READ_FAILURES, asyncio.TimeoutError):
+            body.cut_short()
         finally:
             await response.aclose()
-        return bytes(body[:ERROR_BODY_LIMIT]), complete
-
-    async def _pause(self, attempt: int, headers: httpx.Headers | None, reason: str) -> None:
-        delay = retry_delay(attempt - 1, headers)
-        self._log(f"retrying in {delay:.2f} s after: {reason}")
-        await self._sleep(delay)
+        return body
 
     async def _events(self, response: httpx.Response) -> AsyncIterator[Event]:
-        body = _AsyncFramedText(response)
+        body = FramedText(response)
         sse = EventSource(cast(httpx.Response, body)).aiter_sse()
         # Progress is audio, timestamps or done: a server sending only pings, empty or
         # unknown events still times out, as in a single run.
@@ -251,7 +221,7 @@ class AsyncCartesiaClient:
                 if item is None:
                     break
                 body.pending = 0
-                event = parse_or_raise(item.event, item.data, self._log)
+                event = contract.parse_or_raise(item.event, item.data, self._log)
                 if isinstance(event, Done):
                     return
                 if event is not None and not isinstance(event, UnknownEvent):
@@ -259,7 +229,7 @@ class AsyncCartesiaClient:
                     yield event
         finally:
             await sse.aclose()
-        raise StreamError("the stream ended before the server sent `done` (audio may be cut short)")
+        raise contract.ended_before_done()
 
     async def _body(self, response: httpx.Response) -> AsyncIterator[Event]:
         pieces = response.aiter_bytes()
@@ -273,15 +243,15 @@ class AsyncCartesiaClient:
     async def _within(self, step: Awaitable[T], awaited: str, due: float) -> T:
         """One read from the server, due by `due` (monotonic); failures mapped."""
         try:
-            return await bounded(step, max(0.0, due - time.monotonic()))
+            return await bounded(step, _left(due))
         except asyncio.TimeoutError:
-            raise _idle_failure(self._config, awaited) from None
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _midstream_failure(exc, self._config, awaited) from None
+            raise contract.idle_failure(self._config, awaited) from None
+        except contract.READ_FAILURES as exc:
+            raise contract.midstream_failure(exc, self._config, awaited) from None
 
-    def _log(self, line: str) -> None:
-        if self._debug is not None:
-            self._debug(line)
+
+def _left(due: float) -> float:
+    return max(0.0, due - time.monotonic())
 
 
 async def bounded(step: Awaitable[T], seconds: float) -> T:
@@ -326,22 +296,7 @@ async def _next(items: AsyncIterator[T]) -> T | None:
         return None
 
 
-class _AsyncFramedText(_FramedText):
-    """The SSE body as async text for EventSource: one BOM dropped, each event bounded."""
-
-    async def aiter_text(self) -> AsyncIterator[str]:
-        first = True
-        async for text in self._response.aiter_text():
-            if first:
-                text, first = text.removeprefix("\ufeff"), False
-            for piece in self._counted(text):
-                yield piece
-
-    def iter_text(self) -> Iterator[str]:  # pragma: no cover - the async body has no sync text
-        raise TypeError("an async response is read with aiter_text")
-
-
-async def _require_async_content(response: httpx.Response, path: str) -> httpx.Response:
+async def _require_content(response: httpx.Response, path: str) -> httpx.Response:
     """A 200 of the right content type; any other is refused (its connection dropped)."""
     failure = protocol.unexpected_content_type(path, response.headers.get("content-type", ""))
     if failure is not None:

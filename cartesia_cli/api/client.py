@@ -1,11 +1,12 @@
-"""The httpx driver for the TTS endpoints: send with retries, then yield events.
+"""The sync httpx driver: TTS streams, voices, and JSON requests, one at a time.
 
 Contract of `CartesiaClient.stream`: the iterator ends normally if and only if
 the response ended as it should (`done` on SSE, a complete body on bytes);
 every other ending raises a `CliError` subclass carrying the right exit code.
 Retries happen only while opening the response, so no audio is ever duplicated.
-The protocol itself (bodies, errors, events, retry policy) is in the I/O-free
-modules beside this one.
+What a request is, what each failure means and whether to try again are
+contract.py's, shared with the async client and the WebSocket; this module is
+the I/O, and its waits: a blocking socket that a deadline thread may cut.
 """
 
 from __future__ import annotations
@@ -16,37 +17,23 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from typing import Any, NamedTuple, cast
-from urllib.parse import urlsplit
+from typing import Any, cast
 
 import httpx
 from httpx_sse import EventSource
 
 from cartesia_cli import redact
-from cartesia_cli.api import preconnect, protocol, proxy, tls
-from cartesia_cli.api.events import AudioChunk, Done, ErrorEvent, Event, UnknownEvent, parse_event
+from cartesia_cli.api import contract, preconnect, protocol, proxy
+from cartesia_cli.api.contract import ApiConfig, ApiRequest, DebugLog, Driver, ErrorBody
+from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
 from cartesia_cli.api.protocol import TtsRequest
-from cartesia_cli.api.retry import retry_delay, should_retry
+from cartesia_cli.api.sse_body import FramedText
 from cartesia_cli.api.watchdog import IdleWatchdog
 from cartesia_cli.base_url import endpoint
-from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, TLS_SETUP, StreamError, UsageError
-
-DebugLog = Callable[[str], None]
-JSON = "application/json"
+from cartesia_cli.errors import StreamError
 
 
-class ApiConfig(NamedTuple):
-    """Where and how to connect; the values come from the settings table."""
-
-    base_url: str
-    api_key: str
-    api_version: str
-    connect_timeout: float
-    idle_timeout: float
-    retries: int
-
-
-class CartesiaClient:
+class CartesiaClient(Driver[Callable[[float], None]]):
     """A thin httpx client for the Cartesia API; use as a context manager."""
 
     def __init__(
@@ -57,9 +44,7 @@ class CartesiaClient:
         debug: DebugLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._config = config
-        self._debug = debug
-        self._sleep = sleep
+        super().__init__(config, debug, sleep)
         # The socket of the connection in use, seen through httpcore's trace hook, so
         # that the response deadline can cut a read that a trickling server drags out.
         self._socket: socket.socket | None = None
@@ -72,14 +57,13 @@ class CartesiaClient:
             write=config.idle_timeout,
             pool=config.connect_timeout,
         )
-        check_proxies()
-        verify = _tls_for(config.base_url)
+        contract.check_proxies()
+        verify = contract.tls_for(config.base_url)
         if transport is None:
             transport = _startup_transport(config.base_url, verify, self._log)
-        try:
-            self._http = httpx.Client(timeout=timeout, transport=transport, verify=verify)
-        except (ValueError, ImportError, httpx.InvalidURL) as exc:  # a system proxy, say
-            raise UsageError(f"cannot use the proxy set in the environment: {exc}") from None
+        self._http = contract.http_client(
+            httpx.Client, timeout=timeout, transport=transport, verify=verify
+        )
 
     def __enter__(self) -> CartesiaClient:
         return self
@@ -89,17 +73,7 @@ class CartesiaClient:
 
     def stream(self, path: str, request: TtsRequest) -> Generator[Event, None, None]:
         """POST `request` to `path` (SSE or bytes); yield audio and timestamp events."""
-        url = self._config.base_url.rstrip("/") + path
-        accept = protocol.accept_for(path, request.audio)
-        http_request = self._http.build_request(
-            "POST",
-            url,
-            headers=protocol.headers(self._config.api_key, self._config.api_version, accept),
-            content=request.encoded_body(),
-            extensions={"trace": self._trace},
-        )
-        self._log_request(http_request)
-        response = self._open(http_request, path)
+        response = self._open(contract.tts_request(self._config, path, request))
         try:
             if path == protocol.SSE_PATH:
                 yield from self._iter_events(response)
@@ -110,14 +84,17 @@ class CartesiaClient:
 
     def get_json(self, path: str, query: Mapping[str, str] | None = None) -> object:
         """GET `path` (a voices route) with retries; its JSON body, read within --idle-timeout."""
-        url = self._config.base_url.rstrip("/") + path
-        headers = protocol.headers(self._config.api_key, self._config.api_version, JSON)
-        del headers["Content-Type"]  # a GET has no body
-        http_request = self._http.build_request(
-            "GET", url, params=query, headers=headers, extensions={"trace": self._trace}
-        )
-        self._log_request(http_request)
-        response = self._open(http_request, path)
+        return self._json(contract.get_request(self._config, path, query))
+
+    def post_json(self, path: str, payload: object) -> object:
+        """POST `payload` to a route that creates something; the JSON answer.
+
+        Sent again only when it never reached the server: see contract.py.
+        """
+        return self._json(contract.creating_request(self._config, path, payload))
+
+    def _json(self, request: ApiRequest) -> object:
+        response = self._open(request)
         try:
             return protocol.json_body(self._read_whole(response))
         finally:
@@ -134,39 +111,39 @@ class CartesiaClient:
                     raise StreamError("the server's answer is larger than 16 MB; stopped reading")
         return bytes(body)
 
-    def _open(self, request: httpx.Request, path: str) -> httpx.Response:
-        """Send until a 200 of the right kind comes back, retrying transient failures."""
-        attempts = self._config.retries + 1
-        for attempt in range(1, attempts + 1):
-            self._log(f"attempt {attempt} of {attempts}: {request.method} {request.url}")
+    def _open(self, request: ApiRequest) -> httpx.Response:
+        """Send until a 200 of the right kind comes back, retrying what may be retried."""
+        http_request = self._http.build_request(
+            request.method,
+            request.url(self._config),
+            params=request.query,
+            headers=request.headers,
+            content=request.body,
+            extensions={"trace": self._trace},
+        )
+        self._log_request(http_request)
+        attempts = self._attempts(request)
+        while True:
+            attempts.start(f"{http_request.method} {http_request.url}")
             with self._response_deadline() as deadline:
                 try:
-                    response = self._http.send(request, stream=True)
+                    response = self._http.send(http_request, stream=True)
                 except httpx.TransportError as exc:
                     if deadline.fired:
-                        raise _late_response(self._config) from None
-                    failure, retryable = send_failure(self._config, exc, attempt)
-                    if attempt == attempts or not retryable:
-                        raise failure from None
-                    self._pause(attempt, None, failure.message)
+                        raise contract.late_answer(self._config) from None
+                    self._sleep(attempts.after_send_failure(exc))
                     continue
                 deadline.pause()  # the answer is here: nothing may cut it from now on
                 if deadline.fired:  # it came just as time ran out: as late as not at all
                     response.close()
-                    raise _late_response(self._config)
+                    raise contract.late_answer(self._config)
                 self._log_response(response)
                 if response.status_code == 200:
-                    return _require_content(response, path)
+                    return _require_content(response, request.path)
                 deadline.resume()  # an error body is still due by the same deadline
-                body, complete = _error_body(response)
-            if not complete:
-                self._log("the error body was cut short; not retrying")
-            retry = complete and should_retry(response.status_code, response.headers)
-            if attempt == attempts or not retry:
-                status, reason = response.status_code, response.reason_phrase
-                raise protocol.status_failure(status, reason, body, attempt)
-            self._pause(attempt, response.headers, f"HTTP {response.status_code}")
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                body = _error_body(response)
+            status, reason = response.status_code, response.reason_phrase
+            self._sleep(attempts.after_error_status(status, reason, response.headers, body))
 
     @contextlib.contextmanager
     def _response_deadline(self) -> Iterator[IdleWatchdog]:
@@ -195,19 +172,14 @@ class CartesiaClient:
         if self._socket is not None:
             _shutdown(self._socket)
 
-    def _pause(self, attempt: int, headers: httpx.Headers | None, reason: str) -> None:
-        delay = retry_delay(attempt - 1, headers)
-        self._log(f"retrying in {delay:.2f} s after: {reason}")
-        self._sleep(delay)
-
     def _iter_events(self, response: httpx.Response) -> Generator[Event, None, None]:
         """SSE: the events up to (not including) `done`."""
-        body = _FramedText(response)
-        # EventSource reads only `headers` and `iter_text()`, which _FramedText provides.
+        body = FramedText(response)
+        # EventSource reads only `headers` and `iter_text()`, which FramedText provides.
         with self._watched(response, "event") as watchdog:
             for sse in EventSource(cast(httpx.Response, body)).iter_sse():
                 body.pending = 0
-                event = self._parse(sse.event, sse.data)
+                event = contract.parse_or_raise(sse.event, sse.data, self._log)
                 if isinstance(event, Done):
                     return
                 if event is None:
@@ -219,7 +191,7 @@ class CartesiaClient:
                 watchdog.pause()  # time spent writing is not the server's silence
                 yield event
                 watchdog.resume()
-        raise StreamError("the stream ended before the server sent `done` (audio may be cut short)")
+        raise contract.ended_before_done()
 
     def _iter_body(self, response: httpx.Response) -> Generator[Event, None, None]:
         """Bytes: the body as it arrives; a body cut short raises (httpx sees it)."""
@@ -238,21 +210,12 @@ class CartesiaClient:
                 yield watchdog
             except Exception as exc:
                 if watchdog.fired:
-                    raise _idle_failure(self._config, awaited) from None
-                # A body that cannot be decoded (a broken Content-Encoding) is as cut short
-                # as one whose connection dropped.
-                if isinstance(exc, httpx.TransportError | httpx.DecodingError):
-                    raise _midstream_failure(exc, self._config, awaited) from None
+                    raise contract.idle_failure(self._config, awaited) from None
+                if isinstance(exc, contract.READ_FAILURES):
+                    raise contract.midstream_failure(exc, self._config, awaited) from None
                 raise
             if watchdog.fired:
-                raise _idle_failure(self._config, awaited)
-
-    def _parse(self, name: str, data: str) -> Event | None:
-        return parse_or_raise(name, data, self._log)
-
-    def _log(self, line: str) -> None:
-        if self._debug is not None:
-            self._debug(line)
+                raise contract.idle_failure(self._config, awaited)
 
     def _log_request(self, request: httpx.Request) -> None:
         if self._debug is None:
@@ -274,88 +237,19 @@ class CartesiaClient:
             self._log(f"response header: {name}: {value}")
 
 
-def send_failure(
-    config: ApiConfig, exc: httpx.TransportError, attempt: int
-) -> tuple[StreamError, bool]:
-    """What a send that got no response means, and whether trying again can help.
-
-    Nothing has been written yet, so a retry cannot duplicate audio.
-    """
-    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-    base_url = config.base_url
-    if isinstance(exc, httpx.ConnectTimeout):
-        seconds = config.connect_timeout
-        message = f"timed out after {seconds:g} s connecting to {base_url}{tries}"
-        return StreamError(message, kind=CONNECT_TIMEOUT), True
-    if isinstance(exc, httpx.ConnectError):
-        # A failed TLS handshake (an untrusted certificate) would fail the same way again.
-        failure = StreamError(f"could not connect to {base_url}: {exc}{tries}")
-        return failure, not _tls_rejected(exc)
-    if isinstance(exc, httpx.TimeoutException):
-        # The server took the request and went quiet: another try would wait as long again.
-        return _idle_failure(config), False
-    # Dropped before any response (a restarting server, a proxy): as transient as a refusal.
-    return StreamError(f"connection to the server failed before the response: {exc}{tries}"), True
-
-
-def parse_or_raise(name: str, data: str, log: DebugLog) -> Event | None:
-    """One SSE event; an `error` event raises its failure; an event with no data is None."""
-    if not data:
-        # The real API never sends data-less events; tolerate them as noise.
-        log(f"ignored an event with no data (event: {name})")
-        return None
-    event = parse_event(name, data)
-    if isinstance(event, ErrorEvent):
-        raise protocol.error_event_failure(
-            event.message, event.request_id, title=event.title, status=event.status_code
-        )
-    if isinstance(event, Done):
-        log("received done")
-    return event
-
-
 def environment_proxy(base_url: str) -> str | None:
     """The proxy httpx will use for `base_url` (its user and password masked), or None.
 
     From HTTP(S)_PROXY / ALL_PROXY / NO_PROXY in any letter case, as httpx reads
-    them, and from macOS's or Windows' system settings, which urllib's getproxies()
-    adds and httpx honours too. Shown by --debug, and warned about over plain
-    http://, where the key would reach the proxy in clear.
-    """
-    from urllib.request import getproxies
-
-    in_force = {f"{scheme}_proxy": value for scheme, value in getproxies().items()}
-    try:
-        found = proxy.proxy_for(base_url, in_force)
-    except proxy.ProxyError:  # a system setting httpx cannot use either: it goes direct
-        return None
-    if found is None:
-        return None
-    shown = urlsplit(found.url)
-    if shown.username is not None or shown.password is not None:
-        shown = shown._replace(netloc="***@" + shown.netloc.rpartition("@")[2])
-    return shown.geturl()
-
-
-def check_proxies() -> None:
-    """A usage error, naming the variable, for a proxy setting httpx would refuse.
-
-    httpx builds a transport for every proxy variable as a client is made, so
-    one it refuses stops every request, and from deep inside httpx.
+    them, or from macOS's or Windows' system settings when none is set. Shown by
+    --debug, and warned about over plain http://, where the key would reach the
+    proxy in clear.
     """
     try:
-        for built in proxy.configured(os.environ):
-            if built.url.lower().startswith("socks"):
-                _check_socks(built.variable)
-    except proxy.ProxyError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _check_socks(variable: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("socksio") is None:
-        raise proxy.ProxyError(variable, "a SOCKS proxy needs the socksio package installed")
+        found = proxy.proxy_for(base_url, proxy.in_force(os.environ))
+    except proxy.ProxyError:  # refused as the client is made, before any request
+        return None
+    return None if found is None else found.shown
 
 
 def _startup_transport(
@@ -383,32 +277,6 @@ def _startup_transport(
     return transport if startup_backend.install(transport, target, log) else None
 
 
-def _tls_for(base_url: str) -> ssl.SSLContext | bool:
-    """The verifying context for https://; none at all for plain http://.
-
-    httpx would otherwise load the CA bundle as the client is made (~40 ms) even
-    for the local fake server, and redirects are not followed, so an http://
-    base URL never reaches TLS. For https:// the context usually comes from the
-    prefetch started in launch.py.
-    """
-    if urlsplit(base_url).scheme == "http":  # only plain http goes without: never HTTPS://
-        return False
-    try:
-        return tls.context()
-    except (OSError, ssl.SSLError) as exc:
-        raise StreamError(f"cannot set up TLS: {exc}", kind=TLS_SETUP) from None
-
-
-def _tls_rejected(exc: BaseException) -> bool:
-    """A failed TLS handshake (say, an untrusted certificate) will fail the same way again."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
 def _cut(response: httpx.Response) -> None:
     """Unblock a read stuck on this response's socket, from another thread.
 
@@ -426,64 +294,18 @@ def _shutdown(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-EVENT_LIMIT = 16 * 1024 * 1024  # characters; the largest real chunk event is far smaller
-
-
-class _FramedText:
-    """The SSE body as text for EventSource, with the two rules it leaves to us.
-
-    One UTF-8 byte-order mark at the very start is dropped, as the SSE standard
-    says (otherwise the first field name would be "\ufeffdata" and the first
-    chunk lost). And no event may grow past EVENT_LIMIT: a `data:` line that
-    never ends would otherwise be buffered until memory runs out. `pending`
-    counts the text since the last complete event, to the piece.
-    """
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.headers = response.headers
-        self.pending = 0
-        self._response = response
-
-    def iter_text(self) -> Iterator[str]:
-        pieces = self._response.iter_text()
-        for first in pieces:
-            yield from self._counted(first.removeprefix("\ufeff"))
-            break
-        for text in pieces:
-            yield from self._counted(text)
-
-    def _counted(self, text: str) -> Iterator[str]:
-        self.pending += len(text)
-        if self.pending > EVENT_LIMIT:
-            raise StreamError(
-                f"an event from the server grew past {EVENT_LIMIT // (1024 * 1024)} MB "
-                "without ending; stopped reading"
-            )
-        if text:
-            yield text
-
-
-ERROR_BODY_LIMIT = 64 * 1024  # an error message is short; a 600 MB body must not be read
-
-
-def _error_body(response: httpx.Response) -> tuple[bytes, bool]:
-    """The start of an error response's body, and whether it arrived whole.
-
-    A body cut, garbled or too slow leaves the status line as the failure to
-    report, and the connection in a state not worth retrying on.
-    """
-    body = bytearray()
-    complete = True
+def _error_body(response: httpx.Response) -> ErrorBody:
+    """As much of an error body as contract.ErrorBody keeps; the response closed after."""
+    body = ErrorBody()
     try:
         for piece in response.iter_bytes():
-            body += piece
-            if len(body) >= ERROR_BODY_LIMIT:
+            if body.take(piece):
                 break
-    except (httpx.TransportError, httpx.DecodingError):
-        complete = False
+    except contract.READ_FAILURES:
+        body.cut_short()
     finally:
         response.close()
-    return bytes(body[:ERROR_BODY_LIMIT]), complete
+    return body
 
 
 def _require_content(response: httpx.Response, path: str) -> httpx.Response:
@@ -492,19 +314,3 @@ def _require_content(response: httpx.Response, path: str) -> httpx.Response:
         response.close()
         raise failure
     return response
-
-
-def _idle_failure(config: ApiConfig, awaited: str = "event") -> StreamError:
-    message = f"no {awaited} from the server for {config.idle_timeout:g} s (idle timeout)"
-    return StreamError(message, kind=IDLE_TIMEOUT)
-
-
-def _late_response(config: ApiConfig) -> StreamError:
-    message = f"the server's response did not arrive within {config.idle_timeout:g} s"
-    return StreamError(f"{message} (idle timeout)", kind=IDLE_TIMEOUT)
-
-
-def _midstream_failure(exc: httpx.HTTPError, config: ApiConfig, awaited: str) -> StreamError:
-    if isinstance(exc, httpx.TimeoutException):
-        return _idle_failure(config, awaited)
-    return StreamError(f"connection to the server failed mid-stream: {exc}")

@@ -227,7 +227,7 @@ def unexpected_content_type(path: str, content_type: str) -> StreamError | None:
     """A 200 whose body is not what the endpoint sends, or None when it is."""
     media_type, _, parameters = content_type.partition(";")
     media_type = media_type.strip().lower()
-    if path.startswith(VOICES_PATH):
+    if path not in (SSE_PATH, BYTES_PATH):  # every route but the TTS ones answers JSON
         if media_type == "application/json":
             return None
         return StreamError(f"expected JSON from the server, got content type {content_type!r}")

@@ -12,8 +12,9 @@ mapping, so that the start-up guess, the HTTP clients and the WebSocket agree
 on one answer, and a value httpx would refuse is a usage error naming the
 variable rather than an exception from deep inside httpx.
 
-Standard library only (launch.py asks before the CLI is imported), and pure:
-the environment is an argument.
+Standard library only (launch.py asks before the CLI is imported). The
+environment is an argument; `in_force` alone also looks at the system's
+settings, as urllib does when the environment sets no proxy.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import NamedTuple
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from cartesia_cli.base_url import DEFAULT_PORTS, ascii_host
 
@@ -45,6 +46,33 @@ class Proxy(NamedTuple):
 
     variable: str
     url: str
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme.lower()
+
+    @property
+    def shown(self) -> str:
+        """For people: the URL with any user name and password masked."""
+        split = urlsplit(self.url)
+        if split.username is None and split.password is None:
+            return self.url
+        return split._replace(netloc="***@" + split.netloc.rpartition("@")[2]).geturl()
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """The user name and password in the URL, %-decoded as httpx decodes them."""
+        split = urlsplit(self.url)
+        if not split.username and not split.password:
+            return None
+        return unquote(split.username or ""), unquote(split.password or "")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The host (as httpx names it) and port to connect to; checked by `_checked`."""
+        split = urlsplit(self.url)
+        host = ascii_host(split.hostname or "") or ""
+        return host, split.port or DEFAULT_PORTS.get(self.scheme, 80)
 
 
 def variables(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
@@ -83,8 +111,34 @@ def configured(env: Mapping[str, str]) -> list[Proxy]:
 
 
 def check(env: Mapping[str, str]) -> None:
-    """Raise ProxyError if any proxy variable httpx reads is one it would refuse."""
-    configured(env)
+    """Raise ProxyError if any proxy variable httpx reads is one it would refuse.
+
+    A SOCKS proxy too when the socksio package is missing: httpx raises
+    ImportError for it as a client is made, whatever URL the client is for.
+    """
+    for built in configured(env):
+        if built.scheme.startswith("socks") and not _socks_available():
+            raise ProxyError(built.variable, "a SOCKS proxy needs the socksio package installed")
+
+
+def in_force(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The proxy settings httpx reads: `env`'s, or the system's when `env` sets none.
+
+    urllib's getproxies() (which httpx calls) falls back to macOS's or Windows'
+    system settings only when no proxy variable is set; those come back here
+    under the lower-case variable names.
+    """
+    if variables(env):
+        return env
+    from urllib.request import getproxies
+
+    return {f"{scheme}_proxy": value for scheme, value in getproxies().items()}
+
+
+def _socks_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("socksio") is not None
 
 
 class _Pattern(NamedTuple):

@@ -1,13 +1,14 @@
 """When to retry a request and how long to wait first: the official SDK's policy.
 
 Pure functions over a status code and response headers, so the policy is
-tested without a network. The loop that uses them is in client.py; retries happen
-only before the first audio byte (a retry after that would duplicate audio).
+tested without a network. contract.Attempts applies them for every driver;
+retries happen only before the first audio byte (a retry after that would
+duplicate audio).
 
 A 429 comes in two kinds. One that names the plan's concurrency limit
 (`error_code: concurrency_limited`) says too many of our requests were in
 flight: a batch lowers its concurrency and sends the request again
-(`concurrency_delay`). Any other 429 is retried like a 5xx.
+(`retry_delay` with `spread`). Any other 429 is retried like a 5xx.
 """
 
 from __future__ import annotations
@@ -37,17 +38,20 @@ def retry_delay(
     retries_taken: int,
     headers: Mapping[str, str] | None = None,
     *,
+    spread: bool = False,
     jitter: Callable[[], float] = random.random,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> float:
     """Seconds to wait before retry number `retries_taken + 1`.
 
     The server's `retry-after-ms` / `Retry-After` wins when it is in (0, 60] s;
-    otherwise exponential backoff from 0.5 s, capped at 8 s, minus up to 25 % jitter.
+    `spread` makes it up to 25 % later, so that requests refused together (for
+    the plan's concurrency limit) do not all come back at once. Otherwise
+    exponential backoff from 0.5 s, capped at 8 s, minus up to 25 % jitter.
     """
     hinted = _server_delay(headers or {}, now)
     if hinted is not None:
-        return hinted
+        return hinted * (1 + 0.25 * jitter()) if spread else hinted
     backoff = min(INITIAL_DELAY * 2.0**retries_taken, MAX_DELAY)
     return backoff * (1 - 0.25 * jitter())
 
@@ -61,24 +65,6 @@ def is_concurrency_refusal(status: int, body: bytes) -> bool:
     except (ValueError, RecursionError):
         return False
     return isinstance(parsed, dict) and parsed.get("error_code") == CONCURRENCY_LIMITED
-
-
-def concurrency_delay(
-    refusals: int,
-    headers: Mapping[str, str] | None = None,
-    *,
-    jitter: Callable[[], float] = random.random,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-) -> float:
-    """Seconds to wait after refusal number `refusals + 1` of one request for concurrency.
-
-    The server's hint as `retry_delay` reads it, but up to 25 % later, so that
-    requests refused together do not all come back at once; else the backoff.
-    """
-    hinted = _server_delay(headers or {}, now)
-    if hinted is not None:
-        return hinted * (1 + 0.25 * jitter())
-    return retry_delay(refusals, jitter=jitter)
 
 
 def _server_delay(headers: Mapping[str, str], now: Callable[[], datetime]) -> float | None:

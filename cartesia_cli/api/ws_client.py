@@ -12,7 +12,8 @@ upgrade's answer within --idle-timeout. A redirect is not followed.
 Contract of `stream`, as for the HTTP clients: the iterator ends normally only
 when the server sent `done` for the context after our last message; every other
 ending raises a CliError with its exit code. Retries happen only before any
-text is sent (connect failures, 429 and 5xx on the upgrade). The idle timeout
+text is sent (connect failures, and the upgrade's answers the HTTP clients
+would retry), decided by contract.py as for them. The idle timeout
 counts only while the server owes us something: audio from a flush until its
 `flush_done` (and from the last piece until `done`), or reading what we have
 queued for it; a slow producer is not a stalled server. The connection writes
@@ -33,16 +34,15 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import httpx
-
 from cartesia_cli import __version__, process, redact
-from cartesia_cli.api import preconnect, protocol, ws_proxy
-from cartesia_cli.api.client import ApiConfig, DebugLog, _idle_failure, _tls_for
+from cartesia_cli.api import contract, preconnect, protocol, ws_proxy
+from cartesia_cli.api.contract import ApiConfig, ApiRequest, DebugLog, Driver
 from cartesia_cli.api.events import Done, ErrorEvent, Event, UnknownEvent, parse_event
 from cartesia_cli.api.protocol import WS_PATH, TtsRequest
-from cartesia_cli.api.retry import retry_delay
-from cartesia_cli.base_url import Endpoint
-from cartesia_cli.errors import CONNECT_TIMEOUT, IDLE_TIMEOUT, CliError, StreamError
+from cartesia_cli.api.proxy import Proxy
+from cartesia_cli.api.retry import should_retry
+from cartesia_cli.base_url import Endpoint, endpoint, websocket_url
+from cartesia_cli.errors import IDLE_TIMEOUT, CliError, StreamError, UsageError
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
@@ -51,49 +51,38 @@ MAX_MESSAGE = 16 * 1024 * 1024  # one server message; a chunk is far smaller
 POLL_SECONDS = 0.5  # how often a wait with nothing owed looks at the sender
 CLOSE_SECONDS = 2.0  # the closing handshake, bounded
 STOP_SECONDS = 0.5  # on a stop: time for the cancel to leave, then the socket is closed
-RETRYABLE_UPGRADE = frozenset({408, 409, 429, 500, 502, 503, 504})
 # Text sent but not yet spoken (its flush answered), in characters: about a minute of
 # speech, far ahead of the audio, yet what a stop leaves the server to speak is bounded.
 MAX_UNSPOKEN = 1000
 # Bytes queued for the socket past which the sender waits: text is cut small, so this is
 # only reached when the server has stopped reading.
 MAX_UNSENT = 256 * 1024
+UPGRADE_ANSWER = "answer to the WebSocket upgrade"
 
 
 class WsTarget(NamedTuple):
     """Where the WebSocket goes: the host and port httpx would connect to for the base URL."""
 
     uri: str  # for websockets: the Host header and the request path come from it
-    http_url: httpx.URL  # the HTTP form, for the proxy rules
+    http_url: str  # the HTTP form, for the proxy rules
     host: str  # ASCII (IDNA as httpx encodes it): the TCP connection and the TLS name
     port: int
     secure: bool
 
 
 def ws_target(base_url: str) -> WsTarget:
-    """The base URL read by httpx, so both transports reach (and name) the same host.
-
-    httpx lower-cases the host, encodes an international name with IDNA 2008 (UTS #46),
-    keeps a trailing dot and leaves out a default port; Python's own codec (IDNA 2003,
-    which websockets and the socket module would use) maps some names elsewhere:
-    `faß.de` is `xn--fa-hia.de` to httpx, `fass.de` to the codec. A user name or
-    password in the base URL is dropped here (the settings refuse them anyway).
-    """
-    http_url = httpx.URL(base_url.rstrip("/") + WS_PATH)
-    host = http_url.raw_host.decode("ascii")
-    secure = http_url.scheme == "https"
-    port = http_url.port or (443 if secure else 80)
-    named = f"[{host}]" if ":" in host else host
-    authority = named if http_url.port is None else f"{named}:{http_url.port}"
-    path = http_url.raw_path.decode("ascii")
+    """The base URL's host and port as base_url.endpoint names them, so that both
+    transports reach (and name, in SNI and the Host header) the same host."""
+    where = endpoint(base_url)
+    if where is None:  # the settings table refuses such a base URL before any run
+        raise UsageError(f"not a usable base URL: {base_url!r}")
     return WsTarget(
-        f"{'wss' if secure else 'ws'}://{authority}{path}", http_url, host, port, secure
+        websocket_url(base_url, WS_PATH),
+        base_url.rstrip("/") + WS_PATH,
+        where.host,
+        where.port,
+        where.scheme == "https",
     )
-
-
-def websocket_url(base_url: str) -> str:
-    """`https://host/x` -> `wss://host/x/tts/websocket` (`http` -> `ws`, for a local mock)."""
-    return ws_target(base_url).uri
 
 
 class Sender:
@@ -116,7 +105,7 @@ class Sender:
         return self.characters - self.characters_spoken
 
 
-class WsClient:
+class WsClient(Driver[Callable[[float], None]]):
     """One WebSocket run: connect (with retries), feed the text, yield the events."""
 
     def __init__(
@@ -127,10 +116,8 @@ class WsClient:
         debug: DebugLog | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._config = config
+        super().__init__(config, debug, sleep)
         self._buffer_ms = buffer_ms
-        self._debug = debug
-        self._sleep = sleep
         self.sender = Sender()
         self.cancelled = False
 
@@ -157,41 +144,33 @@ class WsClient:
     # --- connecting ---------------------------------------------------------------------
 
     def _connect(self) -> ClientConnection:
-        attempts = self._config.retries + 1
-        for attempt in range(1, attempts + 1):
+        request = contract.upgrade_request(self._config)
+        target = ws_target(self._config.base_url)
+        attempts = self._attempts(request)
+        while True:
+            attempts.start(f"{request.method} {target.uri}")
             try:
-                return self._open()
+                return self._open(request, target)
             except _Retryable as retry:
-                if attempt == attempts:
-                    raise _after(retry.failure, attempt) from None
-                delay = retry_delay(attempt - 1, retry.headers)
-                self._log(f"retrying in {delay:.2f} s after: {retry.failure.message}")
-                self._sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                self._sleep(attempts.after(retry.failure, again=True, headers=retry.headers))
 
-    def _open(self) -> ClientConnection:
+    def _open(self, request: ApiRequest, target: WsTarget) -> ClientConnection:
         """TCP (through a proxy's tunnel if one applies) and TLS within --connect-timeout,
         then the upgrade's answer within --idle-timeout. Every step runs in this thread
         with stop signals free, so a Ctrl-C or SIGTERM is taken at once."""
-        target = ws_target(self._config.base_url)
         proxy = ws_proxy.environment_proxy(target.http_url)  # a usage error: before connecting
-        context = _tls_for(self._config.base_url)  # before the socket: it may raise
-        headers = protocol.headers(self._config.api_key, self._config.api_version, "")
-        for name in ("Content-Type", "Accept", "User-Agent"):
-            headers.pop(name)
+        context = contract.tls_for(self._config.base_url)  # before the socket: it may raise
         deadline = time.monotonic() + self._config.connect_timeout
         sock = self._socket(target, proxy, deadline)
         try:
             if target.secure and not isinstance(context, bool):
                 sock = self._secure(sock, context, target.host, deadline)
-            return self._upgrade(sock, target, headers)
+            return self._upgrade(sock, target, request.headers)
         except BaseException:
             sock.close()
             raise
 
-    def _socket(
-        self, target: WsTarget, proxy: ws_proxy.Proxy | None, deadline: float
-    ) -> socket.socket:
+    def _socket(self, target: WsTarget, proxy: Proxy | None, deadline: float) -> socket.socket:
         """The TCP connection to the server, or a tunnel to it through `proxy`."""
         if proxy is None:
             prepared = self._startup_socket(target, deadline)
@@ -203,8 +182,8 @@ class WsClient:
         )
         if preconnect.waiting():
             preconnect.discard()  # made for the server itself: not the way to go
-        proxy_host = proxy.url.raw_host.decode("ascii")
-        sock = self._tcp(proxy_host, proxy.url.port or 80, deadline, f"the proxy {proxy.shown}")
+        proxy_host, proxy_port = proxy.address
+        sock = self._tcp(proxy_host, proxy_port, deadline, f"the proxy {proxy.shown}")
         try:
             ws_proxy.tunnel(sock, proxy, target.host, target.port, deadline)
         except BaseException as exc:
@@ -240,8 +219,7 @@ class WsClient:
             raise _Retryable(StreamError(f"could not connect to {shown}: {exc}")) from None
 
     def _connect_timeout(self, shown: str) -> StreamError:
-        message = f"timed out after {self._config.connect_timeout:g} s connecting to {shown}"
-        return StreamError(message, kind=CONNECT_TIMEOUT)
+        return contract.connect_timeout(self._config, shown)
 
     def _startup_socket(self, target: WsTarget, deadline: float) -> socket.socket | None:
         """The TCP connection launch.py opened for this endpoint, if one is waiting."""
@@ -281,7 +259,6 @@ class WsClient:
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.uri import parse_uri
 
-        self._log(f"connecting: GET {target.uri}")
         sock.settimeout(None)  # the connection's own threads wait; our waits are bounded
         ws_protocol = ClientProtocol(parse_uri(target.uri), max_size=MAX_MESSAGE)
         with process.stops_blocked_here():  # its reader and writer threads never take a stop
@@ -295,7 +272,7 @@ class WsClient:
             if isinstance(exc, InvalidStatus):
                 raise _upgrade_failure(exc) from None
             if isinstance(exc, TimeoutError):
-                raise _late_upgrade(self._config) from None
+                raise contract.late_answer(self._config, UPGRADE_ANSWER) from None
             if isinstance(exc, InvalidHandshake | ConnectionClosed | OSError):
                 # ConnectionClosed: the server closed before answering the upgrade at all.
                 failure = StreamError(f"the WebSocket upgrade failed: {exc}")
@@ -390,7 +367,7 @@ class WsClient:
                 if unread and now >= max(progress, outbox.moved_at) + self._config.idle_timeout:
                     raise _unread_failure(self._config) from None
                 if owed and now >= progress + self._config.idle_timeout:
-                    raise _idle_failure(self._config, "audio") from None
+                    raise contract.idle_failure(self._config, "audio") from None
                 if not owed:
                     progress = now  # nothing was owed: not the server's silence
                 continue
@@ -452,10 +429,6 @@ class WsClient:
             return
         with contextlib.suppress(Exception):  # the connection may be gone already
             connection.close()
-
-    def _log(self, line: str) -> None:
-        if self._debug is not None:
-            self._debug(line)
 
 
 def _left(deadline: float) -> float:
@@ -608,24 +581,12 @@ class _Gone(Exception):
 
 
 class _Retryable(Exception):
-    def __init__(self, failure: CliError, headers: Any = None) -> None:
+    """A failure of the connecting that another attempt may not meet."""
+
+    def __init__(self, failure: CliError, headers: dict[str, str] | None = None) -> None:
         super().__init__(failure.message)
         self.failure = failure
         self.headers = headers
-
-
-def _after(failure: CliError, attempts: int) -> CliError:
-    """The last attempt's failure, saying how many there were, as the HTTP commands do."""
-    if attempts > 1:
-        failure.message += f" (after {attempts} attempts)"
-        failure.args = (failure.message,)
-    return failure
-
-
-def _late_upgrade(config: ApiConfig) -> StreamError:
-    seconds = config.idle_timeout
-    message = f"the server's answer to the WebSocket upgrade did not arrive within {seconds:g} s"
-    return StreamError(f"{message} (idle timeout)", kind=IDLE_TIMEOUT)
 
 
 def _unread_failure(config: ApiConfig) -> StreamError:
@@ -635,7 +596,7 @@ def _unread_failure(config: ApiConfig) -> StreamError:
 
 
 def _upgrade_failure(refused: Any) -> Exception:
-    """A refused upgrade as the HTTP error it is; 429 and 5xx may be tried again."""
+    """A refused upgrade as the HTTP error it is, retried as an HTTP request's would be."""
     response = refused.response
     status = response.status_code
     if 200 <= status < 300:  # an answer, but not a WebSocket: no retry would change that
@@ -643,8 +604,9 @@ def _upgrade_failure(refused: Any) -> Exception:
         return StreamError(f"expected a WebSocket (HTTP 101), got HTTP {status} {reason}")
     body = bytes(response.body or b"")
     failure = protocol.status_failure(status, response.reason_phrase, body, 1)
-    if status in RETRYABLE_UPGRADE:
-        return _Retryable(failure, headers=dict(response.headers.raw_items()))
+    headers = {name.lower(): value for name, value in response.headers.raw_items()}
+    if should_retry(status, headers):
+        return _Retryable(failure, headers=headers)
     return failure
 
 

@@ -10,7 +10,7 @@ from cartesia_cli.settings import location, spec, store
 from cartesia_cli.ui.console import console
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.client import ApiConfig
+    from cartesia_cli.api.contract import ApiConfig
     from cartesia_cli.settings.resolve import Settings
 
 
@@ -29,7 +29,7 @@ def load_config(path: Path) -> store.ConfigValues:
 
 def api_config(settings: Settings) -> ApiConfig:
     """Where and how to connect, from the resolved settings (httpx is imported here)."""
-    from cartesia_cli.api.client import ApiConfig
+    from cartesia_cli.api.contract import ApiConfig
 
     return ApiConfig(
         base_url=settings[spec.BASE_URL],

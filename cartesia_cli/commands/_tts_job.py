@@ -65,7 +65,7 @@ from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console, isatty
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.client import ApiConfig
+    from cartesia_cli.api.contract import ApiConfig
 
 PATHS = {"tts sse": SSE_PATH, "tts bytes": BYTES_PATH, "say": SSE_PATH, "tts ws": WS_PATH}
 # The endpoints that stream raw PCM (any other container is made here) and carry timestamps.
