@@ -26,7 +26,8 @@ def named_commands(tree: ast.AST) -> list[int]:
     """Lines that spell a TTS command of more than one word: "tts sse", ("tts", "sse")."""
     names = {e.command for e in ENDPOINTS if len(e.words) > 1}
     words = {e.words for e in ENDPOINTS if len(e.words) > 1}
-    return [node.lineno for node in ast.walk(tree) if _spells(node, names, words)]
+    nodes = [node for node in ast.walk(tree) if isinstance(node, ast.expr)]
+    return [node.lineno for node in nodes if _spells(node, names, words)]
 
 
 def _spells(node: ast.AST, names: set[str], words: set[tuple[str, ...]]) -> bool:
