@@ -63,14 +63,25 @@ ConcurrencyOption = Annotated[
 ]
 
 
-@app.command(epilog=EXIT_CODES_HELP)
-@options.job_command(*TTS_SETTINGS)
-def sse(
-    batch: BatchOption = None,
-    concurrency: ConcurrencyOption = None,
-    *,
-    job: JobOptions,
-) -> None:
+def _http_command(tts: TtsEndpoint, help: str) -> None:
+    """Add one of the HTTP commands: a job, or with --batch many of them (one request each).
+
+    `tts sse` and `tts bytes` take the same options; their endpoint's row says the rest.
+    """
+
+    @app.command(tts.words[-1], help=help, epilog=EXIT_CODES_HELP)
+    @options.job_command(*TTS_SETTINGS)
+    def command(
+        batch: BatchOption = None,
+        concurrency: ConcurrencyOption = None,
+        *,
+        job: JobOptions,
+    ) -> None:
+        _speak(tts, job, batch, concurrency)
+
+
+_http_command(
+    endpoints.TTS_SSE,
     """Stream speech over SSE to a file (raw PCM, WAV, MP3, FLAC, Ogg Opus) or stdout.
 
     Audio is written as it arrives; the file name's suffix picks the
@@ -87,18 +98,10 @@ def sse(
         cartesia-cli tts sse "Hello" --play -o hello.pcm
         cartesia-cli tts sse "Hello, world." -o hi.mp3 --timestamps hi.srt
         cartesia-cli tts sse --batch lines.txt --concurrency 3 -o out/
-    """
-    _speak(endpoints.TTS_SSE, job, batch, concurrency)
-
-
-@app.command("bytes", epilog=EXIT_CODES_HELP)
-@options.job_command(*TTS_SETTINGS)
-def bytes_(
-    batch: BatchOption = None,
-    concurrency: ConcurrencyOption = None,
-    *,
-    job: JobOptions,
-) -> None:
+    """,
+)
+_http_command(
+    endpoints.TTS_BYTES,
     """Fetch speech as a file made by the server: WAV, MP3 or raw PCM.
 
     The body is written as it arrives, never held whole in memory.
@@ -114,8 +117,8 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
         cartesia-cli tts bytes --batch items.jsonl --container mp3 -o out/ --json
-    """
-    _speak(endpoints.TTS_BYTES, job, batch, concurrency)
+    """,
+)
 
 
 BufferOption = Annotated[
