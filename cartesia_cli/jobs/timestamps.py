@@ -1,9 +1,9 @@
 """`--timestamps PATH`: checked and claimed before the request, written when the stream ends.
 
-The formats are `output/captions.py`; this is the glue: which commands can
-have timestamps, what the request must ask for, where the text goes (never
-onto the audio, nor onto the file stdin reads), and what to say when a failed
-stream leaves only some of them.
+The formats are `output/captions.py`; this is the glue: refused where the
+endpoint sends none (its row in `endpoints.py` says), what the request must ask
+for, where the text goes (never onto the audio, nor onto the file stdin reads),
+and what to say when a failed stream leaves only some of them.
 """
 
 from __future__ import annotations
