@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from cartesia_cli import __version__, errors, process, redact
+from cartesia_cli import __version__, endpoints, errors, process, redact
 from cartesia_cli.errors import CliError, ExitCode, StopRequested
 from cartesia_cli.ui.console import PROG, console
 
@@ -250,9 +250,6 @@ def _usage_failure(exc: typer.TyperException) -> int:
     return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
 
 
-JOB_COMMANDS = ("tts sse", "tts bytes", "tts ws", "say")
-
-
 def _usage_json(exc: typer.TyperException, argv: Sequence[str], code: int) -> None:
     """A job's --json object when typer refused its arguments (an unknown flag, say)."""
     command = _job_command(getattr(exc, "ctx", None), argv)
@@ -264,13 +261,14 @@ def _job_command(ctx: object, argv: Sequence[str]) -> str:
     path = getattr(ctx, "command_path", None)
     command = path.removeprefix(PROG).strip() if isinstance(path, str) else ""
     if not command:  # typer gave no context ("requires an argument"): read the words
-        command = next((c for c in JOB_COMMANDS if list(argv[: len(c.split())]) == c.split()), "")
+        tts = endpoints.in_argv(argv)
+        command = tts.command if tts is not None else ""
     return command
 
 
 def _job_json(command: str, kind: str, message: str, code: int, argv: Sequence[str]) -> None:
     """The --json object of a job that failed before it could write its own."""
-    if command not in JOB_COMMANDS:
+    if endpoints.named(command) is None:  # not a job: no --json object
         return
     from cartesia_cli.output import result_json
 
@@ -293,7 +291,7 @@ def _audio_to_stdout(argv: Sequence[str]) -> bool:
 
 
 def _emit_last(text: str, to_stdout: bool) -> None:
-    from cartesia_cli.commands import emit_result
+    from cartesia_cli.jobs.facts import emit_result
 
     try:
         emit_result(text, to_stdout)

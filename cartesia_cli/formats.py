@@ -225,9 +225,6 @@ SUFFIXES = {
     ".ogg": Container.OGG,
     ".opus": Container.OGG,
 }
-# What the API itself can wrap the audio in, by endpoint kind.
-STREAMED = (Container.RAW,)  # /tts/sse and the WebSocket: raw PCM only
-SERVER_FILES = (Container.RAW, Container.WAV, Container.MP3)  # /tts/bytes
 
 
 class RequestedFormat(NamedTuple):

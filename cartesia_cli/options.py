@@ -12,11 +12,12 @@ so each is declared once for every command that takes it.
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, NamedTuple, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from cartesia_cli.settings.spec import ALL, Given, Setting
+from cartesia_cli.jobs.job import JobOptions
+from cartesia_cli.settings.spec import ALL, Setting
 
 TranscriptArgument = Annotated[
     Optional[str],
@@ -108,23 +109,6 @@ DebugOption = Annotated[
         "--debug", help="Request/response details and tracebacks on stderr (key redacted)."
     ),
 ]
-
-
-class JobOptions(NamedTuple):
-    """What every job command takes: the text, where the audio goes, how loud the run is."""
-
-    transcript_arg: Optional[str]
-    transcript: Optional[str]
-    output: Optional[str]
-    force: bool
-    play: bool  # feed ffplay as the audio arrives (always, for say)
-    timestamps: Optional[str]  # --timestamps PATH: .srt, .vtt, .json or -
-    words_per_cue: Optional[int]
-    json: bool  # --json: the result as one JSON object
-    dry_run: bool  # --dry-run: show the request, send nothing
-    quiet: bool
-    debug: bool
-    given: Given  # each setting's flag value, by setting name
 
 
 def _own(name: str, annotation: Any, default: Any) -> inspect.Parameter:

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from cartesia_cli import endpoints
+
 if TYPE_CHECKING:  # imported by `guess` once the command is one that streams
     from cartesia_cli.base_url import Endpoint
 
@@ -24,9 +26,6 @@ BASE_URL_FLAG, BASE_URL_ENV, BASE_URL_KEY = "--base-url", "CARTESIA_BASE_URL", "
 DEFAULT_BASE_URL = "https://api.cartesia.ai"
 API_KEY_FLAG, API_KEY_ENV, API_KEY_KEY = "--api-key", "CARTESIA_API_KEY", "api_key"
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
-# The commands that stream speech, and whether their connection takes TLS from us
-# (the WebSocket client does its own handshake on the socket it is given).
-STREAMING = {("tts", "sse"): True, ("tts", "bytes"): True, ("say",): True, ("tts", "ws"): False}
 SENDS_NOTHING = frozenset({"--help", "-h", "--dry-run", "--batch"})
 CONFIG_LIMIT = 1 << 20  # a config file is a few lines; anything bigger is left to the CLI
 
@@ -38,10 +37,10 @@ class Target(NamedTuple):
 
 def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     """The endpoint this run will stream from, or None when it may not stream at all."""
-    command = next((words for words in STREAMING if tuple(args[: len(words)]) == words), None)
-    if command is None or env.get(COMPLETE_VAR):
+    tts = endpoints.in_argv(args)  # a command that streams speech
+    if tts is None or env.get(COMPLETE_VAR):
         return None
-    flags, values = _scan(args[len(command) :])
+    flags, values = _scan(args[len(tts.words) :])
     if flags & SENDS_NOTHING:
         return None
     config: Mapping[str, object] = {}
@@ -60,7 +59,7 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     endpoint = base_url.endpoint(raw_url)  # an international name IDNA-encoded, as httpx does
     if endpoint is None or _proxied(raw_url, env):
         return None
-    return Target(endpoint, tls=STREAMING[command] and endpoint.scheme == "https")
+    return Target(endpoint, tls=tts.tls_at_start and endpoint.scheme == "https")
 
 
 def _scan(rest: Sequence[str]) -> tuple[set[str], dict[str, str]]:

@@ -343,7 +343,7 @@ KNOWN = st.sampled_from(list(SUFFIX_TABLE))
 def test_a_name_picks_its_container_or_is_refused_naming_the_choices(
     stem: str, suffix: str, upper: bool
 ) -> None:
-    from cartesia_cli.commands._tts_job import container_named_by
+    from cartesia_cli.jobs.plan import container_named_by
 
     name = "no-such-dir-here/" + stem + (suffix.upper() if upper else suffix)
     if suffix in SUFFIX_TABLE:
@@ -355,7 +355,7 @@ def test_a_name_picks_its_container_or_is_refused_naming_the_choices(
 
 @given(NAMES)
 def test_names_without_a_suffix_say_nothing(stem: str) -> None:
-    from cartesia_cli.commands._tts_job import container_named_by
+    from cartesia_cli.jobs.plan import container_named_by
 
     assert container_named_by("no-such-dir-here/" + stem) is None
     assert container_named_by("no-such-dir-here/" + stem + ".") is None

@@ -2,8 +2,9 @@
 and the one door to stderr.
 
 Each layer is exempt only from its own ban: typer in the CLI layer (cli.py,
-options.py, commands/), rich in ui/, httpx and httpx-sse in api/. The fake
-server imports nothing of the rest. Lower layers never import upper ones.
+options.py, commands/), rich in ui/, httpx and httpx-sse in api/. The job
+(jobs/) sits between the commands and the layers it uses. The fake server
+imports nothing of the rest. Lower layers never import upper ones.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ IO_MODULES = (
 # The small shared modules everything may import: they import (almost) nothing of ours.
 LEAVES = {
     "cartesia_cli.base_url": (),
+    "cartesia_cli.endpoints": (),
     "cartesia_cli.errors": (),
     "cartesia_cli.formats": (),
     "cartesia_cli.redact": (),
@@ -59,17 +61,23 @@ MAY_IMPORT_ONLY = {
     "cartesia_cli.process": (),
     "cartesia_cli.stream_target": (
         "cartesia_cli.base_url",
+        "cartesia_cli.endpoints",
         "cartesia_cli.api.proxy",
         "cartesia_cli.settings.location",
     ),
 }
 UPPER = (*CLI_LAYER, "cartesia_cli.launch")
+# A TTS job below typer: it may use every layer below, and only those.
+JOBS = "cartesia_cli.jobs"
 # The top: the entry points and the CLI layer, which may import every layer below.
 TOP = (*UPPER, "cartesia_cli.__main__")
 # Module prefix -> internal modules (by prefix) it must not import.
 FORBIDDEN = {
+    # The job does the commands' work, parsed already: no typer (OWNERS), no command.
+    JOBS: UPPER,
     "cartesia_cli.api": (
         *UPPER,
+        JOBS,
         "cartesia_cli.ui",
         "cartesia_cli.run",
         "cartesia_cli.output",
@@ -77,6 +85,7 @@ FORBIDDEN = {
     ),
     "cartesia_cli.settings": (
         *UPPER,
+        JOBS,
         "cartesia_cli.ui",
         "cartesia_cli.run",
         "cartesia_cli.api",
@@ -84,17 +93,25 @@ FORBIDDEN = {
     ),
     "cartesia_cli.output": (
         *UPPER,
+        JOBS,
         "cartesia_cli.ui",
         "cartesia_cli.run",
         "cartesia_cli.api",
         "cartesia_cli.settings",
     ),
     # The run knows nothing of terminals, signals or where settings come from.
-    "cartesia_cli.run": (*UPPER, "cartesia_cli.ui", "cartesia_cli.settings", "signal"),
-    "cartesia_cli.ui": (*UPPER, "cartesia_cli.api", "cartesia_cli.settings", "cartesia_cli.input"),
+    "cartesia_cli.run": (*UPPER, JOBS, "cartesia_cli.ui", "cartesia_cli.settings", "signal"),
+    "cartesia_cli.ui": (
+        *UPPER,
+        JOBS,
+        "cartesia_cli.api",
+        "cartesia_cli.settings",
+        "cartesia_cli.input",
+    ),
     # Where text comes from: read and cut, knowing nothing of requests, output or people.
     "cartesia_cli.input": (
         *UPPER,
+        JOBS,
         "cartesia_cli.ui",
         "cartesia_cli.run",
         "cartesia_cli.api",
@@ -346,6 +363,11 @@ def _prompt_line() -> int:
         ("cartesia_cli.formats", "formats.py", "    from cartesia_cli import cli\n"),
         ("cartesia_cli.errors", "errors.py", "    from cartesia_cli.settings import spec\n"),
         ("cartesia_cli.output.sinks", "output/sinks.py", "    import logging\n"),
+        ("cartesia_cli.jobs.plan", "jobs/plan.py", "    import typer\n"),
+        ("cartesia_cli.jobs.plan", "jobs/plan.py", "    from cartesia_cli import options\n"),
+        ("cartesia_cli.jobs.speak", "jobs/speak.py", "    from cartesia_cli.commands import tts\n"),
+        ("cartesia_cli.endpoints", "endpoints.py", "    from cartesia_cli import formats\n"),
+        ("cartesia_cli.api.client", "api/client.py", "    from cartesia_cli.jobs import plan\n"),
     ],
 )
 def test_a_banned_import_inside_a_function_fails(module: str, path: str, line: str) -> None:

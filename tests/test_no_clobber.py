@@ -165,13 +165,13 @@ def test_subtitles_that_cannot_be_written_never_hide_the_streams_error(
 def test_a_stop_just_after_the_claims_removes_both_empty_files(
     cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import produce
 
     def stopped(*args: object) -> None:
         assert (tmp_path / "x.pcm").exists() and (tmp_path / "x.srt").exists()  # both claimed
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_tts_job, "_stream", stopped)
+    monkeypatch.setattr(produce, "stream_http", stopped)
     result = cli("tts", "sse", TEXT, "-o", "x.pcm", "--timestamps", "x.srt")
     assert (result.code, result.stderr) == (130, "cartesia-cli: error: interrupted\n")
     assert list(tmp_path.glob("x.*")) == []

@@ -287,12 +287,12 @@ def test_a_bug_in_a_job_still_writes_its_json_object(
 def test_a_bug_before_the_job_still_writes_a_json_object(
     cli: RunCli, fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import speak
 
     def broken(job: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(_tts_job, "speak", broken)
+    monkeypatch.setattr(speak, "speak", broken)
     result = cli("tts", "ws", "Hello.", "-o", "-", "--json")
     assert result.code == 1
     doc = one_object(result.stderr.splitlines()[-1])  # audio on stdout: the object on stderr

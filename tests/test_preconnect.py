@@ -23,7 +23,7 @@ import typer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartesia_cli import base_url, cli, stream_target
+from cartesia_cli import base_url, cli, endpoints, stream_target
 from cartesia_cli.api import preconnect, startup_backend
 from cartesia_cli.api.client import CartesiaClient
 from cartesia_cli.api.contract import ApiConfig
@@ -167,7 +167,7 @@ def test_the_guess_uses_the_settings_tables_names() -> None:
     assert location.app_dir() == typer.get_app_dir("cartesia-cli")
 
 
-@pytest.mark.parametrize("command", list(stream_target.STREAMING))
+@pytest.mark.parametrize("command", [tts.words for tts in endpoints.ENDPOINTS])
 def test_every_guessed_command_exists_and_takes_the_flags_read(command: tuple[str, ...]) -> None:
     result = subprocess.run(
         [str(ENTRY_POINT), *command, "--help"],

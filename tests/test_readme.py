@@ -49,7 +49,7 @@ def test_the_module_table_names_every_module_of_the_tree() -> None:
         entry = f"{path.name}/" if path.is_dir() else path.name
         mentioned = entry in named or any(name.startswith(entry) for name in named)
         assert mentioned, f"docs/architecture.md's module table does not name {entry}"
-    for folder in ("settings", "api", "output", "ui", "run", "commands"):
+    for folder in ("settings", "api", "output", "ui", "run", "commands", "jobs"):
         for module in sorted((package / folder).glob("[!_]*.py")):
             mentioned = module.name in named or f"{folder}/{module.name}" in named
             where = f"{folder}/{module.name}"

@@ -103,12 +103,12 @@ def test_internal_errors_exit_1_with_a_traceback_only_on_debug(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from cartesia_cli import cli
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import speak
 
     def broken(opts: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(_tts_job, "speak", broken)
+    monkeypatch.setattr(speak, "speak", broken)
     assert cli.run(["tts", "sse", "Hi"]) == 1
     err = capsys.readouterr().err
     assert err == (
@@ -123,12 +123,12 @@ def test_error_lines_and_tracebacks_never_carry_the_key_whatever_raised(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from cartesia_cli import cli
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import speak
 
     def leaky(opts: object) -> None:
         raise RuntimeError("header was Bearer sk-live-leak-1234")
 
-    monkeypatch.setattr(_tts_job, "speak", leaky)
+    monkeypatch.setattr(speak, "speak", leaky)
     monkeypatch.setenv("CARTESIA_API_KEY", "sk-live-leak-1234")
     assert cli.run(["tts", "sse", "Hi"]) == 1
     err = capsys.readouterr().err
@@ -148,7 +148,7 @@ def test_a_key_from_the_config_file_is_redacted_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from cartesia_cli import cli
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import assembly
 
     (tmp_path / "config.toml").write_text('api_key = "sk-config-leak-9012"\n')
     monkeypatch.setenv("CARTESIA_CLI_CONFIG_DIR", str(tmp_path))
@@ -157,7 +157,7 @@ def test_a_key_from_the_config_file_is_redacted_too(
     def leaky_sink(*args: object, **kwargs: object) -> None:  # runs after settings resolve
         raise RuntimeError("opened with sk-config-leak-9012")
 
-    monkeypatch.setattr(_tts_job, "open_sink", leaky_sink)
+    monkeypatch.setattr(assembly, "open_sink", leaky_sink)
     assert cli.run(["tts", "sse", "Hi", "--debug", "-o", str(tmp_path / "x.pcm")]) == 1
     err = capsys.readouterr().err
     assert "opened with [redacted]" in err
@@ -219,13 +219,13 @@ def test_a_stop_just_after_the_file_is_claimed_removes_it(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     stop: BaseException, code: int, word: str,
 ) -> None:  # fmt: skip
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import produce
 
     def stopped(*args: object) -> None:
         assert list(tmp_path.glob("tts_sse_*.pcm")), "the file is claimed by now"
         raise stop
 
-    monkeypatch.setattr(_tts_job, "_stream", stopped)
+    monkeypatch.setattr(produce, "stream_http", stopped)
     result = cli("tts", "sse", "Hello")
     assert (result.code, result.stderr) == (code, f"cartesia-cli: error: {word}\n")
     assert list(tmp_path.glob("tts_sse_*.pcm")) == []
@@ -257,12 +257,12 @@ def test_a_stop_outside_the_commands_is_still_orderly(
 def test_ctrl_c_while_reading_stdin_says_so(
     cli: RunCli, fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import plan
 
     def interrupted(*args: object) -> str:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_tts_job, "resolve_transcript", interrupted)
+    monkeypatch.setattr(plan, "resolve_transcript", interrupted)
     result = cli("tts", "sse", "-o", "out.pcm", input=b"never read")
     assert (result.code, result.stderr) == (130, "cartesia-cli: error: interrupted\n")
     assert fake.requests == []

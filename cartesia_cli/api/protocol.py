@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from cartesia_cli import __version__, redact
+from cartesia_cli.endpoints import BYTES_PATH as BYTES_PATH
+from cartesia_cli.endpoints import SSE_PATH as SSE_PATH
+from cartesia_cli.endpoints import WS_PATH as WS_PATH
 from cartesia_cli.errors import (
     AUTH_REJECTED,
     AuthError,
@@ -22,10 +25,7 @@ from cartesia_cli.errors import (
 )
 from cartesia_cli.formats import BARE_VOICE_SINCE, Container, RequestedFormat
 
-SSE_PATH = "/tts/sse"
-BYTES_PATH = "/tts/bytes"
 VOICES_PATH = "/voices"
-WS_PATH = "/tts/websocket"
 EVENT_STREAM = "text/event-stream"
 
 

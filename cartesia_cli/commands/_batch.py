@@ -20,17 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli import process
-from cartesia_cli.commands import api_config, config_file, emit_result, load_config
-from cartesia_cli.commands._tts_job import (
-    PATHS,
-    JobFacts,
-    Plan,
-    TtsJob,
-    audio_format,
-    encoder_for,
-    made_here,
-    request_for,
-)
 from cartesia_cli.errors import (
     CliError,
     ExitCode,
@@ -41,6 +30,11 @@ from cartesia_cli.errors import (
     stop_word,
 )
 from cartesia_cli.input.batch_file import BadItem, Item, items, lines_from, one_item_per_line
+from cartesia_cli.jobs.assembly import made_here
+from cartesia_cli.jobs.context import api_config, config_file, load_config
+from cartesia_cli.jobs.facts import JobFacts, emit_result
+from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.plan import Plan, audio_format, encoder_for, request_for
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
 from cartesia_cli.run import batch, pipeline
@@ -253,7 +247,7 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
         with process.signals_held():
             sink = facts.sink = _claim(state, item_job, plan, item.number)
         result = facts.result = StreamResult(StreamStats())
-        await batch.pump(client.stream(PATHS[job.command], plan.request), sink, result)
+        await batch.pump(client.stream(job.endpoint.path, plan.request), sink, result)
     except CliError as exc:
         _failed(state, facts, item, exc, sink)
     except _ReaderGone:
@@ -310,7 +304,7 @@ def _claim_name(state: Batch, item: Item) -> None:
 
 def _claim(state: Batch, job: TtsJob, plan: Plan, number: int) -> Sink:
     """The item's own file: its `output`, else a new timestamped name in the batch's directory."""
-    name = NewFileName(job.command.replace(" ", "_"), plan.audio.extension, item=number)
+    name = NewFileName(job.endpoint.file_prefix, plan.audio.extension, item=number)
     sink = open_sink(
         job.options.output or str(state.directory),
         force=job.options.force,

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 from cartesia_cli.api import voices
 from cartesia_cli.api.protocol import VOICES_PATH
-from cartesia_cli.commands import api_config, config_file, load_config
 from cartesia_cli.errors import UsageError
+from cartesia_cli.jobs.context import api_config, config_file, load_config
 from cartesia_cli.output.sinks import write_stdout
 from cartesia_cli.settings import spec, voice_cache
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cartesia_cli.commands import config_file, load_config, warn_if_exposed
 from cartesia_cli.errors import UsageError
+from cartesia_cli.jobs.context import config_file, load_config, warn_if_exposed
 from cartesia_cli.settings import spec, store
 from cartesia_cli.ui.console import LINES, console, isatty, sanitize
 

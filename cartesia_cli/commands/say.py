@@ -1,13 +1,13 @@
 """`cartesia-cli say TEXT…`: speak now, like macOS `say`.
 
 The `tts sse` job with the player on and no file unless -o; it returns when
-playback has finished. Options are declared here, the job is `_tts_job.py`.
+playback has finished. Options are declared here, the job is `cartesia_cli/jobs/`.
 """
 
 # No `from __future__ import annotations` here: typer evaluates the annotations.
 
-from cartesia_cli import options
-from cartesia_cli.formats import Container
+from cartesia_cli import endpoints, options
+from cartesia_cli.jobs.job import JobOptions, TtsJob
 from cartesia_cli.settings import spec
 
 SAY_SETTINGS = (
@@ -20,7 +20,7 @@ SAY_SETTINGS = (
 
 
 @options.job_command(*SAY_SETTINGS, words=True)
-def say(*, job: options.JobOptions) -> None:
+def say(*, job: JobOptions) -> None:
     """Speak now: stream the speech into ffplay as it arrives.
 
     No file is written unless -o names one; the command returns when
@@ -34,6 +34,6 @@ def say(*, job: options.JobOptions) -> None:
         git log -1 --format=%s | cartesia-cli say --speed 1.2
         cartesia-cli say "Build finished" -v VOICE_ID -o done.wav
     """
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import speak
 
-    _tts_job.speak(_tts_job.TtsJob(command="say", options=job, default_container=Container.RAW))
+    speak.speak(TtsJob(endpoints.SAY, job))

@@ -1,7 +1,7 @@
 """`cartesia-cli tts ...`: text-to-speech commands.
 
-Only option declarations live here; the job is in `commands/_tts_job.py`,
-imported inside each command so that `--help` and shell completion stay fast.
+Only option declarations live here; the job is `cartesia_cli/jobs/`, imported
+inside each command so that `--help` and shell completion stay fast.
 """
 
 # No `from __future__ import annotations` here: typer would have to eval every
@@ -11,8 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from cartesia_cli import options
-from cartesia_cli.formats import Container
+from cartesia_cli import endpoints, options
+from cartesia_cli.endpoints import TtsEndpoint
+from cartesia_cli.jobs.job import JobOptions, TtsJob
 from cartesia_cli.settings import spec
 
 app = typer.Typer(
@@ -62,14 +63,25 @@ ConcurrencyOption = Annotated[
 ]
 
 
-@app.command(epilog=EXIT_CODES_HELP)
-@options.job_command(*TTS_SETTINGS)
-def sse(
-    batch: BatchOption = None,
-    concurrency: ConcurrencyOption = None,
-    *,
-    job: options.JobOptions,
-) -> None:
+def _http_command(tts: TtsEndpoint, help: str) -> None:
+    """Add one of the HTTP commands: a job, or with --batch many of them (one request each).
+
+    `tts sse` and `tts bytes` take the same options; their endpoint's row says the rest.
+    """
+
+    @app.command(tts.words[-1], help=help, epilog=EXIT_CODES_HELP)
+    @options.job_command(*TTS_SETTINGS)
+    def command(
+        batch: BatchOption = None,
+        concurrency: ConcurrencyOption = None,
+        *,
+        job: JobOptions,
+    ) -> None:
+        _speak(tts, job, batch, concurrency)
+
+
+_http_command(
+    endpoints.TTS_SSE,
     """Stream speech over SSE to a file (raw PCM, WAV, MP3, FLAC, Ogg Opus) or stdout.
 
     Audio is written as it arrives; the file name's suffix picks the
@@ -86,18 +98,10 @@ def sse(
         cartesia-cli tts sse "Hello" --play -o hello.pcm
         cartesia-cli tts sse "Hello, world." -o hi.mp3 --timestamps hi.srt
         cartesia-cli tts sse --batch lines.txt --concurrency 3 -o out/
-    """
-    _speak("tts sse", job, Container.RAW, batch, concurrency)
-
-
-@app.command("bytes", epilog=EXIT_CODES_HELP)
-@options.job_command(*TTS_SETTINGS)
-def bytes_(
-    batch: BatchOption = None,
-    concurrency: ConcurrencyOption = None,
-    *,
-    job: options.JobOptions,
-) -> None:
+    """,
+)
+_http_command(
+    endpoints.TTS_BYTES,
     """Fetch speech as a file made by the server: WAV, MP3 or raw PCM.
 
     The body is written as it arrives, never held whole in memory.
@@ -113,8 +117,8 @@ def bytes_(
         cartesia-cli tts bytes "Hello" --bit-rate 192000 -o hello.mp3
         cartesia-cli tts bytes "Hello" -o - | ffplay -autoexit -nodisp -i -
         cartesia-cli tts bytes --batch items.jsonl --container mp3 -o out/ --json
-    """
-    _speak("tts bytes", job, Container.WAV, batch, concurrency)
+    """,
+)
 
 
 BufferOption = Annotated[
@@ -136,7 +140,7 @@ BufferOption = Annotated[
 def ws(
     buffer_ms: BufferOption = 0,
     *,
-    job: options.JobOptions,
+    job: JobOptions,
 ) -> None:
     """Speak text while it is still being written, over the TTS WebSocket.
 
@@ -152,33 +156,29 @@ def ws(
         cartesia-cli tts ws < book.txt -o book.mp3 --timestamps book.srt
         cartesia-cli tts ws "Hello there. How are you?" --buffer-ms 500 -o hi.pcm
     """
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import speak
 
-    tts_job = _tts_job.TtsJob(
-        command="tts ws", options=job, default_container=Container.RAW, buffer_ms=buffer_ms
-    )
-    _tts_job.speak(tts_job)
+    speak.speak(TtsJob(endpoints.TTS_WS, job, buffer_ms=buffer_ms))
 
 
 DEFAULT_CONCURRENCY = 2  # the Free plan's limit: more would be refused with HTTP 429
 
 
 def _speak(
-    command: str,
-    job: options.JobOptions,
-    container: Container,  # the command's default
+    endpoint: TtsEndpoint,
+    job: JobOptions,
     batch: Optional[str],
     concurrency: Optional[int],
 ) -> None:
-    from cartesia_cli.commands import _tts_job
+    from cartesia_cli.jobs import speak
 
-    tts_job = _tts_job.TtsJob(command=command, options=job, default_container=container)
+    tts_job = TtsJob(endpoint, job)
     if batch is None:
         if concurrency is not None:
             from cartesia_cli.errors import UsageError
 
-            _tts_job.refuse(tts_job, UsageError("--concurrency applies to --batch"))
-        _tts_job.speak(tts_job)
+            speak.refuse(tts_job, UsageError("--concurrency applies to --batch"))
+        speak.speak(tts_job)
         return
     from cartesia_cli.commands import _batch
     from cartesia_cli.errors import CliError, internal_error
@@ -187,7 +187,7 @@ def _speak(
         _batch.run(tts_job, batch, concurrency or DEFAULT_CONCURRENCY)
     except CliError as failure:
         if failure.result_json is None and not _batch.items_reported(failure):
-            _tts_job.refuse(tts_job, failure)  # a batch that failed as a whole: one object
+            speak.refuse(tts_job, failure)  # a batch that failed as a whole: one object
         raise
     except Exception as exc:  # a bug outside any item: still the one object
-        _tts_job.refuse(tts_job, internal_error(exc))
+        speak.refuse(tts_job, internal_error(exc))

@@ -12,7 +12,8 @@ import shlex
 from typing import Any
 
 from cartesia_cli.api import protocol
-from cartesia_cli.api.protocol import BYTES_PATH, TtsRequest
+from cartesia_cli.api.protocol import TtsRequest
+from cartesia_cli.endpoints import BODY, TtsEndpoint
 from cartesia_cli.output.sinks import write_stdout
 
 MASKED = "Bearer [redacted]"
@@ -20,7 +21,7 @@ KEY_FROM_SHELL = '"Authorization: Bearer $CARTESIA_API_KEY"'  # double quotes: t
 
 
 def show(
-    path: str,
+    endpoint: TtsEndpoint,
     base_url: str,
     api_version: str,
     request: TtsRequest,
@@ -29,11 +30,12 @@ def show(
     as_json: bool,
 ) -> None:
     """Print the request, then the curl line (or, with --json, all of it as one object)."""
-    url = base_url.rstrip("/") + path
-    headers = protocol.headers("", api_version, protocol.accept_for(path, request.audio))
+    url = base_url.rstrip("/") + endpoint.path
+    headers = protocol.headers("", api_version, protocol.accept_for(endpoint.path, request.audio))
     headers["Authorization"] = MASKED
     body = request.encoded_body().decode()
-    curl = curl_line(url, headers, body, output if path == BYTES_PATH else None)
+    # A body is the audio itself: the curl line writes it to the file -o names.
+    curl = curl_line(url, headers, body, output if endpoint.carries is BODY else None)
     if as_json:
         doc: dict[str, Any] = {
             "method": "POST",

@@ -1,9 +1,9 @@
 """`--timestamps PATH`: checked and claimed before the request, written when the stream ends.
 
-The formats are `output/captions.py`; this is the glue: which commands can
-have timestamps, what the request must ask for, where the text goes (never
-onto the audio, nor onto the file stdin reads), and what to say when a failed
-stream leaves only some of them.
+The formats are `output/captions.py`; this is the glue: refused where the
+endpoint sends none (its row in `endpoints.py` says), what the request must ask
+for, where the text goes (never onto the audio, nor onto the file stdin reads),
+and what to say when a failed stream leaves only some of them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from cartesia_cli.endpoints import ENDPOINTS, TtsEndpoint
 from cartesia_cli.errors import OUTPUT_EXISTS, OutputError, UsageError
 from cartesia_cli.output import captions
 from cartesia_cli.output.claims import ClaimedFile, is_open_regular_file, same_file
@@ -37,16 +38,22 @@ class Timestamps(NamedTuple):
 
 
 def checked(
-    path: str | None, words_per_cue: int | None, *, streams: bool, output: str | None, force: bool
+    path: str | None,
+    words_per_cue: int | None,
+    *,
+    endpoint: TtsEndpoint,
+    output: str | None,
+    force: bool,
 ) -> Timestamps | None:
     """The --timestamps request, refused (exit 2, before any request) where it cannot work."""
     if path is None:
         if words_per_cue is not None:
             raise UsageError("--words-per-cue applies to --timestamps FILE.srt or FILE.vtt")
         return None
-    if not streams:
+    if not endpoint.timestamps:
+        *others, last = [e.command for e in ENDPOINTS if e.timestamps]
         refused = UsageError(
-            "/tts/bytes sends no timestamps: --timestamps needs tts sse, tts ws or say"
+            f"{endpoint.path} sends no timestamps: --timestamps needs {', '.join(others)} or {last}"
         )
         # The stream carries them, and writes any container: an MP3 with its subtitles.
         refused.hint = (

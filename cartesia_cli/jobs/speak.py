@@ -1,0 +1,121 @@
+"""One TTS job, start to end: settings, plan, then the request shown (--dry-run) or made.
+
+Order matters: everything that can be checked locally is checked before a
+request is sent, and the output file is claimed last, so a usage error leaves
+nothing behind. Every failure leaves here as a CliError, with its --json
+object when one was asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cartesia_cli import process
+from cartesia_cli.endpoints import WEBSOCKET
+from cartesia_cli.errors import (
+    CliError,
+    ExitCode,
+    Interrupted,
+    RequestRejected,
+    StopRequested,
+    UsageError,
+    internal_error,
+    stop_word,
+)
+from cartesia_cli.jobs import dry_run, plan, produce
+from cartesia_cli.jobs.context import config_file, load_config
+from cartesia_cli.jobs.facts import JobFacts, emit_result
+from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.timestamps import Captions
+from cartesia_cli.output.sinks import check_output
+from cartesia_cli.settings.resolve import resolve
+from cartesia_cli.ui.console import console, isatty
+
+
+def refuse(job: TtsJob, failure: CliError) -> None:
+    """Fail `job` before it starts, with its --json object when asked for one."""
+    if job.options.json:
+        failure.result_json = JobFacts(job).failure(failure)
+    raise failure
+
+
+def speak(job: TtsJob) -> None:
+    """Run `job`; raise a CliError (with its exit code) on any failure.
+
+    With --json the failure carries its JSON object for the CLI boundary to print
+    after the error line; on success it is printed here, last.
+    """
+    console.configure(quiet=job.options.quiet, debug=job.options.debug)
+    facts = JobFacts(job)
+    try:
+        _speak(job, facts)
+    except (KeyboardInterrupt, StopRequested) as stop:  # before the job had a sink
+        process.stop_taken()
+        code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
+        failure = Interrupted(stop_word(code), code)
+        if job.options.json:
+            failure.result_json = facts.failure(failure)
+        raise failure from None
+    except CliError as exc:
+        if job.options.json:
+            exc.result_json = facts.failure(exc)
+        raise
+    except Exception as exc:  # a bug: still one line, and the --json object scripts wait for
+        bug = internal_error(exc)
+        if job.options.json:
+            bug.result_json = facts.failure(bug)
+        raise bug from exc
+    if job.options.json and not job.options.dry_run:
+        emit_result(*facts.success())
+
+
+def _speak(job: TtsJob, facts: JobFacts) -> None:
+    options = job.options
+    settings = resolve(
+        options.given, os.environ, load_config(config_file()), key_required=not options.dry_run
+    )
+    if options.dry_run and job.endpoint.transport is WEBSOCKET:
+        raise UsageError(f"--dry-run shows an HTTP request; {job.command} speaks over a WebSocket")
+    planned = facts.plan = plan.plan(job, settings)
+    if options.dry_run:
+        if options.output is not None or not options.play:
+            check_output(options.output, force=options.force, stdout_is_tty=isatty(1))
+        _show_request(job, planned)
+        return
+    with _claimed_captions(job, planned) as captions:
+        try:
+            result = produce.produce(job, planned, facts, captions)
+        except RequestRejected as exc:
+            exc.hint = exc.hint or plan.locale_hint(settings)
+            raise
+        if captions is not None:
+            console.info(f"wrote {captions.write(result, complete=True)}")
+
+
+@contextmanager
+def _claimed_captions(job: TtsJob, planned: plan.Plan) -> Iterator[Captions | None]:
+    """The --timestamps file, claimed before the audio's; removed again if never written."""
+    if planned.stamps is None:
+        yield None
+        return
+    with process.signals_held():  # a new file is always handed to its claim
+        captions = Captions(planned.stamps, force=job.options.force)
+    try:
+        yield captions
+    finally:
+        with process.signals_held():
+            captions.release()
+
+
+def _show_request(job: TtsJob, planned: plan.Plan) -> None:
+    output = job.options.output
+    dry_run.show(
+        job.endpoint,
+        planned.api.base_url,
+        planned.api.api_version,
+        planned.request,
+        output=None if output is None or os.path.isdir(output) else output,
+        as_json=job.options.json,
+    )
