@@ -291,12 +291,13 @@ class OutputFormat(NamedTuple):
         return self.received.encoding
 
     @property
-    def sample_rate(self) -> int:
-        return self.received.sample_rate
-
-    @property
     def extension(self) -> str:
         return "pcm" if self.container is Container.RAW else self.container.value
+
+    @property
+    def sample_rate(self) -> int:
+        """The PCM's rate, as received: what a raw file plays at (Opus resamples to 48 kHz)."""
+        return self.received.sample_rate
 
     def describe(self) -> str:
         """As received, or what was made of it: `ogg opus from pcm_f32le 44100 Hz`."""

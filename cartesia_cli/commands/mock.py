@@ -34,71 +34,66 @@ SCENARIO_HELP = (
 )
 
 
+# The options, one alias each (as options.py declares the shared ones): the signature below
+# then reads as the list of what the command takes.
+CommandArgument = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        metavar="[-- COMMAND [ARGS]...]",
+        help="Run COMMAND against the mock (CARTESIA_BASE_URL and CARTESIA_API_KEY set), "
+        "then stop it and exit with COMMAND's status.",
+        show_default=False,
+    ),
+]
+HostOption = Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on.")]
+PortOption = Annotated[
+    int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="0 picks a free one.")
+]
+KeyOption = Annotated[
+    Optional[str],
+    typer.Option("--api-key", metavar="KEY", help="Accept only this key.", show_default="any key"),
+]
+ScenarioOption = Annotated[
+    str, typer.Option("--scenario", metavar="NAME[,NAME...]", help=SCENARIO_HELP)
+]
+PaceOption = Annotated[
+    float,
+    typer.Option("--pace", metavar="X", min=0.0, help="1.0 streams audio in real time; 0 at once."),
+]
+LatencyOption = Annotated[
+    float,
+    typer.Option("--latency-ms", metavar="MS", min=0.0, help="Wait before each response starts."),
+]
+LIMIT_HELP = "Refuse a TTS request beyond N in flight with HTTP 429, as a plan's limit does."
+LimitOption = Annotated[
+    Optional[int],
+    typer.Option("--concurrency-limit", metavar="N", min=1, help=LIMIT_HELP, show_default="none"),
+]
+CERT_HELP = "Serve https with this certificate."
+CertOption = Annotated[Optional[str], typer.Option("--tls-cert", metavar="FILE", help=CERT_HELP)]
+CERT_KEY_HELP = "The certificate's private key (PEM)."
+CertKeyOption = Annotated[
+    Optional[str], typer.Option("--tls-key", metavar="FILE", help=CERT_KEY_HELP)
+]
+READ_HELP = "Drop a connection that has not sent its whole request within this time."
+ReadTimeoutOption = Annotated[
+    float, typer.Option("--read-timeout", metavar="SECONDS", min=0.001, help=READ_HELP)
+]
+
+
 def mock(
     ctx: typer.Context,
-    command: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="[-- COMMAND [ARGS]...]",
-            help="Run COMMAND against the mock (CARTESIA_BASE_URL and CARTESIA_API_KEY set), "
-            "then stop it and exit with COMMAND's status.",
-            show_default=False,
-        ),
-    ] = None,
-    host: Annotated[
-        str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="0 picks a free one.")
-    ] = 0,
-    api_key: Annotated[
-        Optional[str],
-        typer.Option(
-            "--api-key", metavar="KEY", help="Accept only this key.", show_default="any key"
-        ),
-    ] = None,
-    scenario: Annotated[
-        str, typer.Option("--scenario", metavar="NAME[,NAME...]", help=SCENARIO_HELP)
-    ] = "ok",
-    pace: Annotated[
-        float,
-        typer.Option(
-            "--pace", metavar="X", min=0.0, help="1.0 streams audio in real time; 0 at once."
-        ),
-    ] = 0.0,
-    latency_ms: Annotated[
-        float,
-        typer.Option(
-            "--latency-ms", metavar="MS", min=0.0, help="Wait before each response starts."
-        ),
-    ] = 0.0,
-    concurrency_limit: Annotated[
-        Optional[int],
-        typer.Option(
-            "--concurrency-limit",
-            metavar="N",
-            min=1,
-            help="Refuse a TTS request beyond N in flight with HTTP 429, as a plan's limit does.",
-            show_default="none",
-        ),
-    ] = None,
-    tls_cert: Annotated[
-        Optional[str],
-        typer.Option("--tls-cert", metavar="FILE", help="Serve https with this certificate."),
-    ] = None,
-    tls_key: Annotated[
-        Optional[str],
-        typer.Option("--tls-key", metavar="FILE", help="The certificate's private key (PEM)."),
-    ] = None,
-    read_timeout: Annotated[
-        float,
-        typer.Option(
-            "--read-timeout",
-            metavar="SECONDS",
-            min=0.001,
-            help="Drop a connection that has not sent its whole request within this time.",
-        ),
-    ] = READ_TIMEOUT_SECONDS,
+    command: CommandArgument = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 0,
+    api_key: KeyOption = None,
+    scenario: ScenarioOption = "ok",
+    pace: PaceOption = 0.0,
+    latency_ms: LatencyOption = 0.0,
+    concurrency_limit: LimitOption = None,
+    tls_cert: CertOption = None,
+    tls_key: CertKeyOption = None,
+    read_timeout: ReadTimeoutOption = READ_TIMEOUT_SECONDS,
 ) -> None:
     """Serve a fake Cartesia API on this machine: no key, no network.
 

@@ -26,36 +26,40 @@ EXIT_CODES_HELP = (
 GENDERS = ("masculine", "feminine", "gender_neutral")
 
 JsonListOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+QUERY_HELP = "Names and descriptions containing TEXT."
+QueryOption = Annotated[Optional[str], typer.Option("--query", metavar="TEXT", help=QUERY_HELP)]
+LANGUAGE_HELP = "A language code (en: every English accent) or a locale (en-GB)."
+LanguageOption = Annotated[
+    Optional[str], typer.Option("--language", metavar="CODE", help=LANGUAGE_HELP)
+]
+LimitOption = Annotated[
+    Optional[int],
+    typer.Option("--limit", metavar="N", min=1, help="At most N voices.", show_default="all"),
+]
 
 
 def _genders(incomplete: str) -> list[str]:
     return [g for g in GENDERS if g.startswith(incomplete)]
 
 
+GenderOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--gender",
+        metavar="G",
+        help="masculine, feminine or gender_neutral.",
+        autocompletion=_genders,
+    ),
+]
+
+
 @app.command("list", epilog=EXIT_CODES_HELP)
 @options.settings_command(*spec.CONNECTION)
 def list_(
-    query: Annotated[
-        Optional[str],
-        typer.Option("--query", metavar="TEXT", help="Names and descriptions containing TEXT."),
-    ] = None,
-    gender: Annotated[
-        Optional[str],
-        typer.Option(
-            "--gender",
-            metavar="G",
-            help="masculine, feminine or gender_neutral.",
-            autocompletion=_genders,
-        ),
-    ] = None,
-    language: Annotated[
-        Optional[str],
-        typer.Option("--language", metavar="CODE", help="A language code: en, fr, de, ..."),
-    ] = None,
-    limit: Annotated[
-        Optional[int],
-        typer.Option("--limit", metavar="N", min=1, help="At most N voices.", show_default="all"),
-    ] = None,
+    query: QueryOption = None,
+    gender: GenderOption = None,
+    language: LanguageOption = None,
+    limit: LimitOption = None,
     as_json: JsonListOption = False,
     *,
     given: Given,

@@ -90,10 +90,12 @@ class EncoderSink(Sink):
 
     @property
     def bytes_written(self) -> int:
+        """The encoded bytes that reached the output: the file's size, as --json says."""
         return self._output.bytes_written
 
     @property
     def audio_bytes(self) -> int:
+        """The PCM fed to the encoder: what the audio's seconds are counted in."""
         return self._pcm.bytes_written if self._pcm is not None else 0
 
     def write(self, data: bytes) -> None:
