@@ -72,7 +72,7 @@ HELLO = "Hello, world!"
         ((HELLO, "-o", ""), "-o needs a path: '-' for stdout, a directory, or a file name"),
         (("caf\udce9",), "the transcript is not valid UTF-8 text (character 3)"),
         ((HELLO, "-o", "d/" * 3000 + "x"), "File name too long"),
-        ((HELLO, "--bit-rate", "64000"), "--bit-rate applies to --container mp3 only"),
+        ((HELLO, "--bit-rate", "64000"), "--bit-rate applies to an MP3 only"),
     ],
 )
 def test_usage_errors_before_any_request(

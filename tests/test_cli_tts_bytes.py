@@ -144,8 +144,11 @@ def test_a_stalled_body_hits_the_idle_timeout(
         (("--container", "mp3", "--bit-rate", "100000"), "--bit-rate must be one of 32000"),
         (("--container", "mp3", "--bit-rate", "0"), "--bit-rate must be one of 32000"),
         (("--container", "mp3", "--bit-rate", "fast"), "--bit-rate must be one of 32000"),
-        (("--bit-rate", "64000"), "--bit-rate applies to --container mp3 only"),
-        (("--container", "mp3", "-e", "pcm_s16le"), "--encoding does not apply to --container mp3"),
+        (("--bit-rate", "64000"), "--bit-rate applies to an MP3 only"),
+        (
+            ("--container", "mp3", "-e", "pcm_s16le"),
+            "--encoding does not apply to the MP3 /tts/bytes makes",
+        ),
         (("--container", "aac"), "--container must be one of raw, wav, mp3, flac, ogg"),
     ],
 )

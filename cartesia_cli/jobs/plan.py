@@ -219,12 +219,15 @@ def audio_format(job: TtsJob, settings: Settings) -> OutputFormat:
     rate = settings[spec.SAMPLE_RATE]
     bit_rate = settings[spec.BIT_RATE]
     if container is not Container.MP3 and bit_rate is not None:
-        raise UsageError("--bit-rate applies to --container mp3 only")
+        raise UsageError("--bit-rate applies to an MP3 only (-o x.mp3, or --container mp3)")
     if container is Container.MP3:
         bit_rate = bit_rate or DEFAULT_MP3_BIT_RATE
     if container in sent and container is Container.MP3:  # the server's own MP3
         if job.options.given.get(spec.ENCODING.name) is not None:
-            raise UsageError("--encoding does not apply to --container mp3")
+            raise UsageError(
+                "--encoding does not apply to the MP3 /tts/bytes makes (it has no PCM encoding);"
+                " drop it, or use tts sse to encode the PCM here"
+            )
         return OutputFormat(container, RequestedFormat(container, None, rate, bit_rate), bit_rate)
     asked = container if container in sent else Container.RAW
     return OutputFormat(container, RequestedFormat(asked, settings[spec.ENCODING], rate), bit_rate)
