@@ -129,7 +129,7 @@ def test_tts_bytes_asks_the_server_for_what_it_makes_and_raw_pcm_for_the_rest(
         (("-o", "x.mp3", "--container", "wav"),
          "-o x.mp3 asks for mp3 by its name, --container for wav: drop --container"),
         (("-o", "x.OPUS", "--container", "raw"), "-o x.OPUS asks for ogg by its name"),
-        (("-o", "x.m4a"), "-o x.m4a: cannot write a .m4a file; the name's suffix picks the "
+        (("-o", "x.m4a"), "x.m4a: cannot write a .m4a file; the name's suffix picks the "
                           "container: .pcm, .raw, .wav, .mp3, .flac, .ogg, .opus"),
         (("-o", "notes.txt", "--container", "raw"), "cannot write a .txt file"),
     ],

@@ -80,6 +80,29 @@ def test_language_and_locale_together_are_refused_before_any_request(
     assert fake.requests == []
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--locale", "\x1b[31m"),
+        ("--locale", "x" * 100),
+        ("--normalization", "loud"),
+        ("--locale", ""),
+    ],
+)
+def test_a_locale_that_is_no_code_is_refused_before_any_request(
+    cli: RunCli, fake: FakeCartesia, flags: tuple[str, str]
+) -> None:
+    result = cli("tts", "sse", "Hi.", *flags, "-o", "x.pcm")
+    assert result.code == 2, result.stderr
+    assert fake.requests == []
+
+
+def test_no_locale_hint_when_the_server_refuses_the_model(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", "Hello.", "--locale", "en-GB", "-m", "sonic-9", "-o", "x.pcm")
+    assert result.code == 4
+    assert "Invalid model" in result.stderr and "region codes" not in result.stderr
+
+
 def test_locale_is_a_config_key(cli: RunCli, fake: FakeCartesia) -> None:
     assert cli("config", "set", "locale", "pt-BR").code == 0
     assert cli("config", "set", "normalization", "auto").code == 0

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.endpoints import WEBSOCKET, TtsEndpoint
-from cartesia_cli.errors import STDIN_IS_TERMINAL, TWO_TRANSCRIPTS, UsageError
+from cartesia_cli.errors import STDIN_IS_TERMINAL, TWO_TRANSCRIPTS, CliError, UsageError
 from cartesia_cli.formats import (
     DEFAULT_MP3_BIT_RATE,
     LOCALE_MODELS,
@@ -155,11 +155,15 @@ def request_for(
     )
 
 
-def locale_hint(settings: Settings) -> str | None:
-    """Why a request was refused, when it asked for a region code on a model without them."""
+def locale_hint(settings: Settings, refusal: CliError) -> str | None:
+    """Why a request was refused, when it asked for a region code on a model without them.
+
+    Not when the server named another cause: an unknown or retired model is its own story.
+    """
     model = settings[spec.MODEL]
     codes = [settings[s] for s in (spec.LOCALE, spec.NORMALIZATION)]
-    if model in LOCALE_MODELS or not any(c and is_region_code(c) for c in codes):
+    about_the_model = "model" in (refusal.title or "").lower()
+    if about_the_model or model in LOCALE_MODELS or not any(c and is_region_code(c) for c in codes):
         return None
     return f"region codes in --locale and --normalization need {', '.join(LOCALE_MODELS)} (--model)"
 
@@ -196,7 +200,7 @@ def container_named_by(output: str | None) -> Container | None:
     if suffix not in SUFFIXES:
         names = ", ".join(SUFFIXES)
         raise UsageError(
-            f"-o {output}: cannot write a {suffix} file; the name's suffix picks the container: "
+            f"{output}: cannot write a {suffix} file; the name's suffix picks the container: "
             f"{names} (or a name without a suffix, with --container)"
         )
     return SUFFIXES[suffix]

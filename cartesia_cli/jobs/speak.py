@@ -88,7 +88,7 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
         try:
             result = produce.produce(job, planned, facts, captions)
         except RequestRejected as exc:
-            exc.hint = exc.hint or plan.locale_hint(settings)
+            exc.hint = exc.hint or plan.locale_hint(settings, exc)
             raise
         if captions is not None:
             console.info(f"wrote {captions.write(result, complete=True)}")

@@ -97,6 +97,23 @@ def text(raw: str, label: str) -> str:
     return value
 
 
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,2}")
+
+
+def locale_code(raw: str, label: str) -> str:
+    """A language, or a language and region: `en`, `en-GB`, `pt_BR`, `zh-Hans-CN`."""
+    value = raw.strip()
+    if not _LOCALE.fullmatch(value):
+        raise UsageError(f"{label} must be a language or locale code like en or en-GB, got {raw!r}")
+    return value
+
+
+def normalization(raw: str, label: str) -> str:
+    """`auto`, `off`, or a locale code that pins the normalizer."""
+    value = raw.strip()
+    return value if value in ("auto", "off") else locale_code(value, label)
+
+
 def check_base_url(raw: str, label: str = "--base-url") -> str:
     parts = base_url.parts(raw)
     if base_url.has_userinfo(parts):
@@ -288,13 +305,13 @@ LANGUAGE: Setting[str | None] = Setting(
     configurable=True, choices=LANGUAGES, metavar="CODE", body=("language",),
 )
 LOCALE: Setting[str | None] = Setting(
-    "--locale", text, metavar="CODE", configurable=True, choices=LOCALES, body=("locale",),
+    "--locale", locale_code, metavar="CODE", configurable=True, choices=LOCALES, body=("locale",),
     default=None,
     help=f"Language and region, e.g. en-US, en-GB, pt-BR; not with --language. {SONIC_3_6}",
 )
 NORMALIZATION: Setting[str | None] = Setting(
-    "--normalization", text, metavar="auto|off|CODE", configurable=True, choices=NORMALIZATIONS,
-    default=None, body=("normalization",),
+    "--normalization", normalization, metavar="auto|off|CODE", configurable=True,
+    choices=NORMALIZATIONS, default=None, body=("normalization",),
     help=f"How numbers, dates and units are read: auto, off, or a locale (en-IN). {SONIC_3_6}",
 )
 SPEED: Setting[float | None] = Setting(
