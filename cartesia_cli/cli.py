@@ -278,16 +278,27 @@ def _job_json(command: str, kind: str, message: str, code: int, argv: Sequence[s
 
 
 def _audio_to_stdout(argv: Sequence[str]) -> bool:
-    """Whether the arguments ask for audio on stdout (-o -, -qo -), read without typer."""
+    """Whether the arguments ask for audio on stdout (-o -, -qo /dev/stdout), read without typer."""
+    output = _output_argument(argv)
+    if output is None:
+        return False
+    from cartesia_cli.output.sinks import is_stdout
+
+    return is_stdout(output)
+
+
+def _output_argument(argv: Sequence[str]) -> str | None:
+    """-o's value as typed (--output X, --output=X, -o X, -qoX), read without typer."""
     for flag, value in zip(argv, [*argv[1:], ""], strict=True):
         if flag == "--":
-            return False
-        if flag in ("--output", "--output=-"):
-            return flag.endswith("=-") or value == "-"
+            return None
+        if flag == "--output":
+            return value
+        if flag.startswith("--output="):
+            return flag.removeprefix("--output=")
         if flag.startswith("-") and not flag.startswith("--") and "o" in flag[1:]:
-            rest = flag[flag.index("o", 1) + 1 :]  # short flags run together: -qo-, -qo -
-            return (rest or value) == "-"
-    return False
+            return flag[flag.index("o", 1) + 1 :] or value  # short flags run together: -qo-
+    return None
 
 
 def _emit_last(text: str, to_stdout: bool) -> None:

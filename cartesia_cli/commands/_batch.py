@@ -36,7 +36,14 @@ from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan, audio_format, encoder_for, request_for
 from cartesia_cli.output.claims import is_open_regular_file
-from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
+from cartesia_cli.output.sinks import (
+    STDOUT,
+    NewFileName,
+    Sink,
+    is_stdout,
+    names_stderr,
+    open_sink,
+)
 from cartesia_cli.run import batch, pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.settings import spec
@@ -241,6 +248,7 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
         if isinstance(item, BadItem):
             raise UsageError(item.message)
         _check_not_the_source(state, item)  # before its name is judged as audio's
+        _check_not_a_stream(item)
         item_job, plan = _plan(state, item)
         facts.job, facts.plan = item_job, plan
         _claim_name(state, item)
@@ -287,6 +295,22 @@ def _check_not_the_source(state: Batch, item: Item) -> None:
         raise UsageError(f"{item.output} is the --batch file the items are read from")
 
 
+def _check_not_a_stream(item: Item) -> None:
+    """An item never writes into stdout's or stderr's file (`/dev/stdout`, the file `>` made).
+
+    The --json objects go to one, the lines for people to the other: either would
+    land on the item's audio.
+    """
+    if item.output is None:
+        return
+    if is_stdout(item.output):
+        raise UsageError(f"{item.output} is stdout's file: a batch cannot share stdout")
+    if names_stderr(item.output):
+        raise UsageError(
+            f"{item.output} is stderr's file: the lines for people would land in the audio"
+        )
+
+
 def _claim_name(state: Batch, item: Item) -> None:
     """Two items of one batch never write one file: the second is refused.
 
@@ -330,7 +354,7 @@ def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
                 )
             )  # fmt: skip
     if state.job.options.json:
-        _emit(*facts.success())
+        _emit(facts.success())
 
 
 def _failed(
@@ -347,7 +371,7 @@ def _failed(
     console.error(f"line {item.number}: {error_line(exc)}")
     if state.job.options.json:
         exc.message = f"line {item.number}: {exc.message}"  # which input line, for scripts
-        _emit(*facts.failure(exc))
+        _emit(facts.failure(exc))
 
 
 def _interrupted(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
@@ -357,7 +381,7 @@ def _interrupted(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
         state.partial.append(f"{sink.label} ({sink.bytes_written} bytes)")
     if state.job.options.json:
         with contextlib.suppress(_ReaderGone):
-            _emit(*facts.failure(Interrupted(stop_word(code), code)))
+            _emit(facts.failure(Interrupted(stop_word(code), code)))
 
 
 def _finish(state: Batch) -> None:
@@ -382,9 +406,14 @@ class _ReaderGone(Exception):
         self.failure = failure
 
 
-def _emit(text: str, to_stdout: bool) -> None:
+def _emit(result: tuple[str, bool]) -> None:
+    """An item's --json object, on stdout: a batch never writes audio there.
+
+    Not where a single run would put it: an item refused for naming stdout's
+    file (`"output": "/dev/stdout"`) still has its object among the others.
+    """
     try:
-        emit_result(text, to_stdout)
+        emit_result(result[0], True)
     except BrokenPipeError:
         process.silence_stdout()
         raise _ReaderGone from None

@@ -14,7 +14,7 @@ from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan
 from cartesia_cli.output import wav
 from cartesia_cli.output.player import Player, PlayingSink, stall_message
-from cartesia_cli.output.sinks import STDOUT, NewFileName, Sink, open_sink
+from cartesia_cli.output.sinks import NewFileName, Sink, is_stdout, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console, isatty
@@ -40,7 +40,7 @@ def open_sinks(job: TtsJob, plan: Plan) -> Sink:
 
 def open_output(job: TtsJob, plan: Plan) -> Sink:
     """The file (or stdout) the audio is kept in: `-o`'s, or a new name of the command's."""
-    if job.options.output == STDOUT and 1 in process.closed_at_start():
+    if is_stdout(job.options.output) and 1 in process.closed_at_start():
         raise UsageError("stdout was closed when the command started; write a file with -o FILE")
     audio = plan.audio
     new_name = NewFileName(prefix=job.endpoint.file_prefix, extension=audio.extension)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from cartesia_cli.errors import CliError, ExitCode, Interrupted, OutputError, stop_word
 from cartesia_cli.output import result_json
-from cartesia_cli.output.sinks import STDOUT, Sink, write_stdout
+from cartesia_cli.output.sinks import STDOUT, Sink, is_stdout, write_stdout
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult
 from cartesia_cli.ui.console import console
@@ -55,8 +55,8 @@ class JobFacts:
             **self._format(),
             **self._figures(),
         )
-        # With the audio on stdout, the object is the last line on stderr.
-        return result_json.encode(doc), self.job.options.output != STDOUT
+        # With the audio on stdout (under any name), the object is the last line on stderr.
+        return result_json.encode(doc), not is_stdout(self.job.options.output)
 
     def _output(self) -> str | None:
         sink = self.sink

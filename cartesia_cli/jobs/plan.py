@@ -29,7 +29,7 @@ from cartesia_cli.jobs.context import api_config
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.player import find_player
-from cartesia_cli.output.sinks import STDOUT
+from cartesia_cli.output.sinks import STDOUT, is_stdout, names_stderr
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning
 from cartesia_cli.ui.console import console, isatty
@@ -59,6 +59,7 @@ def plan(job: TtsJob, settings: Settings) -> Plan:
     player = find_player() if job.options.play else None  # exit 2, before any request
     _check_stdout_claims(job)
     _check_stdin_kept(job)
+    _check_stderr_kept(job)
     stamps = timestamps.checked(
         job.options.timestamps,
         job.options.words_per_cue,
@@ -113,7 +114,7 @@ def _text_as_it_comes(
 def _check_stdout_claims(job: TtsJob) -> None:
     """Audio (-o -), the --json object and --timestamps - each want stdout to themselves."""
     options = job.options
-    if options.json and options.timestamps == STDOUT and options.output != STDOUT:
+    if options.json and is_stdout(options.timestamps) and not is_stdout(options.output):
         raise UsageError(
             "--json and --timestamps - would share stdout; send the subtitles to a file "
             "(--timestamps FILE.srt)"
@@ -125,6 +126,21 @@ def _check_stdin_kept(job: TtsJob) -> None:
     output = job.options.output
     if output not in (None, STDOUT) and is_open_regular_file(output, 0):
         raise UsageError(f"-o {output} is the file on stdin: the audio would overwrite it")
+
+
+def _check_stderr_kept(job: TtsJob) -> None:
+    """Neither the audio nor the subtitles go where the lines for people go (stderr's file).
+
+    `-o /dev/stderr 2> x.wav` would put `wrote …` over the audio's header.
+    """
+    options = job.options
+    named = (("-o", "audio", options.output), ("--timestamps", "subtitles", options.timestamps))
+    for flag, what, path in named:
+        if names_stderr(path):
+            raise UsageError(
+                f"{flag} {path} is stderr's file: the lines for people would land in the {what};"
+                f" write it to a file of its own, or to stdout ({flag} -)"
+            )
 
 
 def _request(

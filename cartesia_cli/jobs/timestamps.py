@@ -16,7 +16,7 @@ from cartesia_cli.endpoints import ENDPOINTS, TtsEndpoint
 from cartesia_cli.errors import OUTPUT_EXISTS, OutputError, UsageError
 from cartesia_cli.output import captions
 from cartesia_cli.output.claims import ClaimedFile, is_open_regular_file, same_file
-from cartesia_cli.output.sinks import write_stdout
+from cartesia_cli.output.sinks import is_stdout, write_stdout
 from cartesia_cli.run.pipeline import StreamResult
 from cartesia_cli.ui.console import LINES, isatty, sanitize
 
@@ -63,7 +63,9 @@ def checked(
     kind = captions.format_of(path)
     if words_per_cue is not None and words_per_cue < 1:
         raise UsageError(f"--words-per-cue must be 1 or more, got {words_per_cue}")
-    if path == STDOUT and output == STDOUT:
+    if is_stdout(path):  # `> x.srt --timestamps x.srt`: stdout, as `-` is
+        path = STDOUT
+    if path == STDOUT and is_stdout(output):
         raise UsageError("--timestamps - and -o - would share stdout; send one of them to a file")
     if path != STDOUT:
         _check_file(Path(path), output=output, force=force)

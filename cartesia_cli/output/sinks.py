@@ -297,6 +297,39 @@ class NewFileName(NamedTuple):
     item: int | None = None  # a batch item's line number
 
 
+def is_stdout(output: str | None) -> bool:
+    """Whether `output` sends the audio to stdout: `-`, or another name for what fd 1 is open on.
+
+    `/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`, or the very file `> x.wav` made:
+    written as a file of its own, the --json object (on fd 1, at fd 1's offset)
+    would land on the audio. So any of them is `-o -`.
+    """
+    return output == STDOUT or (output is not None and leads_to_descriptor(output, 1))
+
+
+def names_stderr(output: str | None) -> bool:
+    """Whether `output` is another name for what stderr (fd 2) is open on, and not stdout's.
+
+    The lines for people go there: they would land on the audio.
+    """
+    return not is_stdout(output) and output is not None and leads_to_descriptor(output, 2)
+
+
+def leads_to_descriptor(path: str, fd: int) -> bool:
+    """Whether `path` leads to the file or pipe open on descriptor `fd`.
+
+    A device is never such a file: /dev/null holds nothing to overwrite, and a
+    terminal is refused as an output by its own check.
+    """
+    try:
+        held, named = os.fstat(fd), os.stat(path)
+    except (OSError, ValueError):  # fd closed, no such path, a NUL in the name
+        return False
+    if stat.S_ISCHR(held.st_mode):
+        return False
+    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+
+
 def write_stdout(text: str, *, end: str = "\n") -> None:
     """Text the user asked for (a --json object, a listing) and `end`, all of it, on fd 1.
 
@@ -321,8 +354,9 @@ def open_sink(
     """Resolve `--output` into a sink, failing with a usage error before any request.
 
     `reader_wait` bounds the wait for a reader when the output is a named pipe.
+    A name for stdout's own file or pipe (`/dev/stdout`) is stdout, as `-` is.
     """
-    if output == STDOUT:
+    if is_stdout(output):
         if stdout_is_tty:
             raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
         return StdoutSink()
@@ -344,7 +378,7 @@ def open_sink(
 
 def check_output(output: str | None, *, force: bool, stdout_is_tty: bool) -> None:
     """Every check `open_sink` makes, without creating or opening anything (--dry-run)."""
-    if output == STDOUT:
+    if is_stdout(output):
         if stdout_is_tty:
             raise UsageError("refusing to write audio to a terminal", kind=AUDIO_TO_TERMINAL)
         return
