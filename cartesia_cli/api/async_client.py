@@ -29,7 +29,7 @@ from httpx_sse import EventSource
 
 from cartesia_cli.api import contract, protocol
 from cartesia_cli.api.contract import ApiConfig, DebugLog, Driver, ErrorBody
-from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
+from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent, is_progress
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import is_concurrency_refusal, retry_delay
 from cartesia_cli.api.sse_body import FramedText
@@ -212,8 +212,8 @@ class AsyncCartesiaClient(Driver[Callable[[float], Awaitable[None]]]):
     async def _events(self, response: httpx.Response) -> AsyncIterator[Event]:
         body = FramedText(response)
         sse = EventSource(cast(httpx.Response, body)).aiter_sse()
-        # Progress is audio, timestamps or done: a server sending only pings, empty or
-        # unknown events still times out, as in a single run.
+        # Progress is audio, usable timestamps or done (events.is_progress): a server
+        # sending only pings, empty or unknown events still times out, as in a single run.
         due = time.monotonic() + self._config.idle_timeout
         try:
             while True:
@@ -224,9 +224,11 @@ class AsyncCartesiaClient(Driver[Callable[[float], Awaitable[None]]]):
                 event = contract.parse_or_raise(item.event, item.data, self._log)
                 if isinstance(event, Done):
                     return
-                if event is not None and not isinstance(event, UnknownEvent):
+                if event is None or isinstance(event, UnknownEvent):
+                    continue
+                if is_progress(event):
                     due = time.monotonic() + self._config.idle_timeout
-                    yield event
+                yield event  # timestamps with nothing usable too: their drops are counted
         finally:
             await sse.aclose()
         raise contract.ended_before_done()

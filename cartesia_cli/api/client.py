@@ -25,7 +25,7 @@ from httpx_sse import EventSource
 from cartesia_cli import redact
 from cartesia_cli.api import contract, preconnect, protocol, proxy
 from cartesia_cli.api.contract import ApiConfig, ApiRequest, DebugLog, Driver, ErrorBody
-from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent
+from cartesia_cli.api.events import AudioChunk, Done, Event, is_progress
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.sse_body import FramedText
 from cartesia_cli.api.watchdog import IdleWatchdog
@@ -184,9 +184,9 @@ class CartesiaClient(Driver[Callable[[float], None]]):
                     return
                 if event is None:
                     continue  # carries nothing: not progress, the timer runs on
-                if not isinstance(event, UnknownEvent):
-                    # Progress is audio, timestamps, done or error (which raised): a
-                    # server sending only pings or unknown events still times out.
+                if is_progress(event):
+                    # Audio, usable timestamps, done or error (which raised): a server
+                    # sending only pings, unknown or empty events still times out.
                     watchdog.feed()
                 watchdog.pause()  # time spent writing is not the server's silence
                 yield event

@@ -85,6 +85,20 @@ def parse_event(event_name: str, data: str) -> Event:
     return UnknownEvent(str(kind))
 
 
+def is_progress(event: Event) -> bool:
+    """Whether the event is the server getting on with the stream: audio, timestamps with
+    at least one usable entry, `done` or an error. Anything else (an unknown type, an empty
+    chunk, timestamps with nothing usable left) carries nothing, so a server that sends
+    only such events is as stalled as a silent one, and times out the same."""
+    if isinstance(event, AudioChunk):
+        return bool(event.audio)
+    if isinstance(event, WordTimestamps):
+        return bool(event.words)
+    if isinstance(event, PhonemeTimestamps):
+        return bool(event.phonemes)
+    return not isinstance(event, UnknownEvent)
+
+
 def _load_json(data: str) -> dict[str, Any]:
     try:
         payload = json.loads(data)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from cartesia_cli import __version__, process, redact
 from cartesia_cli.api import contract, preconnect, protocol, ws_proxy
 from cartesia_cli.api.contract import ApiConfig, ApiRequest, DebugLog, Driver
-from cartesia_cli.api.events import Done, ErrorEvent, Event, UnknownEvent, parse_event
+from cartesia_cli.api.events import Done, ErrorEvent, Event, UnknownEvent, is_progress, parse_event
 from cartesia_cli.api.protocol import WS_PATH, TtsRequest
 from cartesia_cli.api.proxy import Proxy
 from cartesia_cli.api.retry import should_retry
@@ -342,50 +342,68 @@ class WsClient(Driver[Callable[[float], None]]):
     def _receive(
         self, connection: ClientConnection, context_id: str
     ) -> Generator[Event, None, None]:
+        """The context's events up to `done`. The idle clock runs only while the server
+        owes us audio, and only progress (events.is_progress) restarts it: a server that
+        keeps sending messages that carry nothing times out as a silent one does."""
         from websockets.exceptions import ConnectionClosed
 
-        sender = self.sender
         outbox: Outbox = connection.outbox  # type: ignore[attr-defined]
+        idle = self._config.idle_timeout
         flushes_done = 0
         progress = time.monotonic()
         while True:
             self._raise_sender_failure()
-            owed = sender.flushes_sent > flushes_done or sender.finishing
-            if self._buffer_ms and sender.pieces_sent and not owed:
-                owed = time.monotonic() > sender.last_sent + self._buffer_ms / 1000
+            owed = self._owed(flushes_done)
+            now = time.monotonic()
+            if not owed:
+                progress = now  # nothing owed: the server's silence is not a stall
             unread = outbox.unsent > 0 or outbox.failure is not None  # the server owes reading
+            if unread and now >= max(progress, outbox.moved_at) + idle:
+                raise _unread_failure(self._config)
+            if owed and now >= progress + idle:
+                raise contract.idle_failure(self._config, "audio")
             since = max(progress, outbox.moved_at) if unread else progress
             timeout = POLL_SECONDS
             if owed or unread:
-                timeout = min(
-                    POLL_SECONDS, max(0.0, since + self._config.idle_timeout - time.monotonic())
-                )
+                timeout = min(POLL_SECONDS, since + idle - now)
             try:
                 raw = connection.recv(timeout=timeout)
             except TimeoutError:
-                now = time.monotonic()
-                if unread and now >= max(progress, outbox.moved_at) + self._config.idle_timeout:
-                    raise _unread_failure(self._config) from None
-                if owed and now >= progress + self._config.idle_timeout:
-                    raise contract.idle_failure(self._config, "audio") from None
-                if not owed:
-                    progress = now  # nothing was owed: not the server's silence
                 continue
             except ConnectionClosed as closed:
                 raise _closed_failure(closed) from None
-            progress = time.monotonic()
             event, message = _parse(raw, context_id)
-            if message.get("type") == "flush_done":
-                self._spoken(flushes_done)
-                flushes_done += 1
+            if message.get("type") == "flush_done" and message.get("context_id") in (
+                None, context_id,
+            ):  # fmt: skip
+                # Settles what it answers (then, if nothing else is owed, the clock stops
+                # above), but is no audio: with audio still owed the clock runs on.
+                if flushes_done < len(self.sender.flushed):  # else it answers no flush of ours
+                    self._spoken(flushes_done)
+                    flushes_done += 1
                 continue
+            if event is None:
+                continue  # another context's
             if isinstance(event, Done):
-                if not sender.finishing:
+                if not self.sender.finishing:
                     raise StreamError("the server sent `done` before the end of the text "
                                       "(a protocol error); the audio may be cut short")  # fmt: skip
                 return
-            if event is not None and not isinstance(event, UnknownEvent):
+            if is_progress(event):
+                progress = time.monotonic()
+            if not isinstance(event, UnknownEvent):
                 yield event
+
+    def _owed(self, flushes_done: int) -> bool:
+        """Whether the server owes us audio: for a flush it has not answered, for the
+        text after the last message, or (with --buffer-ms) for text its buffer has held
+        past the delay."""
+        sender = self.sender
+        if sender.flushes_sent > flushes_done or sender.finishing:
+            return True
+        if self._buffer_ms and sender.pieces_sent:
+            return time.monotonic() > sender.last_sent + self._buffer_ms / 1000
+        return False
 
     def _spoken(self, flush: int) -> None:
         """A flush answered: the text before it is spoken; the sender may go on."""
