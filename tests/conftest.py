@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from typing import IO, Protocol
 
 import pytest
 
+from cartesia_cli import process
 from cartesia_cli.mock import FakeCartesia
 
 # A canary: every CLI run through the `cli` fixture asserts it never shows up.
@@ -75,6 +77,22 @@ def run_entry_point(
         timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr.decode())
+
+
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The entry point's handlers in this process, with the module's stop state fresh."""
+    watched = (*process.STOP_SIGNALS, signal.SIGALRM)
+    saved = {signum: signal.getsignal(signum) for signum in watched}
+    fresh = [("_raised", None), ("_pending", None), ("_taken", False), ("_holding", False)]
+    for name, value in fresh:
+        monkeypatch.setattr(process, name, value)
+    process.install_handlers()
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+    monkeypatch.setattr(process, "_installed", False)
 
 
 @pytest.fixture

@@ -15,13 +15,12 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cartesia_cli import process
 from cartesia_cli.api.async_client import bounded
 from cartesia_cli.api.events import Event
 from cartesia_cli.commands import _batch
@@ -36,22 +35,6 @@ CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 WORDS = {130: "interrupted", 143: "terminated"}
 STOPS = pytest.mark.parametrize("signum", list(CODES), ids=lambda s: signal.Signals(s).name)
 LONG = "A much longer line that takes a while. " * 3  # 9 s of audio: still under way at the stop
-
-
-@pytest.fixture
-def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The entry point's handlers in this process, with the module's stop state fresh."""
-    watched = (*process.STOP_SIGNALS, signal.SIGALRM)
-    saved = {signum: signal.getsignal(signum) for signum in watched}
-    fresh = [("_raised", None), ("_pending", None), ("_taken", False), ("_holding", False)]
-    for name, value in fresh:
-        monkeypatch.setattr(process, name, value)
-    process.install_handlers()
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
-    monkeypatch.setattr(process, "_installed", False)
 
 
 def run_batch(tmp_path: Path, lines: list[str]) -> Result:

@@ -349,7 +349,8 @@ def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
         if not console.wants_live_display():
             console.info(
                 report.summary(
-                    sink.label, sink.bytes_written, seconds, facts.plan.audio,
+                    sink.label, sink.bytes_written, seconds,
+                    pipeline.as_written(facts.plan.audio, sink),
                     stats.time_to_first_audio(), stats.elapsed(),
                 )
             )  # fmt: skip
@@ -377,8 +378,11 @@ def _failed(
 def _interrupted(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
     """An item cut short by a stop: its partial file is kept (and said), its JSON written."""
     code = ExitCode(process.stop_exit_code())
-    if sink is not None and sink.bytes_written:
-        state.partial.append(f"{sink.label} ({sink.bytes_written} bytes)")
+    if sink is not None and facts.plan is not None:
+        # Finished first (an encoder writes out what it holds): the figures are the file's.
+        kept = pipeline.kept_audio(sink, facts.plan.audio.received)
+        if kept is not None:
+            state.partial.append(f"{sink.label} ({kept.bytes} bytes)")
     if state.job.options.json:
         with contextlib.suppress(_ReaderGone):
             _emit(facts.failure(Interrupted(stop_word(code), code)))

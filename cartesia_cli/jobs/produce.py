@@ -162,10 +162,7 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: OutputFormat) 
     seconds = pipeline.audio_seconds(sink, audio.received)  # of the audio received
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     label = sink.label if sink.keeps_audio else None
-    clock = sink.mp3_clock()
-    if clock is not None and clock.bit_rate is not None:  # the server's encoder may lower it
-        rate = clock.bit_rate
-        audio = audio._replace(bit_rate=rate, received=audio.received._replace(bit_rate=rate))
+    audio = pipeline.as_written(audio, sink)  # an MP3's bit rate: an encoder may lower it
     # The bytes where they went (a WAV's header too), as --json and the file's size say.
     console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed))
     if job.options.play:

@@ -9,18 +9,18 @@ last line is kept to explain an early exit.
 A player that stops reading (hung, its audio device blocked) cannot hang the
 run: its pipe is non-blocking, and a write that finds no room for
 PLAYER_STALL seconds gives the player up (stopped like any other way out).
+The encoder's pipe works the same way (`child.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import time
 
 from cartesia_cli import process
 from cartesia_cli.errors import NO_PLAYER, BrokenPipe, OutputError, UsageError
 from cartesia_cli.formats import PLAYER
+from cartesia_cli.output import child
 from cartesia_cli.output.mp3_frames import Mp3Clock
 from cartesia_cli.output.sinks import Sink
 
@@ -57,7 +57,7 @@ class Player:
             stderr=subprocess.PIPE,
         )
         assert self._process.stdin is not None and self._process.stderr is not None
-        self.sink = _PipeSink(self._process.stdin.fileno(), stall_after=PLAYER_STALL)
+        self.sink = child.ChildInput(self._process.stdin.fileno(), PLAYER, stall_after=PLAYER_STALL)
         self._last_line = ""
         self._reader = threading.Thread(target=self._drain, name="player-stderr", daemon=True)
         process.start_thread(self._reader)  # stop signals go to the main thread only
@@ -70,7 +70,9 @@ class Player:
         """End of the audio: let the player play what it has; its exit code, None if it hangs."""
         import subprocess
 
-        self._close_input()
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):  # already gone: nothing left to tell it
+                self._process.stdin.close()
         try:
             return self._process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -79,22 +81,8 @@ class Player:
 
     def stop(self) -> None:
         """Stop the player now (SIGTERM, then SIGKILL) and reap it."""
-        import subprocess
-
-        self._close_input()
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        child.stop(self._process, STOP_GRACE)
         self._reader.join(timeout=1)
-
-    def _close_input(self) -> None:
-        if self._process.stdin is not None and not self._process.stdin.closed:
-            with contextlib.suppress(OSError):  # already gone: nothing left to tell it
-                self._process.stdin.close()
 
     def _drain(self) -> None:
         assert self._process.stderr is not None
@@ -110,41 +98,6 @@ class Player:
 def stall_message(stall_after: float) -> str:
     """What is said of a player given up for not reading."""
     return f"{PLAYER} read none of its input for {stall_after:g} s; stopped it"
-
-
-class PlayerStalled(Exception):
-    """The player left its pipe full past the deadline: it is not playing."""
-
-
-class _PipeSink(Sink):
-    """The player's stdin: written and counted like any sink, never closed by the job.
-
-    Non-blocking: a full pipe is waited on (the player reads as it plays, so
-    the stream goes at its pace), but for at most `stall_after` seconds with
-    no byte taken, then PlayerStalled.
-    """
-
-    def __init__(self, fd: int, *, stall_after: float) -> None:
-        super().__init__(PLAYER)
-        self._fd = fd
-        self.stall_after = stall_after
-        self._full_since: float | None = None  # when the pipe was last found full, unread since
-        os.set_blocking(fd, False)
-
-    def _write_once(self, fd: int, view: memoryview) -> int:
-        wrote = super()._write_once(fd, view)
-        if wrote:
-            self._full_since = None  # the player took some: it is alive
-        return wrote
-
-    def _wait_for_room(self, fd: int, timeout: float | None = None) -> None:
-        now = time.monotonic()
-        if self._full_since is None:
-            self._full_since = now
-        left = self._full_since + self.stall_after - now
-        if left <= 0:
-            raise PlayerStalled
-        super()._wait_for_room(fd, left if timeout is None else min(left, timeout))
 
 
 class PlayingSink(Sink):
@@ -193,7 +146,7 @@ class PlayingSink(Sink):
                 self.player.sink.write(data)
             except BrokenPipe:
                 self.player_quit = True
-            except PlayerStalled:
+            except child.Stalled:
                 self._give_up_player()
         if self._kept is None:
             self.head = self.player.sink.head

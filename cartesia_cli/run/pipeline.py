@@ -30,7 +30,7 @@ from cartesia_cli.errors import (
     StreamError,
     stop_word,
 )
-from cartesia_cli.formats import Container, RequestedFormat, wav_data_offset
+from cartesia_cli.formats import Container, OutputFormat, RequestedFormat, wav_data_offset
 from cartesia_cli.output.sinks import Sink
 
 
@@ -161,6 +161,18 @@ def stopped(stop: BaseException, sink: Sink | None, audio: RequestedFormat) -> I
     return failure
 
 
+def as_written(audio: OutputFormat, sink: Sink) -> OutputFormat:
+    """`audio` with the bit rate its MP3 really has: an encoder may lower the one asked for."""
+    clock = sink.mp3_clock()
+    if clock is None or clock.bit_rate is None:
+        return audio
+    rate = clock.bit_rate
+    received = audio.received
+    if received.container is Container.MP3:  # the server's MP3: what it sent is what is written
+        received = received._replace(bit_rate=rate)
+    return audio._replace(bit_rate=rate, received=received)
+
+
 def kept_audio(sink: Sink, audio: RequestedFormat) -> KeptAudio | None:
     """What a sink holds after a failure; None when nothing was written (or kept).
 
@@ -184,10 +196,11 @@ def audio_seconds(sink: Sink, received: RequestedFormat) -> float:
 
     Counted in the audio as the API sent it (PCM, or the server's WAV or MP3),
     not in the bytes written: an encoded file's size says nothing exact of its
-    length, and a WAV header made here is no audio. The server's MP3 is timed by
-    its frames (`Sink.time_as_mp3`): its bit rate may not be the one asked for.
+    length, and a WAV header made here is no audio. An MP3, the server's or one
+    made here, is timed by its frames (`Sink.time_as_mp3`): its bit rate may not
+    be the one asked for, and an encoder adds its delay and padding.
     """
-    clock = sink.mp3_clock() if received.container is Container.MP3 else None
+    clock = sink.mp3_clock()
     if clock is not None:
         return clock.seconds
     header = 0
