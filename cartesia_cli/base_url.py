@@ -16,6 +16,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Spaces or control characters: httpx would refuse them, or worse, send them.
 _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _QUERY = re.compile(r"[?#]")  # even empty: "/tts/sse" would land after it
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")  # digits only: httpx's test
 _HOST_SAFE = "!$&'()*+,;=" + '"`{}%|\\'  # what httpx leaves unquoted in an ASCII host
 
 
@@ -55,8 +56,25 @@ def _usable(split: SplitResult, raw: str) -> bool:
         and bool(split.hostname)
         and split.port != 0  # 0 would quietly mean the scheme's default port
         and not _QUERY.search(raw)
-        and ascii_host(split.hostname or "") is not None
+        and url_host(split) is not None
     )
+
+
+def url_host(split: SplitResult) -> str | None:
+    """The host of a parsed URL as `ascii_host` names it; None if httpx would refuse it.
+
+    In brackets httpx takes an IPv6 address only, not the "[v1.x]" form urlsplit lets by.
+    """
+    if not split.hostname:
+        return None
+    if split.netloc.rpartition("@")[2].startswith("["):
+        import ipaddress
+
+        try:
+            ipaddress.IPv6Address(split.hostname)
+        except ValueError:
+            return None
+    return ascii_host(split.hostname)
 
 
 def ascii_host(host: str) -> str | None:
@@ -64,13 +82,21 @@ def ascii_host(host: str) -> str | None:
 
     IDNA 2008 through the `idna` package, as httpx does: Python's own "idna" codec
     (IDNA 2003, which socket and ssl use for a str) turns "straße.de" into
-    "strasse.de", another host. None when the name cannot be encoded (httpx
-    refuses it too).
+    "strasse.de", another host. None when the name cannot be encoded, or when
+    an ASCII one would be refused as it is used (`_ascii_name_usable`).
     """
     if ":" in host:  # an IPv6 address (urlsplit took its brackets off)
         return host.lower()
+    if _IPV4_STYLE.fullmatch(host):  # httpx takes it as an address, so it must be one
+        import ipaddress
+
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:  # "1.2.3.999", "0.0.0.00": httpx raises InvalidURL
+            return None
     if host.isascii():  # quoted as httpx quotes it (a name with "<" in it, say)
-        return quote(host.lower(), safe=_HOST_SAFE)
+        name = quote(host.lower(), safe=_HOST_SAFE)
+        return name if _ascii_name_usable(name) else None
     import idna
 
     try:
@@ -79,12 +105,35 @@ def ascii_host(host: str) -> str | None:
         return None
 
 
+def _ascii_name_usable(name: str) -> bool:
+    """Whether httpx and the socket take this ASCII name, rather than raise as they use it.
+
+    Python's "idna" codec, which socket, ssl and asyncio apply to a str host,
+    refuses an empty label ("a..b") and one over 63 characters; and httpx decodes
+    a name that starts with "xn--" as an A-label, so a malformed one ("xn--",
+    "xn--a.com") raises inside httpx as the request is built.
+    """
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        return False
+    if not name.startswith("xn--"):
+        return True
+    import idna
+
+    try:
+        idna.decode(name)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
+
+
 def endpoint(raw: str) -> Endpoint | None:
     """Where `raw` connects (the host as `ascii_host` gives it), or None if the table refuses it."""
     split = parts(raw)
-    if has_userinfo(split) or not _usable(split, raw) or split.hostname is None:
+    if has_userinfo(split) or not _usable(split, raw):
         return None
-    host = ascii_host(split.hostname)
+    host = url_host(split)
     if host is None:
         return None
     return Endpoint(split.scheme, host, split.port or DEFAULT_PORTS[split.scheme])

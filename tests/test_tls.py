@@ -6,6 +6,7 @@ starts before the heavy imports (tls.py, api/preconnect.py).
 
 from __future__ import annotations
 
+import os
 import shutil
 import ssl
 import subprocess
@@ -162,3 +163,82 @@ def test_the_prefetched_context_is_the_one_the_run_gets(
     assert tls.prefetched(5) is None
     with pytest.raises(OSError):
         tls.context()
+
+
+# --- trust settings that are not files: refused, never waited on ----------------------------
+
+
+NO_CA_FILE = {"SSL_CERT_FILE": ""}  # empty is unset, as for httpx: SSL_CERT_DIR is the one used
+
+
+def _subject_hash(certificate: str) -> str:
+    """The name OpenSSL looks the issuer up by in a CA directory (`hash.0`)."""
+    result = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", certificate],
+                            check=True, capture_output=True, text=True)  # fmt: skip
+    return result.stdout.strip()
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)  # nobody ever writes to it: an open for reading would wait for ever
+    return path
+
+
+@pytest.mark.parametrize("command", ["sse", "ws"])
+def test_a_named_pipe_as_the_ca_file_is_refused_at_once(
+    cli_process: RunCli, tls_fake: FakeCartesia, tmp_path: Path, command: str
+) -> None:
+    # A real process: the start-up prefetch thread must not block on it either.
+    env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_FILE": str(_fifo(tmp_path / "ca"))}
+    result = cli_process("tts", command, "Hello", "-o", "out.pcm", env=env, timeout=15)
+    assert result.code == 6, result.stderr
+    assert result.stderr.startswith("cartesia-cli: error: cannot set up TLS: SSL_CERT_FILE ")
+    assert "is not a regular file" in result.stderr
+    assert_one_error_line(result.stderr)
+    assert not tls_fake.requests
+
+
+def test_a_named_pipe_in_the_ca_directory_is_refused_at_once(
+    cli_process: RunCli, tls_fake: FakeCartesia, certificate: tuple[str, str], tmp_path: Path
+) -> None:
+    # The very name OpenSSL would open, mid-handshake, to find the fake's issuer.
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    _fifo(folder / f"{_subject_hash(certificate[0])}.0")
+    env = {"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_DIR": str(folder), **NO_CA_FILE}
+    result = cli_process("tts", "sse", "Hello", "-o", "out.pcm", env=env, timeout=15)
+    assert result.code == 6, result.stderr
+    assert "cannot set up TLS: SSL_CERT_DIR " in result.stderr
+    assert_one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "file", "missing"])
+def test_a_ca_directory_that_is_not_one_is_refused(
+    cli: RunCli, tls_fake: FakeCartesia, certificate: tuple[str, str], tmp_path: Path, kind: str
+) -> None:
+    folder = tmp_path / "certs"
+    if kind == "fifo":
+        _fifo(folder)
+    elif kind == "file":
+        shutil.copy(certificate[0], folder)
+    result = cli("tts", "sse", "Hello", "-o", "out.pcm",
+                 env={"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_DIR": str(folder),
+                      **NO_CA_FILE})  # fmt: skip
+    assert result.code == 6, result.stderr
+    assert "cannot set up TLS: " in result.stderr and "SSL_CERT_DIR" in result.stderr
+    assert_one_error_line(result.stderr)
+    assert not tls_fake.requests
+
+
+def test_a_ca_directory_of_hashed_links_is_trusted(
+    cli: RunCli, tls_fake: FakeCartesia, certificate: tuple[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    (folder / f"{_subject_hash(certificate[0])}.0").symlink_to(certificate[0])
+    (folder / "00000000.0").symlink_to(tmp_path / "gone.pem")  # dangling: OpenSSL skips it
+    (folder / "README").write_text("not a certificate")
+    result = cli("tts", "sse", "Hello, world!", "-o", "out.pcm",
+                 env={"CARTESIA_BASE_URL": tls_fake.url, "SSL_CERT_DIR": str(folder),
+                      **NO_CA_FILE})  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(tls_fake.transmissions[-1].audio)

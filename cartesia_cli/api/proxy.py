@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from cartesia_cli.base_url import DEFAULT_PORTS, ascii_host
+from cartesia_cli.base_url import DEFAULT_PORTS, ascii_host, url_host
 
 SCHEMES = ("http", "https", "all")  # the variables httpx builds a proxy transport from
 PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})  # what httpx.Proxy takes
@@ -227,7 +227,7 @@ def _checked(variable: str, value: str) -> Proxy:
     if split.scheme.lower() not in PROXY_SCHEMES:
         schemes = ", ".join(sorted(PROXY_SCHEMES))
         raise ProxyError(variable, f"its scheme must be one of {schemes}")
-    if not split.hostname or ascii_host(split.hostname) is None:
+    if url_host(split) is None:
         raise ProxyError(variable, "it names no usable host")
     return Proxy(variable, url)
 

@@ -17,6 +17,8 @@ thread that asks, and it is that attempt's failure, if any, that is reported.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     import ssl
 
 # The longest `context` waits for the thread before building the context itself: loading a
-# bundle takes milliseconds, but $SSL_CERT_FILE may name a FIFO nobody writes to.
+# bundle takes milliseconds, but a slow disk or a huge $SSL_CERT_FILE may take longer.
 LOAD_SECONDS = 10.0
 
 
@@ -117,7 +119,46 @@ def _creator(trust: Trust) -> Callable[[], ssl.SSLContext]:
         import certifi
 
         cafile, capath = certifi.where(), None
-    return lambda: ssl.create_default_context(cafile=cafile, capath=capath)
+
+    def create() -> ssl.SSLContext:
+        _check_openable(trust)  # just before OpenSSL opens them: a blocking open, no timeout
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+
+    return create
+
+
+# The names OpenSSL opens in a CA directory as a handshake needs them: hash.N, hash.rN (CRLs).
+_HASHED_NAME = re.compile(r"[0-9a-f]{8}\.r?[0-9]+")
+
+
+def _check_openable(trust: Trust) -> None:
+    """Raise OSError unless what OpenSSL will open is a regular file (or a directory of them).
+
+    OpenSSL opens them blocking and unbounded: a named pipe nobody writes to would
+    hold the run for ever, a device like /dev/zero feed it without end. Links are
+    followed, as OpenSSL follows them. SSL_CERT_DIR is ignored when SSL_CERT_FILE is set.
+    """
+    if trust.cafile:
+        if not stat.S_ISREG(os.stat(trust.cafile).st_mode):
+            raise OSError(f"SSL_CERT_FILE {trust.cafile!r} is not a regular file")
+    elif trust.capath:
+        if not stat.S_ISDIR(os.stat(trust.capath).st_mode):
+            raise OSError(f"SSL_CERT_DIR {trust.capath!r} is not a directory")
+        with os.scandir(trust.capath) as entries:
+            for entry in entries:
+                if _HASHED_NAME.fullmatch(entry.name) and not _regular_or_gone(entry):
+                    raise OSError(
+                        f"SSL_CERT_DIR {trust.capath!r} holds {entry.name!r},"
+                        " which is not a regular file"
+                    )
+
+
+def _regular_or_gone(entry: os.DirEntry[str]) -> bool:
+    """A regular file, or a dangling link (OpenSSL fails to open it, quickly)."""
+    try:
+        return stat.S_ISREG(os.stat(entry.path).st_mode)
+    except OSError:
+        return True
 
 
 def _load(job: _Prefetch, create: Callable[[], ssl.SSLContext]) -> None:

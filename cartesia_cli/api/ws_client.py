@@ -201,6 +201,7 @@ class WsClient(Driver[Callable[[float], None]]):
     def _tcp(self, host: str, port: int, deadline: float, shown: str) -> socket.socket:
         """A TCP connection to host:port by `deadline`, name resolution included."""
         try:
+            last = OSError(f"no address found for {host}")  # if the look-up gives none
             for family, kind, proto, _, address in _resolve(host, port, deadline):
                 sock = socket.socket(family, kind, proto)
                 try:
@@ -211,7 +212,7 @@ class WsClient(Driver[Callable[[float], None]]):
                     sock.close()
                     if not isinstance(exc, OSError) or isinstance(exc, TimeoutError):
                         raise
-                    last: OSError = exc
+                    last = exc
             raise last
         except TimeoutError:
             raise _Retryable(self._connect_timeout(shown)) from None
@@ -469,6 +470,8 @@ def _resolve(host: str, port: int, deadline: float) -> list[Any]:
             found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except OSError as exc:
             failed.append(exc)
+        except Exception as exc:  # a name the "idna" codec refuses, say: a failure all the same
+            failed.append(OSError(f"cannot look up {host!r}: {type(exc).__name__}: {exc}"))
         finally:
             finished.set()
 

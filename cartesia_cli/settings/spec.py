@@ -120,6 +120,11 @@ def check_base_url(raw: str, label: str = "--base-url") -> str:
         # httpx would send them as Basic auth in place of the key, and print them in errors.
         shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
         raise UsageError(f"{label} must not hold a user name or password, got {shown!r}")
+    if parts.hostname and base_url.url_host(parts) is None:
+        raise UsageError(
+            f"{label} names a host no look-up can take (an empty label, one over 63"
+            f" characters, a malformed xn-- name or IP address), got {raw!r}"
+        )
     if not base_url.is_usable(raw):
         raise UsageError(
             f"{label} must be an http:// or https:// URL (a host, a port from 1 to 65535 if"
