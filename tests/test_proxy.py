@@ -70,7 +70,7 @@ def httpx_reading(url: str, env: dict[str, str]) -> str | Exception | None:
     return next((value for pattern, value in mounts if pattern.matches(httpx.URL(url))), None)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(env=ENVS, url=st.sampled_from(URLS), cgi=st.booleans())
 def test_the_proxy_is_the_one_httpx_uses(env: dict[str, str], url: str, cgi: bool) -> None:
     if cgi:
