@@ -267,6 +267,18 @@ def phase_long(fake: FakeCartesia, mode: Mode, env: dict[str, str], out: Samples
         interleaved(fake, mode.long_runs, env, record)
 
 
+def certificate(folder: str) -> tuple[str, str]:
+    """A throw-away self-signed certificate for IP 127.0.0.1 in `folder`: (cert.pem, key.pem)."""
+    cert, key = f"{folder}/cert.pem", f"{folder}/key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days",
+         "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 def _tls_files(folder: str, env: dict[str, str]) -> tuple[tuple[str, str], dict[str, str]]:
     """A throw-away certificate for IP 127.0.0.1 and an env whose clients all trust it.
 
@@ -276,13 +288,7 @@ def _tls_files(folder: str, env: dict[str, str]) -> tuple[tuple[str, str], dict[
     """
     import certifi
 
-    cert, key, bundle = f"{folder}/cert.pem", f"{folder}/key.pem", f"{folder}/bundle.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days",
-         "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    (cert, key), bundle = certificate(folder), f"{folder}/bundle.pem"
     Path(bundle).write_text(Path(certifi.where()).read_text() + Path(cert).read_text())
     return (cert, key), {**env, "SSL_CERT_FILE": bundle, "CURL_CA_BUNDLE": bundle}
 

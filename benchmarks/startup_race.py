@@ -25,22 +25,13 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench import certificate  # benchmarks/bench.py, next to this file
+
 from cartesia_cli.mock import FakeCartesia
 
 KEY = "sk-startup-race"
 ENTRY_POINT = Path(sys.executable).with_name("cartesia-cli")
 BUSY = "while True: pass"
-
-
-def certificate(folder: Path) -> tuple[str, str]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return str(cert), str(key)
 
 
 def one_run(fake: FakeCartesia, folder: Path, trusted: str | None, index: int) -> str:
@@ -77,7 +68,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
-            cert = certificate(folder)
+            cert = certificate(str(folder))
             with FakeCartesia(api_key=KEY, tls=cert) as fake:
                 trusted = cert[0] if options.trusted else None
                 with ThreadPoolExecutor(options.parallel) as pool:

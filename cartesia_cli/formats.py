@@ -259,10 +259,6 @@ class RequestedFormat(NamedTuple):
         return f"{prefix}{encoding} {self.sample_rate} Hz"
 
 
-# The name code written before the request and the output were told apart still uses.
-AudioFormat = RequestedFormat
-
-
 class OutputFormat(NamedTuple):
     """What is written: `container`, made from the audio `received`.
 

@@ -19,7 +19,7 @@ from cartesia_cli.api.contract import ApiConfig
 from cartesia_cli.api.events import AudioChunk, Event, WordTimestamps
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import AuthError, CliError, RequestRejected, ServerError, StreamError
-from cartesia_cli.formats import AudioFormat, Container, Encoding
+from cartesia_cli.formats import Container, Encoding, RequestedFormat
 
 CONFIG = ApiConfig(
     base_url="http://api.test",
@@ -33,7 +33,7 @@ REQUEST = TtsRequest(
     model_id="sonic-3.5",
     transcript="Hello",
     voice_id="voice-1",
-    audio=AudioFormat(Container.RAW, Encoding.PCM_S16LE, 16000),
+    audio=RequestedFormat(Container.RAW, Encoding.PCM_S16LE, 16000),
 )
 SSE = {"content-type": "text/event-stream"}
 
@@ -240,7 +240,7 @@ def test_which_send_failures_are_retried(
     assert len(waits) == attempts - 1
 
 
-BYTES_REQUEST = REQUEST._replace(audio=AudioFormat(Container.WAV, Encoding.PCM_S16LE, 16000))
+BYTES_REQUEST = REQUEST._replace(audio=RequestedFormat(Container.WAV, Encoding.PCM_S16LE, 16000))
 
 
 def collect_bytes(handler: Callable[[httpx.Request], httpx.Response]) -> bytes:

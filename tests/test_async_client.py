@@ -18,7 +18,7 @@ from cartesia_cli.api.contract import ApiConfig
 from cartesia_cli.api.events import AudioChunk
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import IDLE_TIMEOUT, CliError, ExitCode, OutputError, RequestRejected
-from cartesia_cli.formats import AudioFormat, Container, Encoding
+from cartesia_cli.formats import Container, Encoding, RequestedFormat
 from cartesia_cli.mock import AudioPlan, FakeCartesia, Scenario
 from cartesia_cli.output.sinks import NewFileName, open_sink
 from cartesia_cli.run import batch
@@ -31,7 +31,7 @@ IDLE = 0.3  # seconds: --idle-timeout, short so that a stall is quick to see
 
 
 def request(text: str = "Hello, world!", container: Container = Container.RAW) -> TtsRequest:
-    audio = AudioFormat(container, Encoding.PCM_F32LE, 44100)
+    audio = RequestedFormat(container, Encoding.PCM_F32LE, 44100)
     return TtsRequest(spec.MODEL.default, text, spec.VOICE.default, audio)
 
 

@@ -26,7 +26,7 @@ from cartesia_cli.api.contract import ApiConfig, os_reason
 from cartesia_cli.api.events import AudioChunk
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import CliError
-from cartesia_cli.formats import AudioFormat, Container, Encoding
+from cartesia_cli.formats import Container, Encoding, RequestedFormat
 from cartesia_cli.mock import FakeCartesia, Scenario
 from cartesia_cli.settings import spec
 from cartesia_cli.ui.error_line import error_line
@@ -93,7 +93,7 @@ ROWS = {
 
 def request(path: str) -> TtsRequest:
     container = Container.WAV if path == BYTES_PATH else Container.RAW
-    audio = AudioFormat(container, Encoding.PCM_F32LE, 44100)
+    audio = RequestedFormat(container, Encoding.PCM_F32LE, 44100)
     return TtsRequest(spec.MODEL.default, "Hello, world!", spec.VOICE.default, audio)
 
 

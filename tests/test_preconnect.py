@@ -31,7 +31,7 @@ from cartesia_cli.api.events import AudioChunk
 from cartesia_cli.api.protocol import SSE_PATH, TtsRequest
 from cartesia_cli.base_url import Endpoint
 from cartesia_cli.errors import StreamError, UsageError
-from cartesia_cli.formats import AudioFormat, Container, Encoding
+from cartesia_cli.formats import Container, Encoding, RequestedFormat
 from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.settings import location, spec
 
@@ -205,7 +205,7 @@ REQUEST = TtsRequest(
     model_id="sonic-3.5",
     transcript="Hello, world!",
     voice_id=VOICE,
-    audio=AudioFormat(Container.RAW, Encoding.PCM_S16LE, 16000),
+    audio=RequestedFormat(Container.RAW, Encoding.PCM_S16LE, 16000),
 )
 
 

@@ -35,7 +35,7 @@ from cartesia_cli.api.events import (
 )
 from cartesia_cli.api.protocol import SSE_PATH, TtsRequest
 from cartesia_cli.errors import IDLE_TIMEOUT, CliError
-from cartesia_cli.formats import AudioFormat, Container, Encoding
+from cartesia_cli.formats import Container, Encoding, RequestedFormat
 from cartesia_cli.settings import spec
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, run_in_process
@@ -195,7 +195,7 @@ def test_an_sse_storm_of_events_that_carry_nothing_hits_the_idle_timeout(
 def test_the_async_client_times_out_an_sse_storm_too(storm: str) -> None:
     server = _sse_storm(STORMS[storm])
     config = ApiConfig(server.url, API_KEY, spec.API_VERSION.default, 5.0, IDLE, 0)
-    audio = AudioFormat(Container.RAW, Encoding.PCM_F32LE, 44100)
+    audio = RequestedFormat(Container.RAW, Encoding.PCM_F32LE, 44100)
     request = TtsRequest(spec.MODEL.default, "Hi", spec.VOICE.default, audio)
 
     async def heard() -> tuple[bytes, CliError | None]:

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from cartesia_cli.api import protocol
 from cartesia_cli.api.protocol import BYTES_PATH, SSE_PATH, TtsRequest
 from cartesia_cli.errors import AUTH_REJECTED, ExitCode
-from cartesia_cli.formats import AudioFormat, Container, Encoding, wav_data_offset
+from cartesia_cli.formats import Container, Encoding, RequestedFormat, wav_data_offset
 
-RAW = AudioFormat(Container.RAW, Encoding.PCM_F32LE, 44100)
-MP3 = AudioFormat(Container.MP3, None, 24000, 64000)
+RAW = RequestedFormat(Container.RAW, Encoding.PCM_F32LE, 44100)
+MP3 = RequestedFormat(Container.MP3, None, 24000, 64000)
 
 
-def request(audio: AudioFormat = RAW, **fields: object) -> TtsRequest:
+def request(audio: RequestedFormat = RAW, **fields: object) -> TtsRequest:
     places = {tuple(name.split("__")): value for name, value in fields.items()}
     return TtsRequest(model_id="m", transcript="Hi", voice_id="v", audio=audio, fields=places)
 
@@ -135,7 +135,7 @@ def test_any_bytes_give_an_offset_inside_them_or_none(data: bytes) -> None:
 
 def test_seconds_per_container() -> None:
     assert RAW.seconds(44100 * 4) == 1.0
-    assert AudioFormat(Container.WAV, Encoding.PCM_S16LE, 8000).seconds(16044, 44) == 1.0
+    assert RequestedFormat(Container.WAV, Encoding.PCM_S16LE, 8000).seconds(16044, 44) == 1.0
     assert MP3.seconds(8000) == 1.0
     assert json.dumps(RAW.describe()) == '"pcm_f32le 44100 Hz"'
 
