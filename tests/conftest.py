@@ -95,6 +95,15 @@ def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(process, "_installed", False)
 
 
+def stand_in(folder: Path, name: str, script: str) -> Path:
+    """An executable `name` in `folder` (made if missing) running `script`: a program the CLI
+    starts (ffplay, ffmpeg) played by a test. Returns the folder, to put first on PATH."""
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(script)
+    (folder / name).chmod(0o755)
+    return folder
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeCartesia]:
     with FakeCartesia(api_key=API_KEY) as server:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from cartesia_cli.mock import FakeCartesia
-from tests.conftest import API_KEY, clean_env
+from tests.conftest import API_KEY, clean_env, stand_in
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -54,10 +54,8 @@ def test_every_document_with_examples_is_found() -> None:
 
 def _environment(folder: Path, fake: FakeCartesia) -> dict[str, str]:
     stand_ins = folder.parent / "bin"
-    stand_ins.mkdir(exist_ok=True)
     for name, script in STAND_INS.items():
-        (stand_ins / name).write_text(script)
-        (stand_ins / name).chmod(0o755)
+        stand_in(stand_ins, name, script)
     home = folder.parent / "home"
     home.mkdir(exist_ok=True)
     path = os.pathsep.join([str(Path(sys.executable).parent), str(stand_ins), os.defpath])

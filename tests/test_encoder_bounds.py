@@ -26,7 +26,7 @@ from cartesia_cli.output.sinks import Sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult
 
-from .conftest import API_KEY, RunCli, clean_env, run_in_process
+from .conftest import API_KEY, RunCli, clean_env, run_in_process, stand_in
 
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None, reason="needs ffmpeg"
@@ -46,11 +46,7 @@ time.sleep({GIVES_UP_AFTER})  # hung: never reads its stdin, writes nothing
 @pytest.fixture
 def hung_encoder(tmp_path: Path) -> Path:
     """A directory holding the stand-in `ffmpeg`; it writes its pid to `pid` next to it."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "ffmpeg").write_text(STAND_IN)
-    (bin_dir / "ffmpeg").chmod(0o755)
-    return bin_dir
+    return stand_in(tmp_path / "bin", "ffmpeg", STAND_IN)
 
 
 def env_for(bin_dir: Path, mode: str = "") -> dict[str, str]:

@@ -28,7 +28,7 @@ from cartesia_cli.formats import Container, Encoding, OutputFormat, RequestedFor
 from cartesia_cli.mock import AudioPlan, FakeCartesia
 from cartesia_cli.output import encoder, flac
 
-from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, stand_in
 from .test_play import env_for, player, recorded
 from .test_signals import wait_for
 
@@ -298,11 +298,8 @@ def test_batch_items_take_their_container_from_their_output(
 def test_an_encoder_that_fails_is_an_output_error_in_its_own_words(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake_ffmpeg = bin_dir / "ffmpeg"
-    fake_ffmpeg.write_text(f"#!{sys.executable}\nimport sys\nsys.exit('Unknown encoder')\n")
-    fake_ffmpeg.chmod(0o755)
+    script = f"#!{sys.executable}\nimport sys\nsys.exit('Unknown encoder')\n"
+    bin_dir = stand_in(tmp_path / "bin", "ffmpeg", script)
     result = cli("tts", "sse", TEXT, "-o", "x.mp3", env={"PATH": str(bin_dir)})
     assert result.code == 7
     assert "ffmpeg stopped encoding x.mp3 (exit 1): Unknown encoder" in result.stderr

@@ -33,7 +33,7 @@ from cartesia_cli.mock.mp3 import encode_mp3
 from cartesia_cli.output import captions
 from cartesia_cli.output.mp3_frames import Mp3Clock
 
-from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, run_in_process
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, run_in_process, stand_in
 from .test_hostile import RawServer, response
 from .test_json_result import one_object
 
@@ -199,10 +199,7 @@ def test_garbage_timestamps_never_fail_a_run_whose_audio_came_whole(
 @pytest.fixture
 def quiet_player(tmp_path: Path) -> dict[str, str]:
     """A stand-in `ffplay` that reads its input and plays nothing, for `say`."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    (folder / "ffplay").write_text("#!/bin/sh\ncat > /dev/null\n")
-    (folder / "ffplay").chmod(0o755)
+    folder = stand_in(tmp_path / "bin", "ffplay", "#!/bin/sh\ncat > /dev/null\n")
     return {"PATH": f"{folder}:/usr/bin:/bin"}
 
 

@@ -21,7 +21,7 @@ import pytest
 from cartesia_cli.mock import AudioPlan, FakeCartesia
 from cartesia_cli.output import player as player_module
 
-from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
+from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, stand_in
 
 HELLO = "Hello, world!"
 RAW_ARGS = ["-autoexit", "-nodisp", "-f", "f32le", "-ar", "44100", "-i", "-"]
@@ -55,11 +55,7 @@ sys.exit(1 if mode == "quit" else 0)
 @pytest.fixture
 def player(tmp_path: Path) -> Path:
     """A directory holding the stand-in `ffplay`; its recordings go next to it."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "ffplay").write_text(STAND_IN)
-    (bin_dir / "ffplay").chmod(0o755)
-    return bin_dir
+    return stand_in(tmp_path / "bin", "ffplay", STAND_IN)
 
 
 def env_for(player: Path, **extra: str) -> dict[str, str]:

@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from cartesia_cli.api.async_client import AsyncCartesiaClient
 from cartesia_cli.api.contract import ApiConfig
 from cartesia_cli.api.events import (
-    AudioChunk,
     Done,
     PhonemeTimestamps,
     UnknownEvent,
@@ -39,6 +38,7 @@ from cartesia_cli.formats import Container, Encoding, RequestedFormat
 from cartesia_cli.settings import spec
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, run_in_process
+from .test_async_client import heard_until_failure
 from .test_hostile import RawServer
 from .ws_servers import Server, accept, frame, read_message
 
@@ -199,15 +199,8 @@ def test_the_async_client_times_out_an_sse_storm_too(storm: str) -> None:
     request = TtsRequest(spec.MODEL.default, "Hi", spec.VOICE.default, audio)
 
     async def heard() -> tuple[bytes, CliError | None]:
-        got = bytearray()
         async with AsyncCartesiaClient(config, concurrency=1) as client:
-            try:
-                async for event in client.stream(SSE_PATH, request):
-                    if isinstance(event, AudioChunk):
-                        got += event.audio
-            except CliError as exc:
-                return bytes(got), exc
-        return bytes(got), None
+            return await heard_until_failure(client, SSE_PATH, request)
 
     started = time.monotonic()
     got, failure = asyncio.run(heard())
