@@ -5,29 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from cartesia_cli import process
 from cartesia_cli.errors import ExitCode, StopRequested
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM)
-
 
 @pytest.fixture
-def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The real handlers in this process, with the module's stop state fresh each time."""
-    saved = {s: signal.getsignal(s) for s in SIGNALS}
-    for name, fresh in [("_raised", None), ("_pending", None), ("_taken", False)]:
-        monkeypatch.setattr(process, name, fresh)
+def handlers(handlers: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest's real handlers, with a stop raised again every 0.2 s rather than every 1 s."""
     monkeypatch.setattr(process, "REPEAT_SECONDS", 0.2)
-    process.install_handlers()
-    yield
-    signal.setitimer(signal.ITIMER_REAL, 0)
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
-    monkeypatch.setattr(process, "_installed", False)
 
 
 @pytest.mark.usefixtures("handlers")
