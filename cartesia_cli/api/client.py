@@ -93,9 +93,28 @@ class CartesiaClient(Driver[Callable[[float], None]]):
         """
         return self._json(contract.creating_request(self._config, path, payload))
 
+    def patch_json(self, path: str, payload: object) -> object:
+        """PATCH `payload` (fields to set) to `path`; the JSON answer. It may go twice."""
+        return self._json(
+            contract.json_request(self._config, "PATCH", path, payload, repeatable=True)
+        )
+
+    def delete(self, path: str) -> None:
+        """DELETE `path`; done on 204. Not sent again once it went out: see contract.py."""
+        self._json(contract.delete_request(self._config, path))
+
+    def post_multipart(
+        self, path: str, fields: Mapping[str, str], file_field: str, file: contract.FilePart
+    ) -> object:
+        """POST a form with one file (a voice clone) to a creating route; the JSON answer."""
+        request = contract.multipart_request(self._config, path, fields, file_field, file)
+        return self._json(request)
+
     def _json(self, request: ApiRequest) -> object:
         response = self._open(request)
         try:
+            if request.empty_answer:
+                return None
             return protocol.json_body(self._read_whole(response))
         finally:
             response.close()
@@ -138,8 +157,10 @@ class CartesiaClient(Driver[Callable[[float], None]]):
                     response.close()
                     raise contract.late_answer(self._config)
                 self._log_response(response)
-                if response.status_code == 200:
+                if response.status_code == 200 and not request.empty_answer:
                     return _require_content(response, request.path)
+                if response.status_code in (200, 204) and request.empty_answer:
+                    return response
                 deadline.resume()  # an error body is still due by the same deadline
                 body = _error_body(response)
             status, reason = response.status_code, response.reason_phrase

@@ -79,6 +79,7 @@ class ApiRequest(NamedTuple):
     repeatable: bool
     body: bytes | None = None
     query: Mapping[str, str] | None = None
+    empty_answer: bool = False  # 204 No Content is its success (a DELETE)
 
     def url(self, config: ApiConfig) -> str:
         return config.base_url.rstrip("/") + self.path
@@ -100,9 +101,51 @@ def get_request(config: ApiConfig, path: str, query: Mapping[str, str] | None) -
 
 def creating_request(config: ApiConfig, path: str, payload: object) -> ApiRequest:
     """A POST that creates something: never sent twice once it went out."""
+    return json_request(config, "POST", path, payload, repeatable=False)
+
+
+def json_request(
+    config: ApiConfig, method: str, path: str, payload: object, *, repeatable: bool
+) -> ApiRequest:
+    """A request with a JSON body: a PATCH that sets fields (repeatable) or a creating POST."""
     headers = protocol.headers(config.api_key, config.api_version, JSON)
     body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
-    return ApiRequest("POST", path, headers, False, body)
+    return ApiRequest(method, path, headers, repeatable, body)
+
+
+def delete_request(config: ApiConfig, path: str) -> ApiRequest:
+    """A DELETE: answered 204. Not sent again once it went out: had the first one
+    deleted, the second would be told "not found", and the user would be misled."""
+    headers = protocol.headers(config.api_key, config.api_version, "*/*")
+    del headers["Content-Type"]  # no body
+    return ApiRequest("DELETE", path, headers, False, empty_answer=True)
+
+
+class FilePart(NamedTuple):
+    """The file of a multipart upload: its name as sent, its bytes, its media type."""
+
+    name: str
+    data: bytes
+    media_type: str
+
+
+def multipart_request(
+    config: ApiConfig, path: str, fields: Mapping[str, str], file_field: str, file: FilePart
+) -> ApiRequest:
+    """A creating POST as multipart/form-data (a voice clone): text fields, then the file.
+
+    httpx encodes it (boundary, quoting of names); the body is built once, so a
+    retry before sending sends the same bytes.
+    """
+    encoded = httpx.Request(
+        "POST",
+        "http://unused.invalid" + path,
+        data=dict(fields),
+        files={file_field: (file.name, file.data, file.media_type)},
+    )
+    headers = protocol.headers(config.api_key, config.api_version, JSON)
+    headers["Content-Type"] = encoded.headers["Content-Type"]
+    return ApiRequest("POST", path, headers, False, encoded.read())
 
 
 def upgrade_request(config: ApiConfig) -> ApiRequest:
