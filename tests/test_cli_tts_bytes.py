@@ -108,7 +108,7 @@ def test_a_body_cut_short_keeps_what_arrived(
 @pytest.mark.parametrize(
     ("scenario", "code", "message"),
     [
-        ("http-401", 3, "HTTP 401 Unauthorized: Unauthorized: Invalid API key."),
+        ("http-401", 3, "HTTP 401 Unauthorized: Invalid API key."),
         ("http-402", 4, "HTTP 402 Payment Required"),
         ("wrong-content-type", 6, "expected audio from the server, got content type"),
     ],

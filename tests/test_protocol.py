@@ -93,9 +93,13 @@ def test_a_json_error_body_gives_its_title_and_request_id() -> None:
     body = b'{"title": "Unauthorized", "message": "Invalid API key.", "request_id": "r-9"}'
     failure = protocol.status_failure(401, "Unauthorized", body, attempts=1)
     assert (failure.status, failure.title, failure.request_id) == (401, "Unauthorized", "r-9")
-    assert failure.message == (
-        "HTTP 401 Unauthorized: Unauthorized: Invalid API key. (request id r-9)"
-    )
+    assert failure.message == ("HTTP 401 Unauthorized: Invalid API key. (request id r-9)")
+
+
+def test_a_title_that_is_not_the_reason_phrase_is_kept() -> None:
+    body = b'{"title": "Voice not found", "message": "No voice with id \'x\'."}'
+    failure = protocol.status_failure(404, "Not Found", body, attempts=1)
+    assert failure.message == "HTTP 404 Not Found: Voice not found: No voice with id 'x'."
 
 
 @pytest.mark.parametrize(

@@ -120,8 +120,12 @@ def error_facts(body: bytes) -> tuple[str | None, str | None]:
     )
 
 
-def error_detail(body: bytes) -> str:
-    """`title: message (request id …)` from a JSON error body, else the body's first line."""
+def error_detail(body: bytes, *, said: str = "") -> str:
+    """`title: message (request id …)` from a JSON error body, else the body's first line.
+
+    A title that only repeats `said` (the status line's reason) is left out:
+    "HTTP 401 Unauthorized: Invalid API key.", not "Unauthorized: Unauthorized: …".
+    """
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):
@@ -132,6 +136,8 @@ def error_detail(body: bytes) -> str:
     if not isinstance(parsed, dict):
         return _cap(str(parsed))
     title, message = parsed.get("title"), parsed.get("message")
+    if isinstance(title, str) and said and title.strip().casefold() == said.strip().casefold():
+        title = None
     text = ": ".join(str(part) for part in (title, message) if part) or str(parsed)
     request_id = parsed.get("request_id")
     return _cap(f"{text} (request id {request_id})" if request_id else text)
@@ -148,7 +154,7 @@ def _cap(text: str) -> str:
 
 def status_failure(status: int, reason: str, body: bytes, attempts: int) -> CliError:
     """An HTTP error response (its error body read) as the CliError with the right exit code."""
-    text = f"HTTP {status} {reason}: {error_detail(body)}".rstrip(": ")
+    text = f"HTTP {status} {reason}: {error_detail(body, said=reason)}".rstrip(": ")
     if attempts > 1:
         text += f" (after {attempts} attempts)"
     title, request_id = error_facts(body)
