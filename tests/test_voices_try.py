@@ -201,6 +201,20 @@ def test_a_player_that_fails_is_never_said_to_have_played(
     assert again.stderr.rstrip("\n").endswith("(from the sample store)")
 
 
+def test_a_store_that_cannot_be_written_costs_a_warning_not_the_sample(
+    cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "cache").write_text("a file where the cache directory would be")
+    result = cli("voices", "try", KATIE, "Hi", env=env)
+    assert result.code == 0, result.stderr
+    warning, summary = result.stderr.splitlines()
+    samples = tmp_path / "cache" / "samples"
+    assert (
+        warning == f"cartesia-cli: warning: could not keep the sample in {samples}: Not a directory"
+    )
+    assert summary.startswith("played: ") and heard(tmp_path) == [sent(fake)]
+
+
 def test_an_unknown_voice_is_exit_4_and_nothing_is_spent(
     cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -281,7 +295,9 @@ def test_ctrl_c_stops_list_try_at_once_and_keeps_no_half_sample(
             [str(ENTRY_POINT), "voices", "list", "--limit", "3", "--try"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         ) as proc:  # fmt: skip
-            _wait_for(lambda: bool(list(records.glob("*.args"))) and bool(fake.transmissions))
+            # Some chunks out (each 0.1 s of audio), so that a half sample could be kept.
+            chunk = round(0.1 * 44100) * 4
+            _wait_for(lambda: bool(fake.transmissions) and fake.transmissions[0].length > 2 * chunk)
             proc.send_signal(signal.SIGINT)
             started = time.monotonic()
             _, err = proc.communicate(timeout=20)
