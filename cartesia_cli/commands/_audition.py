@@ -26,7 +26,7 @@ from cartesia_cli.jobs.job import JobOptions, TtsJob
 from cartesia_cli.output import sample_store
 from cartesia_cli.output.player import find_player
 from cartesia_cli.output.sample_store import SampleStore
-from cartesia_cli.settings import voice_cache
+from cartesia_cli.settings import spec, voice_cache
 from cartesia_cli.settings.resolve import resolve
 from cartesia_cli.settings.spec import Given
 from cartesia_cli.ui.console import console
@@ -44,9 +44,9 @@ VOICE_TRY = endpoints.SAY._replace(words=("voices", "try"), file_prefix="voices_
 DICT_TRY = endpoints.SAY._replace(words=("dicts", "try"), file_prefix="dicts_try")
 
 
-def store_folder() -> str:
-    """Where samples are kept: the cache directory's `samples` folder."""
-    return str(voice_cache.cache_path().parent / STORE_FOLDER)
+def sample_store_here() -> SampleStore:
+    """The user's sample store: the cache directory's `samples` folder, beside the voice cache."""
+    return SampleStore(voice_cache.cache_path().parent / STORE_FOLDER)
 
 
 def check_player() -> None:
@@ -86,13 +86,14 @@ def try_listed(given: Given, found: Iterable[voices.Voice], *, debug: bool) -> N
 def try_dictionary(word: str, wanted: str, options: JobOptions) -> None:
     """`dicts try`: `word` said without the dictionary `wanted`, then with it."""
     job, planned = _planned(DICT_TRY, options._replace(transcript_arg=word, output=None))
-    fields = {k: v for k, v in planned.request.fields.items() if k != ("pronunciation_dict_id",)}
+    field = spec.PRONUNCIATION_DICT.body
+    fields = {k: v for k, v in planned.request.fields.items() if k != field}
     without = planned.request._replace(fields=fields)
     with _client(planned) as client:
         found = named(names.DICTIONARY, wanted, client)
         dictionary = _dictionary(client, found.id)
         shown = found.name or voices.field(dictionary, "name") or found.id
-        with_it = without._replace(fields={**fields, ("pronunciation_dict_id",): found.id})
+        with_it = without._replace(fields={**fields, field: found.id})
         console.info("without the dictionary:")
         _sample(job, planned, client, without)
         console.info(f"with {shown}:")
@@ -156,7 +157,7 @@ def _sample(
     `language`, when given, is called for the voice's language on a miss: the
     request then says that language's sample sentence.
     """
-    samples = SampleStore(voice_cache.cache_path().parent / STORE_FOLDER)
+    samples = sample_store_here()
     base_url = planned.api.base_url
     key = sample_key(base_url, request, default_text=language is not None, extra=extra)
     stored = samples.get(key)
