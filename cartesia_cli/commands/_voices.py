@@ -36,7 +36,10 @@ class Filters(NamedTuple):
         return any(value is not None for value in self)
 
 
-def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -> None:
+def list_voices(
+    given: Given, filters: Filters, *, as_json: bool, debug: bool
+) -> list[voices.Voice]:
+    """List the voices, show them, and return them (for `--try`)."""
     from cartesia_cli.api.client import CartesiaClient
 
     settings = _settings(given, debug)
@@ -63,6 +66,7 @@ def list_voices(given: Given, filters: Filters, *, as_json: bool, debug: bool) -
     # Only a whole, unfiltered listing may drop voices from the cache.
     _remember(found, complete=listing.complete and not filters.narrows)
     _show(found, as_json=as_json, one=False)
+    return found
 
 
 def get_voice(given: Given, voice_id: str, *, as_json: bool, debug: bool) -> None:

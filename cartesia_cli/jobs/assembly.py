@@ -85,22 +85,25 @@ def audio_file(sink: Sink) -> str | None:
     return sink.label if sink.keeps_audio and not sink.is_stdout else None
 
 
-def finish_playing(sink: PlayingSink, audio: RequestedFormat) -> None:
+def finish_playing(sink: PlayingSink, audio: RequestedFormat) -> bool:
     """Wait for the player to play what it was given, bounded; say if it quit early.
 
-    A player given up for not reading (stopped already) is one warning: the file
-    has every byte, so the run is not failed for it.
+    True when it played to the end. A player given up for not reading (stopped
+    already) is one warning: the file has every byte, so the run is not failed for it.
     """
     if sink.player_stalled:
         console.warning(stall_message(sink.player.sink.stall_after))
-        return
+        return False
     seconds = pipeline.audio_seconds(sink.player.sink, audio)
     code = sink.player.finish(timeout=seconds + PLAYBACK_SLACK)
     if code is None:
         console.warning(
             f"{PLAYER} had not finished after {seconds + PLAYBACK_SLACK:.0f} s; stopped it"
         )
-    elif sink.player_quit or code != 0:
+        return False
+    if sink.player_quit or code != 0:
         said = f": {sink.player.last_line}" if sink.player.last_line else ""
         how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
         console.warning(f"{PLAYER} quit before the end of the audio ({how}){said}")
+        return False
+    return True

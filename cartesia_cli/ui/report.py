@@ -27,10 +27,13 @@ def summary(
     audio: OutputFormat,
     first_audio: float | None,
     elapsed: float,
+    *,
+    played: bool = True,
 ) -> str:
-    """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`)."""
+    """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`);
+    `not played: …` when that player failed (`played=False`)."""
     first = "no audio" if first_audio is None else f"first audio {_ms(first_audio)}"
-    done = "played" if label is None else f"wrote {label}"
+    done = ("played" if played else "not played") if label is None else f"wrote {label}"
     return (
         f"{done}: {seconds:.2f} s of audio, {num_bytes} bytes, "
         f"{audio.describe()}, {first}, total {_ms(elapsed)}"

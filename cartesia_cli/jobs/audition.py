@@ -1,0 +1,120 @@
+"""One sample heard, as `say` plays it: from the sample store with no request, or streamed and kept.
+
+The output, the player and the stream are the job's own (`assembly.py`,
+`run/pipeline.py`): the same player, flags, failures and exit codes as `say`,
+and `-o FILE` keeps the audio too. Two things are added: stored audio is
+replayed through the same sink, and the audio of a stream that ended as it
+should is handed to `keep` (for the store) before the player is waited for; a
+stream that fails or is stopped hands over nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+
+from cartesia_cli import process
+from cartesia_cli.api.events import AudioChunk, Event
+from cartesia_cli.errors import CliError, Interrupted, StopRequested
+from cartesia_cli.formats import OutputFormat
+from cartesia_cli.jobs import assembly
+from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.plan import Plan
+from cartesia_cli.output.player import PlayingSink
+from cartesia_cli.output.sample_store import Recording
+from cartesia_cli.run import pipeline
+from cartesia_cli.run.pipeline import StreamResult, StreamStats
+from cartesia_cli.ui import report
+from cartesia_cli.ui.console import console
+
+REPLAY_CHUNK = 32 * 1024  # stored audio goes to the player as a stream's chunks would
+Keep = Callable[[bytes], None]
+
+
+def stored_events(audio: bytes) -> Generator[Event, None, None]:
+    """Stored audio as the events a stream of it would be."""
+    for start in range(0, len(audio), REPLAY_CHUNK):
+        yield AudioChunk(audio[start : start + REPLAY_CHUNK])
+
+
+def hear(
+    job: TtsJob,
+    plan: Plan,
+    events: Generator[Event, None, None],
+    *,
+    keep: tuple[Recording, Keep] | None = None,
+    note: str = "",
+) -> bool:
+    """Play `events` (and write -o's file); True when the player played it to the end.
+
+    `keep`: a recording of the audio as it passes, and what to do with it once
+    the stream is complete. `note` ends the summary line. Raises a CliError on
+    any failure, Interrupted (130, 143, 129) on a stop; every way out stops the player.
+    """
+    sink: PlayingSink | None = None
+    result = StreamResult(StreamStats())
+    audio = plan.audio.received
+    try:
+        with process.signals_held():  # a new file is always handed to its sink
+            opened = assembly.open_sinks(job, plan)
+        assert isinstance(opened, PlayingSink), "a sample is always played"
+        sink = opened
+        _stream(_recorded(events, keep[0]) if keep else events, sink, plan, result)
+        whole = keep[0].audio if keep else None
+        if keep and whole:
+            with process.signals_held():  # stored whole, or not at all
+                keep[1](whole)
+        played = assembly.finish_playing(sink, audio)
+    except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
+        process.stop_taken()
+        raise pipeline.stopped(stop, sink, audio) from None
+    finally:
+        with process.signals_held():  # a stop here must not leave an empty file behind
+            if sink is not None:
+                sink.close(keep=sink.bytes_written > 0)
+                sink.player.stop()  # whatever happened, no player is left behind
+    _report(sink, result, plan.audio, played=played, note=note)
+    return played
+
+
+def _stream(
+    events: Generator[Event, None, None], sink: PlayingSink, plan: Plan, result: StreamResult
+) -> None:
+    try:
+        pipeline.run(events, sink, plan.audio.received, result, console.debug_log())
+    except CliError as exc:
+        if isinstance(exc, Interrupted):
+            process.stop_taken()  # the clean-up from here on runs with stops ignored
+        raise
+
+
+def _recorded(events: Iterable[Event], recording: Recording) -> Generator[Event, None, None]:
+    """`events` as they come, their audio also added to `recording`; closed with them."""
+    try:
+        for event in events:
+            if isinstance(event, AudioChunk):
+                recording.add(event.audio)
+            yield event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # the response goes with the stream, whatever ended it
+
+
+def _report(
+    sink: PlayingSink, result: StreamResult, audio: OutputFormat, *, played: bool, note: str
+) -> None:
+    """The summary: `played: …`, `wrote FILE: …`, or `not played: …` when the player failed."""
+    stats = result.stats
+    seconds = pipeline.audio_seconds(sink, audio.received)
+    label = sink.label if sink.keeps_audio else None
+    written = pipeline.as_written(audio, sink)
+    line = report.summary(
+        label,
+        sink.bytes_written,
+        seconds,
+        written,
+        stats.time_to_first_audio(),
+        stats.elapsed(),
+        played=played,
+    )
+    console.info(line + note)
