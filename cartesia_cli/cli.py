@@ -39,6 +39,12 @@ def _add_voices(root: typer.Typer) -> None:
     root.add_typer(voices.app, name="voices")
 
 
+def _add_dicts(root: typer.Typer) -> None:
+    from cartesia_cli.commands import dicts
+
+    root.add_typer(dicts.app, name="dicts")
+
+
 def _add_config(root: typer.Typer) -> None:
     from cartesia_cli.commands import config
 
@@ -56,6 +62,7 @@ COMMANDS = {
     "tts": _add_tts,
     "say": _add_say,
     "voices": _add_voices,
+    "dicts": _add_dicts,
     "config": _add_config,
     "mock": _add_mock,
 }
