@@ -152,9 +152,7 @@ def _say_written(path: Path, found: Dictionary, count: int, fmt: str) -> None:
 # --- create, update -------------------------------------------------------------------------
 
 
-def create_dict(
-    given: Given, name: str, file: str | None, *, as_json: bool, debug: bool
-) -> None:
+def create_dict(given: Given, name: str, file: str | None, *, as_json: bool, debug: bool) -> None:
     trouble = dict_file.name_problem(name)
     if trouble:
         raise UsageError(trouble)
@@ -233,7 +231,7 @@ def push_file(given: Given, file: str, *, dry_run: bool, as_json: bool, debug: b
     name = wanted.name or Path(file).stem
     trouble = dict_file.name_problem(name)
     if trouble:
-        raise UsageError(f"{file}: {trouble}; give the dictionary a name = \"…\"")
+        raise UsageError(f'{file}: {trouble}; give the dictionary a name = "…"')
     with account(given, debug) as acc:
         matches = _by_name(acc, name)
         if len(matches) > 1:
