@@ -334,6 +334,17 @@ def test_get_force_overwrites_and_an_unknown_dictionary_leaves_no_file(
     assert "no pronunciation dictionary named 'Nope'" in unnamed.stderr
 
 
+def test_names_and_words_from_the_server_are_shown_escaped(cli: RunCli, fake: FakeCartesia) -> None:
+    evil = "Evil\x1b]0;pwned\x07"
+    made = seed(fake, evil, Entry("a\tb\x1b[2J", "c"))
+    listed = cli("dicts", "list")
+    assert tsv(listed.stdout)[1][:2] == [made, "Evil\\x1b]0;pwned\\x07"]
+    words = cli("dicts", "get", made)
+    assert tsv(words.stdout)[1] == ["a b\\x1b[2J", "c", ""]
+    deleted = cli("dicts", "delete", made, "--yes")
+    assert deleted.code == 0 and "\x1b" not in deleted.stderr and "pwned" in deleted.stderr
+
+
 # --- list, create, update -------------------------------------------------------------------
 
 

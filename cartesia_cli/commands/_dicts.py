@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,9 +43,12 @@ class Account:
 
     def dictionaries(self) -> list[Dictionary]:
         if self._listing is None:
-            fetch = lambda page: self.client.get_json(DICTIONARIES_PATH, page)  # noqa: E731
-            self._listing = list(dicts.every_dictionary(fetch, warn=console.warning))
+            pages = dicts.every_dictionary(self._page, warn=console.warning)
+            self._listing = list(pages)
         return self._listing
+
+    def _page(self, query: Mapping[str, str]) -> object:
+        return self.client.get_json(DICTIONARIES_PATH, query)
 
     def named(self, wanted: str) -> names.Named:
         """The dictionary `wanted` names, by id or by name: the one place a name becomes an id."""
