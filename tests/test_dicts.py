@@ -368,7 +368,12 @@ def test_create_with_a_file_without_one_and_a_name_taken(
     result = cli("dicts", "create", "Brand names", "names.csv", "--json")
     assert result.code == 0, result.stderr
     made = json.loads(result.stdout)
-    assert result.stderr == f'Created "Brand names" ({made["id"]}) with 1 word.\n'
+    assert result.stderr.splitlines() == [
+        f'Created "Brand names" ({made["id"]}) with 1 word.',
+        "cartesia-cli: warning: `cartesia-cli dicts push names.csv` would push to a dictionary "
+        'named "names", not to this one (a CSV file has no name: name the file after the '
+        "dictionary)",
+    ]
     assert stored(fake, made["id"]) == (Entry("a", "b", True),)
     empty = cli("dicts", "create", "Scratch")
     assert empty.code == 0, empty.stderr

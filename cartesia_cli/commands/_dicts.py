@@ -99,15 +99,17 @@ def get_dict(
     try:
         with account(given, debug) as acc:
             found = acc.fetch(acc.named(wanted).id)
-        entries = dicts.entries_of(found)
         if as_json:
-            _json(found)
+            _json(found)  # as the server sent it, items and all
+            if fmt is None:
+                return
+        entries = dicts.entries_of(found)
         if claim is not None and fmt is not None:
             _write_file(claim, _as_file(found, entries), fmt)
             _say_written(claim.path, found, len(entries), fmt)
         elif fmt is not None:
             write_stdout(dict_file.dump(_as_file(found, entries), fmt, "stdout"), end="")
-        elif not as_json:
+        else:
             rows = [[e.text, e.pronunciation, "true" if e.case_sensitive else ""] for e in entries]
             dicts_view.show(dicts_view.WORD_COLUMNS, rows, terminal=isatty(1))
     finally:
@@ -159,7 +161,8 @@ def create_dict(given: Given, name: str, file: str | None, *, as_json: bool, deb
     trouble = dict_file.name_problem(name)
     if trouble:
         raise UsageError(trouble)
-    entries = dict_file.read(file).entries if file is not None else None
+    read = dict_file.read(file) if file is not None else None
+    entries = read.entries if read is not None else None
     with account(given, debug) as acc:
         _refuse_taken(acc, name)
         body = dicts.create_body(name, entries or ())
@@ -167,8 +170,30 @@ def create_dict(given: Given, name: str, file: str | None, *, as_json: bool, deb
             del body["items"]  # no file: the dictionary starts empty, as the API makes it
         created = dicts.check_dictionary(acc.client.post_json(DICTIONARIES_PATH, body))
     console.note(f"Created {_described(created)} with {_words(len(entries or ()))}.")
+    if file is not None and read is not None:
+        _warn_if_push_differs(file, read, name)
     if as_json:
         _json(created)
+
+
+def _warn_if_push_differs(file: str, read: DictFile, name: str) -> None:
+    """`dicts push FILE` finds its dictionary by the file's name: say so when it is another."""
+    pushes_to = push_name(file, read)
+    if pushes_to.strip().casefold() != name.strip().casefold():
+        fix = (
+            "a CSV file has no name: name the file after the dictionary"
+            if dict_file.format_of(file) == dict_file.CSV
+            else f"give the file name = {_quoted(name)}"
+        )
+        console.warning(
+            f"`cartesia-cli dicts push {file}` would push to a dictionary named "
+            f"{_quoted(pushes_to)}, not to this one ({fix})"
+        )
+
+
+def push_name(file: str, read: DictFile) -> str:
+    """The name of the dictionary a file is pushed to: its `name`, else the file's stem."""
+    return read.name or Path(file).stem
 
 
 def _refuse_taken(acc: Account, name: str) -> None:
@@ -231,7 +256,7 @@ def _each_found(acc: Account, wanted: Sequence[str]) -> list[Dictionary]:
 
 def push_file(given: Given, file: str, *, dry_run: bool, as_json: bool, debug: bool) -> None:
     wanted = dict_file.read(file)
-    name = wanted.name or Path(file).stem
+    name = push_name(file, wanted)
     trouble = dict_file.name_problem(name)
     if trouble:
         raise UsageError(f'{file}: {trouble}; give the dictionary a name = "…"')
