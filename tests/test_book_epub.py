@@ -224,3 +224,12 @@ def test_a_damaged_epub_is_never_anything_but_our_error_or_a_book(at: int, junk:
     data[at : at + len(junk)] = junk
     with contextlib.suppress(UsageError):  # a byte in the padding may leave the book readable
         read(bytes(data))
+
+
+def test_a_page_marked_as_front_matter_is_not_read_wherever_it_is() -> None:
+    pages = {
+        "ch1.xhtml": page("<p>Story.</p>"),
+        "legal.xhtml": page("<p>All rights reserved.</p>", "copyright-page"),
+        "toc.xhtml": page('<section epub:type="toc"><p>Contents</p></section>'),
+    }
+    assert spoken(read(make_epub(pages, [("ch1.xhtml", "One")]))) == [("One", ["Story."])]
