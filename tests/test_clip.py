@@ -167,7 +167,7 @@ def test_a_file_too_large_is_refused_before_it_is_read(tmp_path: Path) -> None:
     with big.open("wb") as handle:  # sparse: nothing is written but the header
         handle.write(wav_bytes(0.1))
         handle.truncate(clip.MAX_BYTES + 1)
-    assert "a clip may be at most 64 MiB" in refused(big)
+    assert "a clip may be at most 16 MiB" in refused(big)
 
 
 def test_text_is_not_audio(tmp_path: Path) -> None:
@@ -264,7 +264,7 @@ def m4a(folder: Path, seconds: float) -> Path:
     path = folder / "voice memo.m4a"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", f"sine=d={seconds}:r=16000",
-         "-c:a", "aac", str(path)],
+         "-ac", "2", "-c:a", "aac", str(path)],
         check=True, capture_output=True, timeout=30,
     )  # fmt: skip
     return path
@@ -276,10 +276,23 @@ def test_an_m4a_is_converted_to_wav_by_ffmpeg(m4a_clips: dict[float, Path]) -> N
     assert made.converted and made.kind is M4A
     assert (made.name, made.media_type) == ("voice memo.wav", "audio/wav")
     assert sniff(made.data) is WAV
+    with wave.open(io.BytesIO(made.data)) as converted:
+        assert converted.getnchannels() == 1 and converted.getsampwidth() == 2
     # A seekable file: the header carries the real sizes, so the length reads from it.
     assert clip.wav_seconds(made.data[: clip.HEAD_BYTES], len(made.data)) == pytest.approx(
         3, abs=0.05
     )
+
+
+@needs_ffmpeg
+def test_an_m4a_too_large_once_converted_is_refused(
+    m4a_clips: dict[float, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3 s of 16 kHz mono WAV is 96 kB: over a cap the M4A itself is under."""
+    cap = 80_000
+    assert m4a_clips[3].stat().st_size < cap
+    monkeypatch.setattr(clip, "MAX_BYTES", cap)
+    assert "converted to WAV is 0 MB; a clip may be at most 0 MiB" in refused(m4a_clips[3])
 
 
 @needs_ffmpeg

@@ -172,7 +172,7 @@ def clone(
     """Clone a voice from a clip; prints the new voice's id on stdout.
 
     The clip is checked before anything is sent: an audio file of 2 s to
-    5 minutes (about 10 s of clear speech is best), at most 64 MiB. Its length
+    5 minutes (about 10 s of clear speech is best), at most 16 MiB. Its length
     is read with ffprobe when installed. M4A, which the API does not take, is
     converted to WAV with ffmpeg. With --json, stdout has the API's answer
     instead of the id.

@@ -4,7 +4,8 @@ The API documents no limit and no error for a bad clip, so a clip that is not
 audio, or too short or too long to clone from, is refused here with one line
 (exit 2) rather than sent:
 
-- a regular file, not empty, at most MAX_BYTES (read whole, it is uploaded whole);
+- a regular file, not empty, at most MAX_BYTES (read whole, it is uploaded whole),
+  converted or not;
 - audio by its first bytes: WAV, MP3, FLAC, OGG, WebM, or an M4A/MP4 (`ftyp`);
 - MIN_SECONDS to MAX_SECONDS long. The API recommends about 5 s and an instant
   clone wants about 10 s; under 2 s there is too little voice to copy, and a
@@ -33,8 +34,9 @@ from cartesia_cli.errors import UsageError
 MIN_SECONDS = 2.0
 SHORT_SECONDS = 5.0  # below this a clone works, but is said to be better from more
 MAX_SECONDS = 300.0
-# 64 MiB: a 5-minute 48 kHz 16-bit stereo WAV (55 MB) fits; anything larger is not a clip.
-MAX_BYTES = 64 * 1024 * 1024
+# 16 MiB: 5 minutes of MP3 or OGG, or 3 minutes of 44.1 kHz 16-bit mono WAV; a clone
+# wants 10 s. (The fake server takes uploads up to 20 MiB; the API documents no limit.)
+MAX_BYTES = 16 * 1024 * 1024
 HEAD_BYTES = 64 * 1024  # where the WAV header's chunks are looked for
 PROBE_TIMEOUT = 10.0  # seconds ffprobe gets to read a clip's length
 CONVERT_TIMEOUT = 60.0  # seconds ffmpeg gets to turn a 5-minute clip into WAV
@@ -146,7 +148,13 @@ def load(path: str) -> Clip:
     name = Path(path).stem or "clip"
     if kind.accepted:
         return Clip(name + kind.suffix, data, kind.media_type, kind, seconds, converted=False)
-    return Clip(name + WAV.suffix, _to_wav(path, kind, shown), WAV.media_type, kind, seconds, True)
+    wav = _to_wav(path, kind, shown)
+    if len(wav) > MAX_BYTES:
+        raise UsageError(
+            f"{shown} converted to WAV is {len(wav) / 1e6:.0f} MB; a clip may be at most"
+            f" {MAX_BYTES // (1024 * 1024)} MiB: give a shorter one (about 10 s of speech is best)"
+        )
+    return Clip(name + WAV.suffix, wav, WAV.media_type, kind, seconds, converted=True)
 
 
 def _read(path: str, shown: str) -> bytes:
@@ -209,8 +217,8 @@ def _length(path: str, data: bytes, shown: str, kind: Kind) -> float | None:
 
 
 def _to_wav(path: str, kind: Kind, shown: str) -> bytes:
-    """The clip as 16-bit WAV, made by ffmpeg in a folder of its own (a seekable file, so
-    that the header carries the real sizes)."""
+    """The clip as 16-bit mono WAV (one voice needs one channel), made by ffmpeg in a folder
+    of its own: a seekable file, so that the header carries the real sizes."""
     converter = shutil.which(CONVERTER)
     if converter is None:
         raise UsageError(
@@ -220,7 +228,7 @@ def _to_wav(path: str, kind: Kind, shown: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="cartesia-clip-") as folder:
         target = os.path.join(folder, "clip.wav")
         command = [converter, "-hide_banner", "-nostdin", "-v", "error", "-i", _ffmpeg_path(path)]
-        command += ["-vn", "-c:a", "pcm_s16le", "-f", "wav", target]
+        command += ["-vn", "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", target]
         try:
             done = subprocess.run(
                 command,
