@@ -221,7 +221,7 @@ def test_the_default_accent_of_a_language(
     assert (found["id"] if found else None) == chosen
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(
     st.lists(
         st.builds(
@@ -401,7 +401,7 @@ def test_a_clone_that_never_reached_a_server_says_nothing_was_made(
 
 
 def test_localize_goes_to_the_languages_usual_accent(
-    cli_process: RunCli, fake: FakeCartesia, clip: Path
+    cli: RunCli, cli_process: RunCli, fake: FakeCartesia
 ) -> None:
     result = cli_process("voices", "localize", "Katie", "--language", "en", "--name", "Katie UK",
                          "--dialect", "uk")  # fmt: skip
@@ -413,7 +413,7 @@ def test_localize_goes_to_the_languages_usual_accent(
         "voice_id": KATIE, "name": "Katie UK", "language": "en", "accent": "british",
         "dialect": "uk",
     }  # fmt: skip
-    assert cli_process("voices", "get", made).code == 0
+    assert cli("voices", "get", made).code == 0
 
 
 def test_localize_with_an_accent_asks_for_no_catalogue(cli: RunCli, fake: FakeCartesia) -> None:
@@ -439,9 +439,9 @@ def test_localize_under_the_old_version_sends_the_old_shape(
 
 
 def test_update_sends_only_what_is_given(
-    cli_process: RunCli, fake: FakeCartesia, clip: Path
+    cli: RunCli, cli_process: RunCli, fake: FakeCartesia, clip: Path
 ) -> None:
-    made = clone(cli_process, clip)
+    made = clone(cli, clip)
     result = cli_process("voices", "update", "me", "--description", "Low and slow",
                          "--gender", "none", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
@@ -453,15 +453,15 @@ def test_update_sends_only_what_is_given(
 
 
 def test_delete_checks_every_voice_first_and_deletes_none_if_one_is_unknown(
-    cli_process: RunCli, fake: FakeCartesia, clip: Path
+    cli: RunCli, cli_process: RunCli, fake: FakeCartesia, clip: Path
 ) -> None:
-    made = clone(cli_process, clip)
+    made = clone(cli, clip)
     result = cli_process("voices", "delete", made, UNKNOWN, "--yes")
     assert result.code == 4
     assert_one_error_line(result.stderr)
     assert "404" in result.stderr and result.stderr.endswith("; nothing was deleted\n")
     assert "DELETE" not in [method for method, _ in requests(fake)]
-    assert cli_process("voices", "get", made).code == 0
+    assert cli("voices", "get", made).code == 0
 
 
 def test_delete_several_by_name_and_id_with_json(
