@@ -424,6 +424,17 @@ def test_localize_with_an_accent_asks_for_no_catalogue(cli: RunCli, fake: FakeCa
     assert requests(fake) == [("POST", "/voices/localize")]
 
 
+def test_a_localization_whose_answer_is_lost_is_not_sent_again(
+    cli: RunCli, fake: FakeCartesia
+) -> None:
+    fake.queue("http-503", "ok")
+    result = cli("voices", "localize", KATIE, "--language", "fr", "--name", "Katie FR",
+                 "--accent", "parisian")  # fmt: skip
+    assert result.code == 5 and result.stdout == b""
+    assert result.stderr.endswith("check with `cartesia-cli voices list --query 'Katie FR'`\n")
+    assert requests(fake) == [("POST", "/voices/localize")]
+
+
 def test_localize_under_the_old_version_sends_the_old_shape(
     cli: RunCli, fake: FakeCartesia
 ) -> None:

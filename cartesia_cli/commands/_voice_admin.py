@@ -158,7 +158,8 @@ def update(given: Given, wanted: str, changes: Changes, *, as_json: bool, debug:
 
 def delete(given: Given, wanted: list[str], *, yes: bool, as_json: bool, debug: bool) -> None:
     if not yes and not (isatty(0) and console.is_terminal()):
-        confirm.may_delete(wanted, yes=False)  # refuses, before any request
+        # Nobody to ask: may_delete refuses at once, and so before any request is made.
+        confirm.may_delete(wanted, yes=False)
     settings = _voices._settings(given, debug)
     with _client(settings) as client:
         found = _every_voice_there(client, wanted)
