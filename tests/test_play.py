@@ -27,7 +27,7 @@ from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, stand_in
 
 HELLO = "Hello, world!"
 QUIET = ["-nodisp", "-autoexit", "-loglevel", "error"]
-LIVE = ["-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer", "-flags", "low_delay"]
+LIVE = ["-probesize", "32", "-analyzeduration", "0"]
 RAW_ARGS = [*QUIET, *LIVE, "-f", "f32le", "-ar", "44100", "-i", "-"]
 STAND_IN = f"""#!{sys.executable}
 import json, os, sys, time

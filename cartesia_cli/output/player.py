@@ -32,6 +32,8 @@ STOP_GRACE = 2.0  # seconds a player gets to exit on SIGTERM before SIGKILL
 # 32 KB at a time as it plays: at 32 kbps MP3 (the slowest format) that is every 8 s.
 PLAYER_STALL = 20.0
 FEED_BYTES = 1 << 16  # the most handed to the player's pipe in one write
+# A player's line that says it failed (ffplay: "audio open failed", then exit 0).
+_FAILURE = re.compile(r"fail|error|cannot|could not|unable|no such", re.IGNORECASE)
 _STATUS = re.compile(r"M-A:|A-V:|aq=")  # ffplay's redrawn status line: clocks, queue sizes
 
 
@@ -121,7 +123,8 @@ class Player:
         if self.stalled:
             return stall_message(self.sink.stall_after, self.name)
         too_soon = time.monotonic() - self._started < seconds / 2
-        if self.quit_early or code != 0 or (self._last_line and too_soon):
+        complained = _FAILURE.search(self._last_line) is not None
+        if self.quit_early or code != 0 or (complained and too_soon):
             return self._quit_message()
         return None
 

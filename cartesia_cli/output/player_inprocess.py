@@ -144,9 +144,9 @@ class _stderr_captured:
     def __exit__(self, *exc: object) -> None:
         os.dup2(self._saved, 2)
         os.close(self._saved)
+        with self._file:
+            self._file.seek(0)
+            self._text = self._file.read(1 << 16).decode("utf-8", "replace")
 
     def said(self) -> str:
-        self._file.seek(0)
-        text = self._file.read(1 << 16).decode("utf-8", "replace")
-        self._file.close()
-        return text
+        return self._text

@@ -157,9 +157,9 @@ _FILES = frozenset({Container.WAV, Container.MP3, Container.FLAC, Container.OGG}
 FFPLAY = PlayerKind(
     "ffplay", ("-nodisp", "-autoexit", "-loglevel", "error"), _ffplay_raw, ALL_ENCODINGS, _FILES,
     reads_stdin=True,
-    # Read what comes as it comes: no probing of the input, no buffering of packets.
-    live=("-probesize", "32", "-analyzeduration", "0", "-fflags", "nobuffer",
-          "-flags", "low_delay"),
+    # Play what comes as it comes: no probing of the input first. Not `-fflags nobuffer`:
+    # measured, it drops the first packets of a pipe (docs/playing-players.md).
+    live=("-probesize", "32", "-analyzeduration", "0"),
 )  # fmt: skip
 MPV = PlayerKind(
     "mpv", ("--no-video", "--msg-level=all=error", "--input-terminal=no"), _mpv_raw, _PCM16,
