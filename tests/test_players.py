@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -254,9 +255,9 @@ def null_device(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     played: list[bytes] = []
     frames = player_inprocess.InProcessPlayer._frames
 
-    def recording(self: player_inprocess.InProcessPlayer) -> object:
+    def recording(self: player_inprocess.InProcessPlayer) -> Generator[bytes, int, None]:
         generator = frames(self)
-        wanted = yield next(generator)
+        wanted: int = yield next(generator)
         while True:
             chunk = generator.send(wanted)
             played.append(chunk)

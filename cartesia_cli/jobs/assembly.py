@@ -79,7 +79,7 @@ def open_output(job: TtsJob, plan: Plan) -> Sink:
         )
     except UsageError as exc:
         if exc.kind == AUDIO_TO_TERMINAL:
-            player = report.play_command(played(audio), None, plan.player_name)
+            player = report.play_command(audio, None, plan.player_name)
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise

@@ -39,16 +39,18 @@ class PlayerKind(NamedTuple):
     reads_stdin: bool  # False: it needs a file (afplay)
     live: tuple[str, ...] = ()  # flags for playing a pipe at once: no probing, no buffering
 
-    def takes(self, audio: OutputFormat, target: str | None) -> bool:
+    def takes(self, audio: OutputFormat, target: str | None, *, fed: bool = True) -> bool:
         """Can it play this audio from `target` (None: stdin, as `--play` feeds it)?
 
         A pipe is fed raw PCM whenever the audio has an encoding (a WAV's header
         is not sent), so any player reading stdin takes it; a file is read as it is.
         """
-        if target is None:
+        if target is None and fed:
             return self.reads_stdin and (
                 audio.encoding is not None or audio.container in self.containers
             )
+        if target is None and not self.reads_stdin:
+            return False
         if audio.container is Container.RAW:
             return audio.encoding in self.encodings
         return audio.container in self.containers
@@ -57,14 +59,16 @@ class PlayerKind(NamedTuple):
         """The encoding it is fed for `encoding`: the same, or s16le converted here."""
         return encoding if encoding in self.encodings else Encoding.PCM_S16LE
 
-    def argv(self, audio: OutputFormat, target: str | None) -> list[str]:
-        """Its command line for `audio` from `target` (None: stdin, as `--play` feeds it).
+    def argv(self, audio: OutputFormat, target: str | None, *, fed: bool = True) -> list[str]:
+        """Its command line for `audio` from `target` (None: stdin).
 
-        A pipe always carries raw PCM (a WAV's header is not sent to it), so every
-        player takes every encoding; a file is read as it is.
+        `fed`: the pipe is the one `--play` feeds, which carries raw PCM whenever
+        the audio has an encoding (a WAV's header is not sent on). Otherwise (a
+        file, or stdout in a `-o - |` hint) the audio is read as it was written.
         """
         source = "-" if target is None else target
-        raw = audio.container is Container.RAW or (target is None and audio.encoding is not None)
+        pcm_pipe = target is None and fed and audio.encoding is not None
+        raw = audio.container is Container.RAW or pcm_pipe
         live = list(self.live) if target is None and raw else []
         if raw and audio.encoding is not None:
             encoding = self.fed(audio.encoding) if target is None else audio.encoding
@@ -246,9 +250,9 @@ def hint_player(name: str, audio: OutputFormat, target: str | None) -> PlayerKin
 
     named = [k for k in EXTERNAL if k.name == name]
     for kind in named or EXTERNAL:
-        if kind.takes(audio, target) and shutil.which(kind.name) is not None:
+        if kind.takes(audio, target, fed=False) and shutil.which(kind.name) is not None:
             return kind
-    return named[0] if named and named[0].takes(audio, target) else FFPLAY
+    return named[0] if named and named[0].takes(audio, target, fed=False) else FFPLAY
 
 
 def what_to_install(platform: str = sys.platform) -> str:

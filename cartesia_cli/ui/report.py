@@ -15,7 +15,8 @@ def play_command(audio: OutputFormat, target: str | None, player: str = players.
     The player is `--player`'s, or the one `auto` would pick (an external one:
     the in-process player has no command line).
     """
-    return shlex.join(players.hint_player(player, audio, target).argv(audio, target))
+    kind = players.hint_player(player, audio, target)
+    return shlex.join(kind.argv(audio, target, fed=False))
 
 
 def play_hint(
