@@ -295,3 +295,21 @@ def test_the_in_process_player_without_a_device_fails_before_any_request(
     assert result.stderr.startswith(
         f"cartesia-cli: error: {player_inprocess.NAME} could not open an audio device: "
     )
+
+
+def test_an_unknown_player_is_refused_wherever_it_was_set(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("say", HELLO, env={"CARTESIA_PLAYER": "vlc"})
+    assert result.code == 2 and fake.requests == []
+    assert result.stderr.startswith(
+        "cartesia-cli: error: CARTESIA_PLAYER must be one of auto, miniaudio, ffplay, mpv,"
+    )
+
+
+def test_the_config_files_player_names_the_hints_player(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    assert cli("config", "set", "player", "aplay").code == 0
+    env = {"CARTESIA_PLAYER": "", "PATH": "/nonexistent"}
+    result = cli("tts", "sse", HELLO, "-o", "out.pcm", env=env)
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("play it: aplay -q -t raw -f FLOAT_LE")
