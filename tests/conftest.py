@@ -54,6 +54,9 @@ def clean_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("CARTESIA", "_CARTESIA")) and k not in ("NO_COLOR", "FORCE_COLOR")
     }
+    # The player the tests' stand-ins answer to: `auto` would pick the in-process player
+    # (installed with the dev extra), which would play out loud. Tests of `auto` say so.
+    env["CARTESIA_PLAYER"] = "ffplay"
     env.update(extra)
     return env
 

@@ -148,8 +148,12 @@ def test_unwritable_output_directory(cli: RunCli, fake: FakeCartesia, tmp_path: 
 @pytest.mark.parametrize(
     ("command", "player"),
     [
-        ("sse", "ffplay -autoexit -nodisp -f f32le -ar 44100 -i -"),
-        ("bytes", "ffplay -autoexit -nodisp -i -"),
+        (
+            "sse",
+            "ffplay -nodisp -autoexit -loglevel error -probesize 32 -analyzeduration 0"
+            " -f f32le -ar 44100 -i -",
+        ),
+        ("bytes", "ffplay -nodisp -autoexit -loglevel error -i -"),
     ],
 )
 def test_audio_to_a_terminal_is_refused(

@@ -147,7 +147,7 @@ def test_config_supplies_key_format_and_base_url(
     result = cli("tts", "sse", "Hi", "-o", "-", env=env)
     assert result.code == 0, result.stderr
     assert fake.requests[-1].json()["output_format"]["encoding"] == "pcm_mulaw"
-    assert "-f mulaw -ar 8000" in result.stderr
+    assert "pcm_mulaw 8000 Hz" in result.stderr
     flags = cli("tts", "sse", "Hi", "-o", "-", "-e", "pcm_s16le", "-r", "16000", env=env)
     assert fake.requests[-1].json()["output_format"] == {
         "container": "raw",

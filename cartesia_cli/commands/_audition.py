@@ -24,7 +24,6 @@ from cartesia_cli.jobs import audition, names, plan
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.job import JobOptions, TtsJob
 from cartesia_cli.output import sample_store
-from cartesia_cli.output.player import find_player
 from cartesia_cli.output.sample_store import SampleStore
 from cartesia_cli.settings import spec, voice_cache
 from cartesia_cli.settings.resolve import resolve
@@ -49,9 +48,18 @@ def sample_store_here() -> SampleStore:
     return SampleStore(voice_cache.cache_path().parent / STORE_FOLDER)
 
 
-def check_player() -> None:
-    """ffplay on PATH, or a usage error before any request."""
-    find_player()
+Planned = tuple[TtsJob, plan.Plan]
+
+
+def plan_listed(given: Given, *, debug: bool) -> Planned:
+    """`voices list --try`'s samples planned before the listing is paid for: the player
+    (`--player`'s setting from the environment or config) found, or a usage error."""
+    options = JobOptions(
+        transcript_arg=_LATER, transcript=None, output=None, force=False, play=True,
+        timestamps=None, words_per_cue=None, json=False, dry_run=False, quiet=False,
+        debug=debug, given=given,
+    )  # fmt: skip
+    return _planned(VOICE_TRY, options)
 
 
 def try_voice(wanted: str, text: str | None, options: JobOptions) -> None:
@@ -67,14 +75,9 @@ def try_voice(wanted: str, text: str | None, options: JobOptions) -> None:
     process.stop_taken()  # heard: no signal may cut the summary or the exit short
 
 
-def try_listed(given: Given, found: Iterable[voices.Voice], *, debug: bool) -> None:
+def try_listed(listed: Planned, found: Iterable[voices.Voice]) -> None:
     """`voices list --try`: each voice listed says its sample sentence, its name shown first."""
-    options = JobOptions(
-        transcript_arg=_LATER, transcript=None, output=None, force=False, play=True,
-        timestamps=None, words_per_cue=None, json=False, dry_run=False, quiet=False,
-        debug=debug, given=given,
-    )  # fmt: skip
-    job, planned = _planned(VOICE_TRY, options)
+    job, planned = listed
     with _client(planned) as client:
         for voice in found:
             console.info(_announced(voice))

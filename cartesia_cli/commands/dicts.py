@@ -224,6 +224,7 @@ TRY_SETTINGS = tuple(
         *spec.RAW_FORMAT,
         *spec.CONNECTION,
         *spec.CONTROLS,
+        *spec.PLAYBACK,
     )
     if setting is not spec.PRONUNCIATION_DICT
 )

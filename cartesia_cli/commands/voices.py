@@ -99,11 +99,11 @@ def list_(
     if try_them:
         from cartesia_cli.commands import _audition
 
-        _audition.check_player()  # before the listing is paid for
+        listed = _audition.plan_listed(given, debug=debug)  # the player found first
     filters = _voices.Filters(query=query, gender=gender, language=language, limit=limit)
     found = _voices.list_voices(given, filters, as_json=as_json, debug=debug)
     if try_them:
-        _audition.try_listed(given, found, debug=debug)
+        _audition.try_listed(listed, found)
 
 
 @app.command("get", epilog=EXIT_CODES_HELP)
@@ -131,6 +131,7 @@ def get(
 # --- hearing a voice before spending on it (`voices try`) ---------------------------------
 
 TRY_SETTINGS = (
+    *spec.PLAYBACK,
     spec.MODEL,
     *spec.OUTPUT_FORMAT,
     *spec.RAW_FORMAT,

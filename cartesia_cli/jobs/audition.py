@@ -19,7 +19,7 @@ from cartesia_cli.formats import OutputFormat
 from cartesia_cli.jobs import assembly
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan
-from cartesia_cli.output.player import PlayingSink
+from cartesia_cli.output.playing_sink import PlayingSink
 from cartesia_cli.output.sample_store import Recording
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from cartesia_cli import process
 from cartesia_cli.endpoints import WEBSOCKET
 from cartesia_cli.errors import CliError, Interrupted, OutputError, StopRequested
-from cartesia_cli.formats import OutputFormat, RequestedFormat
+from cartesia_cli.formats import RequestedFormat
 from cartesia_cli.jobs import assembly
 from cartesia_cli.jobs.facts import JobFacts
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan
 from cartesia_cli.jobs.timestamps import Captions
-from cartesia_cli.output.player import PlayingSink
+from cartesia_cli.output.playing_sink import PlayingSink
 from cartesia_cli.output.sinks import Sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -59,7 +59,7 @@ def produce(job: TtsJob, plan: Plan, facts: JobFacts, captions: Captions | None)
                 sink.close(keep=sink.bytes_written > 0)
             if isinstance(sink, PlayingSink):
                 sink.player.stop()  # whatever happened, no player is left behind
-    _report(job, result, sink, plan.audio)
+    _report(job, result, sink, plan)
     return result
 
 
@@ -157,7 +157,8 @@ def _mention_ws_proxy(base_url: str) -> None:
         )
 
 
-def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: OutputFormat) -> None:
+def _report(job: TtsJob, result: StreamResult, sink: Sink, plan: Plan) -> None:
+    audio = plan.audio
     stats = result.stats
     seconds = pipeline.audio_seconds(sink, audio.received)  # of the audio received
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
@@ -167,8 +168,9 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: OutputFormat) 
     console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed))
     if job.options.play:
         return  # heard already
-    if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay
-        console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
+    # A file only: not /dev/null or a named pipe (no replay), nor stdout (piped already).
+    if sink.is_regular_file and not sink.is_stdout:
+        console.info(report.play_hint(audio, job.command, sink.label, plan.player_name))
 
 
 @contextmanager

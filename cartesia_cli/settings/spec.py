@@ -28,6 +28,7 @@ from cartesia_cli.formats import (
     LOCALES,
     MP3_BIT_RATES,
     NORMALIZATIONS,
+    PLAYER_NAMES,
     SUFFIXES,
     Container,
     Encoding,
@@ -167,7 +168,10 @@ def check_sample_rate(raw: str, label: str = "--sample-rate") -> int:
         return SampleRate(raw.strip()).hz
     except ValueError:
         choices = ", ".join(r.value for r in SampleRate)
-        raise UsageError(f"{label} must be one of {choices}, got {raw!r}") from None
+        failure = UsageError(f"{label} must be one of {choices}, got {raw!r}")
+        if raw.strip().isdigit() and int(raw) < 1000:  # a speaking rate, as macOS say's -r
+            failure.hint = "for words per minute (macOS say's -r), use --speed 0.6 to 1.5"
+        raise failure from None
 
 
 def check_api_key(raw: str, label: str = "--api-key") -> str:
@@ -179,6 +183,14 @@ def check_api_key(raw: str, label: str = "--api-key") -> str:
             f"the API key ({label}) has spaces or characters an HTTP header cannot carry"
         )
     return key
+
+
+def check_player(raw: str, label: str = "--player") -> str:
+    """`auto` or a player the CLI knows how to start."""
+    name = raw.strip()
+    if name not in PLAYER_NAMES:
+        raise UsageError(f"{label} must be one of {', '.join(PLAYER_NAMES)}, got {raw!r}")
+    return name
 
 
 def between(low: float, high: float) -> Parser[float]:
@@ -294,6 +306,12 @@ BIT_RATE: Setting[int | None] = Setting(
     "--bit-rate", one_of(MP3_BIT_RATES), default=None, metavar="BPS", choices=BIT_RATES,
     help=f"MP3 bit rate: {', '.join(BIT_RATES)} (default {DEFAULT_MP3_BIT_RATE}).",
 )
+PLAYER: Setting[str] = Setting(
+    "--player", check_player, metavar="auto|NAME", default="auto", env="CARTESIA_PLAYER",
+    configurable=True, choices=PLAYER_NAMES,
+    help="What plays the audio, and what the play-it hint names: auto (the first installed, in"
+    " this order) or one of " + ", ".join(PLAYER_NAMES[1:]) + ".",
+)
 RETRIES: Setting[int] = Setting(
     "--retries", whole(0, 10), default=2, metavar="N",
     help="Retries for connection failures, 408, 409, 429 and 5xx, before any audio.",
@@ -353,6 +371,7 @@ CONNECTION: tuple[Setting[object], ...] = (
 )
 VOICE_AND_MODEL: tuple[Setting[object], ...] = (MODEL, VOICE)
 RAW_FORMAT: tuple[Setting[object], ...] = (ENCODING, SAMPLE_RATE)
+PLAYBACK: tuple[Setting[object], ...] = (PLAYER,)
 # What is written: the container, and an MP3's bit rate.
 OUTPUT_FORMAT: tuple[Setting[object], ...] = (CONTAINER, BIT_RATE)
 CONTROLS: tuple[Setting[object], ...] = (
@@ -372,6 +391,7 @@ ALL: tuple[Setting[object], ...] = (
     BIT_RATE,
     *CONNECTION,
     *CONTROLS,
+    PLAYER,
 )
 CONFIGURABLE: tuple[Setting[object], ...] = tuple(s for s in ALL if s.configurable)
 
