@@ -88,7 +88,5 @@ def read_page(doc: object, noun: Noun) -> tuple[list[Item], bool]:
 
 def check_item(item: object, noun: Noun) -> Item:
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise StreamError(
-            f"malformed {noun.one} from the server: not an object with a string `id`"
-        )
+        raise StreamError(f"malformed {noun.one} from the server: not an object with a string `id`")
     return item

@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cartesia_cli.api import pages
-from cartesia_cli.api.pages import PAGE_LIMIT, Fetch, Listing
+from cartesia_cli.api.pages import PAGE_LIMIT as PAGE_LIMIT
+from cartesia_cli.api.pages import Fetch as Fetch
+from cartesia_cli.api.pages import Listing as Listing
 
 Voice = dict[str, Any]
 NOUN = pages.Noun("voice", "voices")

@@ -90,20 +90,22 @@ def list_(
 @app.command("get", epilog=EXIT_CODES_HELP)
 @options.settings_command(*spec.CONNECTION)
 def get(
-    voice_id: Annotated[str, typer.Argument(metavar="ID", help="The voice's id.")],
+    voice: options.VoiceArgument,
     as_json: JsonListOption = False,
     *,
     given: Given,
     debug: bool,
 ) -> None:
-    """Show one voice; an unknown id is exit 4 with the server's message.
+    """Show one voice, by its id or its name; an unknown id is exit 4 with the server's
+    message, an unknown name exit 2.
 
     Examples:
 
     \b
         cartesia-cli voices get f786b574-daa5-4673-aa0c-cbe3e8534c02
+        cartesia-cli voices get katie
         cartesia-cli voices get "$VOICE" --json | jq .description
     """
     from cartesia_cli.commands import _voices
 
-    _voices.get_voice(given, voice_id, as_json=as_json, debug=debug)
+    _voices.get_voice(given, voice, as_json=as_json, debug=debug)

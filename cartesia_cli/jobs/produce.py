@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from cartesia_cli import process
 from cartesia_cli.endpoints import WEBSOCKET
 from cartesia_cli.errors import CliError, Interrupted, OutputError, StopRequested
-from cartesia_cli.formats import OutputFormat, RequestedFormat
+from cartesia_cli.formats import RequestedFormat
 from cartesia_cli.jobs import assembly
 from cartesia_cli.jobs.facts import JobFacts
 from cartesia_cli.jobs.job import TtsJob
@@ -59,7 +59,7 @@ def produce(job: TtsJob, plan: Plan, facts: JobFacts, captions: Captions | None)
                 sink.close(keep=sink.bytes_written > 0)
             if isinstance(sink, PlayingSink):
                 sink.player.stop()  # whatever happened, no player is left behind
-    _report(job, result, sink, plan.audio)
+    _report(job, result, sink, plan)
     return result
 
 
@@ -157,14 +157,16 @@ def _mention_ws_proxy(base_url: str) -> None:
         )
 
 
-def _report(job: TtsJob, result: StreamResult, sink: Sink, audio: OutputFormat) -> None:
+def _report(job: TtsJob, result: StreamResult, sink: Sink, plan: Plan) -> None:
+    audio = plan.audio
     stats = result.stats
     seconds = pipeline.audio_seconds(sink, audio.received)  # of the audio received
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     label = sink.label if sink.keeps_audio else None
     audio = pipeline.as_written(audio, sink)  # an MP3's bit rate: an encoder may lower it
     # The bytes where they went (a WAV's header too), as --json and the file's size say.
-    console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed))
+    voice = plan.voice.shown() if plan.voice is not None else None
+    console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed, voice))
     if job.options.play:
         return  # heard already
     if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay

@@ -27,13 +27,16 @@ def summary(
     audio: OutputFormat,
     first_audio: float | None,
     elapsed: float,
+    voice: str | None = None,
 ) -> str:
-    """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`)."""
+    """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`);
+    `voice`: the voice as shown (`Katie (f786…)`), last."""
     first = "no audio" if first_audio is None else f"first audio {_ms(first_audio)}"
     done = "played" if label is None else f"wrote {label}"
+    spoken_by = "" if voice is None else f", voice {voice}"
     return (
         f"{done}: {seconds:.2f} s of audio, {num_bytes} bytes, "
-        f"{audio.describe()}, {first}, total {_ms(elapsed)}"
+        f"{audio.describe()}, {first}, total {_ms(elapsed)}{spoken_by}"
     )
 
 
