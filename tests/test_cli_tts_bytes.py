@@ -163,9 +163,10 @@ def test_format_flags_that_do_not_fit_are_refused(
 
 # --- the generation controls, on both commands ---------------------------------------------
 
+DICT = "0d1c7a52-5a2e-4b4b-9d8e-3f6a2b1c9e70"
 CONTROL_FLAGS = (
     "--language", "de", "--speed", "1.2", "--volume", "0.8", "--emotion", "calm",
-    "--pronunciation-dict", "pd-7", "--context-id", "ctx-9", "-v", VOICE,
+    "--pronunciation-dict", DICT, "--context-id", "ctx-9", "-v", VOICE,
 )  # fmt: skip
 
 
@@ -175,7 +176,7 @@ def test_controls_reach_the_body(cli: RunCli, fake: FakeCartesia, command: str) 
     body = fake.requests[-1].json()
     assert body["language"] == "de"
     assert body["generation_config"] == {"speed": 1.2, "volume": 0.8, "emotion": "calm"}
-    assert body["pronunciation_dict_id"] == "pd-7"
+    assert body["pronunciation_dict_id"] == DICT  # an id: sent with no lookup
     assert body["context_id"] == "ctx-9"
     assert body["voice"] == VOICE  # Cartesia-Version 2026-08-14: the bare id
 

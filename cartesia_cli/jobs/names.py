@@ -134,6 +134,8 @@ def look_up(kind: Kind, wanted: str, api: ApiConfig, *, cache_only: bool = False
         return found
     if not wanted.strip():
         raise UsageError(f"a {kind.noun} needs an id or a name")
+    if any("\ud800" <= char <= "\udfff" for char in wanted):  # no URL can carry it
+        raise UsageError(f"{kind.noun} must be text (UTF-8): the value has bytes that are not")
     if cache_only:
         raise UsageError(
             f"no {kind.noun} named {wanted.strip()!r} in the name cache, and a dry run sends"

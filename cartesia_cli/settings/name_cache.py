@@ -219,7 +219,9 @@ def offers(incomplete: str, known: Mapping[str, str]) -> list[Offer]:
             offer = Offer(item_id, shown)
         elif folded(shown).startswith(typed):
             alone = by_name[folded(name)] == 1
-            plain = name and shown == name and alone and not _ID_LIKE.fullmatch(name)
+            plain = (
+                shown == name and alone and _TYPED.fullmatch(name) and not _ID_LIKE.fullmatch(name)
+            )
             offer = Offer(name, item_id) if plain else Offer(item_id, shown)
         else:
             continue
@@ -227,6 +229,9 @@ def offers(incomplete: str, known: Mapping[str, str]) -> list[Offer]:
     return [offer for *_, offer in sorted(found)]
 
 
+# A name put on the command line: letters, digits, spaces and a little punctuation, nothing
+# a shell could read as syntax once quoted (no glob, tilde, history or prompt characters).
+_TYPED = re.compile(r"[\w .,()&+-]+")
 # A name that reads as an id is sent as one (jobs/names.py): offer the id.
 _ID_LIKE = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}", re.IGNORECASE)
 
