@@ -193,6 +193,7 @@ def _plain_completion_help() -> None:
 
     _completion_classes._sanitize_help_text = _unchanged
     _completion_classes.ZshComplete.source_template = ZSH_SCRIPT
+    _completion_classes.BashComplete.source_template = BASH_SCRIPT
 
 
 # typer's zsh script, plus its last lines: installed in $fpath, the file is autoloaded as the
@@ -210,6 +211,22 @@ ZSH_SCRIPT = (
     "  compdef %(complete_func)s %(prog_name)s\n"
     "fi\n"
 )
+
+
+# typer's bash script, telling the program which kind of TAB it was (COMP_TYPE): on the one
+# that only lists (`?`, the second TAB), a voice's id is shown beside its name; bash shows
+# no descriptions, and on a TAB that inserts, the text shown would go in.
+BASH_SCRIPT = (
+    "\n%(complete_func)s() {\n"
+    "    local IFS=$'\\n'\n"
+    '    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \\\n'
+    "                   COMP_CWORD=$COMP_CWORD COMP_TYPE=$COMP_TYPE \\\n"
+    "                   %(autocomplete_var)s=complete_bash $1 ) )\n"
+    "    return 0\n"
+    "}\n\n"
+    "complete -o default -F %(complete_func)s %(prog_name)s\n"
+)
+LISTS_ONLY = "63"  # COMP_TYPE of a TAB that lists the candidates and inserts nothing ('?')
 
 
 def _unchanged(text: str) -> str:
@@ -258,12 +275,14 @@ def _name_completer(kind: str) -> object:
 
 
 def _for_the_shell(offers: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
-    """bash puts a value in as it is: a name with spaces goes in escaped (`Default\\ Narrator`).
-
-    zsh and fish quote what they insert themselves.
+    """bash puts a value in as it is: a name with spaces goes in escaped (`Default\\ Narrator`);
+    on a TAB that only lists, each is shown with its id (or name). zsh and fish quote what
+    they insert themselves, and show the id as a description.
     """
     if os.environ.get(COMPLETE_VAR) != "complete_bash":
         return offers
+    if os.environ.get("COMP_TYPE") == LISTS_ONLY and len(offers) > 1:
+        return [(f"{value} ({shown})", shown) for value, shown in offers]  # shown, not typed
     import re
 
     return [(re.sub(r"([^\w.,:@%+=/-])", r"\\\1", value), shown) for value, shown in offers]
