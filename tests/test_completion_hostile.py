@@ -184,7 +184,7 @@ def test_zsh_tab_runs_nothing_from_voice_names(
     zsh.send(f"export CARTESIA_CLI_CACHE_DIR={cache}\n")
     zsh.send("cartesia-cli tts sse --voice \t")
     listing = zsh.wait_for(GOOD_NAME.encode())
-    zsh.settle()
+    listing += zsh.settle()  # the whole menu, however the terminal's reads cut it
     zsh.send("cartesia-cli tts sse --voice good\t")
     completed = zsh.wait_for(GOOD_ID.encode())
     zsh.settle()
@@ -212,7 +212,8 @@ def test_bash_tab_runs_nothing_from_voice_names(
     assert not marker.exists(), "a voice name ran a command on TAB"
     # A plain name is offered as itself; a hostile one by its (good) id.
     assert GOOD_NAME.encode() in listing and OTHER_ID.encode() in listing, bash.seen[-800:]
-    assert b"touch" not in listing  # hostile ids are never offered
+    # Hostile ids are never offered (a name shown beside an id has no `$` or backtick left).
+    assert b"$(touch" not in listing and b"`touch" not in listing
     assert completed.endswith(f"{GOOD_NAME} ".encode()), bash.seen[-800:]
 
 
