@@ -163,20 +163,25 @@ def test_format_flags_that_do_not_fit_are_refused(
 
 # --- the generation controls, on both commands ---------------------------------------------
 
-DICT = "0d1c7a52-5a2e-4b4b-9d8e-3f6a2b1c9e70"
 CONTROL_FLAGS = (
     "--language", "de", "--speed", "1.2", "--volume", "0.8", "--emotion", "calm",
-    "--pronunciation-dict", DICT, "--context-id", "ctx-9", "-v", VOICE,
+    "--context-id", "ctx-9", "-v", VOICE,
 )  # fmt: skip
+# One the fake knows: an unknown dictionary id is a 404.
+DICTIONARY_ID = "4b5f1c2e-7a3d-4e8f-9b6a-0c1d2e3f4a5b"
 
 
 @pytest.mark.parametrize("command", ["sse", "bytes"])
 def test_controls_reach_the_body(cli: RunCli, fake: FakeCartesia, command: str) -> None:
-    assert cli("tts", command, HELLO, "-o", "-", *CONTROL_FLAGS).code == 0
+    fake.store.add_dictionary(
+        {"id": DICTIONARY_ID, "name": "names", "items": [], "owner_id": "o", "pinned": False}
+    )
+    flags = (*CONTROL_FLAGS, "--pronunciation-dict", DICTIONARY_ID)
+    assert cli("tts", command, HELLO, "-o", "-", *flags).code == 0
     body = fake.requests[-1].json()
     assert body["language"] == "de"
     assert body["generation_config"] == {"speed": 1.2, "volume": 0.8, "emotion": "calm"}
-    assert body["pronunciation_dict_id"] == DICT  # an id: sent with no lookup
+    assert body["pronunciation_dict_id"] == DICTIONARY_ID
     assert body["context_id"] == "ctx-9"
     assert body["voice"] == VOICE  # Cartesia-Version 2026-08-14: the bare id
 

@@ -453,7 +453,7 @@ def test_bad_generation_controls_are_rejected(
         {"generation_config": {"speed": 1.5, "volume": 0.5}},
         {"generation_config": {"speed": 1}},
         {"generation_config": {}},
-        {"language": "fr", "pronunciation_dict_id": "dict-1", "context_id": ""},
+        {"language": "fr", "context_id": ""},  # pronunciation_dict_id: test_mock_dicts.py
     ],
 )
 def test_good_generation_controls_are_accepted(

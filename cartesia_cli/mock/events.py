@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from cartesia_cli.mock.audio import BYTES_PER_SAMPLE
-from cartesia_cli.mock.speech import audio_slice, utterance
+from cartesia_cli.mock.speech import audio_slice, job_utterance
 from cartesia_cli.mock.validation import TtsJob
 
 
@@ -43,7 +43,7 @@ def job_events(job: TtsJob, plan: AudioPlan) -> Iterator[Outgoing]:
     """Chunks with word/phoneme timestamps interleaved, then `done`."""
     rate = job.sample_rate
     total, per_chunk = chunk_plan(job, plan)
-    speech = utterance(job.transcript, job.encoding, rate, per_chunk)
+    speech = job_utterance(job, per_chunk)
     words = list(speech.words) if job.add_timestamps else []
     phonemes = phoneme_times(words) if job.add_phoneme_timestamps else []
     cycle_chunks = len(speech.cycle) // (per_chunk * _width(job.encoding))
@@ -136,14 +136,14 @@ def chunk_plan(job: TtsJob, plan: AudioPlan) -> tuple[int, int]:
     per_chunk = max(1, round(plan.chunk_seconds * job.sample_rate))
     if plan.audio_seconds is not None:
         return max(1, round(plan.audio_seconds * job.sample_rate)), per_chunk
-    speech = utterance(job.transcript, job.encoding, job.sample_rate, per_chunk)
+    speech = job_utterance(job, per_chunk)
     return len(speech.cycle) // _width(job.encoding), per_chunk
 
 
 def chunk_samples(job: TtsJob, plan: AudioPlan, index: int, count: int) -> bytes:
     """The audio of chunk `index` (`count` samples), in the job's encoding."""
     per_chunk = max(1, round(plan.chunk_seconds * job.sample_rate))
-    speech = utterance(job.transcript, job.encoding, job.sample_rate, per_chunk)
+    speech = job_utterance(job, per_chunk)
     return audio_slice(speech, job.encoding, index * per_chunk, count)
 
 

@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cartesia_cli.mock import validation, voices
+from cartesia_cli.mock import routes, validation
 from cartesia_cli.mock.bytes_body import CONTENT_TYPES, body_pieces, with_bytes_fault
 from cartesia_cli.mock.events import AudioPlan, Outgoing, error_event, frame, job_events
 from cartesia_cli.mock.mp3 import Mp3Failed, Mp3Unavailable
 from cartesia_cli.mock.scenarios import OK, WEBSOCKET_ONLY_FAULTS, Scenario
+from cartesia_cli.mock.store import Store
 from cartesia_cli.mock.validation import BYTES_CONTAINERS, SSE_CONTAINERS, Problem, TtsJob
 
 # The TTS routes and the output containers each accepts.
@@ -191,6 +192,8 @@ class FakeCartesia:
         if tls is not None:  # (certificate file, key file): serve https
             self._serve_tls(*tls)
         self._thread: threading.Thread | None = None
+        # The voices and dictionaries made, changed and deleted while this server runs.
+        self.store = Store()
 
     @property
     def url(self) -> str:
@@ -449,12 +452,42 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"ok": True, "version": "2026-03-01"})
         elif route == WEBSOCKET_ROUTE:
             self._websocket()
-        elif route == "/voices" or route.startswith("/voices/"):
-            self._send_voices(route)
+        elif routes.handles(route):
+            self._manage(route)
         else:
             self._send_problem(Problem(404, "Not found", f"No route for GET {self.path}."))
 
-    def _send_voices(self, route: str) -> None:
+    def do_PATCH(self) -> None:
+        self._read_managed()
+
+    def do_DELETE(self) -> None:
+        self._read_managed()
+
+    def _read_managed(self) -> None:
+        """A PATCH or DELETE: the voice and dictionary routes are the only ones."""
+        route = self._route()
+        if self._read_body(routes.body_limit(route)):
+            if routes.handles(route):
+                self._manage(route)
+            else:
+                message = f"No route for {self.command} {self.path}."
+                self._send_problem(Problem(404, "Not found", message))
+
+    def _read_body(self, limit: int) -> bool:
+        """The body read and the request recorded; False if it was refused unread."""
+        length = validation.content_length(self.headers.get_all("Content-Length"), limit)
+        if "Transfer-Encoding" in self.headers:  # the fake reads Content-Length bodies only
+            length = Problem(411, "Length required", "Send the body with a Content-Length.")
+        if isinstance(length, Problem):  # the body is not read: the connection closes
+            self.close_connection = True
+            self._refusal = length.message
+            self._send_problem(length)
+            return False
+        self._read_and_record(self.rfile.read(length))
+        return True
+
+    def _manage(self, route: str) -> None:
+        """A voice, accent or dictionary request: the scenario first, as for TTS."""
         try:
             scenario = self.fake.next_scenario(self._asked_scenario())
         except ValueError as error:
@@ -468,34 +501,34 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario.name == "wrong-content-type":
             self._send_body(200, b"<html>not JSON</html>", "text/html")
             return
-        problem = validation.check_auth(
-            self.headers.get("Authorization"), self.fake.api_key
-        ) or validation.check_version(self.headers.get("Cartesia-Version"))
         version = self.headers.get("Cartesia-Version")
-        if problem is None:
-            query = self.path.partition("?")[2]
-            answer = (
-                voices.list_voices(query, version)
-                if route == "/voices"
-                else voices.get_voice(route[len("/voices/") :], version)
+        answer: routes.Answer = validation.check_auth(
+            self.headers.get("Authorization"), self.fake.api_key
+        ) or validation.check_version(version)
+        if answer is None:
+            request = routes.Request(
+                self.command,
+                route,
+                self.path.partition("?")[2],
+                self._body,
+                self.headers.get("Content-Type") or "",
+                version,
             )
-            if not isinstance(answer, Problem):
-                self._send_json(200, answer)
-                return
-            problem = answer
-        self._send_problem(problem)
+            answer = routes.answer(self.fake.store, request)
+        if isinstance(answer, Problem):
+            self._send_problem(answer)
+        elif answer is None:
+            self._send_body(204, b"", None)
+        else:
+            self._send_json(200, answer)
 
     def do_POST(self) -> None:
-        length = validation.content_length(self.headers.get_all("Content-Length"))
-        if "Transfer-Encoding" in self.headers:  # the fake reads Content-Length bodies only
-            length = Problem(411, "Length required", "Send the body with a Content-Length.")
-        if isinstance(length, Problem):  # the body is not read: the connection closes
-            self.close_connection = True
-            self._refusal = length.message
-            self._send_problem(length)
-            return
-        self._read_and_record(self.rfile.read(length))
         route = self._route()
+        if not self._read_body(routes.body_limit(route)):
+            return
+        if routes.handles(route):
+            self._manage(route)
+            return
         if route not in ROUTES:
             self._send_problem(Problem(404, "Not found", f"No route for POST {self.path}."))
             return
@@ -577,6 +610,7 @@ class _Handler(BaseHTTPRequestHandler):
             plan=fake.plan,
             pace=fake.pace,
             unspoken_cap=fake.ws_unspoken_cap,
+            prepare=fake.store.prepare,
         )
         with fake.websocket_open():  # stop() waits for its close frame
             websocket.serve(
@@ -640,6 +674,8 @@ class _Handler(BaseHTTPRequestHandler):
         # This request's own body: `requests[-1]` may be another thread's (or not kept).
         version = self.headers.get("Cartesia-Version")
         result = problem or validation.parse_tts_body(self._body, ROUTES[route], version=version)
+        if isinstance(result, TtsJob):  # a voice deleted here, a dictionary: the store's say
+            result = self.fake.store.prepare(result)
         if isinstance(result, TtsJob):
             return result
         if result.as_event and route == "/tts/sse":  # /tts/bytes has no events: HTTP error
@@ -764,12 +800,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_body(status, json.dumps(payload).encode(), "application/json")
 
     def _send_body(
-        self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        extra: dict[str, str] | None = None,
     ) -> None:
         self._release_slot()
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if status != 204:  # a 204 has no body: no type, no length
+            self.send_header("Content-Type", content_type or "application/octet-stream")
+            self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         for name, value in (extra or {}).items():
             self.send_header(name, value)

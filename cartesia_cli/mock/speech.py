@@ -18,6 +18,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from cartesia_cli.mock.audio import BYTES_PER_SAMPLE, encode
+from cartesia_cli.mock.pronounce import pronounced
+from cartesia_cli.mock.validation import LOCALE_MODELS, TtsJob
 
 SYLLABLE_SECONDS = 0.16
 SYLLABLE_GAP_SECONDS = 0.02
@@ -47,6 +49,17 @@ class Utterance(NamedTuple):
 
 def syllables(word: str) -> int:
     return max(1, len(_VOWELS.findall(word)))
+
+
+def job_utterance(job: TtsJob, per_chunk: int) -> Utterance:
+    """The job's speech: its transcript as its pronunciation dictionary has it said.
+
+    The one place a dictionary is applied, so every route's audio (and the word
+    timestamps, which carry the words as said) differs where a word was replaced.
+    """
+    every_case = job.model_id in LOCALE_MODELS  # sonic-3.6 matches every capitalization
+    said = pronounced(job.transcript, job.pronunciations, every_case)
+    return utterance(said, job.encoding, job.sample_rate, per_chunk)
 
 
 @lru_cache(maxsize=32)

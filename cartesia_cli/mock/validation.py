@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cartesia_cli.mock.pronounce import Rule
+
 # Kept apart from the client's lists in cartesia_cli.formats on purpose: the fake
 # stands for the server, so a client that drifts from the API is caught here.
 ENCODINGS = ("pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw")
@@ -80,6 +82,10 @@ class TtsJob:
     context_id: str | None
     container: str = "raw"
     bit_rate: int | None = None  # mp3 only
+    voice_id: str = ""
+    pronunciation_dict_id: str | None = None
+    # The dictionary's rules, filled in by the server that knows it (store.Store.prepare).
+    pronunciations: tuple[Rule, ...] = ()
 
 
 def check_auth(authorization: str | None, api_key: str | None) -> Problem | None:
@@ -101,11 +107,11 @@ def structured_errors(version: str | None) -> bool:
     return bool(version) and str(version) >= STRUCTURED_ERRORS_SINCE
 
 
-def content_length(values: list[str] | None) -> int | Problem:
+def content_length(values: list[str] | None, limit: int = MAX_BODY) -> int | Problem:
     """A request's body length from its Content-Length header(s), or why it is refused.
 
     Digits only (no sign, no spaces inside, no `1_000` that int() would take);
-    repeated headers must agree; more than MAX_BODY bytes is a 413, said before
+    repeated headers must agree; more than `limit` bytes is a 413, said before
     the body is read. No header: no body.
     """
     given = {value.strip() for value in values or []}
@@ -117,8 +123,8 @@ def content_length(values: list[str] | None) -> int | Problem:
     if not _DIGITS.fullmatch(value):
         return invalid("Content-Length must be a whole number of bytes.")
     # Compared as text first: a hundred-digit number is refused without making it an int.
-    if len(value.lstrip("0")) > len(str(MAX_BODY)) or int(value) > MAX_BODY:
-        return Problem(413, "Request too large", f"The body may be at most {MAX_BODY} bytes.")
+    if len(value.lstrip("0")) > len(str(limit)) or int(value) > limit:
+        return Problem(413, "Request too large", f"The body may be at most {limit} bytes.")
     return int(value)
 
 
@@ -228,7 +234,14 @@ def job_from_fields(
         context_id=body.get("context_id"),
         container=fmt["container"],
         bit_rate=int(fmt["bit_rate"]) if mp3 else None,
+        voice_id=_voice_id(body["voice"]),
+        pronunciation_dict_id=body.get("pronunciation_dict_id"),
     )
+
+
+def _voice_id(voice: object) -> str:
+    """The id of a voice _check_voice accepted: `"<id>"` or `{"id": …}`."""
+    return str(voice.get("id") if isinstance(voice, dict) else voice)
 
 
 def _check_controls(body: dict[str, Any]) -> Problem | None:

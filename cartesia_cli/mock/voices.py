@@ -1,8 +1,8 @@
-"""`GET /voices` and `GET /voices/{id}`: a fixed catalogue, paged by cursor like the real API.
+"""`GET /voices` and `GET /voices/{id}`: the catalogue a server starts with, paged by cursor.
 
-Paging: `limit` (1-100, default 10), `starting_after` / `ending_before` a voice
-id; the envelope is `{"data", "has_more", "next_page"}`, and a page past the
-end is empty (the official SDK pages until it gets an empty `data`). Filters:
+A server's voices are this catalogue and those made in it (store.py). Paging as
+in paging.py: `limit` (1-100, default 10), `starting_after` / `ending_before` a
+voice id, an empty page past the end. Filters:
 `q` (name or description, case and accents ignored), `gender`, `language` (a language or
 a locale such as `en-GB`; honoured before Cartesia-Version 2026-08-14, ignored from it),
 `is_owner`. The voice's shape follows the client's Cartesia-Version.
@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
+from cartesia_cli.mock.paging import envelope, limit_of
 from cartesia_cli.mock.validation import Problem, structured_errors
 
 GENDERS = ("masculine", "feminine", "gender_neutral")
@@ -45,7 +47,6 @@ _NAMES = (
     ("Ava", "en", "feminine", None),
     ("Rowan", "en", "gender_neutral", None),
 )
-DEFAULT_LIMIT = 10
 # Each voice's native locale: the language's usual region, but for a few accents of note.
 _REGIONS = {"en": "US", "fr": "FR", "de": "DE", "es": "ES", "ja": "JP", "hi": "IN", "it": "IT",
             "pt": "BR", "zh": "CN"}  # fmt: skip
@@ -54,6 +55,7 @@ _ACCENTS = {"Oliver": "en-GB", "Grace": "en-GB", "Noah": "en-AU", "Rowan": "en-I
 # From this Cartesia-Version the listing's `language` filter is no longer documented; the mock
 # then ignores it, as such a server may, so clients must filter the voices themselves.
 LANGUAGE_FILTER_UNTIL = "2026-08-14"
+ACCENTS_SINCE = "2026-08-14"  # `accent` on a voice, and the accent routes
 
 
 Voice = dict[str, Any]
@@ -77,12 +79,15 @@ def _voice(index: int, name: str, language: str, gender: str, fixed_id: str | No
 
 
 CATALOGUE = tuple(_voice(i, *entry) for i, entry in enumerate(_NAMES))
-_BY_ID = {voice["id"]: voice for voice in CATALOGUE}
+BY_ID = {voice["id"]: voice for voice in CATALOGUE}
 
 
-def list_voices(query: str, version: str | None) -> dict[str, Any] | Problem:
+def list_voices(
+    query: str, version: str | None, voices: Sequence[Voice] = CATALOGUE
+) -> dict[str, Any] | Problem:
+    """A page of `voices` (the server's: the catalogue and the voices made in it)."""
     params = {key: values[-1] for key, values in parse_qs(query).items()}
-    limit = _limit(params.get("limit"))
+    limit = limit_of(params.get("limit"))
     if isinstance(limit, Problem):
         return limit
     gender = params.get("gender")
@@ -90,44 +95,42 @@ def list_voices(query: str, version: str | None) -> dict[str, Any] | Problem:
         return Problem(400, "Invalid gender", f"gender must be one of {', '.join(GENDERS)}.")
     if version is not None and version >= LANGUAGE_FILTER_UNTIL:
         params.pop("language", None)
-    matches = [v for v in CATALOGUE if _matches(v, params)]
-    page = _page(matches, params, limit)
-    has_more = bool(page) and page[-1] is not matches[-1]
-    return {
-        "data": [shaped(v, version) for v in page],
-        "has_more": has_more,
-        "next_page": page[-1]["id"] if has_more else None,
-    }
+    matches = [v for v in voices if _matches(v, params)]
+    return envelope(matches, params, limit, lambda voice: shaped(voice, version))
 
 
-def get_voice(voice_id: str, version: str | None) -> dict[str, Any] | Problem:
-    voice = _BY_ID.get(voice_id)
+def get_voice(
+    voice_id: str, version: str | None, voices: Mapping[str, Voice] = BY_ID
+) -> dict[str, Any] | Problem:
+    voice = voices.get(voice_id)
     if voice is None:
-        return Problem(404, "Voice not found", f"No voice with id {voice_id!r}.", "voice_not_found")
+        return voice_not_found(voice_id)
     return shaped(voice, version)
 
 
-def shaped(voice: dict[str, Any], version: str | None) -> dict[str, Any]:
-    """2026-03-01 and later: `access`, `visibility`, `tagline`; before: `is_public`."""
+def voice_not_found(voice_id: str, why: str = "") -> Problem:
+    return Problem(
+        404, "Voice not found", f"No voice with id {voice_id!r}.{why}", "voice_not_found"
+    )
+
+
+def shaped(voice: Voice, version: str | None) -> dict[str, Any]:
+    """2026-03-01 and later: `access`, `visibility`, `tagline`; before: `is_public`.
+
+    `accent` is a field from 2026-08-14 on; earlier versions do not see it.
+    """
+    hidden = ("accent",) if version is None or version < ACCENTS_SINCE else ()
+    # Keys starting with `_` are the server's own notes (a voice's attached accents).
+    voice = {k: v for k, v in voice.items() if k not in hidden and not k.startswith("_")}
     if structured_errors(version):
         public = not voice["is_owner"]
         return {
             **voice,
-            "tagline": "",
+            "tagline": voice.get("tagline", ""),
             "access": "public" if public else "private",
             "visibility": "all" if public else "owner",
         }
-    return {**voice, "is_public": not voice["is_owner"]}
-
-
-def _limit(raw: str | None) -> int | Problem:
-    try:
-        limit = DEFAULT_LIMIT if raw is None else int(raw)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 100:
-        return Problem(400, "Invalid limit", "limit must be a whole number from 1 to 100.")
-    return limit
+    return {k: v for k, v in voice.items() if k != "tagline"} | {"is_public": not voice["is_owner"]}
 
 
 def _matches(voice: dict[str, Any], params: dict[str, str]) -> bool:
@@ -155,18 +158,3 @@ def _folded(text: str) -> str:
     """Lower case, without accents: `Théo` matches `theo`, as the real search does."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _page(
-    matches: list[dict[str, Any]], params: dict[str, str], limit: int
-) -> list[dict[str, Any]]:
-    ids = [v["id"] for v in matches]
-    if params.get("starting_after"):
-        after = params["starting_after"]
-        start = ids.index(after) + 1 if after in ids else len(ids)  # unknown cursor: the end
-        return matches[start : start + limit]
-    if params.get("ending_before"):
-        before = params["ending_before"]
-        end = ids.index(before) if before in ids else 0
-        return matches[max(0, end - limit) : end]
-    return matches[:limit]

@@ -51,7 +51,7 @@ from cartesia_cli.mock.events import (
     timed_block,
 )
 from cartesia_cli.mock.scenarios import Scenario
-from cartesia_cli.mock.speech import utterance
+from cartesia_cli.mock.speech import job_utterance
 from cartesia_cli.mock.validation import Problem, TtsJob
 from cartesia_cli.mock.ws_messages import Cancel, Piece, Rejected, parse_message
 
@@ -122,8 +122,11 @@ class WsSession:
         plan: AudioPlan | None = None,
         pace: float = 0.0,
         unspoken_cap: int = 1_000_000,
+        prepare: Callable[[TtsJob], TtsJob | Problem] | None = None,
     ) -> None:
         self._scenario = scenario
+        # What the server makes of a new context's job (its voice, its dictionary).
+        self._prepare = prepare
         self._unspoken_cap = unspoken_cap
         self._unspoken = 0  # characters in contexts' buffers and queued "speak" work
         self._legacy = legacy_errors
@@ -173,7 +176,11 @@ class WsSession:
             return
         context = self._contexts.get(piece.context_id)
         if context is None:
-            context = _Context(piece.context_id, piece.job, piece.fixed, piece.buffer_ms / 1000)
+            job = self._prepare(piece.job) if self._prepare else piece.job
+            if isinstance(job, Problem):  # a deleted voice, an unknown dictionary
+                self._reject(job, piece.context_id)
+                return
+            context = _Context(piece.context_id, job, piece.fixed, piece.buffer_ms / 1000)
             self._contexts[piece.context_id] = context
         elif context.ended:
             if piece.transcript == "" and not piece.more and not piece.flush:
@@ -309,7 +316,7 @@ class WsSession:
             return  # nothing to say: spaces alone make no sound
         rate = job.sample_rate
         total, per_chunk = chunk_plan(job, self._plan)
-        speech = utterance(job.transcript, job.encoding, rate, per_chunk)
+        speech = job_utterance(job, per_chunk)
         words = list(speech.words) if job.add_timestamps else []
         phonemes = phoneme_times(words) if job.add_phoneme_timestamps else []
         offset, sent = context.spoken / rate, 0
