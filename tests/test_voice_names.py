@@ -167,6 +167,20 @@ def _twin_ids() -> set[str]:
     return {v["id"] for v in Twins.catalogue if v["id"] != "d1"}
 
 
+def test_a_dictionary_by_name_is_looked_up_in_the_fakes_listing(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    brand = "4b5f1c2e-7a3d-4e8f-9b6a-0c1d2e3f4a5b"
+    dictionary = {"id": brand, "name": "Brand", "items": [], "owner_id": "o", "pinned": False}
+    fake.store.add_dictionary(dictionary)
+    result = cli("tts", "sse", "Hi", "--pronunciation-dict", "brand", "-o", "a.pcm")
+    assert result.code == 0, result.stderr
+    asked = [r.path for r in fake.requests if r.path.startswith("/pronunciation-dicts/")]
+    assert asked == ["/pronunciation-dicts/?limit=100"]
+    assert fake.requests[-1].json()["pronunciation_dict_id"] == brand
+    assert kept(tmp_path, fake.url, DICTIONARIES) == {brand: "Brand"}  # the whole listing
+
+
 def test_a_dictionary_name_reaches_the_body_as_its_id(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path
 ) -> None:
