@@ -248,7 +248,7 @@ def test_a_config_directory_that_cannot_be_made_is_a_usage_error(
 ) -> None:
     # Nothing to read there, and nothing can be made there (not even by root).
     env = {"CARTESIA_CLI_CONFIG_DIR": "/proc/cartesia-cli-config"}
-    result = cli("config", "set", "voice", "v1", env=env)
+    result = cli("config", "set", "voice", "6ccbfb76-1fc6-48f7-b71d-91ac6298247b", env=env)
     assert result.code == 2
     assert result.stderr.startswith("cartesia-cli: error: cannot write config file ")
 

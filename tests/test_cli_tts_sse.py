@@ -93,7 +93,7 @@ def test_summary_and_player_hint_on_stderr(cli: RunCli, tmp_path: Path) -> None:
     summary, hint = result.stderr.splitlines()
     assert re.fullmatch(
         r"wrote out\.pcm: 1\.00 s of audio, 176400 bytes, pcm_f32le 44100 Hz, "
-        r"first audio \d+ ms, total \d+ ms",
+        r"first audio \d+ ms, total \d+ ms, voice 6ccbfb76-1fc6-48f7-b71d-91ac6298247b",
         summary,
     ), summary
     assert hint == "play it: ffplay -nodisp -autoexit -loglevel error -f f32le -ar 44100 out.pcm"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from typing import Any
 
@@ -339,6 +340,49 @@ def test_accent_refusals(fake: FakeCartesia, body: Any, words: str) -> None:
     assert refused.status_code == 400 and words in refused.json()["message"]
     assert call(fake, "PATCH", f"/voices/{KATIE}/accents", {"accents": []}).status_code == 404
     assert call(fake, "PATCH", path, {"accents": []}, version=OLD).status_code == 404
+
+
+# --- voices in TTS -------------------------------------------------------------------------
+
+UNKNOWN = "0b7e9a52-3c61-4d2e-9f0a-5d3c1e2b4a67"  # not a voice here: taken, as a real id would be
+
+
+def speak(fake: FakeCartesia, voice: str, route: str) -> httpx.Response:
+    body = {
+        "model_id": "sonic-3.5",
+        "transcript": "Hello there.",
+        "voice": voice,
+        "output_format": {"container": "wav" if route == "bytes" else "raw",
+                          "encoding": "pcm_s16le", "sample_rate": 8000},
+    }  # fmt: skip
+    return call(fake, "POST", f"/tts/{route}", body)
+
+
+@pytest.mark.parametrize("route", ["sse", "bytes"])
+def test_a_made_voice_speaks_and_a_deleted_one_is_a_404(fake: FakeCartesia, route: str) -> None:
+    made = clone(fake).json()["id"]
+    assert speak(fake, made, route).status_code == 200
+    assert speak(fake, UNKNOWN, route).status_code == 200
+    call(fake, "DELETE", f"/voices/{made}")
+    refused = speak(fake, made, route)
+    assert refused.status_code == 404 and refused.json()["error_code"] == "voice_not_found"
+    assert speak(fake, UNKNOWN, route).status_code == 200
+
+
+def test_a_deleted_voice_is_an_error_on_its_websocket_context(fake: FakeCartesia) -> None:
+    from .test_mock_ws import events, open_ws
+
+    made = clone(fake).json()["id"]
+    output = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 8000}
+    piece = {"model_id": "sonic-3", "voice": made, "transcript": "Hi.", "continue": False,
+             "output_format": output}  # fmt: skip
+    with open_ws(fake, Cartesia_Version=NEW) as ws:
+        ws.send(json.dumps({**piece, "context_id": "alive"}))
+        assert events(ws)[-1]["type"] == "done"
+        call(fake, "DELETE", f"/voices/{made}")
+        ws.send(json.dumps({**piece, "context_id": "gone"}))
+        error = events(ws)[-1]
+    assert (error["type"], error["context_id"], error["status_code"]) == ("error", "gone", 404)
 
 
 # --- scenarios, log -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.job import JobOptions, TtsJob
 from cartesia_cli.output import sample_store
 from cartesia_cli.output.sample_store import SampleStore
-from cartesia_cli.settings import spec, voice_cache
+from cartesia_cli.settings import name_cache, spec
 from cartesia_cli.settings.resolve import resolve
 from cartesia_cli.settings.spec import Given
 from cartesia_cli.ui.console import console
@@ -45,7 +45,7 @@ DICT_TRY = endpoints.SAY._replace(words=("dicts", "try"), file_prefix="dicts_try
 
 def sample_store_here() -> SampleStore:
     """The user's sample store: the cache directory's `samples` folder, beside the voice cache."""
-    return SampleStore(voice_cache.cache_path().parent / STORE_FOLDER)
+    return SampleStore(name_cache.cache_path().parent / STORE_FOLDER)
 
 
 Planned = tuple[TtsJob, plan.Plan]
@@ -107,17 +107,7 @@ def try_dictionary(word: str, wanted: str, options: JobOptions) -> None:
 
 def named(kind: names.Kind, wanted: str, client: CartesiaClient) -> names.Named:
     """The id (and name) `wanted` stands for; the one place these commands resolve a name."""
-    path = VOICES_PATH if kind is names.VOICE else f"{DICTS_PATH}/"
-    return names.resolve(
-        kind,
-        wanted,
-        lambda: voices.every_voice(
-            lambda page: client.get_json(path, page),
-            {"limit": str(voices.PAGE_LIMIT)},
-            limit=None,
-            warn=console.warning,
-        ),
-    )
+    return names.look_up(kind, wanted, client.config)
 
 
 def sample_key(

@@ -45,14 +45,19 @@ class Account:
         if self._listing is None:
             pages = dicts.every_dictionary(self._page, warn=console.warning)
             self._listing = list(pages)
+            self.remember(self._listing, complete=True)
         return self._listing
+
+    def remember(self, found: Sequence[Dictionary], *, complete: bool = False) -> None:
+        """Keep their names for Tab and for names given later (--pronunciation-dict NAME)."""
+        names.remember(names.DICTIONARY, self.client.config.base_url, found, complete=complete)
 
     def _page(self, query: Mapping[str, str]) -> object:
         return self.client.get_json(DICTIONARIES_PATH, query)
 
     def named(self, wanted: str) -> names.Named:
         """The dictionary `wanted` names, by id or by name: the one place a name becomes an id."""
-        return names.resolve(names.DICTIONARY, wanted, self.dictionaries)
+        return names.look_up(names.DICTIONARY, wanted, self.client.config)
 
     def fetch(self, dictionary_id: str) -> Dictionary:
         return dicts.check_dictionary(self.client.get_json(dicts.path(dictionary_id)))
@@ -169,6 +174,7 @@ def create_dict(given: Given, name: str, file: str | None, *, as_json: bool, deb
         if entries is None:
             del body["items"]  # no file: the dictionary starts empty, as the API makes it
         created = dicts.check_dictionary(acc.client.post_json(DICTIONARIES_PATH, body))
+        acc.remember([created])
     console.note(f"Created {_described(created)} with {_words(len(entries or ()))}.")
     if file is not None and read is not None:
         _warn_if_push_differs(file, read, name)
@@ -212,6 +218,7 @@ def update_dict(given: Given, wanted: str, file: str, *, as_json: bool, debug: b
         target = acc.named(wanted)
         answer = acc.client.patch_json(dicts.path(target.id), dicts.update_body(entries))
         updated = dicts.check_dictionary(answer)
+        acc.remember([updated])
     console.note(f"Updated {_described(updated)}: now {_words(len(entries))}, from {file}.")
     if as_json:
         _json(updated)
@@ -236,6 +243,7 @@ def delete_dicts(
             doomed = []
         for found in doomed:
             acc.client.delete(dicts.path(found["id"]))
+            names.forget(names.DICTIONARY, acc.client.config.base_url, [found["id"]])
             console.note(f"Deleted {_described(found)}.")
     if as_json:
         _json([{"id": d["id"], "name": dicts.name_of(d), "deleted": True} for d in doomed])
@@ -276,6 +284,8 @@ def push_file(given: Given, file: str, *, dry_run: bool, as_json: bool, debug: b
         elif not change.empty:
             body = dicts.update_body(wanted.entries)
             result = dicts.check_dictionary(acc.client.patch_json(dicts.path(current["id"]), body))
+        if result is not None:
+            acc.remember([result])
     _say_pushed(file, name, current, result, change, dry_run=dry_run)
     if as_json:
         _json(_push_json(name, current, result, change, dry_run=dry_run))

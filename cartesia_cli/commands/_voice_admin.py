@@ -82,6 +82,7 @@ def clone(given: Given, request: CloneRequest, *, as_json: bool, debug: bool) ->
             made = voices.check_voice(
                 client.post_multipart(voice_admin.CLONE_PATH, fields, "clip", file)
             )
+    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
     _created("Cloned", made, as_json=as_json)
 
 
@@ -110,6 +111,7 @@ def localize(given: Given, wanted: Localize, *, as_json: bool, debug: bool) -> N
         body = voice_admin.localize_body(wanted._replace(voice_id=source.id), accent)
         with _creating("voice", wanted.name):
             made = voices.check_voice(client.post_json(voice_admin.LOCALIZE_PATH, body))
+    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
     _created("Localized", made, as_json=as_json)
 
 
@@ -147,6 +149,7 @@ def update(given: Given, wanted: str, changes: Changes, *, as_json: bool, debug:
     with _client(settings) as client:
         voice = _voice_named(client, wanted)
         answer = voices.check_voice(client.patch_json(_path(voice.id), body))
+    names.remember(names.VOICE, settings[spec.BASE_URL], [answer], complete=False)
     if as_json:
         write_stdout(_json(answer))
     changed = ", ".join(body)
@@ -173,6 +176,7 @@ def delete(given: Given, wanted: list[str], *, yes: bool, as_json: bool, debug: 
             for index, voice in enumerate(found):
                 _delete_one(client, voice, after=found[index + 1 :])
                 deleted.append(voice)
+                names.forget(names.VOICE, client.config.base_url, [voice["id"]])
                 console.note(f"Deleted voice {_shown(voice)}")
         finally:
             if as_json:
@@ -187,9 +191,9 @@ def _every_voice_there(client: CartesiaClient, wanted: list[str]) -> list[voices
             named = _voice_named(client, one)
             if named.id in found:
                 continue
-            voice = {"id": named.id, "name": named.name}
-            if named.name is None:  # an id: make sure it is there, and learn its name
-                voice = voices.check_voice(client.get_json(_path(named.id)))
+            # Every one is asked for, a name from the cache too (the cache may be older
+            # than a deletion elsewhere): an unknown one must stop the run before any deletion.
+            voice = voices.check_voice(client.get_json(_path(named.id)))
         except CliError as exc:
             exc.hint = _joined(exc, "nothing was deleted")
             raise
@@ -218,17 +222,9 @@ def _delete_one(client: CartesiaClient, voice: voices.Voice, *, after: list[voic
 
 
 def _voice_named(client: CartesiaClient, wanted: str) -> names.Named:
-    """The voice `wanted` names (an id, or a name looked up with one search listing).
-
-    The one place a voice argument becomes an id here.
-    """
-
-    def candidates() -> Iterator[voices.Voice]:
-        query = {"limit": str(voices.PAGE_LIMIT), "q": wanted}
-        fetch = lambda page: client.get_json(VOICES_PATH, page)  # noqa: E731
-        return voices.every_voice(fetch, query, limit=None, warn=console.warning)
-
-    return names.resolve(names.VOICE, wanted, candidates)
+    """The voice `wanted` names: an id as it is; a name from the name cache, else from one
+    search listing. The one place a voice argument becomes an id here."""
+    return names.look_up(names.VOICE, wanted, client.config)
 
 
 @contextlib.contextmanager

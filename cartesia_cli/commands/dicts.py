@@ -27,7 +27,7 @@ EXIT_CODES_HELP = (
 
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
 WantedArgument = Annotated[
-    str, typer.Argument(metavar="ID|NAME", help="The dictionary's id, or its name.")
+    str, typer.Argument(metavar="DICT", help="The dictionary's id, or its name.")
 ]
 FileArgument = Annotated[
     str, typer.Argument(metavar="FILE", help="A dictionary file: .toml or .csv.")
@@ -167,7 +167,7 @@ def update(
 @options.settings_command(*spec.CONNECTION)
 def delete(
     wanted: Annotated[
-        list[str], typer.Argument(metavar="ID|NAME…", help="The dictionaries' ids or names.")
+        list[str], typer.Argument(metavar="DICT...", help="The dictionaries' ids or names.")
     ],
     yes: YesOption = False,
     as_json: JsonOption = False,

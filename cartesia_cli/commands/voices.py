@@ -109,23 +109,25 @@ def list_(
 @app.command("get", epilog=EXIT_CODES_HELP)
 @options.settings_command(*spec.CONNECTION)
 def get(
-    voice_id: Annotated[str, typer.Argument(metavar="ID", help="The voice's id.")],
+    voice: options.VoiceArgument,
     as_json: JsonListOption = False,
     *,
     given: Given,
     debug: bool,
 ) -> None:
-    """Show one voice; an unknown id is exit 4 with the server's message.
+    """Show one voice, by its id or its name; an unknown id is exit 4 with the server's
+    message, an unknown name exit 2.
 
     Examples:
 
     \b
         cartesia-cli voices get f786b574-daa5-4673-aa0c-cbe3e8534c02
+        cartesia-cli voices get katie
         cartesia-cli voices get "$VOICE" --json | jq .description
     """
     from cartesia_cli.commands import _voices
 
-    _voices.get_voice(given, voice_id, as_json=as_json, debug=debug)
+    _voices.get_voice(given, voice, as_json=as_json, debug=debug)
 
 
 # --- hearing a voice before spending on it (`voices try`) ---------------------------------
@@ -157,7 +159,7 @@ TRY_EXIT_CODES_HELP = (
 @app.command("try", epilog=f"{STORE_HELP}\n\n{TRY_EXIT_CODES_HELP}")
 @options.settings_command(*TRY_SETTINGS)
 def try_(
-    voice: Annotated[str, typer.Argument(metavar="ID|NAME", help="The voice: its id or name.")],
+    voice: options.VoiceArgument,
     text: Annotated[
         Optional[list[str]],
         typer.Argument(
@@ -220,7 +222,7 @@ AccentIdOption = Annotated[
 JsonAnswerOption = Annotated[
     bool, typer.Option("--json", help="The API's answer, one JSON document on stdout.")
 ]
-VoiceArgument = Annotated[str, typer.Argument(metavar="ID|NAME", help="The voice's id or name.")]
+VoiceArgument = options.VoiceArgument
 
 
 def _languages(incomplete: str) -> list[str]:
@@ -395,9 +397,7 @@ def update(
 @app.command("delete", epilog=EXIT_CODES_HELP)
 @options.settings_command(*spec.CONNECTION)
 def delete(
-    voices: Annotated[
-        list[str], typer.Argument(metavar="ID|NAME…", help="The voices to delete, by id or name.")
-    ],
+    voices: options.VoicesArgument,
     yes: Annotated[
         bool,
         typer.Option("--yes", "-y", help="Delete without asking (needed when not on a terminal)."),

@@ -27,6 +27,7 @@ from cartesia_cli.input.transcript import STDIN, resolve_transcript
 from cartesia_cli.jobs import timestamps
 from cartesia_cli.jobs.context import api_config
 from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.names import Named, Resolver
 from cartesia_cli.output import players
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import STDOUT, is_stdout, names_stderr
@@ -50,6 +51,7 @@ class Plan(NamedTuple):
     pieces: Iterable[str] | None = None  # over a WebSocket: the text, as it comes
     encoder: str | None = None  # ffmpeg's path, when the container is encoded here
     player_name: str = players.AUTO  # --player: also the one the play-it hint names
+    voice: Named | None = None  # the voice the request names, by id (and name when known)
 
 
 def plan(job: TtsJob, settings: Settings) -> Plan:
@@ -71,16 +73,18 @@ def plan(job: TtsJob, settings: Settings) -> Plan:
     audio = audio_format(job, settings)
     player = player_for(job, settings, audio)  # exit 2, before any request
     encoder = encoder_for(job, audio)
+    # httpx (~40 ms) is imported here, before the output file is claimed, so that the
+    # claim and the stream follow each other.
+    api = api_config(settings)
+    # Names to ids, once the local checks are made: a name may cost a listing request.
+    settings, voice = Resolver(api, cache_only=job.options.dry_run).settings(settings)
     if job.endpoint.transport is WEBSOCKET:
         request, pieces = _text_as_it_comes(job, settings, audio, stamps)
     else:
         request, pieces = _request(job, settings, audio, stamps), None
-    # httpx (~40 ms) is imported here, before the output file is claimed, so that the
-    # claim and the stream follow each other.
-    api = api_config(settings)
     reader_wait = settings[spec.IDLE_TIMEOUT]
     named = settings[spec.PLAYER]
-    return Plan(audio, request, api, player, stamps, reader_wait, pieces, encoder, named)
+    return Plan(audio, request, api, player, stamps, reader_wait, pieces, encoder, named, voice)
 
 
 def player_for(job: TtsJob, settings: Settings, audio: OutputFormat) -> players.Choice | None:

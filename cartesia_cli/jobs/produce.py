@@ -165,7 +165,10 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, plan: Plan) -> None:
     label = sink.label if sink.keeps_audio else None
     audio = pipeline.as_written(audio, sink)  # an MP3's bit rate: an encoder may lower it
     # The bytes where they went (a WAV's header too), as --json and the file's size say.
-    console.info(report.summary(label, sink.bytes_written, seconds, audio, first, elapsed))
+    voice = plan.voice.shown() if plan.voice is not None else None
+    console.info(
+        report.summary(label, sink.bytes_written, seconds, audio, first, elapsed, voice=voice)
+    )
     if job.options.play:
         return  # heard already
     # A file only: not /dev/null or a named pipe (no replay), nor stdout (piped already).

@@ -22,6 +22,7 @@ KEYS = (
     "first_audio_ms",
     "total_ms",
     "characters",
+    "voice",  # {"id", "name"}: the voice the request named (name null when not known)
     "request_id",
     "exit_code",
     "error",

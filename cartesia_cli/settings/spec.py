@@ -81,13 +81,6 @@ class Setting(Generic[T_co]):
         return [choice for choice in self.choices if choice.startswith(incomplete)]
 
 
-def cached_voices(incomplete: str) -> list[tuple[str, str]]:
-    """Voice ids from the cache `voices list` keeps, each with its name; no request."""
-    from cartesia_cli.settings import voice_cache
-
-    return voice_cache.complete(incomplete)
-
-
 # -- parsers: each names where a bad value came from ------------------------------------
 
 
@@ -283,9 +276,9 @@ MODEL: Setting[str] = Setting(
     env="CARTESIA_MODEL", configurable=True, choices=KNOWN_MODELS, metavar="ID",
 )
 VOICE: Setting[str] = Setting(
-    "--voice", text, help="Voice id (Tab completes names from `voices list`).",
-    default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b", short="-v", env="CARTESIA_VOICE_ID",
-    configurable=True, metavar="ID", completions=cached_voices,
+    "--voice", text, default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b", short="-v",
+    help="Voice id, or name (any case; looked up once, cached). Tab completes names.",
+    env="CARTESIA_VOICE_ID", configurable=True, metavar="ID|NAME",
 )
 ENCODING: Setting[Encoding] = Setting(
     "--encoding", check_encoding, help="Audio encoding: " + ", ".join(ENCODINGS) + ".",
@@ -351,8 +344,8 @@ EMOTION: Setting[str | None] = Setting(
     body=("generation_config", "emotion"),
 )
 PRONUNCIATION_DICT: Setting[str | None] = Setting(
-    "--pronunciation-dict", text, help=f"Pronunciation dictionary id. {SONIC_3}",
-    default=None, metavar="ID", body=("pronunciation_dict_id",),
+    "--pronunciation-dict", text, default=None, metavar="ID|NAME", body=("pronunciation_dict_id",),
+    help=f"Pronunciation dictionary id, or name (looked up like --voice). {SONIC_3}",
 )
 CONTEXT_ID: Setting[str | None] = Setting(
     "--context-id", text, help="Context id, sent with the request and echoed back in events.",
