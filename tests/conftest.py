@@ -191,6 +191,7 @@ def _runner(fake: FakeCartesia, tmp_path: Path, *, in_process: bool) -> RunCli:
             CARTESIA_API_KEY=API_KEY,
             CARTESIA_BASE_URL=fake.url,
             CARTESIA_CLI_CONFIG_DIR=str(tmp_path / "config"),
+            CARTESIA_CLI_RUNTIME_DIR=str(tmp_path / "run"),  # say's speech queue, per test
         )
         base.update(env or {})
         if in_process:
