@@ -191,7 +191,8 @@ def _runner(fake: FakeCartesia, tmp_path: Path, *, in_process: bool) -> RunCli:
             CARTESIA_API_KEY=API_KEY,
             CARTESIA_BASE_URL=fake.url,
             CARTESIA_CLI_CONFIG_DIR=str(tmp_path / "config"),
-            CARTESIA_CLI_RUNTIME_DIR=str(tmp_path / "run"),  # say's speech queue, per test
+            # say's speech queue: one per test, beside its folder (whose files tests count)
+            CARTESIA_CLI_RUNTIME_DIR=str(tmp_path.with_name(f"{tmp_path.name}-run")),
         )
         base.update(env or {})
         if in_process:
