@@ -195,6 +195,8 @@ def _runner(fake: FakeCartesia, tmp_path: Path, *, in_process: bool) -> RunCli:
             CARTESIA_BASE_URL=fake.url,
             CARTESIA_CLI_CONFIG_DIR=str(tmp_path / "config"),
             CARTESIA_CLI_CACHE_DIR=str(tmp_path / "cache"),  # names looked up: never the user's
+            # say's speech queue: one per test, beside its folder (whose files tests count)
+            CARTESIA_CLI_RUNTIME_DIR=str(tmp_path.with_name(f"{tmp_path.name}-run")),
         )
         base.update(env or {})
         if in_process:

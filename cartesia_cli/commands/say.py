@@ -2,8 +2,9 @@
 
 The `tts sse` job with the player on and no file unless -o; it returns when
 playback has finished. Text piped in is spoken as it arrives, over the
-WebSocket (the `tts ws` job); `-f FILE` reads a file. Options are declared
-here, the job is `cartesia_cli/jobs/`.
+WebSocket (the `tts ws` job); `-f FILE` reads a file. `say` commands take
+turns (`jobs/queued.py`): one speaks at a time, in the order they came.
+Options are declared here, the job is `cartesia_cli/jobs/`.
 """
 
 # No `from __future__ import annotations` here: typer evaluates the annotations.
@@ -25,6 +26,35 @@ SAY_SETTINGS = (
     *spec.PLAYBACK,
 )
 STDIN = "-"
+# Seconds a say waits for the speech before it: generous (a queue of long speeches),
+# yet bounded, as every wait is.
+DEFAULT_QUEUE_TIMEOUT = 300.0
+
+InterruptOption = Annotated[
+    bool,
+    typer.Option(
+        "--interrupt",
+        help="Stop the say speaking now (it exits 143) and speak at once, before those waiting.",
+    ),
+]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="Return once the text is taken; it waits its turn and plays in the background "
+        "(its messages go to say.log in the runtime folder).",
+    ),
+]
+QueueTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--queue-timeout",
+        metavar="S",
+        min=0,
+        help="Give up (exit 6, nothing played) after waiting S seconds for the speech before.",
+    ),
+]
+
 
 FileOption = Annotated[
     Optional[str],
@@ -39,7 +69,15 @@ FileOption = Annotated[
 
 
 @options.job_command(*SAY_SETTINGS, words=True)
-def say(*, file: FileOption = None, job: JobOptions) -> None:
+def say(
+    ctx: typer.Context,
+    file: FileOption = None,
+    interrupt: InterruptOption = False,
+    no_wait: NoWaitOption = False,
+    queue_timeout: QueueTimeoutOption = DEFAULT_QUEUE_TIMEOUT,
+    *,
+    job: JobOptions,
+) -> None:
     """Speak now: stream the speech into a player as it arrives.
 
     No file is written unless -o names one; the command returns when
@@ -49,6 +87,9 @@ def say(*, file: FileOption = None, job: JobOptions) -> None:
     or the first of ffplay, mpv, afplay, paplay, pw-play, aplay, play
     on PATH; --player picks one.
 
+    Several say commands at once speak one after another, in the order
+    they started, never over each other.
+
     Examples:
 
     \b
@@ -56,10 +97,15 @@ def say(*, file: FileOption = None, job: JobOptions) -> None:
         git log -1 --format=%s | cartesia-cli say --speed 1.2
         cartesia-cli say -f notes.txt --player mpv
         cartesia-cli say "Build finished" -v VOICE_ID -o done.wav
+        cartesia-cli say --no-wait "Task finished"
+        cartesia-cli say --interrupt "Stop: the tests failed"
     """
-    from cartesia_cli.jobs import speak
+    from cartesia_cli.jobs import queued, speak
 
-    speak.speak(TtsJob(_endpoint(file, job), _with_file_text(file, job)))
+    tts_job = TtsJob(_endpoint(file, job), _with_file_text(file, job))
+    queueing = queued.Queueing(interrupt, no_wait, queue_timeout)
+    argv = ctx.find_root().obj  # the arguments as given (cli.py): the --no-wait copy's
+    speak.speak(tts_job, turn=queued.turn(tts_job, queueing, argv))
 
 
 def _with_file_text(file: Optional[str], job: JobOptions) -> JobOptions:
