@@ -278,8 +278,8 @@ def test_library_voices_cannot_be_changed_but_owned_catalogue_ones_can(
 ) -> None:
     for method, body in (("PATCH", {"name": "mine now"}), ("DELETE", None)):
         refused = call(fake, method, f"/voices/{KATIE}", body)
-        assert refused.status_code == 404
-        assert "Only voices you own" in refused.json()["message"]
+        assert refused.status_code == 404 and refused.json()["error_code"] == "voice_not_owned"
+        assert "only voices you own can be changed" in refused.json()["message"]
     assert call(fake, "GET", f"/voices/{KATIE}").json()["name"] == "Katie"
     own = owned_catalogue_voice(fake)
     assert call(fake, "PATCH", f"/voices/{own}", {"name": "Renamed"}).json()["name"] == "Renamed"
