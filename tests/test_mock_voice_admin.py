@@ -152,6 +152,27 @@ def test_a_clone_without_a_clip_or_not_multipart_is_400(fake: FakeCartesia) -> N
     assert unfinished.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        # Nesting: the parser would recurse once per level (seconds, then a stack overflow).
+        (b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+                  for i in range(3000)), "may not itself be multipart"),
+        (b'--b0\r\nContent-Disposition: form-data; name="x"\r\n\r\ny\r\n' * 65 + b"--b0--",
+         "at most 64 parts"),
+        (b'--b0\r\nContent-Disposition: form-data; name="clip"\r\n\r\nRIFF'
+         + b"\n" * 1_000_001 + b"\r\n--b0--", "more than 1000000 line breaks"),
+    ],
+)  # fmt: skip
+def test_bodies_that_would_hold_the_parser_are_refused_before_it(
+    fake: FakeCartesia, body: bytes, words: str
+) -> None:
+    headers = {"Content-Type": "multipart/form-data; boundary=b0"}
+    refused = call(fake, "POST", "/voices/clone", content=body, headers=headers)
+    assert refused.status_code == 400 and words in refused.json()["message"]
+    assert clone(fake).status_code == 200 and not fake.internal_errors
+
+
 def test_base_voice_id_must_be_a_voice_here(fake: FakeCartesia) -> None:
     missing = clone(fake, base_voice_id="00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404 and missing.json()["error_code"] == "voice_not_found"
@@ -257,8 +278,8 @@ def test_library_voices_cannot_be_changed_but_owned_catalogue_ones_can(
 ) -> None:
     for method, body in (("PATCH", {"name": "mine now"}), ("DELETE", None)):
         refused = call(fake, method, f"/voices/{KATIE}", body)
-        assert refused.status_code == 404
-        assert "Only voices you own" in refused.json()["message"]
+        assert refused.status_code == 404 and refused.json()["error_code"] == "voice_not_owned"
+        assert "only voices you own can be changed" in refused.json()["message"]
     assert call(fake, "GET", f"/voices/{KATIE}").json()["name"] == "Katie"
     own = owned_catalogue_voice(fake)
     assert call(fake, "PATCH", f"/voices/{own}", {"name": "Renamed"}).json()["name"] == "Renamed"

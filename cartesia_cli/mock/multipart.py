@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import email.utils
+import re
 from dataclasses import dataclass
 from email import errors
 from email.message import Message
@@ -18,6 +19,15 @@ from email.message import Message
 from cartesia_cli.mock.validation import Problem, invalid
 
 MAX_MULTIPART = 20 * 1024 * 1024
+# A form's parts are fields and files, never multiparts or messages themselves. The parser
+# follows those by recursion, so a small body of nested parts would take seconds and then
+# overflow the stack: they are refused before parsing.
+_NESTED = re.compile(rb"content-type:[ \t]*(?:multipart|message)/", re.IGNORECASE)
+# The parser's time grows with the parts and lines it reads (~1 µs a line): a clip and a
+# few fields are a handful of parts, and a 20 MiB clip has ~160,000 line-break bytes by
+# chance. Past these a body is refused before parsing, so no request holds a thread for long.
+MAX_PARTS = 64
+MAX_LINE_BREAKS = 1_000_000
 _UNFINISHED = (errors.StartBoundaryNotFoundDefect, errors.CloseBoundaryNotFoundDefect)
 
 
@@ -31,10 +41,11 @@ def parse_form(content_type: str, body: bytes) -> dict[str, Part] | Problem:
     """The form's parts by field name (the first of a repeated name), or why it is refused."""
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         return invalid("The body must be multipart/form-data.")
+    problem = _too_much(content_type, body)
+    if problem is not None:
+        return problem
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    if message.get_boundary() is None:
-        return invalid("The multipart/form-data Content-Type needs a boundary.")
     if not message.is_multipart() or any(isinstance(d, _UNFINISHED) for d in message.defects):
         return invalid("The body is not complete multipart/form-data.")
     parts: dict[str, Part] = {}
@@ -43,10 +54,26 @@ def parse_form(content_type: str, body: bytes) -> dict[str, Part] | Problem:
         data = part.get_payload(decode=True)
         if part.get_content_disposition() != "form-data" or not name:
             return invalid("Each part needs Content-Disposition: form-data with a name.")
-        if not isinstance(data, bytes):  # a nested multipart: not a form field
+        if not isinstance(data, bytes):  # a part the parser took apart: nesting is refused above
             return invalid(f"The part {name!r} is not a plain field or file.")
         parts.setdefault(name, Part(data, part.get_filename()))
     return parts
+
+
+def _too_much(content_type: str, body: bytes) -> Problem | None:
+    """Why the body is not parsed at all: no boundary, nesting, too many parts or lines."""
+    header = Message()
+    header["Content-Type"] = content_type
+    boundary = header.get_boundary()
+    if not boundary:
+        return invalid("The multipart/form-data Content-Type needs a boundary.")
+    if _NESTED.search(body):
+        return invalid("A form field may not itself be multipart.")
+    if body.count(b"--" + boundary.encode("latin-1")) > MAX_PARTS + 1:
+        return invalid(f"A form may have at most {MAX_PARTS} parts.")
+    if body.count(b"\n") + body.count(b"\r") > MAX_LINE_BREAKS:
+        return invalid(f"The body has more than {MAX_LINE_BREAKS} line breaks.")
+    return None
 
 
 def text_field(parts: dict[str, Part], name: str) -> str | Problem | None:
