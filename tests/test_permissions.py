@@ -101,7 +101,7 @@ def test_an_existing_file_nobody_may_write_even_with_force(fake: FakeCartesia, h
 
 def test_a_config_directory_nobody_may_write_to(fake: FakeCartesia, home: Path) -> None:
     owned_by_root(home / "config", 0o755)
-    code, stderr = as_nobody(fake, home, "config", "set", "voice", "v1")
+    code, stderr = as_nobody(fake, home, "config", "set", "speed", "1.1")
     assert code == 2, stderr
     assert stderr.startswith("cartesia-cli: error: cannot write config file ")
     assert stderr.endswith("Permission denied\n")

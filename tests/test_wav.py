@@ -66,7 +66,7 @@ def test_a_wav_file_holds_the_stream_exactly_with_real_sizes(
     assert header.get("frames", len(sent) // width) == len(sent) // width
     assert ("frames" in header) == (encoding != "pcm_s16le")  # fact: every format but PCM
     assert "wav " + encoding in result.stderr
-    assert "play it: ffplay -autoexit -nodisp x.wav" in result.stderr
+    assert "play it: ffplay -nodisp -autoexit -loglevel error x.wav" in result.stderr
 
 
 @needs_ffmpeg
