@@ -162,7 +162,8 @@ def check_sample_rate(raw: str, label: str = "--sample-rate") -> int:
     except ValueError:
         choices = ", ".join(r.value for r in SampleRate)
         failure = UsageError(f"{label} must be one of {choices}, got {raw!r}")
-        if raw.strip().isascii() and raw.strip().isdigit() and int(raw) < 1000:  # a speaking rate, as macOS say's -r
+        number = raw.strip()
+        if number.isascii() and number.isdigit() and int(number) < 1000:  # say -r: words/min
             failure.hint = "for words per minute (macOS say's -r), use --speed 0.6 to 1.5"
         raise failure from None
 
