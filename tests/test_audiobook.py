@@ -35,7 +35,9 @@ def make_parts(folder: Path, *lengths: int) -> list[Part]:
     return parts
 
 
-def chapter(folder: Path, parts: list[Part], *, pause: float = 0.5, title: str = "One"):
+def chapter(
+    folder: Path, parts: list[Part], *, pause: float = 0.5, title: str = "One"
+) -> audiobook.ChapterAudio:
     return audiobook.write_chapter(
         ChapterInput(title, parts),
         sample_rate=RATE,

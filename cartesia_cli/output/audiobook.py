@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from cartesia_cli.errors import OutputError
 from cartesia_cli.formats import Encoding
-from cartesia_cli.output import atomic, captions, pcm_concat
+from cartesia_cli.output import atomic, book_marks, captions, pcm_concat
 from cartesia_cli.output.book_names import (
     BookFormat,
     book_file_name,
@@ -42,10 +42,12 @@ __all__ = [
     "Cue",
     "Part",
     "Word",
+    "book_cues",
     "book_file_name",
     "chapter_file_name",
     "chapter_suffix",
     "silence",
+    "write_book",
     "write_captions",
     "write_chapter",
 ]
@@ -105,6 +107,51 @@ def write_chapter(
     return ChapterAudio(chapter.title, out, total, cues)
 
 
+def write_book(
+    chapters: Sequence[ChapterAudio],
+    *,
+    sample_rate: int,
+    chapter_pause: float,
+    meta: BookMeta,
+    out: Path,
+    fmt: BookFormat,
+    ffmpeg: str | None,
+    parts_of: Sequence[ChapterInput],
+) -> Path:
+    """The whole book at `out`: the chapters in order, `chapter_pause` seconds of silence between
+    each two, a chapter mark at each chapter's start (wav: cue points with their titles).
+
+    Made from the parts again (`parts_of`, in the chapters' order), never from the chapters'
+    files: an encoded chapter decoded and encoded again would lose quality.
+    """
+    pause = _samples(sample_rate, chapter_pause)
+    groups = [_rebuilt(audio, given) for audio, given in zip(chapters, parts_of, strict=True)]
+    pieces = pcm_concat.with_pauses(groups, pause)
+    total = pcm_concat.length(pieces)
+    starts = _chapter_starts(chapters, pause)
+    marks = [
+        book_marks.Mark(audio.title, start, end)
+        for audio, start, end in zip(chapters, starts, [*starts[1:], total], strict=True)
+    ]
+    if fmt != "wav":
+        raise NotImplementedError(fmt)  # the encoded formats come with ffmpeg's part
+    trailer = book_marks.wav_chunks(marks)
+    _write_wav(out, pieces, sample_rate=sample_rate, total=total, trailer=trailer)
+    return out
+
+
+def book_cues(
+    chapters: Sequence[ChapterAudio], *, sample_rate: int, chapter_pause: float
+) -> list[Cue]:
+    """Every chapter's cues, moved to where the chapter starts in the book's file."""
+    starts = _chapter_starts(chapters, _samples(sample_rate, chapter_pause))
+    return [
+        cue._replace(start=cue.start + start / sample_rate, end=cue.end + start / sample_rate)
+        for audio, start in zip(chapters, starts, strict=True)
+        for cue in audio.captions
+    ]
+
+
 def write_captions(cues: Sequence[Cue], out: Path) -> None:
     """The cues as SRT or WebVTT by `out`'s suffix (speakers as VTT voice tags), atomically."""
     kind = out.suffix.lower()
@@ -117,6 +164,26 @@ def _samples(sample_rate: int, seconds: float) -> int:
     if seconds < 0 or sample_rate <= 0:
         raise ValueError(f"a pause of {seconds} s at {sample_rate} Hz")
     return pcm_concat.samples_in(sample_rate, seconds)
+
+
+def _rebuilt(audio: ChapterAudio, given: ChapterInput) -> list[Piece]:
+    """A chapter's pieces again from its parts; the pause between them is what its length says
+    (its length less its parts' over the gaps between them), so the book matches the file."""
+    parts = [pcm_concat.part(p.audio) for p in given.parts]
+    gaps = max(len(parts) - 1, 0)
+    pauses = audio.samples - pcm_concat.length(parts)
+    if pauses < 0 or (pauses if not gaps else pauses % gaps):
+        raise OutputError(f"the parts of chapter {audio.title!r} changed after it was written")
+    return pcm_concat.with_pauses(([p] for p in parts), pauses // gaps if gaps else 0)
+
+
+def _chapter_starts(chapters: Sequence[ChapterAudio], pause: int) -> list[int]:
+    """Where each chapter starts in the book, in samples: those before it and their pauses."""
+    starts, at = [], 0
+    for audio in chapters:
+        starts.append(at)
+        at += audio.samples + pause
+    return starts
 
 
 def _starts(pieces: Sequence[Piece]) -> list[int]:
