@@ -86,16 +86,7 @@ def picture_kind(image: bytes) -> str | None:
 def _run(command: list[str], pcm: Iterable[bytes], *, label: str, finish_within: float) -> None:
     import subprocess
 
-    try:
-        encoder = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # a terminal's Ctrl-C is ours to act on, not its
-        )
-    except OSError as exc:
-        raise OutputError(f"cannot start {ENCODER}: {exc.strerror}") from None
+    encoder = child.start(command, ENCODER, stdout=subprocess.DEVNULL)
     said = _LastLine(encoder)
     try:
         _feed(encoder, pcm, said, label)
