@@ -16,6 +16,7 @@ SAY_SETTINGS = (
     *spec.RAW_FORMAT,
     *spec.CONNECTION,
     *spec.CONTROLS,
+    *spec.CACHING,
 )
 
 

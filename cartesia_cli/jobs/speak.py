@@ -24,7 +24,7 @@ from cartesia_cli.errors import (
     internal_error,
     stop_word,
 )
-from cartesia_cli.jobs import dry_run, plan, produce
+from cartesia_cli.jobs import caching, dry_run, plan, produce
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
@@ -83,10 +83,14 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
         if options.output is not None or not options.play:
             check_output(options.output, force=options.force, stdout_is_tty=isatty(1))
         _show_request(job, planned)
+        cache_line = caching.dry_run_line(job, planned, settings)
+        if cache_line:
+            console.info(cache_line)
         return
+    cache = caching.use_for(job, planned, settings)
     with _claimed_captions(job, planned) as captions:
         try:
-            result = produce.produce(job, planned, facts, captions)
+            result = produce.produce(job, planned, facts, captions, cache)
         except RequestRejected as exc:
             exc.hint = exc.hint or plan.locale_hint(settings, exc)
             raise

@@ -22,6 +22,8 @@ KEYS = (
     "first_audio_ms",
     "total_ms",
     "characters",
+    "characters_billed",
+    "cached",
     "request_id",
     "exit_code",
     "error",

@@ -29,14 +29,16 @@ def summary(
     elapsed: float,
     *,
     played: bool = True,
+    cached: bool = False,
 ) -> str:
     """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`);
-    `not played: …` when that player failed (`played=False`)."""
+    `not played: …` when that player failed (`played=False`); `…, cached` when the
+    audio came from the audio cache (no request)."""
     first = "no audio" if first_audio is None else f"first audio {_ms(first_audio)}"
     done = ("played" if played else "not played") if label is None else f"wrote {label}"
     return (
         f"{done}: {seconds:.2f} s of audio, {num_bytes} bytes, "
-        f"{audio.describe()}, {first}, total {_ms(elapsed)}"
+        f"{audio.describe()}, {first}, total {_ms(elapsed)}{', cached' if cached else ''}"
     )
 
 
