@@ -194,7 +194,9 @@ def test_every_part_of_the_request_is_in_the_key(
     for number, extra in enumerate(runs):
         assert cli("tts", "sse", "Hi", "-o", f"{number}.pcm", "--cache", *extra, env=env).code == 0
     assert tts_requests(fake) == len(runs)
-    assert cli("tts", "sse", "Hi", "-o", "again.pcm", "--cache", "--speed", "1.2", env=env).code == 0
+    assert (
+        cli("tts", "sse", "Hi", "-o", "again.pcm", "--cache", "--speed", "1.2", env=env).code == 0
+    )
     assert tts_requests(fake) == len(runs)
 
 
@@ -262,7 +264,7 @@ def run_process(
         stderr=subprocess.PIPE,
         env=env,
         cwd=cwd,
-        preexec_fn=limited,  # noqa: PLW1509 - only setrlimit, before exec
+        preexec_fn=limited,
     )
 
 
@@ -302,9 +304,10 @@ def test_ctrl_c_during_a_miss_leaves_no_entry(tmp_path: Path) -> None:
 def test_two_processes_missing_one_key_leave_one_valid_entry(tmp_path: Path) -> None:
     paced = FakeCartesia(api_key=API_KEY, plan=AudioPlan(audio_seconds=0.5), pace=1.0)
     with paced:
-        with run_process(paced, tmp_path, "-o", "a.pcm") as one, run_process(
-            paced, tmp_path, "-o", "b.pcm"
-        ) as two:
+        with (
+            run_process(paced, tmp_path, "-o", "a.pcm") as one,
+            run_process(paced, tmp_path, "-o", "b.pcm") as two,
+        ):
             assert one.wait(10) == 0 and two.wait(10) == 0
         assert sum(1 for r in paced.requests if r.path.startswith("/tts/")) == 2  # both missed
         [entry] = entries(tmp_path)

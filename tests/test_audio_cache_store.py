@@ -1,4 +1,5 @@
-"""The audio cache's store: whole entries only, bounded, least recently used evicted, regular files only.
+"""The audio cache's store: whole entries only, bounded, least recently used evicted, regular
+files only.
 
 And the sample sentences: every language the API speaks has one; anything else is English.
 """

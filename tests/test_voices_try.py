@@ -209,8 +209,8 @@ def test_a_store_that_cannot_be_written_costs_a_warning_not_the_sample(
     assert result.code == 0, result.stderr
     warning, summary = result.stderr.splitlines()
     samples = tmp_path / "cache" / "audio"
-    assert (
-        warning == f"cartesia-cli: warning: could not keep the audio in the cache {samples}: Not a directory"
+    assert warning == (
+        f"cartesia-cli: warning: could not keep the audio in the cache {samples}: Not a directory"
     )
     assert summary.startswith("played: ") and heard(tmp_path) == [sent(fake)]
 

@@ -46,9 +46,13 @@ def clear(*, as_json: bool) -> None:
     try:
         removed = cache.clear()
     except OSError as exc:
-        raise OutputError(f"could not clear the audio cache {cache.folder}: {exc.strerror}") from None
+        raise OutputError(
+            f"could not clear the audio cache {cache.folder}: {exc.strerror}"
+        ) from None
     if as_json:
-        _json(location=str(cache.folder), removed_entries=removed.entries, removed_bytes=removed.bytes)
+        _json(
+            location=str(cache.folder), removed_entries=removed.entries, removed_bytes=removed.bytes
+        )
         return
     if removed.entries == 0:
         console.info(f"the audio cache was empty: {cache.folder}")

@@ -18,16 +18,17 @@ from cartesia_cli.api.events import Event
 from cartesia_cli.errors import CliError, Interrupted, StopRequested
 from cartesia_cli.formats import OutputFormat
 from cartesia_cli.jobs import assembly
-from cartesia_cli.jobs.job import TtsJob
-from cartesia_cli.jobs.plan import Plan
-from cartesia_cli.output.player import PlayingSink
 from cartesia_cli.jobs.caching import keep as kept_in_cache
 from cartesia_cli.jobs.caching import recorded
+from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.plan import Plan
 from cartesia_cli.output.audio_cache import Writer
+from cartesia_cli.output.player import PlayingSink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console
+
 
 def hear(
     job: TtsJob,

@@ -25,6 +25,7 @@ No terminal, no settings: the caller says where the cache is and reports failure
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -284,10 +285,8 @@ class Writer:
             self.abort()
             return False
         self._temporary = None
-        try:
+        with contextlib.suppress(OSError):  # the entry is in place; the next write evicts again
             self._cache.evict()
-        except OSError:
-            pass  # the entry is in place; the next write evicts again
         return True
 
     def abort(self) -> None:
