@@ -131,7 +131,7 @@ def run(argv: Sequence[str]) -> int:
     try:
         command = typer.main.get_command(app(argv))
         if os.environ.get(COMPLETE_VAR):
-            _names_complete_to_ids(command)
+            _names_complete(command)
         # The arguments as given ride along as the context's `obj`: click drops a final
         # `--`, and `mock --` with nothing after it must not be taken for plain `mock`.
         result = command.main(
@@ -207,6 +207,7 @@ def _plain_completion_help() -> None:
 
     _completion_classes._sanitize_help_text = _unchanged
     _completion_classes.ZshComplete.source_template = ZSH_SCRIPT
+    _completion_classes.BashComplete.source_template = BASH_SCRIPT
 
 
 # typer's zsh script, plus its last lines: installed in $fpath, the file is autoloaded as the
@@ -226,31 +227,84 @@ ZSH_SCRIPT = (
 )
 
 
+# typer's bash script, telling the program which kind of TAB it was (COMP_TYPE): on the one
+# that only lists (`?`, the second TAB), a voice's id is shown beside its name; bash shows
+# no descriptions, and on a TAB that inserts, the text shown would go in.
+BASH_SCRIPT = (
+    "\n%(complete_func)s() {\n"
+    "    local IFS=$'\\n'\n"
+    '    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \\\n'
+    "                   COMP_CWORD=$COMP_CWORD COMP_TYPE=$COMP_TYPE \\\n"
+    "                   %(autocomplete_var)s=complete_bash $1 ) )\n"
+    "    return 0\n"
+    "}\n\n"
+    "complete -o default -F %(complete_func)s %(prog_name)s\n"
+)
+LISTS_ONLY = "63"  # COMP_TYPE of a TAB that lists the candidates and inserts nothing ('?')
+
+
 def _unchanged(text: str) -> str:
     return text
 
 
-def _names_complete_to_ids(command: object) -> None:
-    """Let `--voice Kat<Tab>` offer Katie's id: typer keeps only values that start as typed.
+# What completes from the name cache: options by their setting's name, arguments by their
+# metavar (options.py's VoiceArgument: "VOICE", "VOICE...").
+NAMED_OPTIONS = {
+    "voice": "voices",
+    "base_voice": "voices",
+    "pronunciation_dict": "dicts",
+    "dictionary": "dicts",
+}
+NAMED_ARGUMENTS = {"VOICE": "voices", "DICT": "dicts"}
 
-    The --voice options get the cache's candidates unfiltered (bash then puts the id in
-    place of the name). Private typer API, pinned by the <0.29 bound; checked by
-    tests/test_voices.py.
+
+def _names_complete(command: object) -> None:
+    """Let `--voice Kat<Tab>` offer Katie, and `--voice Nar<Tab>` the ids of two Narrators.
+
+    typer keeps only values that start as typed (with case): these get the cache's
+    offers unfiltered, matched by name with case and accents ignored. Private typer
+    API, pinned by the <0.29 bound; checked by tests/test_voice_names.py.
     """
+    for sub in getattr(command, "commands", {}).values():
+        _names_complete(sub)
+    for param in getattr(command, "params", []):
+        metavar = (getattr(param, "metavar", None) or "").rstrip(".")
+        kind = NAMED_OPTIONS.get(param.name) if param.param_type_name == "option" else None
+        kind = kind or (
+            NAMED_ARGUMENTS.get(metavar) if param.param_type_name == "argument" else None
+        )
+        if kind is not None:
+            param._custom_shell_complete = _name_completer(kind)
+
+
+def _name_completer(kind: str) -> object:
     from typer._click.shell_completion import CompletionItem
 
-    from cartesia_cli.settings.spec import VOICE, cached_voices
+    from cartesia_cli.settings import name_cache, spec
 
-    def complete(ctx: object, param: object, incomplete: str) -> list[CompletionItem]:
-        # The cache hands out names already made plain for every shell (voice_cache.shown_name:
+    def complete(ctx: typer.Context, param: object, incomplete: str) -> list[CompletionItem]:
+        flag = ctx.params.get(spec.BASE_URL.name)
+        base_url = name_cache.completion_base_url(flag, os.environ, spec.BASE_URL.default)
+        offers = name_cache.offers(incomplete, name_cache.names(kind, base_url))
+        # The cache hands out names already made plain for every shell (name_cache.shown_name:
         # no controls, bidi or backslashes): an escape here would put a backslash back.
-        return [CompletionItem(value, help=name) for value, name in cached_voices(incomplete)]
+        return [CompletionItem(value, help=shown) for value, shown in _for_the_shell(offers)]
 
-    for sub in getattr(command, "commands", {}).values():
-        _names_complete_to_ids(sub)
-    for param in getattr(command, "params", []):
-        if param.name == VOICE.name:
-            param._custom_shell_complete = complete
+    return complete
+
+
+def _for_the_shell(offers: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
+    """bash puts a value in as it is: a name with spaces goes in escaped (`Default\\ Narrator`);
+    on a TAB that only lists, each is shown with its id (or name). zsh and fish quote what
+    they insert themselves, and show the id as a description.
+    """
+    if os.environ.get(COMPLETE_VAR) != "complete_bash":
+        return offers
+    if os.environ.get("COMP_TYPE") == LISTS_ONLY and len(offers) > 1:
+        return [(f"{value} ({shown})", shown) for value, shown in offers]  # shown, not typed
+    import re
+
+    return [(re.sub(r"([^\w.,:@%+=/-])", r"\\\1", value), shown) for value, shown in offers]
 
 
 def _usage_failure(exc: typer.TyperException) -> int:

@@ -72,6 +72,9 @@ SAY = TtsEndpoint(
     ("say",), SSE_PATH, HTTP, EVENTS, timestamps=True, tls_at_start=True,
     containers=("raw",), default_container="raw", file_prefix="say",
 )  # fmt: skip
+# `say` with its text piped in: spoken as it arrives, over the WebSocket as `tts ws` does.
+# Not in ENDPOINTS: the command line names `say`, whose start-up connection is the SSE one.
+SAY_PIPED = SAY._replace(path=WS_PATH, transport=WEBSOCKET, tls_at_start=False)
 ENDPOINTS = (TTS_SSE, TTS_BYTES, TTS_WS, SAY)
 
 

@@ -313,6 +313,19 @@ ENCODED = (Container.MP3, Container.FLAC, Container.OGG)
 
 
 PLAYER = "ffplay"
+# What --player takes: auto, the in-process player (the `play` extra), the external ones,
+# in auto's order (output/players.py knows how to start each).
+PLAYER_NAMES = (
+    "auto",
+    "miniaudio",
+    "ffplay",
+    "mpv",
+    "afplay",
+    "paplay",
+    "pw-play",
+    "aplay",
+    "play",
+)
 
 
 def player_args(audio: OutputFormat, target: str | None) -> list[str]:

@@ -78,6 +78,18 @@ WordsPerCueOption = Annotated[
         show_default=False,
     ),
 ]
+# A voice named by its id or its name: Tab completes names from the name cache (cli.py
+# knows these arguments by their metavar). For commands that take one voice, or several.
+VoiceArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="VOICE", help="The voice's id, or its name (any case).", show_default=False
+    ),
+]
+VoicesArgument = Annotated[
+    list[str],
+    typer.Argument(metavar="VOICE...", help="Voice ids, or names (any case).", show_default=False),
+]
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
 PlayOption = Annotated[
     bool,

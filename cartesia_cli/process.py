@@ -230,6 +230,18 @@ def stop_exit_code() -> int:
     return 128 + (_raised if _raised is not None else signal.SIGINT)
 
 
+def terminate(pid: int) -> None:
+    """Ask process `pid` to stop as SIGTERM does (exit 143); gone already is fine.
+
+    For `say --interrupt`, which stops the `say` speaking now: signals are this
+    module's and launch.py's alone.
+    """
+    import contextlib
+
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+
+
 def start_thread(thread: threading.Thread) -> None:
     """Start a helper thread that never takes a stop signal from the main thread.
 

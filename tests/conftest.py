@@ -54,6 +54,9 @@ def clean_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("CARTESIA", "_CARTESIA")) and k not in ("NO_COLOR", "FORCE_COLOR")
     }
+    # The player the tests' stand-ins answer to: `auto` would pick the in-process player
+    # (installed with the dev extra), which would play out loud. Tests of `auto` say so.
+    env["CARTESIA_PLAYER"] = "ffplay"
     env.update(extra)
     return env
 
@@ -191,6 +194,9 @@ def _runner(fake: FakeCartesia, tmp_path: Path, *, in_process: bool) -> RunCli:
             CARTESIA_API_KEY=API_KEY,
             CARTESIA_BASE_URL=fake.url,
             CARTESIA_CLI_CONFIG_DIR=str(tmp_path / "config"),
+            CARTESIA_CLI_CACHE_DIR=str(tmp_path / "cache"),  # names looked up: never the user's
+            # say's speech queue: one per test, beside its folder (whose files tests count)
+            CARTESIA_CLI_RUNTIME_DIR=str(tmp_path.with_name(f"{tmp_path.name}-run")),
         )
         base.update(env or {})
         if in_process:

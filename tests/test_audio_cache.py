@@ -7,7 +7,6 @@ own folder (CARTESIA_CLI_CACHE_DIR).
 from __future__ import annotations
 
 import json
-import os
 import resource
 import signal
 import subprocess
@@ -395,15 +394,24 @@ def test_a_bad_environment_value_is_a_usage_error(cli: RunCli, env: dict[str, st
     assert "CARTESIA_CACHE must be true or false, got 'maybe'" in result.stderr
 
 
-def test_platformdirs_names_the_folder_without_the_override(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize("xdg", [None, "", "relative/cache", "/abs/cache"])
+def test_the_cache_folder_is_platformdirs_unless_overridden(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
 ) -> None:
-    from cartesia_cli.settings import dirs
+    """dirs.py writes Linux's rule out (no platformdirs import for a Tab press): it must
+    name what platformdirs names, for every XDG_CACHE_HOME; the override wins over both."""
+    import platformdirs
+
+    from cartesia_cli.settings import dirs, name_cache
 
     monkeypatch.delenv(dirs.CACHE_DIR_ENV, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    expected = tmp_path / "xdg" / "cartesia-cli"
-    assert dirs.cache_dir() == (expected if sys.platform.startswith("linux") else dirs.cache_dir())
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    expected = Path(platformdirs.user_cache_dir(dirs.APP_NAME, appauthor=False))
+    assert dirs.cache_dir() == expected
+    assert name_cache.cache_path() == expected / name_cache.FILE_NAME  # one rule for both
     monkeypatch.setenv(dirs.CACHE_DIR_ENV, str(tmp_path / "mine"))
     assert dirs.cache_dir() == tmp_path / "mine"
-    assert os.environ[dirs.CACHE_DIR_ENV]
+    assert name_cache.cache_path() == tmp_path / "mine" / name_cache.FILE_NAME

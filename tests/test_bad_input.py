@@ -148,8 +148,12 @@ def test_unwritable_output_directory(cli: RunCli, fake: FakeCartesia, tmp_path: 
 @pytest.mark.parametrize(
     ("command", "player"),
     [
-        ("sse", "ffplay -autoexit -nodisp -f f32le -ar 44100 -i -"),
-        ("bytes", "ffplay -autoexit -nodisp -i -"),
+        (
+            "sse",
+            "ffplay -nodisp -autoexit -loglevel error -probesize 32 -analyzeduration 0"
+            " -f f32le -ar 44100 -i -",
+        ),
+        ("bytes", "ffplay -nodisp -autoexit -loglevel error -i -"),
     ],
 )
 def test_audio_to_a_terminal_is_refused(
@@ -244,7 +248,7 @@ def test_a_config_directory_that_cannot_be_made_is_a_usage_error(
 ) -> None:
     # Nothing to read there, and nothing can be made there (not even by root).
     env = {"CARTESIA_CLI_CONFIG_DIR": "/proc/cartesia-cli-config"}
-    result = cli("config", "set", "voice", "v1", env=env)
+    result = cli("config", "set", "voice", "6ccbfb76-1fc6-48f7-b71d-91ac6298247b", env=env)
     assert result.code == 2
     assert result.stderr.startswith("cartesia-cli: error: cannot write config file ")
 

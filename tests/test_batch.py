@@ -56,8 +56,8 @@ def test_a_batch_at_the_plans_limit_with_one_failing_item(
         capture_output=True, env=env, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     stderr = proc.stderr.decode()
-    assert proc.returncode == 4, stderr  # the one failure: HTTP 404, exit 4
-    assert "line 7: HTTP 404 Not Found: Voice not found" in stderr
+    assert proc.returncode == 2, stderr  # the one failure: a voice by a name none has
+    assert "line 7: no voice named 'no-such-voice'" in stderr
     assert "batch: 22 items, 21 ok, 1 failed" in stderr
     files = sorted((tmp_path / "out").iterdir())
     assert len(files) == 21
@@ -112,7 +112,11 @@ def test_far_above_the_plans_limit_the_batch_slows_down_and_every_item_succeeds(
 def test_the_most_severe_items_code_wins(cli: RunCli, tmp_path: Path) -> None:
     write_lines(
         tmp_path / "in.txt",
-        ['{"transcript": "x", "encoding": "nope"}', '{"transcript": "y", "voice": "bad"}', "ok"],
+        [
+            '{"transcript": "x", "encoding": "nope"}',
+            '{"transcript": "y", "model": "no-such-model"}',
+            "ok",
+        ],
     )
     result = cli("tts", "sse", "--batch", "in.txt")
     assert result.code == 4, result.stderr  # rejected (4) outranks usage (2)

@@ -51,7 +51,7 @@ def test_wav_is_byte_exact_and_plays_right(
     }
     summary, hint = result.stderr.splitlines()
     assert summary.startswith(f"wrote out.wav: 1.00 s of audio, {len(audio)} bytes, wav {encoding}")
-    assert hint == "play it: ffplay -autoexit -nodisp out.wav"
+    assert hint == "play it: ffplay -nodisp -autoexit -loglevel error out.wav"
 
 
 @needs_ffmpeg
@@ -78,8 +78,7 @@ def test_raw_to_a_pipe_with_the_right_player_line(cli_process: RunCli, fake: Fak
     assert result.code == 0, result.stderr
     assert result.stdout == bytes(fake.transmissions[-1].audio)
     assert len(result.stdout) == round(1.0 * 44100) * 2
-    player = "ffplay -autoexit -nodisp -f s16le -ar 44100 -i -"
-    assert result.stderr.splitlines()[1] == f"play it: cartesia-cli tts bytes ... -o - | {player}"
+    assert len(result.stderr.splitlines()) == 1  # no play-it line after -o -: piped already
 
 
 def test_default_names_follow_the_container(cli: RunCli, tmp_path: Path) -> None:

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from typer._click.shell_completion import CompletionItem
 from typer._completion_classes import ZshComplete
 
-from cartesia_cli.settings import voice_cache
-from cartesia_cli.settings.voice_cache import shown_name
+from cartesia_cli.settings import name_cache
+from cartesia_cli.settings.name_cache import Offer, shown_name
 
 from .conftest import clean_env
 
@@ -68,9 +68,14 @@ def marker(tmp_path: Path) -> Path:
     return tmp_path / "pwned"
 
 
-def write_cache(directory: Path, names: dict[str, str]) -> Path:
+NOWHERE = "http://127.0.0.1:9"  # the shells' base URL: the names are kept for it
+
+
+def write_cache(directory: Path, names: dict[str, str], base_url: str = NOWHERE) -> Path:
+    """The name cache as anyone who can write it could leave it (no check on the way in)."""
     directory.mkdir()
-    (directory / "voices.json").write_text(json.dumps({"voices": names}))
+    document = {"version": 2, "sites": {base_url: {"voices": names}}}
+    (directory / "names.json").write_text(json.dumps(document))
     return directory
 
 
@@ -93,7 +98,7 @@ def shell_env(tmp_path: Path, cache: Path) -> dict[str, str]:
         TERM="xterm",
         CARTESIA_CLI_CACHE_DIR=str(cache),
         # Completion never reaches a server: point it at none.
-        CARTESIA_BASE_URL="http://127.0.0.1:9",
+        CARTESIA_BASE_URL=NOWHERE,
     )
 
 
@@ -179,7 +184,7 @@ def test_zsh_tab_runs_nothing_from_voice_names(
     zsh.send(f"export CARTESIA_CLI_CACHE_DIR={cache}\n")
     zsh.send("cartesia-cli tts sse --voice \t")
     listing = zsh.wait_for(GOOD_NAME.encode())
-    zsh.settle()
+    listing += zsh.settle()  # the whole menu, however the terminal's reads cut it
     zsh.send("cartesia-cli tts sse --voice good\t")
     completed = zsh.wait_for(GOOD_ID.encode())
     zsh.settle()
@@ -199,15 +204,17 @@ def test_bash_tab_runs_nothing_from_voice_names(
     terminal.append(bash)
     bash.send(f"source {COMPLETIONS / 'cartesia-cli.bash'}; PS1='READY''> '\n")
     bash.wait_for(b"READY> ")
-    bash.send("cartesia-cli tts sse --voice \t\t")  # the second TAB lists the ids
+    bash.send("cartesia-cli tts sse --voice \t\t")  # the second TAB lists the candidates
     listing = bash.settle()
-    bash.send(f"cartesia-cli tts sse --voice {GOOD_NAME[:3]}\t")  # a name completes to its id
-    completed = bash.wait_for(GOOD_ID.encode())
+    bash.send(f"cartesia-cli tts sse --voice {GOOD_NAME[:3].lower()}\t")  # completes the name
+    completed = bash.wait_for(f"{GOOD_NAME} ".encode())
     bash.settle()
     assert not marker.exists(), "a voice name ran a command on TAB"
-    assert GOOD_ID.encode() in listing and OTHER_ID.encode() in listing, bash.seen[-800:]
-    assert b"touch" not in listing  # hostile ids are never offered
-    assert completed.endswith(f"{GOOD_ID} ".encode()), bash.seen[-800:]
+    # A plain name is offered as itself; a hostile one by its (good) id.
+    assert GOOD_NAME.encode() in listing and OTHER_ID.encode() in listing, bash.seen[-800:]
+    # Hostile ids are never offered (a name shown beside an id has no `$` or backtick left).
+    assert b"$(touch" not in listing and b"`touch" not in listing
+    assert completed.endswith(f"{GOOD_NAME} ".encode()), bash.seen[-800:]
 
 
 def test_fish_completion_runs_nothing_from_voice_names(
@@ -223,7 +230,7 @@ def test_fish_completion_runs_nothing_from_voice_names(
     )  # fmt: skip
     assert not marker.exists(), "a voice name ran a command on TAB"
     lines = proc.stdout.decode().splitlines()
-    assert f"{GOOD_ID}\t{GOOD_NAME}" in lines, proc.stdout[-800:]
+    assert f"{GOOD_NAME}\t{GOOD_ID}" in lines, proc.stdout[-800:]
     assert any(line.startswith(f"{OTHER_ID}\t") for line in lines)
     assert not any("touch" in line.split("\t")[0] for line in lines)
     assert all(ch.isprintable() or ch == "\t" for line in lines for ch in line), lines
@@ -241,13 +248,13 @@ def test_a_shown_name_is_one_line_of_plain_text_without_shell_syntax(name: str) 
     assert all(unicodedata.category(c) not in UNSHOWN for c in shown)
     assert all(c == " " or not c.isspace() for c in shown)
     assert "  " not in shown and shown == shown.strip()
-    assert len(shown) <= voice_cache.NAME_LIMIT
+    assert len(shown) <= name_cache.NAME_LIMIT
     assert shown_name(shown) == shown  # stored names are shown as they are
 
 
 @given(st.text(alphabet=st.characters(categories=["L", "N", "Mn"]) | st.sampled_from(" -.,()&!?")))
 def test_an_ordinary_name_is_shown_as_it_is(name: str) -> None:
-    plain = " ".join(name.split())[: voice_cache.NAME_LIMIT].strip()
+    plain = " ".join(name.split())[: name_cache.NAME_LIMIT].strip()
     assert shown_name(name) == plain
 
 
@@ -264,7 +271,8 @@ def test_zsh_escaping_of_a_shown_name_leaves_no_live_backslash(name: str) -> Non
 
 
 def test_names_in_the_cache_are_shown_safely(tmp_path: Path) -> None:
-    path = write_cache(tmp_path / "c", {OTHER_ID: "O'Neil \\$(x)\u202e\n"}) / "voices.json"
-    assert voice_cache.load(path) == {OTHER_ID: "O\u2019Neil (x)"}
-    # Typed with an ASCII quote, the name is still found.
-    assert voice_cache.complete("o'n", voice_cache.load(path)) == [(OTHER_ID, "O\u2019Neil (x)")]
+    path = write_cache(tmp_path / "c", {OTHER_ID: "O'Neil \\$(x)\u202e\n"}) / "names.json"
+    kept = name_cache.names(name_cache.VOICES, NOWHERE, path)
+    assert kept == {OTHER_ID: "O'Neil \\$(x)\u202e\n"}  # as sent: a lookup compares it exactly
+    # Offered by its id, the name shown made plain; typed with an ASCII quote, still found.
+    assert name_cache.offers("o'n", kept) == [Offer(OTHER_ID, "O\u2019Neil (x)")]

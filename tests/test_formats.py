@@ -256,7 +256,7 @@ def test_say_writes_the_container_its_name_asks_for_and_plays_the_pcm(
     if suffix == ".wav":
         assert data[:4] == b"RIFF" and data.endswith(sent) and fed.endswith(sent)
     else:
-        assert fed == sent and args[2:6] == ["-f", "f32le", "-ar", "44100"]  # the PCM, as it came
+        assert fed == sent and args[-6:-2] == ["-f", "f32le", "-ar", "44100"]  # the PCM, as it came
         assert probe(tmp_path / ("said" + suffix))[0] == suffix[1:]
     assert first is None or data.startswith(first)
     assert "play it" not in result.stderr  # heard already
@@ -274,9 +274,10 @@ def test_play_with_an_ogg_from_tts_bytes_feeds_the_player_pcm_and_writes_the_ogg
 def test_the_play_hint_plays_each_container_by_its_content(cli: RunCli) -> None:
     for name in ("a.mp3", "a.flac", "a.ogg"):
         result = cli("tts", "sse", "Hi", "-o", name)
-        assert result.stderr.splitlines()[-1] == f"play it: ffplay -autoexit -nodisp {name}"
-    piped = cli("tts", "sse", "Hi", "-o", "-", "--container", "flac")
-    assert piped.stderr.splitlines()[-1].endswith("-o - | ffplay -autoexit -nodisp -i -")
+        assert (
+            result.stderr.splitlines()[-1]
+            == f"play it: ffplay -nodisp -autoexit -loglevel error {name}"
+        )
 
 
 def test_batch_items_take_their_container_from_their_output(

@@ -20,7 +20,7 @@ from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
 SCHEMA = [
     "command", "output", "container", "encoding", "sample_rate", "bytes", "audio_seconds",
     "chunks", "first_audio_ms", "total_ms", "characters", "characters_billed", "cached",
-    "request_id", "exit_code", "error",
+    "voice", "request_id", "exit_code", "error",
 ]  # fmt: skip
 ERROR_SCHEMA = ["kind", "title", "message", "status", "request_id"]
 

@@ -8,8 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cartesia_cli.mock import FakeCartesia
+from cartesia_cli.mock.pronounce import Rule, pronounced
 
 from .conftest import API_KEY
 
@@ -214,3 +217,134 @@ def test_a_body_past_the_cap_is_refused_unread(fake: FakeCartesia) -> None:
     items = [{"text": f"w{i}", "alias": "x" * 100} for i in range(12_000)]
     response = call(fake, "POST", DICTS, {"name": "big", "items": items})
     assert response.status_code == 413
+
+
+# --- a dictionary in a TTS request ---------------------------------------------------------
+
+RAW = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 8000}
+WAV = {"container": "wav", "encoding": "pcm_s16le", "sample_rate": 8000}
+
+
+def speak(
+    fake: FakeCartesia, text: str, dictionary: str | None = None, *, route: str = "sse",
+    model: str = "sonic-3.5",
+) -> httpx.Response:  # fmt: skip
+    body: dict[str, Any] = {
+        "model_id": model,
+        "transcript": text,
+        "voice": "a0e99841-438c-4a64-b679-ae501e7d6091",
+        "output_format": RAW if route == "sse" else WAV,
+    }
+    if dictionary is not None:
+        body["pronunciation_dict_id"] = dictionary
+    return call(fake, "POST", f"/tts/{route}", body)
+
+
+def heard(fake: FakeCartesia, text: str, dictionary: str | None = None, **more: Any) -> bytes:
+    response = speak(fake, text, dictionary, **more)
+    assert response.status_code == 200, response.text
+    return bytes(fake.transmissions[-1].audio)
+
+
+@pytest.mark.parametrize("route", ["sse", "bytes"])
+def test_a_dictionary_changes_the_audio_only_where_a_word_is_replaced(
+    fake: FakeCartesia, route: str
+) -> None:
+    items = [{"text": "Tchoupitoulas", "pronunciation": "chop uh too liss"}]
+    made = make(fake, items=items)["id"]
+    replaced = "Walk down Tchoupitoulas street."
+    assert heard(fake, replaced, made, route=route) != heard(fake, replaced, route=route)
+    # What the dictionary says is what is heard: the same audio as the replacement typed.
+    typed = heard(fake, "Walk down chop uh too liss street.", route=route)
+    assert heard(fake, replaced, made, route=route) == typed
+    untouched = "Walk down Canal street."
+    assert heard(fake, untouched, made, route=route) == heard(fake, untouched, route=route)
+
+
+@pytest.mark.parametrize("route", ["sse", "bytes"])
+def test_an_unknown_dictionary_is_a_404_before_any_audio(fake: FakeCartesia, route: str) -> None:
+    refused = speak(fake, "Hello there.", "00000000-0000-4000-8000-000000000000", route=route)
+    assert refused.status_code == 404
+    assert refused.json()["error_code"] == "pronunciation_dict_not_found"
+    made = make(fake)["id"]
+    call(fake, "DELETE", f"/pronunciation-dicts/{made}")
+    assert speak(fake, "Hello there.", made, route=route).status_code == 404
+
+
+def test_a_change_to_the_dictionary_is_heard_on_the_next_request(fake: FakeCartesia) -> None:
+    made = make(fake, items=[{"text": "tomato", "alias": "tomahto"}])["id"]
+    first = heard(fake, "A tomato.", made)
+    call(fake, "PATCH", f"/pronunciation-dicts/{made}", {"items": []})
+    assert heard(fake, "A tomato.", made) == heard(fake, "A tomato.") != first
+
+
+def test_the_websocket_applies_it_and_refuses_an_unknown_one(fake: FakeCartesia) -> None:
+    from .test_mock_ws import audio_of, events, open_ws, piece
+
+    made = make(fake, items=[{"text": "GIF", "pronunciation": "jif"}])["id"]
+    with open_ws(fake) as ws:
+        ws.send(piece("A GIF file.", more=False, context_id="plain"))
+        plain = audio_of(events(ws))
+        ws.send(piece("A GIF file.", more=False, context_id="d", pronunciation_dict_id=made))
+        with_dictionary = audio_of(events(ws))
+        ws.send(piece("A jif file.", more=False, context_id="typed"))
+        assert with_dictionary == audio_of(events(ws)) != plain
+        ws.send(piece("Hi.", more=False, context_id="x", pronunciation_dict_id="nope"))
+        error = events(ws)[-1]
+    assert error["type"] == "error" and error["context_id"] == "x"
+    assert error["status_code"] == 404
+
+
+# --- the matching rules -------------------------------------------------------------------
+
+
+def said(text: str, *rules: Rule, every_case: bool = False) -> str:
+    return pronounced(text, rules, every_case)
+
+
+def test_old_models_match_as_written_and_lowercase_at_a_sentence_start() -> None:
+    cat = Rule("cat", "kat")
+    assert said("cat Cat CAT. Cat! cat", cat) == "kat Cat CAT. kat! kat"
+    assert said("Cat sat.", cat) == "kat sat."
+    assert said("GIF and gif", Rule("GIF", "jif")) == "jif and gif"  # not lower case: exact
+    assert said("category concat cat's", cat) == "category concat kat's"  # whole words only
+
+
+def test_sonic_3_6_matches_every_case_unless_told_not_to() -> None:
+    assert said("cat Cat CAT", Rule("cat", "kat"), every_case=True) == "kat kat kat"
+    strict = Rule("cat", "kat", case_sensitive=True)
+    assert said("cat Cat CAT. Cat", strict, every_case=True) == "kat Cat CAT. kat"
+
+
+def test_one_pass_longest_first_and_never_a_replacement_replaced() -> None:
+    rules = (Rule("New", "nu"), Rule("New York", "noo york"), Rule("noo", "NO"))
+    assert said("New York is New.", *rules) == "noo york is nu."
+
+
+@pytest.mark.parametrize("model", ["sonic-3.6", "sonic-3.5"])
+def test_the_model_decides_the_case_rule_end_to_end(fake: FakeCartesia, model: str) -> None:
+    made = make(fake, items=[{"text": "gif", "alias": "jif"}])["id"]
+    changed = heard(fake, "A GIF file.", made, model=model) != heard(
+        fake, "A GIF file.", model=model
+    )
+    assert changed == (model == "sonic-3.6")
+
+
+SMALL = "abAB .!?"
+
+
+@given(st.text(SMALL, max_size=40), st.text(SMALL, min_size=1, max_size=6), st.booleans())
+def test_a_transcript_without_the_text_in_any_case_is_left_alone(
+    transcript: str, text: str, every_case: bool
+) -> None:
+    assume(text.strip() and text.lower() not in transcript.lower())
+    assert said(transcript, Rule(text, "<<x>>"), every_case=every_case) == transcript
+    assert said(transcript) == transcript
+
+
+@given(st.text("ab", min_size=1, max_size=6), st.booleans(), st.booleans())
+def test_a_lowercase_word_as_written_is_always_replaced(
+    word: str, case_sensitive: bool, every_case: bool
+) -> None:
+    rule = Rule(word, "<<x>>", case_sensitive)
+    assert said(f"Say {word} now.", rule, every_case=every_case) == "Say <<x>> now."

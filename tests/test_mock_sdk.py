@@ -155,3 +155,99 @@ def test_a_websocket_error_reaches_the_sdk_with_its_message(fake: FakeCartesia) 
         "Internal server error",
         "Generation failed. Please retry.",
     )
+
+
+# --- voices and pronunciation dictionaries, managed through the SDK ------------------------
+
+WAV_CLIP = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(32)
+KATIE = "f786b574-daa5-4673-aa0c-cbe3e8534c02"
+
+
+def sdk(fake: FakeCartesia) -> Any:
+    return cartesia.Cartesia(api_key=API_KEY, base_url=fake.url, max_retries=0)
+
+
+def test_the_sdk_clones_gets_lists_updates_and_deletes_a_voice(
+    fake: FakeCartesia, tmp_path: Path
+) -> None:
+    client = sdk(fake)
+    clip = tmp_path / "me.wav"
+    clip.write_bytes(WAV_CLIP)
+    made = client.voices.clone(
+        clip=clip, name="Me", language="en", accent="british", description="mine"
+    )
+    assert (made.name, made.access, made.visibility, made.user_id) == (
+        "Me", "private", "owner", "user_mock"
+    )  # fmt: skip
+    voice = client.voices.get(made.id)
+    assert (voice.is_owner, voice.accent, voice.locales[0].locale) == (True, "british", "en-GB")
+    assert made.id in [v.id for v in client.voices.list(limit=7)]  # paged to the end
+    changed = client.voices.update(made.id, name="Still me", gender=None, accent="australian")
+    assert (changed.name, changed.gender, changed.accent) == ("Still me", None, "australian")
+    localized = client.voices.localize(voice_id=made.id, name="Moi", accent="parisian")
+    assert client.voices.get(localized.id).language == "fr"
+    assert client.voices.delete(made.id) is None
+    with pytest.raises(cartesia.NotFoundError):
+        client.voices.get(made.id)
+    with pytest.raises(cartesia.NotFoundError):
+        client.voices.delete(KATIE)  # a library voice: not the caller's to delete
+    assert [r.headers["accept"] for r in fake.requests if r.method == "DELETE"] == ["*/*"] * 2
+
+
+def test_the_sdk_lists_accents_and_adds_and_removes_them(fake: FakeCartesia) -> None:
+    client = sdk(fake)
+    ids = [accent.id for accent in client.voices.list_accents().accents]
+    assert "general-american" in ids and ids == sorted(ids)
+    made = client.voices.clone(clip=("c.wav", WAV_CLIP), name="A", language="en")
+    with_accents = client.voices.add_accents(made.id, accents=["british", "castilian"])
+    assert [loc.locale for loc in with_accents.locales] == ["en-US", "en-GB", "es-ES"]
+    without = client.voices.delete_accent("castilian", id=made.id)
+    assert [loc.is_native for loc in without.locales] == [True, False]
+
+
+def test_a_bad_clip_reaches_the_sdk_as_a_400_with_the_reason(fake: FakeCartesia) -> None:
+    with pytest.raises(cartesia.BadRequestError, match="clip is not audio"):
+        sdk(fake).voices.clone(clip=("c.txt", b"not audio"), name="A", language="en")
+
+
+def test_the_sdk_manages_pronunciation_dictionaries(fake: FakeCartesia) -> None:
+    client = sdk(fake)
+    made = client.pronunciation_dicts.create(
+        name="Places", items=[{"text": "Tchoupitoulas", "alias": "chop-uh-TOO-liss"}]
+    )
+    assert (made.pinned, made.items[0].alias) == (False, "chop-uh-TOO-liss")
+    for name in ("b", "c"):
+        client.pronunciation_dicts.create(name=name)
+    assert [d.name for d in client.pronunciation_dicts.list(limit=1)] == ["Places", "b", "c"]
+    assert client.pronunciation_dicts.retrieve(made.id).id == made.id
+    renamed = client.pronunciation_dicts.update(made.id, name="Streets")
+    assert (renamed.name, len(renamed.items)) == ("Streets", 1)
+    assert client.pronunciation_dicts.update(made.id, items=[]).items == []
+    assert client.pronunciation_dicts.delete(made.id) is None
+    with pytest.raises(cartesia.NotFoundError):
+        client.pronunciation_dicts.retrieve(made.id)
+    collection = [r.path.split("?")[0] for r in fake.requests if r.method != "PATCH"]
+    assert "/pronunciation-dicts/" in collection  # the SDK's trailing slash is served
+
+
+@sdk_connects_directly
+def test_a_dictionary_given_to_the_sdk_is_heard_over_sse_and_the_websocket(
+    fake: FakeCartesia,
+) -> None:
+    client = sdk(fake)
+    made = client.pronunciation_dicts.create(
+        name="d", items=[{"text": "official", "pronunciation": "oh fish al"}]
+    )
+
+    def over_sse(**more: Any) -> bytes:
+        stream = client.tts.generate_sse(
+            model_id="sonic-3.5", transcript=TEXT, voice=VOICE, output_format=RAW, **more
+        )
+        return b"".join(e.audio for e in stream if e.type == "chunk" and e.audio)
+
+    plain, with_dictionary = over_sse(), over_sse(pronunciation_dict_id=made.id)
+    assert plain != with_dictionary
+    chunks = sdk_websocket(fake, [TEXT], pronunciation_dict_id=made.id)
+    assert b"".join(c.audio for c in chunks if c.type == "chunk" and c.audio) == with_dictionary
+    with pytest.raises(cartesia.NotFoundError):
+        over_sse(pronunciation_dict_id="no-such-dictionary")

@@ -18,13 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from cartesia_cli.formats import wav_data_offset
 from cartesia_cli.mock import AudioPlan, FakeCartesia
 from cartesia_cli.output import player as player_module
+from cartesia_cli.output import players
 
 from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, stand_in
 
 HELLO = "Hello, world!"
-RAW_ARGS = ["-autoexit", "-nodisp", "-f", "f32le", "-ar", "44100", "-i", "-"]
+QUIET = ["-nodisp", "-autoexit", "-loglevel", "error"]
+LIVE = ["-probesize", "32", "-analyzeduration", "0"]
+RAW_ARGS = [*QUIET, *LIVE, "-f", "f32le", "-ar", "44100", "-i", "-"]
 STAND_IN = f"""#!{sys.executable}
 import json, os, sys, time
 record = os.environ["PLAYER_RECORD"]
@@ -89,24 +93,26 @@ def test_play_with_a_file_writes_both(
     assert result.stderr.startswith("wrote out.pcm: ")
 
 
-def test_play_on_tts_bytes_feeds_the_servers_wav(
+def test_play_on_tts_bytes_feeds_the_servers_wav_samples_as_raw_pcm(
     cli: RunCli, fake: FakeCartesia, player: Path
 ) -> None:
+    """A pipe carries raw PCM: the player is told the format, the WAV header is not sent."""
     result = cli("tts", "bytes", HELLO, "--play", env=env_for(player))
     assert result.code == 0, result.stderr
     args, fed = recorded(player)
-    assert args == ["-autoexit", "-nodisp", "-i", "-"]
-    assert fed == bytes(fake.transmissions[-1].audio) and fed[:4] == b"RIFF"
+    assert args == RAW_ARGS
+    sent = bytes(fake.transmissions[-1].audio)
+    assert sent[:4] == b"RIFF" and fed == sent[wav_data_offset(sent) :] and len(fed) > 0
 
 
-def test_play_of_a_wav_made_here_gets_its_header_too(
+def test_play_of_a_wav_made_here_feeds_the_samples(
     cli: RunCli, fake: FakeCartesia, player: Path
 ) -> None:
     result = cli("tts", "sse", HELLO, "--play", "--container", "wav", env=env_for(player))
     assert result.code == 0, result.stderr
     args, fed = recorded(player)
-    assert args == ["-autoexit", "-nodisp", "-i", "-"]
-    assert fed[:4] == b"RIFF" and fed.endswith(bytes(fake.transmissions[-1].audio))
+    assert args == RAW_ARGS
+    assert fed == bytes(fake.transmissions[-1].audio)
 
 
 def test_say_speaks_its_words_and_keeps_no_file(
@@ -119,26 +125,81 @@ def test_say_speaks_its_words_and_keeps_no_file(
     assert list(tmp_path.iterdir()) == [player]  # nothing written but the stand-in's own
 
 
-def test_say_reads_piped_text(cli: RunCli, fake: FakeCartesia, player: Path) -> None:
+def test_say_speaks_piped_text_over_the_websocket(
+    cli: RunCli, fake: FakeCartesia, player: Path
+) -> None:
+    """Piped text is spoken as it arrives (one WebSocket context), not after the pipe closes."""
     result = cli("say", "--speed", "1.2", env=env_for(player), input=b"from a pipe\n")
     assert result.code == 0, result.stderr
-    assert fake.requests[-1].json()["transcript"] == "from a pipe"
-    assert fake.requests[-1].json()["generation_config"] == {"speed": 1.2}
+    assert fake.requests[-1].path.startswith("/tts/websocket")
+    messages = [json.loads(m) for m in fake.transmissions[-1].messages]
+    assert "".join(m.get("transcript", "") for m in messages).strip() == "from a pipe"
+    assert messages[0]["generation_config"] == {"speed": 1.2}
+    assert recorded(player)[1] == bytes(fake.transmissions[-1].audio)
+
+
+def test_say_with_text_up_front_keeps_its_one_sse_request(
+    cli: RunCli, fake: FakeCartesia, player: Path
+) -> None:
+    result = cli("say", "Hi", env=env_for(player), input=b"ignored\n")
+    assert result.code == 0, result.stderr
+    assert [r.path for r in fake.requests] == ["/tts/sse"]
+
+
+def test_say_f_reads_a_file(cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("Read from a file.\n")
+    result = cli("say", "-f", "notes.txt", env=env_for(player))
+    assert result.code == 0, result.stderr
+    assert fake.requests[-1].json()["transcript"] == "Read from a file."
+
+
+def test_say_f_of_a_missing_file_is_refused_before_any_request(
+    cli: RunCli, fake: FakeCartesia, player: Path
+) -> None:
+    result = cli("say", "-f", "missing.txt", env=env_for(player))
+    assert result.code == 2
+    assert result.stderr == (
+        "cartesia-cli: error: cannot read -f missing.txt: No such file or directory\n"
+    )
+    assert fake.requests == []
+
+
+def test_say_r_with_a_speaking_rate_points_to_speed(cli: RunCli, fake: FakeCartesia) -> None:
+    """macOS say's -r is words per minute; ours is the sample rate: the refusal says so."""
+    result = cli("say", "-r", "200", "Hello")
+    assert result.code == 2 and fake.requests == []
+    assert result.stderr.endswith(
+        "got '200'; for words per minute (macOS say's -r), use --speed 0.6 to 1.5\n"
+    )
 
 
 @pytest.mark.parametrize("args", [("say", HELLO), ("tts", "sse", HELLO, "--play")])
-def test_no_player_on_path_is_a_usage_error_before_any_request(
-    cli: RunCli, fake: FakeCartesia, tmp_path: Path, args: tuple[str, ...]
-) -> None:
+def test_no_player_at_all_is_a_usage_error_naming_what_to_install(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, args: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(players, "in_process_available", lambda: False)
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = cli(*args, env={"PATH": str(empty)})
+    result = cli(*args, env={"PATH": str(empty), "CARTESIA_PLAYER": "auto"})
     assert result.code == 2
     assert result.stderr == (
-        "cartesia-cli: error: --play needs ffplay, which is not on PATH; install ffmpeg, "
-        "which includes it (apt install ffmpeg, brew install ffmpeg)\n"
+        "cartesia-cli: error: no audio player found for raw PCM (looked for miniaudio, ffplay,"
+        " mpv, afplay, paplay, pw-play, aplay, play); install one: pip install"
+        " 'cartesia-cli[play]' (or apt install ffmpeg, for ffplay; or mpv, pulseaudio-utils,"
+        " alsa-utils)\n"
     )
     assert fake.requests == []
+
+
+def test_a_named_player_not_on_path_is_a_usage_error(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    result = cli("say", HELLO, "--player", "mpv", env={"PATH": str(tmp_path)})
+    assert result.code == 2 and fake.requests == []
+    assert result.stderr == (
+        "cartesia-cli: error: --player mpv: mpv is not on PATH; install it, or use --player auto\n"
+    )
 
 
 def test_a_player_that_quits_early_is_one_line_and_the_file_is_whole(

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from cartesia_cli.formats import Container, Encoding, OutputFormat, RequestedFormat
 from cartesia_cli.mock import FakeCartesia
+from cartesia_cli.ui import report
 
 from .conftest import RunCli
 
@@ -31,7 +33,7 @@ def decoded_samples(fmt: str, rate: str, source: list[str], stdin: bytes | None)
 
 def hint_options(hint: str) -> tuple[str, str, list[str]]:
     words = shlex.split(hint.removeprefix("play it: ").split(" | ")[-1])
-    assert words[:3] == ["ffplay", "-autoexit", "-nodisp"]
+    assert words[:5] == ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error"]
     fmt, rate = words[words.index("-f") + 1], words[words.index("-ar") + 1]
     return fmt, rate, words[words.index("-ar") + 2 :]
 
@@ -52,9 +54,11 @@ def test_file_hint_decodes_every_sample(
 
 
 @pytest.mark.parametrize("encoding", ["pcm_f32le", "pcm_alaw"])
-def test_pipe_hint_decodes_stdout(cli: RunCli, fake: FakeCartesia, encoding: str) -> None:
+def test_pipe_line_decodes_stdout(cli: RunCli, fake: FakeCartesia, encoding: str) -> None:
+    """The pipe a refusal to write audio to a terminal suggests decodes what -o - writes."""
     result = cli("tts", "sse", "Hello, world!", "-e", encoding, "-r", "16000", "-o", "-")
-    fmt, rate, source = hint_options(result.stderr.splitlines()[-1])
+    audio = OutputFormat(Container.RAW, RequestedFormat(Container.RAW, Encoding(encoding), 16000))
+    fmt, rate, source = hint_options(report.play_hint(audio, "tts sse", None))
     assert source == ["-i", "-"]
     samples = decoded_samples(fmt, rate, ["-i", "-"], result.stdout)
     assert samples == len(result.stdout) // BYTES_PER_SAMPLE[encoding] > 0

@@ -19,12 +19,14 @@ from hypothesis import strategies as st
 from cartesia_cli.api import voices
 from cartesia_cli.errors import StreamError
 from cartesia_cli.mock import FakeCartesia
-from cartesia_cli.settings import voice_cache
+from cartesia_cli.settings import name_cache
+from cartesia_cli.settings.name_cache import VOICES
 from cartesia_cli.ui import voices_view
 
 from .conftest import API_KEY, RunCli, clean_env, run_entry_point
 
 KATIE = "f786b574-daa5-4673-aa0c-cbe3e8534c02"
+NOWHERE = "http://127.0.0.1:9"  # a base URL nothing answers: completion never asks it
 
 
 @pytest.fixture
@@ -88,15 +90,11 @@ def test_get_shows_one_voice(cli: RunCli, cache: Path) -> None:
 
 
 def test_get_an_unknown_voice_is_exit_4_with_the_servers_message(cli: RunCli, cache: Path) -> None:
-    result = run(cli, cache, "voices", "get", "no-such-voice")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    result = run(cli, cache, "voices", "get", unknown)
     assert result.code == 4
-    assert "Voice not found: No voice with id 'no-such-voice'." in result.stderr
+    assert f"Voice not found: No voice with id '{unknown}'." in result.stderr
     assert result.stdout == b""
-
-
-def test_an_id_is_never_a_path_of_its_own(cli: RunCli, fake: FakeCartesia, cache: Path) -> None:
-    run(cli, cache, "voices", "get", "../tts/sse")
-    assert fake.requests[-1].path == "/voices/..%2Ftts%2Fsse"
 
 
 @pytest.mark.parametrize(
@@ -199,13 +197,15 @@ def test_a_repeated_cursor_stops_with_a_warning(
 ) -> None:
     url, handler = pages
     handler.repeat = True  # every page is the first page
-    voice_cache.update([("gone", "Removed")], complete=True, path=cache / "voices.json")
+    name_cache.remember(
+        VOICES, url, [("gone", "Removed")], complete=True, path=cache / "names.json"
+    )
     result = run(cli, cache, "voices", "list", "--base-url", url)
     assert result.code == 0
     assert "the server sent voices after v1 again; stopped listing there" in result.stderr
     assert len(handler.seen) == 2  # the page after v1 came back as the first: no third request
     assert [r[0] for r in rows(result.stdout)] == ["v0", "v1"]  # not shown twice
-    assert "gone" in voice_cache.load(cache / "voices.json")  # a cut listing replaces nothing
+    assert "gone" in name_cache.names(VOICES, url, cache / "names.json")  # a cut listing: no loss
 
 
 def test_hostile_names_are_escaped_in_the_lines(
@@ -215,6 +215,15 @@ def test_hostile_names_are_escaped_in_the_lines(
     handler.catalogue = [{"id": "v0", "name": "a\tb\nc\x1b[2J\x9b", "gender": "x\ry"}]
     result = run(cli, cache, "voices", "list", "--base-url", url)
     assert rows(result.stdout) == [["v0", "a b c\\x1b[2J\\x9b", "", "x y", ""]]
+
+
+def test_an_id_is_never_a_path_of_its_own(
+    cli: RunCli, cache: Path, pages: tuple[str, type[Pages]]
+) -> None:
+    url, handler = pages
+    handler.catalogue = [{"id": "../tts/sse", "name": "Climber"}]
+    run(cli, cache, "voices", "get", "climber", "--base-url", url)
+    assert handler.seen[-1] == "/voices/..%2Ftts%2Fsse"  # the id a listing gave, quoted
 
 
 @settings(max_examples=200)
@@ -245,19 +254,20 @@ def test_a_malformed_page_is_a_stream_error(doc: object) -> None:
 
 
 def test_a_full_listing_replaces_the_cache_and_a_filtered_one_adds(
-    cli: RunCli, cache: Path
+    cli: RunCli, fake: FakeCartesia, cache: Path
 ) -> None:
-    path = cache / "voices.json"
-    voice_cache.update([("gone", "Removed Voice")], complete=True, path=path)
+    path = cache / "names.json"
+    name_cache.remember(VOICES, fake.url, [("gone", "Removed Voice")], complete=True, path=path)
     run(cli, cache, "voices", "list", "--language", "fr")
-    names = voice_cache.load(path)
+    names = name_cache.names(VOICES, fake.url, path)
     assert names["gone"] == "Removed Voice" and "Théo" in names.values()
     run(cli, cache, "voices", "list")
-    names = voice_cache.load(path)
+    names = name_cache.names(VOICES, fake.url, path)
     assert "gone" not in names and len(names) == 25 and names[KATIE] == "Katie"
 
 
 def bash_complete(tmp_path: Path, cache: Path, line: str, **env: str) -> list[str]:
+    """Bash's candidates for `line` (from the names kept for `env`'s base URL, else the fake's)."""
     words = line.split(" ")
     result = run_entry_point(
         (),
@@ -266,8 +276,9 @@ def bash_complete(tmp_path: Path, cache: Path, line: str, **env: str) -> list[st
             COMP_WORDS=line,
             COMP_CWORD=str(len(words) - 1),
             CARTESIA_CLI_CACHE_DIR=str(cache),
-            # Completion must never reach a server: point it at none.
-            CARTESIA_BASE_URL="http://127.0.0.1:9",
+            # Completion must never reach a server: a port nothing listens on (names kept
+            # for it are written there by the tests).
+            CARTESIA_BASE_URL=env.pop("CARTESIA_BASE_URL", NOWHERE),
             CARTESIA_API_KEY=API_KEY,
             **env,
         ),
@@ -282,15 +293,20 @@ def test_voice_completes_from_the_cache_with_no_request(
 ) -> None:
     run(cli, cache, "voices", "list")
     sent = len(fake.requests)
-    assert bash_complete(tmp_path, cache, "cartesia-cli tts sse --voice f786") == [KATIE]
-    assert bash_complete(tmp_path, cache, "cartesia-cli say -v kat") == [KATIE]  # a name
-    assert bash_complete(tmp_path, cache, "cartesia-cli tts bytes --voice Jür") == [
-        voice_cache.complete("Jürgen", voice_cache.load(cache / "voices.json"))[0][0]
-    ]
+
+    def complete(line: str) -> list[str]:
+        return bash_complete(tmp_path, cache, line, CARTESIA_BASE_URL=fake.url)
+
+    assert complete("cartesia-cli tts sse --voice f786") == [KATIE]  # an id: the id
+    assert complete("cartesia-cli say -v kat") == ["Katie"]  # a name: the name
+    assert complete("cartesia-cli tts bytes --voice Jür") == ["Jürgen"]
+    assert complete("cartesia-cli tts bytes --voice jur") == ["Jürgen"]  # accents ignored
     assert len(fake.requests) == sent
 
 
-def test_zsh_gets_names_as_descriptions(cli: RunCli, cache: Path, tmp_path: Path) -> None:
+def test_zsh_gets_names_as_descriptions(
+    cli: RunCli, fake: FakeCartesia, cache: Path, tmp_path: Path
+) -> None:
     run(cli, cache, "voices", "list")
     result = run_entry_point(
         (),
@@ -298,6 +314,7 @@ def test_zsh_gets_names_as_descriptions(cli: RunCli, cache: Path, tmp_path: Path
             _CARTESIA_CLI_COMPLETE="complete_zsh",
             _TYPER_COMPLETE_ARGS="cartesia-cli tts sse --voice f786",
             CARTESIA_CLI_CACHE_DIR=str(cache),
+            CARTESIA_BASE_URL=fake.url,
         ),
         cwd=tmp_path,
     )
@@ -313,7 +330,7 @@ def test_a_missing_or_broken_cache_completes_nothing_quietly(
 ) -> None:
     if content is not None:
         cache.mkdir()
-        (cache / "voices.json").write_bytes(content)
+        (cache / "names.json").write_bytes(content)
     assert bash_complete(tmp_path, cache, "cartesia-cli tts sse --voice ") == []
 
 
@@ -322,7 +339,7 @@ def test_an_unwritable_cache_is_a_warning_not_a_failure(cli: RunCli, tmp_path: P
     blocker.write_text("")
     result = run(cli, blocker / "sub", "voices", "list", "--limit", "1")
     assert result.code == 0
-    assert "cartesia-cli: warning: could not update the voice cache" in result.stderr
+    assert "cartesia-cli: warning: could not update the name cache" in result.stderr
 
 
 @pytest.mark.parametrize(("kind", "said"), [("fifo", "a named pipe"), ("dir", "a directory")])
@@ -330,7 +347,7 @@ def test_a_cache_that_is_no_regular_file_is_left_alone(
     cli: RunCli, cache: Path, tmp_path: Path, kind: str, said: str
 ) -> None:
     cache.mkdir()
-    path = cache / "voices.json"
+    path = cache / "names.json"
     if kind == "fifo":
         os.mkfifo(path)
     else:
@@ -338,30 +355,32 @@ def test_a_cache_that_is_no_regular_file_is_left_alone(
     result = run(cli, cache, "voices", "list", "--limit", "1")
     assert result.code == 0
     assert result.stderr.endswith(
-        f"warning: could not update the voice cache {path}: it is {said}, not a regular file\n"
+        f"warning: could not update the name cache {path}: it is {said}, not a regular file\n"
     )
     assert stat.S_ISFIFO(path.stat().st_mode) if kind == "fifo" else path.is_dir()
     assert bash_complete(tmp_path, cache, "cartesia-cli tts sse --voice ") == []
 
 
 def test_the_cache_is_replaced_whole(cache: Path) -> None:
-    path = cache / "voices.json"
-    voice_cache.update([("a", "A")], complete=True, path=path)
-    voice_cache.update([("b", "B")], complete=False, path=path)
-    assert voice_cache.load(path) == {"a": "A", "b": "B"}
-    assert [p.name for p in cache.iterdir()] == ["voices.json"]  # no temporary left behind
+    path = cache / "names.json"
+    name_cache.remember(VOICES, NOWHERE, [("a", "A")], complete=True, path=path)
+    name_cache.remember(VOICES, NOWHERE, [("b", "B")], complete=False, path=path)
+    assert name_cache.names(VOICES, NOWHERE, path) == {"a": "A", "b": "B"}
+    assert [p.name for p in cache.iterdir()] == ["names.json"]  # no temporary left behind
 
 
 def test_completion_shows_a_cached_name_escaped(tmp_path: Path, cache: Path) -> None:
     cache.mkdir()
     voices = {"f786-ok": "Evil\x1b]0;pwned\x07\u202eeman"}
-    (cache / "voices.json").write_text(json.dumps({"voices": voices}))  # a file anyone edits
+    document = {"version": 2, "sites": {NOWHERE: {"voices": voices}}}
+    (cache / "names.json").write_text(json.dumps(document))  # a file anyone edits
     result = run_entry_point(
         (),
         env=clean_env(
             _CARTESIA_CLI_COMPLETE="complete_zsh",
             _TYPER_COMPLETE_ARGS="cartesia-cli tts sse --voice f786",
             CARTESIA_CLI_CACHE_DIR=str(cache),
+            CARTESIA_BASE_URL=NOWHERE,
         ),
         cwd=tmp_path,
     )

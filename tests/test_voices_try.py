@@ -192,13 +192,14 @@ def test_a_player_that_fails_is_never_said_to_have_played(
     cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
 ) -> None:
     result = cli("voices", "try", KATIE, "Hi", env={**env, "PLAYER_MODE": "quit"})
-    assert result.code == 0, result.stderr  # as say: the player's failure is a warning
-    warning, summary = result.stderr.splitlines()
-    assert warning.startswith("cartesia-cli: warning: ffplay quit before the end of the audio")
-    assert summary.startswith("not played: ")
+    # Nothing else keeps the audio: the player's failure is the run's (exit 7), as say's.
+    assert result.code == 7, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("cartesia-cli: error: ffplay quit before the end of the audio")
+    asked = len(tts_requests(fake))
     again = cli("voices", "try", KATIE, "Hi", env={**env, "PLAYER_MODE": "quit"})
-    assert again.stderr.splitlines()[-1].startswith("not played: ")  # the audio was whole: kept
-    assert again.stderr.rstrip("\n").endswith(", cached")
+    assert again.code == 7 and "played" not in again.stderr
+    assert len(tts_requests(fake)) == asked  # the audio was whole: kept, and replayed from there
 
 
 def test_a_store_that_cannot_be_written_costs_a_warning_not_the_sample(
@@ -238,7 +239,7 @@ def test_no_player_is_a_usage_error_before_any_request(
     empty.mkdir()
     result = cli(*args, env={"PATH": str(empty), "CARTESIA_CLI_CACHE_DIR": str(tmp_path / "c")})
     assert result.code == 2
-    assert result.stderr.startswith("cartesia-cli: error: --play needs ffplay")
+    assert result.stderr.startswith("cartesia-cli: error: --player ffplay: ffplay is not on PATH")
     assert fake.requests == []
 
 

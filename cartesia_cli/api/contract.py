@@ -411,6 +411,11 @@ class Driver(Generic[Sleep]):
         self._debug = debug
         self._sleep = sleep
 
+    @property
+    def config(self) -> ApiConfig:
+        """Where this client connects, and how."""
+        return self._config
+
     def _attempts(self, request: ApiRequest) -> Attempts:
         """The attempts of one request, under the retry rules its kind allows."""
         return Attempts(self._config, repeatable=request.repeatable, log=self._log)

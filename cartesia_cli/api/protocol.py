@@ -26,6 +26,7 @@ from cartesia_cli.errors import (
 from cartesia_cli.formats import BARE_VOICE_SINCE, Container, RequestedFormat
 
 VOICES_PATH = "/voices"
+DICTIONARIES_PATH = "/pronunciation-dicts/"  # the trailing slash: what the SDKs send
 EVENT_STREAM = "text/event-stream"
 
 

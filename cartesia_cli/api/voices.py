@@ -1,10 +1,5 @@
-"""Voices: paging `GET /voices` by cursor, and checking what a page holds. No I/O.
-
-The cursor is the last voice's id (`starting_after`). Paging stops when the API
-says there is no more (`has_more: false`), on an empty page (what the official
-SDK waits for), at `--limit`, or, should a server send a voice it has sent
-before, there, with a warning (a repeated page would loop for ever), and after
-MAX_PAGES pages in any case.
+"""Voices: the listing's query and filters, its pages (paged as `pages.py` pages), a voice's
+fields as text. No I/O.
 """
 
 from __future__ import annotations
@@ -13,11 +8,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from cartesia_cli.errors import StreamError
+from cartesia_cli.api import pages
+from cartesia_cli.api.pages import PAGE_LIMIT as PAGE_LIMIT
+from cartesia_cli.api.pages import Fetch as Fetch
+from cartesia_cli.api.pages import Listing as Listing
 
-PAGE_LIMIT = 100  # the most one page may hold
 Voice = dict[str, Any]
-Fetch = Callable[[Mapping[str, str]], object]  # query parameters -> the page's JSON
+NOUN = pages.Noun("voice", "voices")
 
 
 # The first Cartesia-Version whose listing no longer documents a `language` filter.
@@ -66,16 +63,6 @@ def speaks(voice: Voice, language: str) -> bool:
     return any(code == wanted or code.startswith(wanted + "-") for code in known)
 
 
-MAX_PAGES = 1000  # 100,000 voices: a server that never says "no more" still ends
-
-
-class Listing:
-    """How a listing ended: `complete` when the API said there was no more."""
-
-    def __init__(self) -> None:
-        self.complete = False
-
-
 def every_voice(
     fetch: Fetch,
     params: Mapping[str, str],
@@ -85,51 +72,17 @@ def every_voice(
     listing: Listing | None = None,
     keep: Callable[[Voice], bool] = lambda voice: True,
 ) -> Iterator[Voice]:
-    """The voices `keep` accepts, page after page, until the API has no more or `limit` is reached.
-
-    A page holding a voice listed already is not shown: the server went round.
-    """
-    listing = listing or Listing()
-    count, seen = 0, set()
-    cursor: str | None = None
-    for _ in range(MAX_PAGES):
-        after = {"starting_after": cursor} if cursor else {}
-        page, has_more = read_page(fetch({**params, **after}))
-        if any(voice["id"] in seen for voice in page):
-            warn(f"the server sent voices after {cursor} again; stopped listing there")
-            return
-        for voice in page:
-            seen.add(voice["id"])
-            if not keep(voice):
-                continue
-            yield voice
-            count += 1
-            if limit is not None and count >= limit:
-                listing.complete = True
-                return
-        if not page or not has_more:
-            listing.complete = True
-            return
-        cursor = page[-1]["id"]
-    warn(f"stopped after {MAX_PAGES} pages: the server kept saying there was more")
+    """The voices `keep` accepts, page after page (`pages.every_item`)."""
+    return pages.every_item(fetch, params, NOUN, limit=limit, warn=warn, listing=listing, keep=keep)
 
 
 def read_page(doc: object) -> tuple[list[Voice], bool]:
-    """`{"data": [voice, …], "has_more": …}` checked: every voice an object with a string id.
-
-    A page without `has_more` (older API versions) is taken to have more: paging
-    then ends on the empty page.
-    """
-    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
-        raise StreamError("malformed voices page from the server: no `data` list")
-    voices = [check_voice(item) for item in doc["data"]]
-    return voices, doc.get("has_more") is not False
+    """A page of voices, checked (`pages.read_page`)."""
+    return pages.read_page(doc, NOUN)
 
 
 def check_voice(item: object) -> Voice:
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise StreamError("malformed voice from the server: not an object with a string `id`")
-    return item
+    return pages.check_item(item, NOUN)
 
 
 def field(voice: Voice, key: str) -> str:

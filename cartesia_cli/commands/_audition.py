@@ -26,7 +26,6 @@ from cartesia_cli.jobs import audition, caching, names, plan
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.job import JobOptions, TtsJob
 from cartesia_cli.output.audio_cache import AudioCache
-from cartesia_cli.output.player import find_player
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, resolve
 from cartesia_cli.settings.spec import Given
@@ -51,9 +50,15 @@ def sample_store_here(settings: Settings | None = None) -> AudioCache:
     return caching.cache_here(settings[spec.CACHE_MAX_MB])
 
 
-def check_player() -> None:
-    """ffplay on PATH, or a usage error before any request."""
-    find_player()
+def plan_listed(given: Given, *, debug: bool) -> Planned:
+    """`voices list --try`'s samples planned before the listing is paid for: the player
+    (`--player`'s setting from the environment or config) found, or a usage error."""
+    options = JobOptions(
+        transcript_arg=_LATER, transcript=None, output=None, force=False, play=True,
+        timestamps=None, words_per_cue=None, json=False, dry_run=False, quiet=False,
+        debug=debug, given=given,
+    )  # fmt: skip
+    return _planned(VOICE_TRY, options)
 
 
 def try_voice(wanted: str, text: str | None, options: JobOptions) -> None:
@@ -69,14 +74,8 @@ def try_voice(wanted: str, text: str | None, options: JobOptions) -> None:
     process.stop_taken()  # heard: no signal may cut the summary or the exit short
 
 
-def try_listed(given: Given, found: Iterable[voices.Voice], *, debug: bool) -> None:
+def try_listed(planned: Planned, found: Iterable[voices.Voice]) -> None:
     """`voices list --try`: each voice listed says its sample sentence, its name shown first."""
-    options = JobOptions(
-        transcript_arg=_LATER, transcript=None, output=None, force=False, play=True,
-        timestamps=None, words_per_cue=None, json=False, dry_run=False, quiet=False,
-        debug=debug, given=given,
-    )  # fmt: skip
-    planned = _planned(VOICE_TRY, options)
     with _client(planned.plan) as client:
         for voice in found:
             console.info(_announced(voice))
@@ -106,17 +105,7 @@ def try_dictionary(word: str, wanted: str, options: JobOptions) -> None:
 
 def named(kind: names.Kind, wanted: str, client: CartesiaClient) -> names.Named:
     """The id (and name) `wanted` stands for; the one place these commands resolve a name."""
-    path = VOICES_PATH if kind is names.VOICE else f"{DICTS_PATH}/"
-    return names.resolve(
-        kind,
-        wanted,
-        lambda: voices.every_voice(
-            lambda page: client.get_json(path, page),
-            {"limit": str(voices.PAGE_LIMIT)},
-            limit=None,
-            warn=console.warning,
-        ),
-    )
+    return names.look_up(kind, wanted, client.config)
 
 
 def sample_key(
@@ -131,20 +120,22 @@ def sample_key(
     return caching.request_key(base_url, endpoints.SAY.path, request, body)
 
 
-class _Planned(NamedTuple):
+class Planned(NamedTuple):
+    """A sample's job, its plan, and the cache its samples are kept in."""
+
     job: TtsJob
     plan: plan.Plan
     cache: AudioCache | None  # None for a model named by an alias: its samples are not kept
 
 
-def _planned(endpoint: endpoints.TtsEndpoint, options: JobOptions) -> _Planned:
+def _planned(endpoint: endpoints.TtsEndpoint, options: JobOptions) -> Planned:
     """The job and its plan: every local check (player, output, settings) before any request."""
     console.configure(quiet=options.quiet, debug=options.debug)
     job = TtsJob(endpoint, options._replace(play=True))
     settings = resolve(options.given, os.environ, load_config(config_file()))
     planned = plan.plan(job, settings)
     alias = caching.is_alias(planned.request.model_id)
-    return _Planned(job, planned, None if alias else sample_store_here(settings))
+    return Planned(job, planned, None if alias else sample_store_here(settings))
 
 
 def _client(planned: plan.Plan) -> CartesiaClient:
@@ -154,7 +145,7 @@ def _client(planned: plan.Plan) -> CartesiaClient:
 
 
 def _sample(
-    planned: _Planned,
+    planned: Planned,
     client: CartesiaClient,
     request: TtsRequest,
     *,

@@ -35,6 +35,7 @@ from cartesia_cli.jobs.assembly import made_here
 from cartesia_cli.jobs.context import api_config, config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.names import Resolver, stale_hint
 from cartesia_cli.jobs.plan import Plan, audio_format, encoder_for, request_for
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import (
@@ -81,6 +82,7 @@ class Batch(NamedTuple):
     partial: list[str]  # what items cut short by a stop left: "file (N bytes)"
     outputs: dict[str, int]  # items' own output files (real paths) -> the line that named one
     source: int  # the descriptor the items are read from: no item may write over its file
+    names: Resolver  # voice and dictionary names to ids, each distinct name looked up once
 
 
 def run(job: TtsJob, source: str, concurrency: int) -> None:
@@ -93,6 +95,8 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
     if warning:
         console.warning(warning)
     directory = Path(job.options.output or ".")
+    resolver = Resolver(api_config(settings), cache_only=False)
+    resolver.settings(settings)  # the command's own names: a wrong one stops the batch here
     with _input(source) as fd:
         state = Batch(
             job,
@@ -106,6 +110,7 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
             [],
             {},
             fd,
+            resolver,
         )
         allowed = frozenset(set(job.options.given) - FIXED)  # --container's too
         try:
@@ -308,8 +313,12 @@ def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan, Settings]:
     settings = resolve(options.given, os.environ, state.config)
     audio = audio_format(item_job, settings)  # its `output`'s suffix picks its container
     encoder = encoder_for(item_job, audio)
+    # In the loop, and so one lookup at a time: a name new to the batch (and the cache)
+    # holds the other items up for one listing request, once.
+    settings, voice = state.names.settings(settings)
     request = request_for(settings, audio.received, item.transcript)
-    planned = Plan(audio, request, api_config(settings), None, None, 0.0, encoder=encoder)
+    api = api_config(settings)
+    planned = Plan(audio, request, api, None, None, 0.0, encoder=encoder, voice=voice)
     return item_job, planned, settings
 
 
@@ -378,7 +387,9 @@ def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
                 report.summary(
                     sink.label, sink.bytes_written, seconds,
                     pipeline.as_written(facts.plan.audio, sink),
-                    stats.time_to_first_audio(), stats.elapsed(), cached=facts.cached,
+                    stats.time_to_first_audio(), stats.elapsed(),
+                    voice=facts.plan.voice.shown() if facts.plan.voice is not None else None,
+                    cached=facts.cached,
                 )
             )  # fmt: skip
     if state.job.options.json:
@@ -396,6 +407,8 @@ def _failed(
     state.codes.append(int(exc.exit_code))
     if sink is not None and facts.plan is not None:
         exc.kept = pipeline.kept_audio(sink, facts.plan.audio.received)
+    if facts.plan is not None:
+        exc.hint = exc.hint or stale_hint(facts.plan.voice, exc)
     console.error(f"line {item.number}: {error_line(exc)}")
     if state.job.options.json:
         exc.message = f"line {item.number}: {exc.message}"  # which input line, for scripts

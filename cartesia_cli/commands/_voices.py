@@ -1,4 +1,4 @@
-"""The voices commands' glue: settings, one client for every page, the cache, the output.
+"""The voices commands' glue: settings, one client for every page, the name cache, the output.
 
 Same settings, errors and exit codes as the TTS jobs; the listing goes to
 stdout (the answer), every line for people through the console.
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 from urllib.parse import quote
 
 from cartesia_cli.api import voices
 from cartesia_cli.api.protocol import VOICES_PATH
 from cartesia_cli.errors import UsageError
+from cartesia_cli.jobs import names
 from cartesia_cli.jobs.context import api_config, config_file, load_config
 from cartesia_cli.output.sinks import write_stdout
-from cartesia_cli.settings import spec, voice_cache
+from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
 from cartesia_cli.settings.spec import Given
 from cartesia_cli.ui import voices_view
@@ -64,21 +64,30 @@ def list_voices(
             )
         )
     # Only a whole, unfiltered listing may drop voices from the cache.
-    _remember(found, complete=listing.complete and not filters.narrows)
+    complete = listing.complete and not filters.narrows
+    names.remember(names.VOICE, settings[spec.BASE_URL], found, complete=complete)
     _show(found, as_json=as_json, one=False)
     return found
 
 
-def get_voice(given: Given, voice_id: str, *, as_json: bool, debug: bool) -> None:
+def get_voice(given: Given, wanted: str, *, as_json: bool, debug: bool) -> None:
+    """One voice, by its id or its name (the cache first, else one listing)."""
     from cartesia_cli.api.client import CartesiaClient
+    from cartesia_cli.errors import RequestRejected
 
-    if voice_id.strip() in ("", ".", ".."):
-        raise UsageError(f"not a voice id: {voice_id!r}")
+    if wanted.strip() in ("", ".", ".."):
+        raise UsageError(f"not a voice id or name: {wanted!r}")
     settings = _settings(given, debug)
-    path = f"{VOICES_PATH}/{quote(voice_id, safe='')}"  # an id never becomes a path of its own
-    with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
-        voice = voices.check_voice(client.get_json(path))
-    _remember([voice], complete=False)
+    api = api_config(settings)
+    named = names.Resolver(api, cache_only=False).named(names.VOICE, wanted)
+    path = f"{VOICES_PATH}/{quote(named.id, safe='')}"  # an id never becomes a path of its own
+    with CartesiaClient(api, debug=console.debug_log()) as client:
+        try:
+            voice = voices.check_voice(client.get_json(path))
+        except RequestRejected as exc:
+            exc.hint = exc.hint or names.stale_hint(named, exc)
+            raise
+    names.remember(names.VOICE, api.base_url, [voice], complete=False)
     _show([voice], as_json=as_json, one=True)
 
 
@@ -97,17 +106,3 @@ def _show(found: list[voices.Voice], *, as_json: bool, one: bool) -> None:
         return
     rows = [[voices.field(v, column) for column in voices_view.COLUMNS] for v in found]
     voices_view.show(rows, terminal=isatty(1))
-
-
-def _remember(found: Iterable[voices.Voice], *, complete: bool) -> None:
-    """Refresh the completion cache; a cache that cannot be written is only a warning."""
-    try:
-        voice_cache.update(_names(found), complete=complete)
-    except OSError as exc:
-        where = exc.filename or voice_cache.cache_path()
-        console.warning(f"could not update the voice cache {where}: {exc.strerror}")
-
-
-def _names(found: Iterable[voices.Voice]) -> Iterator[tuple[str, str]]:
-    for voice in found:
-        yield voice["id"], voices.field(voice, "name")

@@ -48,12 +48,14 @@ def set_value(
         ),
     ] = None,
 ) -> None:
-    """Store a default; flags and environment variables still win over it.
+    """Store a default; flags and environment variables still win over it. A voice given
+    by name is stored as its id (an unknown or ambiguous name stores nothing).
 
     Examples:
 
     \b
         cartesia-cli config set voice 6ccbfb76-1fc6-48f7-b71d-91ac6298247b
+        cartesia-cli config set voice katie     # stored as Katie's id
         cartesia-cli config set speed 1.2
         cartesia-cli config set api_key          # prompts, without echo
         printenv MY_KEY | cartesia-cli config set api_key
@@ -68,10 +70,33 @@ def set_value(
     stored = parse_config_value(key, value)
     path = config_file()
     values = store.load(path)  # a broken file stops here, untouched
+    name = None
+    if key in NAMED and isinstance(stored, str):  # a name is stored as the id it names now
+        stored, name = _named(NAMED[key], stored, values)
     values[key] = stored
     store.save(path, values)
-    console.note(f"saved {key} = {_shown(key, stored)} in {path}")
+    said = f" ({name})" if name and name != stored else ""
+    console.note(f"saved {key} = {_shown(key, stored)}{said} in {path}")
     warn_if_exposed(path, values)
+
+
+# The keys whose value may be given by name, and what they name.
+NAMED = {spec.VOICE.name: "voice", spec.PRONUNCIATION_DICT.name: "dictionary"}
+
+
+def _named(what: str, wanted: str, stored: store.ConfigValues) -> tuple[str, str | None]:
+    """The id a name names (the cache first, else one listing), with the name; an id as is."""
+    import os
+
+    from cartesia_cli.jobs import names
+    from cartesia_cli.jobs.context import api_config
+    from cartesia_cli.settings.resolve import resolve
+
+    kind = names.VOICE if what == "voice" else names.DICTIONARY
+    # The connection as a run would have it; an id needs no request, so no key either.
+    settings = resolve({}, os.environ, stored, key_required=not names.is_id(wanted))
+    named = names.Resolver(api_config(settings), cache_only=False).named(kind, wanted)
+    return named.id, named.name
 
 
 @app.command("get")

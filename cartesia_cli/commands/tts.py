@@ -37,6 +37,7 @@ TTS_SETTINGS = (
     *spec.RAW_FORMAT,
     *spec.CONNECTION,
     *spec.CONTROLS,
+    *spec.PLAYBACK,
 )
 
 BatchOption = Annotated[

@@ -31,7 +31,8 @@ from cartesia_cli.input.sentences import (
 
 MAX_LENGTH = 250  # characters: past this a sentence is cut at a clause, a space, or the limit
 # Atoms no cut may fall inside: a phoneme block, a <spell>…</spell>, any other tag.
-_ATOM = re.compile(
+# Public: a book's readers and the estimate find the same tags (input/book.py, jobs/estimate.py).
+ATOM = re.compile(
     r"<<[^<>]{0,200}>>|<spell>[^<>]{0,200}</spell>|<(?!spell>)[A-Za-z/][^<>\n]{0,200}>"
 )
 _OPEN_TAG = re.compile(r"<[A-Za-z/][^<>\n]{0,200}")
@@ -139,7 +140,7 @@ class Chunker:
 
     def _after_atom(self, index: int) -> int:
         """Past a tag or phoneme block at `index` (or past its "<" if it is prose)."""
-        match = _ATOM.match(self._text, index)
+        match = ATOM.match(self._text, index)
         if match is not None:
             self._atom = (index, match.end())
             self._word = match.end()
@@ -228,7 +229,7 @@ def _joins(text: str, index: int) -> bool:
 def _open_atom(text: str) -> bool:
     """Whether `text` ends inside an atom that has not closed yet."""
     start = text.rfind("<")
-    return start >= 0 and _ATOM.match(text, start) is None and _may_become_atom(text[start:])
+    return start >= 0 and ATOM.match(text, start) is None and _may_become_atom(text[start:])
 
 
 def _may_become_atom(rest: str) -> bool:

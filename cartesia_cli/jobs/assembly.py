@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 from cartesia_cli import process
-from cartesia_cli.errors import AUDIO_TO_TERMINAL, UsageError
-from cartesia_cli.formats import PLAYER, Container, OutputFormat, RequestedFormat, player_args
+from cartesia_cli.errors import AUDIO_TO_TERMINAL, OutputError, UsageError
+from cartesia_cli.formats import Container, OutputFormat, RequestedFormat
 from cartesia_cli.jobs.job import TtsJob
-from cartesia_cli.jobs.plan import Plan
-from cartesia_cli.output import wav
-from cartesia_cli.output.player import Player, PlayingSink, stall_message
+from cartesia_cli.jobs.plan import Plan, played
+from cartesia_cli.output import players, wav
+from cartesia_cli.output.pcm_feed import PcmFeed
+from cartesia_cli.output.player import Player
+from cartesia_cli.output.playing_sink import AudioPlayer, PlayingSink, Tally
 from cartesia_cli.output.sinks import NewFileName, Sink, is_stdout, open_sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.ui import report
@@ -27,15 +29,38 @@ def open_sinks(job: TtsJob, plan: Plan) -> Sink:
     if plan.player is None:
         return open_output(job, plan)
     kept = None if job.options.output is None else open_output(job, plan)
-    heard = played(plan.audio)
     try:
-        playing = PlayingSink(Player(plan.player, player_args(heard, None)), kept)
-    except OSError as exc:
+        player = start_player(plan.player, played(plan.audio))
+    except BaseException:
         if kept is not None:
             kept.close(keep=False)
-        raise UsageError(f"cannot start {PLAYER}: {exc.strerror}") from None
-    made_here(playing.player.sink, heard, None)
-    return playing
+        raise
+    tally = Tally(player.name)
+    if plan.audio.received.container is Container.MP3:
+        tally.time_as_mp3()
+    return PlayingSink(player, kept, tally)
+
+
+def start_player(choice: players.Choice, audio: OutputFormat) -> AudioPlayer:
+    """The player `choice` names, started for `audio` (fed as a pipe carries it)."""
+    wav_header = audio.received.container is Container.WAV  # the server's: dropped for the pipe
+    encoding = audio.encoding
+    if choice.kind is None:
+        from cartesia_cli.output.player_inprocess import InProcessPlayer
+
+        assert encoding is not None, "the in-process player plays PCM only"
+        return InProcessPlayer(encoding, audio.sample_rate, wav_header=wav_header)
+    assert choice.path is not None
+    kind = choice.kind
+    feed = PcmFeed(
+        wav_header=wav_header,
+        encoding=encoding,
+        fed=kind.fed(encoding) if encoding is not None else None,
+    )
+    try:
+        return Player(choice.path, kind.argv(audio, None), feed)
+    except OSError as exc:
+        raise UsageError(f"cannot start {kind.name}: {exc.strerror}") from None
 
 
 def open_output(job: TtsJob, plan: Plan) -> Sink:
@@ -54,7 +79,7 @@ def open_output(job: TtsJob, plan: Plan) -> Sink:
         )
     except UsageError as exc:
         if exc.kind == AUDIO_TO_TERMINAL:
-            player = report.play_command(audio, None)
+            player = report.play_command(audio, None, plan.player_name)
             pipe = f"cartesia-cli {job.command} ... -o - | {player}"
             exc.hint = f"pipe it ({pipe}) or write a file with -o FILE"
         raise
@@ -75,35 +100,25 @@ def made_here(sink: Sink, audio: OutputFormat, encoder: str | None) -> Sink:
     return sink
 
 
-def played(audio: OutputFormat) -> OutputFormat:
-    """What the player is fed: what is written, but PCM in place of a container encoded here."""
-    return OutputFormat(Container.RAW, audio.received) if audio.encoded_here else audio
-
-
 def audio_file(sink: Sink) -> str | None:
     """The file the audio is kept in (with --play, the one beside the player), if any."""
     return sink.label if sink.keeps_audio and not sink.is_stdout else None
 
 
 def finish_playing(sink: PlayingSink, audio: RequestedFormat) -> bool:
-    """Wait for the player to play what it was given, bounded; say if it quit early.
+    """Wait for the player to play what it was given, bounded; True when it played it all.
 
-    True when it played to the end. A player given up for not reading (stopped
-    already) is one warning: the file has every byte, so the run is not failed for it.
+    With a file (or stdout) the audio is kept: a player's failure is a warning
+    (and False). With nothing else keeping it, the run failed (exit 7, the
+    player's reason).
     """
-    if sink.player_stalled:
-        console.warning(stall_message(sink.player.sink.stall_after))
-        return False
-    seconds = pipeline.audio_seconds(sink.player.sink, audio)
-    code = sink.player.finish(timeout=seconds + PLAYBACK_SLACK)
-    if code is None:
-        console.warning(
-            f"{PLAYER} had not finished after {seconds + PLAYBACK_SLACK:.0f} s; stopped it"
-        )
-        return False
-    if sink.player_quit or code != 0:
-        said = f": {sink.player.last_line}" if sink.player.last_line else ""
-        how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
-        console.warning(f"{PLAYER} quit before the end of the audio ({how}){said}")
-        return False
-    return True
+    failure = sink.failure
+    if failure is None:
+        seconds = pipeline.audio_seconds(sink.played, audio)
+        failure = sink.player.finish(timeout=seconds + PLAYBACK_SLACK, seconds=seconds)
+    if failure is None:
+        return True
+    if not sink.keeps_audio:
+        raise OutputError(failure)
+    console.warning(failure)
+    return False

@@ -23,7 +23,7 @@ from cartesia_cli.jobs.caching import recorded
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan
 from cartesia_cli.output.audio_cache import Writer
-from cartesia_cli.output.player import PlayingSink
+from cartesia_cli.output.playing_sink import PlayingSink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.ui import report

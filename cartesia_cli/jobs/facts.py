@@ -72,7 +72,7 @@ class JobFacts:
     def _format(self) -> dict[str, object]:
         if self.plan is None:
             return {}
-        audio = self.plan.audio
+        audio, voice = self.plan.audio, self.plan.voice
         return {
             "container": audio.container.value,
             "encoding": audio.encoding.value if audio.encoding is not None else None,
@@ -82,6 +82,7 @@ class JobFacts:
                 if self.characters is not None
                 else len(self.plan.request.transcript)
             ),
+            "voice": None if voice is None else {"id": voice.id, "name": voice.name},
         }
 
     def _billing(self, code: int) -> dict[str, object]:

@@ -27,8 +27,9 @@ from cartesia_cli.input.transcript import STDIN, resolve_transcript
 from cartesia_cli.jobs import timestamps
 from cartesia_cli.jobs.context import api_config
 from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.names import Named, Resolver
+from cartesia_cli.output import players
 from cartesia_cli.output.claims import is_open_regular_file
-from cartesia_cli.output.player import find_player
 from cartesia_cli.output.sinks import STDOUT, is_stdout, names_stderr
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning
@@ -44,11 +45,13 @@ class Plan(NamedTuple):
     audio: OutputFormat  # what is written, and what the request asks for (`audio.received`)
     request: TtsRequest
     api: ApiConfig
-    player: str | None  # ffplay's path, with --play
+    player: players.Choice | None  # what plays it, with --play
     stamps: timestamps.Timestamps | None
     reader_wait: float  # how long a named pipe may wait for its reader
     pieces: Iterable[str] | None = None  # over a WebSocket: the text, as it comes
     encoder: str | None = None  # ffmpeg's path, when the container is encoded here
+    player_name: str = players.AUTO  # --player: also the one the play-it hint names
+    voice: Named | None = None  # the voice the request names, by id (and name when known)
 
 
 def plan(job: TtsJob, settings: Settings) -> Plan:
@@ -56,7 +59,6 @@ def plan(job: TtsJob, settings: Settings) -> Plan:
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
         console.warning(warning)
-    player = find_player() if job.options.play else None  # exit 2, before any request
     _check_stdout_claims(job)
     _check_stdin_kept(job)
     _check_stderr_kept(job)
@@ -69,15 +71,42 @@ def plan(job: TtsJob, settings: Settings) -> Plan:
     )
     # After the checks that keep one file from going over another: they say more.
     audio = audio_format(job, settings)
+    player = player_for(job, settings, audio)  # exit 2, before any request
     encoder = encoder_for(job, audio)
+    # httpx (~40 ms) is imported here, before the output file is claimed, so that the
+    # claim and the stream follow each other.
+    api = api_config(settings)
+    # Names to ids, once the local checks are made: a name may cost a listing request.
+    settings, voice = Resolver(api, cache_only=job.options.dry_run).settings(settings)
     if job.endpoint.transport is WEBSOCKET:
         request, pieces = _text_as_it_comes(job, settings, audio, stamps)
     else:
         request, pieces = _request(job, settings, audio, stamps), None
-    # httpx (~40 ms) is imported here, before the output file is claimed, so that the
-    # claim and the stream follow each other.
-    api = api_config(settings)
-    return Plan(audio, request, api, player, stamps, settings[spec.IDLE_TIMEOUT], pieces, encoder)
+    reader_wait = settings[spec.IDLE_TIMEOUT]
+    named = settings[spec.PLAYER]
+    return Plan(audio, request, api, player, stamps, reader_wait, pieces, encoder, named, voice)
+
+
+def player_for(job: TtsJob, settings: Settings, audio: OutputFormat) -> players.Choice | None:
+    """With --play (and for say), the player `--player` names, or `auto`'s pick."""
+    if not job.options.play:
+        return None
+    try:
+        return players.choose(settings[spec.PLAYER], played(audio))
+    except UsageError as exc:
+        name = settings[spec.PLAYER]
+        if name == players.AUTO:
+            exc.hint = f"install one: {players.what_to_install()}"
+        elif name == players.IN_PROCESS and not players.in_process_available():
+            exc.hint = f"install it: {players.EXTRA}"
+        else:
+            exc.hint = "install it, or use --player auto"
+        raise
+
+
+def played(audio: OutputFormat) -> OutputFormat:
+    """What the player is fed: what is written, but PCM in place of a container encoded here."""
+    return OutputFormat(Container.RAW, audio.received) if audio.encoded_here else audio
 
 
 def encoder_for(job: TtsJob, audio: OutputFormat) -> str | None:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from cartesia_cli import process
 from cartesia_cli.endpoints import WEBSOCKET
 from cartesia_cli.errors import CliError, Interrupted, OutputError, StopRequested
-from cartesia_cli.formats import OutputFormat, RequestedFormat
+from cartesia_cli.formats import RequestedFormat
 from cartesia_cli.jobs import assembly
 from cartesia_cli.jobs.facts import JobFacts
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan
 from cartesia_cli.jobs.timestamps import Captions
-from cartesia_cli.output.player import PlayingSink
+from cartesia_cli.output.playing_sink import PlayingSink
 from cartesia_cli.output.sinks import Sink
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
@@ -73,7 +73,7 @@ def produce(
                 sink.close(keep=sink.bytes_written > 0)
             if isinstance(sink, PlayingSink):
                 sink.player.stop()  # whatever happened, no player is left behind
-    _report(job, result, sink, plan.audio, cached=facts.cached)
+    _report(job, result, sink, plan, cached=facts.cached)
     return result
 
 
@@ -202,20 +202,25 @@ def _mention_ws_proxy(base_url: str) -> None:
 
 
 def _report(
-    job: TtsJob, result: StreamResult, sink: Sink, audio: OutputFormat, *, cached: bool = False
+    job: TtsJob, result: StreamResult, sink: Sink, plan: Plan, *, cached: bool = False
 ) -> None:
+    audio = plan.audio
     stats = result.stats
     seconds = pipeline.audio_seconds(sink, audio.received)  # of the audio received
     first, elapsed = stats.time_to_first_audio(), stats.elapsed()
     label = sink.label if sink.keeps_audio else None
     audio = pipeline.as_written(audio, sink)  # an MP3's bit rate: an encoder may lower it
     # The bytes where they went (a WAV's header too), as --json and the file's size say.
-    line = report.summary(label, sink.bytes_written, seconds, audio, first, elapsed, cached=cached)
+    voice = plan.voice.shown() if plan.voice is not None else None
+    line = report.summary(
+        label, sink.bytes_written, seconds, audio, first, elapsed, voice=voice, cached=cached
+    )
     console.info(line)
     if job.options.play:
         return  # heard already
-    if sink.is_stdout or sink.is_regular_file:  # not for /dev/null or a named pipe: no replay
-        console.info(report.play_hint(audio, job.command, None if sink.is_stdout else sink.label))
+    # A file only: not /dev/null or a named pipe (no replay), nor stdout (piped already).
+    if sink.is_regular_file and not sink.is_stdout:
+        console.info(report.play_hint(audio, job.command, sink.label, plan.player_name))
 
 
 @contextmanager

@@ -9,8 +9,8 @@ object when one was asked for.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from cartesia_cli import process
 from cartesia_cli.endpoints import WEBSOCKET
@@ -28,9 +28,10 @@ from cartesia_cli.jobs import caching, dry_run, plan, produce
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
+from cartesia_cli.jobs.names import stale_hint
 from cartesia_cli.jobs.timestamps import Captions
 from cartesia_cli.output.sinks import check_output
-from cartesia_cli.settings.resolve import resolve
+from cartesia_cli.settings.resolve import Settings, resolve
 from cartesia_cli.ui.console import console, isatty
 
 
@@ -41,16 +42,21 @@ def refuse(job: TtsJob, failure: CliError) -> None:
     raise failure
 
 
-def speak(job: TtsJob) -> None:
+# Entered once the job is planned; yields whether to speak here (`say`'s queue, jobs/queued.py).
+Turn = Callable[[], AbstractContextManager[bool]]
+
+
+def speak(job: TtsJob, *, turn: Turn | None = None) -> None:
     """Run `job`; raise a CliError (with its exit code) on any failure.
 
     With --json the failure carries its JSON object for the CLI boundary to print
-    after the error line; on success it is printed here, last.
+    after the error line; on success it is printed here, last. `turn` is waited
+    for after every local check, before the request (`say`'s speech queue).
     """
     console.configure(quiet=job.options.quiet, debug=job.options.debug)
     facts = JobFacts(job)
     try:
-        _speak(job, facts)
+        _speak(job, facts, turn)
     except (KeyboardInterrupt, StopRequested) as stop:  # before the job had a sink
         process.stop_taken()
         code = stop.exit_code if isinstance(stop, StopRequested) else ExitCode.INTERRUPTED
@@ -71,7 +77,7 @@ def speak(job: TtsJob) -> None:
         emit_result(*facts.success())
 
 
-def _speak(job: TtsJob, facts: JobFacts) -> None:
+def _speak(job: TtsJob, facts: JobFacts, turn: Turn | None) -> None:
     options = job.options
     settings = resolve(
         options.given, os.environ, load_config(config_file()), key_required=not options.dry_run
@@ -88,11 +94,23 @@ def _speak(job: TtsJob, facts: JobFacts) -> None:
             console.info(cache_line)
         return
     cache = caching.use_for(job, planned, settings)
+    with turn() if turn is not None else nullcontext(True) as speaks_here:
+        if speaks_here:  # else handed to a process of its own (say --no-wait)
+            _produce(job, facts, settings, planned, cache)
+
+
+def _produce(
+    job: TtsJob,
+    facts: JobFacts,
+    settings: Settings,
+    planned: plan.Plan,
+    cache: caching.CacheUse | None,
+) -> None:
     with _claimed_captions(job, planned) as captions:
         try:
             result = produce.produce(job, planned, facts, captions, cache)
         except RequestRejected as exc:
-            exc.hint = exc.hint or plan.locale_hint(settings, exc)
+            exc.hint = exc.hint or stale_hint(planned.voice, exc) or plan.locale_hint(settings, exc)
             raise
         if captions is not None:
             console.info(f"wrote {captions.write(result, complete=True)}")

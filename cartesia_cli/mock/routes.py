@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cartesia_cli.mock import dicts, voices
+from cartesia_cli.mock import accents, dicts, voice_admin, voices
+from cartesia_cli.mock.multipart import MAX_MULTIPART
 from cartesia_cli.mock.store import Store
 from cartesia_cli.mock.validation import MAX_BODY, Problem
 
@@ -46,11 +47,39 @@ def _voice_get(store: Store, request: Request, ids: tuple[str, ...]) -> Answer:
     return voices.shaped(voice, request.version)
 
 
+def _clone(store: Store, request: Request, _: tuple[str, ...]) -> Answer:
+    return voice_admin.clone(store, request.content_type, request.body, request.version)
+
+
+def _accents(store: Store, request: Request, _: tuple[str, ...]) -> Answer:
+    return voice_admin.accents_route(request.version) or accents.list_accents()
+
+
+def _add_accents(store: Store, request: Request, ids: tuple[str, ...]) -> Answer:
+    return voice_admin.accents_route(request.version) or voice_admin.add_accents(
+        store, ids[0], request.body, request.version
+    )
+
+
+def _remove_accent(store: Store, request: Request, ids: tuple[str, ...]) -> Answer:
+    return voice_admin.accents_route(request.version) or voice_admin.remove_accent(
+        store, ids[0], ids[1], request.version
+    )
+
+
+CLONE = "/voices/clone"
 _TABLE: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
     (method, re.compile(pattern), handler)
     for method, pattern, handler in (
         ("GET", "/voices", _voices_list),
+        ("POST", CLONE, _clone),
+        ("POST", "/voices/localize", lambda s, r, _: voice_admin.localize(s, r.body, r.version)),
         ("GET", f"/voices/{_ID}", _voice_get),
+        ("PATCH", f"/voices/{_ID}", lambda s, r, i: voice_admin.update(s, i[0], r.body, r.version)),
+        ("DELETE", f"/voices/{_ID}", lambda s, r, ids: voice_admin.delete(s, ids[0])),
+        ("GET", "/accents", _accents),
+        ("PATCH", f"/voices/{_ID}/accents", _add_accents),
+        ("DELETE", f"/voices/{_ID}/accents/{_ID}", _remove_accent),
         ("GET", "/pronunciation-dicts", lambda s, r, _: dicts.list_dictionaries(s, r.query)),
         ("POST", "/pronunciation-dicts", lambda s, r, _: dicts.create(s, r.body)),
         ("GET", f"/pronunciation-dicts/{_ID}", lambda s, r, ids: dicts.get(s, ids[0])),
@@ -67,8 +96,8 @@ def handles(route: str) -> bool:
 
 
 def body_limit(route: str) -> int:
-    """The largest body read for this request."""
-    return MAX_BODY
+    """The largest body read for this request: a voice's audio clip is larger than JSON."""
+    return MAX_MULTIPART if _normal(route) == CLONE else MAX_BODY
 
 
 def answer(store: Store, request: Request) -> Answer:

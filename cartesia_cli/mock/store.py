@@ -39,7 +39,12 @@ def dictionary_not_found(dictionary_id: str) -> Problem:
 def not_yours(voice_id: str) -> Problem:
     """A library voice: the caller may use it but not change or delete it (404, not 403:
     a 403 reads as a refused key)."""
-    return voice_not_found(voice_id, " Only voices you own can be changed or deleted.")
+    return Problem(
+        404,
+        "Voice not owned",
+        f"Voice {voice_id!r} is a library voice: only voices you own can be changed or deleted.",
+        "voice_not_owned",
+    )
 
 
 class Store:

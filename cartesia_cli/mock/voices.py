@@ -109,9 +109,8 @@ def get_voice(
 
 
 def voice_not_found(voice_id: str, why: str = "") -> Problem:
-    return Problem(
-        404, "Voice not found", f"No voice with id {voice_id!r}.{why}", "voice_not_found"
-    )
+    message = f"No voice with id {voice_id!r}{why}."
+    return Problem(404, "Voice not found", message, "voice_not_found")
 
 
 def shaped(voice: Voice, version: str | None) -> dict[str, Any]:

@@ -1,88 +1,171 @@
-"""Hearing the audio as it arrives: ffplay, fed each chunk on its stdin (`--play`, `say`).
+"""Hearing the audio as it arrives: an external player (ffplay, mpv, …) fed on its stdin.
 
-The player is a child process in our process group, so a Ctrl-C at the
-terminal reaches it too; every other way out (SIGTERM, an error) stops it
-in `stop()`, so no player is ever left behind. What the player prints goes
-into a pipe we drain (its banner and status line would mix with ours); its
-last line is kept to explain an early exit.
+The audio goes into a `PlayBuffer` at the network's pace and a thread of its
+own feeds the player from it at the player's: the stream is never held up by
+playback. The player is a child process in our process group, so a Ctrl-C at
+the terminal reaches it too; every other way out (SIGTERM, an error) stops it
+in `stop()`, so no player is ever left behind. What it prints (errors only: it
+is started quiet) goes into a pipe we drain; its last line explains a failure.
 
-A player that stops reading (hung, its audio device blocked) cannot hang the
-run: its pipe is non-blocking, and a write that finds no room for
-PLAYER_STALL seconds gives the player up (stopped like any other way out).
-The encoder's pipe works the same way (`child.py`).
+A player that stops reading (hung, its audio device blocked) is given up after
+PLAYER_STALL seconds without taking a byte (`child.py`). One that exits before
+it has been given all the audio, or exits with an error, has failed; so has one
+that said something and ended far sooner than its audio could have been played
+(ffplay exits 0 when it cannot open an audio device).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
+import time
 
 from cartesia_cli import process
-from cartesia_cli.errors import NO_PLAYER, BrokenPipe, OutputError, UsageError
-from cartesia_cli.formats import PLAYER
+from cartesia_cli.errors import NO_PLAYER, BrokenPipe, UsageError
 from cartesia_cli.output import child
-from cartesia_cli.output.mp3_frames import Mp3Clock
-from cartesia_cli.output.sinks import Sink
+from cartesia_cli.output.pcm_feed import PcmFeed
+from cartesia_cli.output.play_buffer import PlayBuffer
 
-# subprocess, threading and shutil are imported where used: only --play needs them,
+# subprocess and threading are imported where used: only --play needs them,
 # and every tts run imports this module.
 STOP_GRACE = 2.0  # seconds a player gets to exit on SIGTERM before SIGKILL
 # Seconds a player may leave its full pipe unread before it is given up. ffplay reads
 # 32 KB at a time as it plays: at 32 kbps MP3 (the slowest format) that is every 8 s.
 PLAYER_STALL = 20.0
+FEED_BYTES = 1 << 16  # the most handed to the player's pipe in one write
+# A player's line that says it failed (ffplay: "audio open failed", then exit 0).
+_FAILURE = re.compile(r"fail|error|cannot|could not|unable|no such", re.IGNORECASE)
 _STATUS = re.compile(r"M-A:|A-V:|aq=")  # ffplay's redrawn status line: clocks, queue sizes
 
 
 def find_player() -> str:
-    """ffplay's path, or a usage error (before any request) naming what to install."""
+    """ffplay's path, or a usage error (before any request). Kept for callers that want ffplay."""
     import shutil
 
-    path = shutil.which(PLAYER)
+    path = shutil.which("ffplay")
     if path is None:
-        raise UsageError(f"--play needs {PLAYER}, which is not on PATH", kind=NO_PLAYER)
+        raise UsageError("--play needs ffplay, which is not on PATH", kind=NO_PLAYER)
     return path
 
 
-class Player:
-    """A running ffplay reading our pipe; `sink` writes to it."""
+def stall_message(stall_after: float, name: str = "ffplay") -> str:
+    """What is said of a player given up for not reading."""
+    return f"{name} read none of its input for {stall_after:g} s; stopped it"
 
-    def __init__(self, executable: str, args: list[str]) -> None:
+
+class Player:
+    """A running external player reading our pipe, fed from a buffer by a thread of its own.
+
+    `args[0]` is the player's name (`executable` is run in its place); `feed`
+    turns the audio received into what the pipe carries (a WAV header dropped,
+    companded samples widened).
+    """
+
+    def __init__(self, executable: str, args: list[str], feed: PcmFeed | None = None) -> None:
         import subprocess
         import threading
 
+        self.name = args[0]
         self._process = subprocess.Popen(
             [executable, *args[1:]],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+        self._started = time.monotonic()
         assert self._process.stdin is not None and self._process.stderr is not None
-        self.sink = child.ChildInput(self._process.stdin.fileno(), PLAYER, stall_after=PLAYER_STALL)
+        self.sink = child.ChildInput(
+            self._process.stdin.fileno(), self.name, stall_after=PLAYER_STALL
+        )
+        self._feed = feed or PcmFeed()
+        self._buffer = PlayBuffer()
         self._last_line = ""
+        self.quit_early = False  # it exited (or closed its pipe) before taking all the audio
+        self.stalled = False
         self._reader = threading.Thread(target=self._drain, name="player-stderr", daemon=True)
+        self._feeder = threading.Thread(target=self._pump, name="player-feed", daemon=True)
         process.start_thread(self._reader)  # stop signals go to the main thread only
+        process.start_thread(self._feeder)
 
     @property
     def last_line(self) -> str:
         return self._last_line
 
-    def finish(self, timeout: float) -> int | None:
-        """End of the audio: let the player play what it has; its exit code, None if it hangs."""
+    def feed(self, data: bytes) -> None:
+        """Hand the player `data` (as received); never waits for the player."""
+        self._buffer.put(self._feed(data))
+
+    def trouble(self) -> str | None:
+        """Why the player has failed already (given up, or gone before the end); else None."""
+        if self.stalled:
+            return stall_message(self.sink.stall_after, self.name)
+        if self.quit_early or self._process.poll() is not None:
+            self.quit_early = True
+            return self._quit_message()
+        return None
+
+    def finish(self, timeout: float, seconds: float) -> str | None:
+        """End of the audio: let the player play it all; why it failed, None if it played.
+
+        `timeout` bounds the wait; `seconds` is the audio's length, for telling a
+        player that could not play (it spoke and ended at once) from one that did.
+        """
         import subprocess
+
+        self._buffer.close()
+        deadline = time.monotonic() + timeout
+        self._feeder.join(timeout)
+        try:
+            code = self._process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            return f"{self.name} had not finished after {timeout:.0f} s; stopped it"
+        self._reader.join(timeout=1)
+        if self.stalled:
+            return stall_message(self.sink.stall_after, self.name)
+        too_soon = time.monotonic() - self._started < seconds / 2
+        complained = _FAILURE.search(self._last_line) is not None
+        if self.quit_early or code != 0 or (complained and too_soon):
+            return self._quit_message()
+        return None
+
+    def stop(self) -> None:
+        """Stop the player now (SIGTERM, then SIGKILL) and reap it; the feeding ends."""
+        self._buffer.abandon()
+        child.stop(self._process, STOP_GRACE)
+        self._feeder.join(timeout=1)
+        self._reader.join(timeout=1)
+
+    def _quit_message(self) -> str:
+        code = self._process.poll()
+        if code is None:
+            how = "closed its input"
+        else:
+            how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+        said = f": {self._last_line}" if self._last_line else ""
+        return f"{self.name} quit before the end of the audio ({how}){said}"
+
+    def _pump(self) -> None:
+        """The feeding thread: buffer to pipe, until the end, a failure, or `stop`."""
+        try:
+            while data := self._buffer.take(FEED_BYTES):
+                self.sink.write(data)
+        except BrokenPipe:
+            self.quit_early = True
+        except child.Stalled:
+            self.stalled = True
+            child.stop(self._process, STOP_GRACE)  # it holds no more of the stream
+        except Exception:  # a write that failed otherwise: the player is gone all the same
+            self.quit_early = True
+        finally:
+            self._buffer.release()
+            self._close_input()
+
+    def _close_input(self) -> None:
+        import contextlib
 
         if self._process.stdin is not None:
             with contextlib.suppress(OSError):  # already gone: nothing left to tell it
                 self._process.stdin.close()
-        try:
-            return self._process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            return None
-
-    def stop(self) -> None:
-        """Stop the player now (SIGTERM, then SIGKILL) and reap it."""
-        child.stop(self._process, STOP_GRACE)
-        self._reader.join(timeout=1)
 
     def _drain(self) -> None:
         assert self._process.stderr is not None
@@ -93,71 +176,3 @@ class Player:
                 for line in (piece.strip() for piece in text.splitlines()):
                     if line and not _STATUS.search(line):  # not its redrawn status bar
                         self._last_line = line[-300:]
-
-
-def stall_message(stall_after: float) -> str:
-    """What is said of a player given up for not reading."""
-    return f"{PLAYER} read none of its input for {stall_after:g} s; stopped it"
-
-
-class PlayingSink(Sink):
-    """Audio to the player as it arrives, and to a file (or stdout) too when -o names one.
-
-    The file comes first: it is the product. A player that quits early is noted
-    (`player_quit`) and fed no more; the stream goes on into the file, or, with
-    no file, is read to its end so the run finishes as it would have. A player
-    that stops reading is stopped (`player_stalled`); the stream goes on into
-    the file, and with no file the run fails (OutputError): the audio went nowhere.
-    """
-
-    def __init__(self, player: Player, kept: Sink | None) -> None:
-        super().__init__(kept.label if kept is not None else PLAYER)
-        self.player = player
-        self.player_quit = False
-        self.player_stalled = False
-        self.keeps_audio = kept is not None
-        self._kept = kept
-
-    @property
-    def is_stdout(self) -> bool:
-        return self._kept is not None and self._kept.is_stdout
-
-    @property
-    def bytes_written(self) -> int:
-        return (self._kept or self.player.sink).bytes_written
-
-    def mp3_clock(self) -> Mp3Clock | None:
-        return (self._kept or self.player.sink).mp3_clock()
-
-    @property
-    def audio_bytes(self) -> int:
-        return (self._kept or self.player.sink).audio_bytes
-
-    def finish(self) -> None:
-        if self._kept is not None:
-            self._kept.finish()  # the player is finished by its own wait (`Player.finish`)
-
-    def write(self, data: bytes) -> None:
-        if self._kept is not None:
-            self._kept.write(data)
-            self.head = self._kept.head
-        if not self.player_quit:
-            try:
-                self.player.sink.write(data)
-            except BrokenPipe:
-                self.player_quit = True
-            except child.Stalled:
-                self._give_up_player()
-        if self._kept is None:
-            self.head = self.player.sink.head
-
-    def _give_up_player(self) -> None:
-        self.player_quit = self.player_stalled = True
-        self.player.stop()  # now, not at the end: it holds no more of the stream
-        if self._kept is None:
-            raise OutputError(stall_message(self.player.sink.stall_after))
-
-    def close(self, *, keep: bool) -> None:
-        if self._kept is not None:
-            self._kept.close(keep=keep)
-            self.is_regular_file = self._kept.is_regular_file

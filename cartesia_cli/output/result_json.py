@@ -24,6 +24,7 @@ KEYS = (
     "characters",
     "characters_billed",
     "cached",
+    "voice",  # {"id", "name"}: the voice the request named (name null when not known)
     "request_id",
     "exit_code",
     "error",

@@ -29,6 +29,10 @@ class Settings:
     def __getitem__(self, setting: Setting[T]) -> T:
         return cast(T, self._values[setting])
 
+    def replaced(self, changes: Mapping[Setting[object], object]) -> Settings:
+        """These settings with some values changed (a voice's name by its id)."""
+        return Settings({**self._values, **changes})
+
     def body_fields(self) -> dict[tuple[str, ...], Any]:
         """The set values that go into a request body, by their place in it."""
         return {s.body: value for s, value in self._values.items() if s.body and value is not None}

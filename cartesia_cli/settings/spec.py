@@ -29,6 +29,7 @@ from cartesia_cli.formats import (
     MODEL_ALIASES,
     MP3_BIT_RATES,
     NORMALIZATIONS,
+    PLAYER_NAMES,
     SUFFIXES,
     Container,
     Encoding,
@@ -82,13 +83,6 @@ class Setting(Generic[T_co]):
         if self.completions is not None:
             return self.completions(incomplete)
         return [choice for choice in self.choices if choice.startswith(incomplete)]
-
-
-def cached_voices(incomplete: str) -> list[tuple[str, str]]:
-    """Voice ids from the cache `voices list` keeps, each with its name; no request."""
-    from cartesia_cli.settings import voice_cache
-
-    return voice_cache.complete(incomplete)
 
 
 # -- parsers: each names where a bad value came from ------------------------------------
@@ -171,7 +165,10 @@ def check_sample_rate(raw: str, label: str = "--sample-rate") -> int:
         return SampleRate(raw.strip()).hz
     except ValueError:
         choices = ", ".join(r.value for r in SampleRate)
-        raise UsageError(f"{label} must be one of {choices}, got {raw!r}") from None
+        failure = UsageError(f"{label} must be one of {choices}, got {raw!r}")
+        if raw.strip().isdigit() and int(raw) < 1000:  # a speaking rate, as macOS say's -r
+            failure.hint = "for words per minute (macOS say's -r), use --speed 0.6 to 1.5"
+        raise failure from None
 
 
 def check_api_key(raw: str, label: str = "--api-key") -> str:
@@ -183,6 +180,14 @@ def check_api_key(raw: str, label: str = "--api-key") -> str:
             f"the API key ({label}) has spaces or characters an HTTP header cannot carry"
         )
     return key
+
+
+def check_player(raw: str, label: str = "--player") -> str:
+    """`auto` or a player the CLI knows how to start."""
+    name = raw.strip()
+    if name not in PLAYER_NAMES:
+        raise UsageError(f"{label} must be one of {', '.join(PLAYER_NAMES)}, got {raw!r}")
+    return name
 
 
 def between(low: float, high: float) -> Parser[float]:
@@ -289,9 +294,9 @@ MODEL: Setting[str] = Setting(
     env="CARTESIA_MODEL", configurable=True, choices=KNOWN_MODELS, metavar="ID",
 )
 VOICE: Setting[str] = Setting(
-    "--voice", text, help="Voice id (Tab completes names from `voices list`).",
-    default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b", short="-v", env="CARTESIA_VOICE_ID",
-    configurable=True, metavar="ID", completions=cached_voices,
+    "--voice", text, default="6ccbfb76-1fc6-48f7-b71d-91ac6298247b", short="-v",
+    help="Voice id, or name (any case; looked up once, cached). Tab completes names.",
+    env="CARTESIA_VOICE_ID", configurable=True, metavar="ID|NAME",
 )
 ENCODING: Setting[Encoding] = Setting(
     "--encoding", check_encoding, help="Audio encoding: " + ", ".join(ENCODINGS) + ".",
@@ -311,6 +316,12 @@ SAMPLE_RATE: Setting[int] = Setting(
 BIT_RATE: Setting[int | None] = Setting(
     "--bit-rate", one_of(MP3_BIT_RATES), default=None, metavar="BPS", choices=BIT_RATES,
     help=f"MP3 bit rate: {', '.join(BIT_RATES)} (default {DEFAULT_MP3_BIT_RATE}).",
+)
+PLAYER: Setting[str] = Setting(
+    "--player", check_player, metavar="auto|NAME", default="auto", env="CARTESIA_PLAYER",
+    configurable=True, choices=PLAYER_NAMES,
+    help="What plays the audio, and what the play-it hint names: auto (the first installed, in"
+    " this order) or one of " + ", ".join(PLAYER_NAMES[1:]) + ".",
 )
 RETRIES: Setting[int] = Setting(
     "--retries", whole(0, 10), default=2, metavar="N",
@@ -351,8 +362,8 @@ EMOTION: Setting[str | None] = Setting(
     body=("generation_config", "emotion"),
 )
 PRONUNCIATION_DICT: Setting[str | None] = Setting(
-    "--pronunciation-dict", text, help=f"Pronunciation dictionary id. {SONIC_3}",
-    default=None, metavar="ID", body=("pronunciation_dict_id",),
+    "--pronunciation-dict", text, default=None, metavar="ID|NAME", body=("pronunciation_dict_id",),
+    help=f"Pronunciation dictionary id, or name (looked up like --voice). {SONIC_3}",
 )
 CONTEXT_ID: Setting[str | None] = Setting(
     "--context-id", text, help="Context id, sent with the request and echoed back in events.",
@@ -386,6 +397,7 @@ CONNECTION: tuple[Setting[object], ...] = (
 )
 VOICE_AND_MODEL: tuple[Setting[object], ...] = (MODEL, VOICE)
 RAW_FORMAT: tuple[Setting[object], ...] = (ENCODING, SAMPLE_RATE)
+PLAYBACK: tuple[Setting[object], ...] = (PLAYER,)
 # What is written: the container, and an MP3's bit rate.
 OUTPUT_FORMAT: tuple[Setting[object], ...] = (CONTAINER, BIT_RATE)
 CONTROLS: tuple[Setting[object], ...] = (
@@ -409,6 +421,7 @@ ALL: tuple[Setting[object], ...] = (
     *CONTROLS,
     *CACHING,
     CACHE_MAX_MB,  # config only: no command takes it as a flag
+    PLAYER,
 )
 CONFIGURABLE: tuple[Setting[object], ...] = tuple(s for s in ALL if s.configurable)
 

@@ -5,19 +5,27 @@ from __future__ import annotations
 import shlex
 
 from cartesia_cli.errors import KeptAudio
-from cartesia_cli.formats import OutputFormat, player_args
+from cartesia_cli.formats import OutputFormat
+from cartesia_cli.output import players
 
 
-def play_command(audio: OutputFormat, target: str | None) -> str:
-    """The ffplay command that plays this audio, as a shell line; `target=None`: a pipe."""
-    return shlex.join(player_args(audio, target))
+def play_command(audio: OutputFormat, target: str | None, player: str = players.AUTO) -> str:
+    """The command that plays this audio, as a shell line; `target=None`: a pipe.
+
+    The player is `--player`'s, or the one `auto` would pick (an external one:
+    the in-process player has no command line).
+    """
+    kind = players.hint_player(player, audio, target)
+    return shlex.join(kind.argv(audio, target, fed=False))
 
 
-def play_hint(audio: OutputFormat, command: str, label: str | None) -> str:
+def play_hint(
+    audio: OutputFormat, command: str, label: str | None, player: str = players.AUTO
+) -> str:
     """`play it: …` for a file, or the pipe to use with stdout (`label=None`)."""
     if label is None:
-        return f"play it: cartesia-cli {command} ... -o - | {play_command(audio, None)}"
-    return f"play it: {play_command(audio, label)}"
+        return f"play it: cartesia-cli {command} ... -o - | {play_command(audio, None, player)}"
+    return f"play it: {play_command(audio, label, player)}"
 
 
 def summary(
@@ -29,16 +37,20 @@ def summary(
     elapsed: float,
     *,
     played: bool = True,
+    voice: str | None = None,
     cached: bool = False,
 ) -> str:
     """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`);
-    `not played: …` when that player failed (`played=False`); `…, cached` when the
-    audio came from the audio cache (no request)."""
+    `not played: …` when that player failed (`played=False`); `voice`: the voice as shown
+    (`Katie (f786…)`); `…, cached` last when the audio came from the audio cache (no
+    request), so it reads as a note on the whole line."""
     first = "no audio" if first_audio is None else f"first audio {_ms(first_audio)}"
     done = ("played" if played else "not played") if label is None else f"wrote {label}"
+    spoken_by = "" if voice is None else f", voice {voice}"
     return (
         f"{done}: {seconds:.2f} s of audio, {num_bytes} bytes, "
-        f"{audio.describe()}, {first}, total {_ms(elapsed)}{', cached' if cached else ''}"
+        f"{audio.describe()}, {first}, total {_ms(elapsed)}{spoken_by}"
+        f"{', cached' if cached else ''}"
     )
 
 

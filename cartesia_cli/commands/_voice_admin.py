@@ -1,0 +1,297 @@
+"""The glue of `voices clone|localize|update|delete`: checks, requests, what is said.
+
+Every local check (the clip, the language, the flags a Cartesia-Version needs)
+comes before any request. A request that creates a voice is never sent twice
+once it went out (api/contract.py); when its answer is lost, the error line
+says the voice may exist all the same and how to look. Deleting checks every
+voice first, so that an unknown one deletes nothing.
+
+stdout carries the answer: the new voice's id (or, with --json, the API's
+object); lines for people go through the console.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import quote
+
+from cartesia_cli import errors
+from cartesia_cli.api import voice_admin, voices
+from cartesia_cli.api.protocol import VOICES_PATH
+from cartesia_cli.api.voice_admin import Localize
+from cartesia_cli.commands import _voices
+from cartesia_cli.errors import CliError, ServerError, StreamError, UsageError
+from cartesia_cli.formats import LANGUAGES
+from cartesia_cli.input import clip as clips
+from cartesia_cli.jobs import names
+from cartesia_cli.jobs.context import api_config
+from cartesia_cli.output.sinks import write_stdout
+from cartesia_cli.settings import spec
+from cartesia_cli.settings.resolve import Settings
+from cartesia_cli.settings.spec import Given
+from cartesia_cli.ui import confirm
+from cartesia_cli.ui.console import console, isatty
+from cartesia_cli.ui.error_line import HINTS
+
+if TYPE_CHECKING:
+    from cartesia_cli.api.client import CartesiaClient
+
+
+class CloneRequest(NamedTuple):
+    clip: str
+    name: str
+    language: str
+    description: str | None
+    base_voice: str | None
+    accent: str | None
+
+
+# --- clone ------------------------------------------------------------------------------
+
+
+def clone(given: Given, request: CloneRequest, *, as_json: bool, debug: bool) -> None:
+    from cartesia_cli.api.contract import FilePart
+
+    _check_name(request.name)
+    if request.language not in LANGUAGES:
+        raise UsageError(
+            f"--language {request.language!r} is not a language code the API knows; one of: "
+            + " ".join(LANGUAGES)
+        )
+    clip = clips.load(request.clip)
+    settings = _voices._settings(given, debug)
+    version = settings[spec.API_VERSION]
+    if request.accent is not None and not voice_admin.accents_since(version):
+        raise UsageError(f"--accent needs Cartesia-Version {voice_admin.ACCENTS_SINCE} or later")
+    _say_about(clip, request.clip)
+    with _client(settings) as client:
+        base = _voice_named(client, request.base_voice).id if request.base_voice else None
+        fields = voice_admin.clone_fields(
+            name=request.name,
+            language=request.language,
+            description=request.description,
+            base_voice=base,
+            accent=request.accent,
+        )
+        file = FilePart(clip.name, clip.data, clip.media_type)
+        with _creating("voice", request.name):
+            made = voices.check_voice(
+                client.post_multipart(voice_admin.CLONE_PATH, fields, "clip", file)
+            )
+    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
+    _created("Cloned", made, as_json=as_json)
+
+
+def _say_about(clip: clips.Clip, shown: str) -> None:
+    if clip.converted:
+        console.info(f"converted {shown!r} ({clip.kind.name}) to WAV for the upload")
+    if clip.seconds is not None and clip.seconds < clips.SHORT_SECONDS:
+        console.warning(
+            f"{shown!r} is {clip.seconds:.1f} s long; a clone is closer from about 10 s of speech"
+        )
+
+
+# --- localize ---------------------------------------------------------------------------
+
+
+def localize(given: Given, wanted: Localize, *, as_json: bool, debug: bool) -> None:
+    _check_name(wanted.name)
+    settings = _voices._settings(given, debug)
+    version = settings[spec.API_VERSION]
+    voice_admin.checked_localize(wanted, version)
+    with _client(settings) as client:
+        source = _voice_named(client, wanted.voice_id)
+        accent = wanted.accent
+        if voice_admin.accents_since(version) and accent is None:
+            accent = _default_accent(client, wanted)
+        body = voice_admin.localize_body(wanted._replace(voice_id=source.id), accent)
+        with _creating("voice", wanted.name):
+            made = voices.check_voice(client.post_json(voice_admin.LOCALIZE_PATH, body))
+    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
+    _created("Localized", made, as_json=as_json)
+
+
+def _default_accent(client: CartesiaClient, wanted: Localize) -> str:
+    """The language's usual localizable accent, from the catalogue (one GET), said aloud."""
+    catalogue = voice_admin.accents_of(client.get_json(voice_admin.ACCENTS_PATH))
+    accent = voice_admin.default_accent(catalogue, wanted.language, wanted.dialect)
+    if accent is None:
+        some = " ".join(voice_admin.localizable_languages(catalogue)) or "none"
+        raise UsageError(
+            f"the server has no accent to localize to in {wanted.language!r}"
+            f" (languages it has: {some}); name one with --accent"
+        )
+    shown = ", ".join(str(accent[k]) for k in ("name", "locale") if isinstance(accent.get(k), str))
+    console.info(
+        f"localizing to accent {accent['id']}" + (f" ({shown})" if shown else "")
+        + "; choose another with --accent"
+    )  # fmt: skip
+    return str(accent["id"])
+
+
+# --- update -----------------------------------------------------------------------------
+
+
+class Changes(NamedTuple):
+    name: str | None
+    description: str | None
+    gender: str | None
+    accent: str | None
+
+
+def update(given: Given, wanted: str, changes: Changes, *, as_json: bool, debug: bool) -> None:
+    settings = _voices._settings(given, debug)
+    body = voice_admin.update_body(**changes._asdict(), api_version=settings[spec.API_VERSION])
+    with _client(settings) as client:
+        voice = _voice_named(client, wanted)
+        answer = voices.check_voice(client.patch_json(_path(voice.id), body))
+    names.remember(names.VOICE, settings[spec.BASE_URL], [answer], complete=False)
+    if as_json:
+        write_stdout(_json(answer))
+    changed = ", ".join(body)
+    console.note(f"Updated voice {_shown(answer)}: {changed}")
+
+
+# --- delete -----------------------------------------------------------------------------
+
+
+def delete(given: Given, wanted: list[str], *, yes: bool, as_json: bool, debug: bool) -> None:
+    if not yes and not (isatty(0) and console.is_terminal()):
+        # Nobody to ask: may_delete refuses at once, and so before any request is made.
+        confirm.may_delete(wanted, yes=False)
+    settings = _voices._settings(given, debug)
+    with _client(settings) as client:
+        found = _every_voice_there(client, wanted)
+        if not confirm.may_delete([_shown(v) for v in found], yes=yes):
+            console.note("Nothing was deleted.")
+            if as_json:
+                write_stdout(_json({"deleted": []}))
+            return
+        deleted: list[voices.Voice] = []
+        try:
+            for index, voice in enumerate(found):
+                _delete_one(client, voice, after=found[index + 1 :])
+                deleted.append(voice)
+                names.forget(names.VOICE, client.config.base_url, [voice["id"]])
+                console.note(f"Deleted voice {_shown(voice)}")
+        finally:
+            if as_json:
+                write_stdout(_json({"deleted": [_brief(v) for v in deleted]}))
+
+
+def _every_voice_there(client: CartesiaClient, wanted: list[str]) -> list[voices.Voice]:
+    """Each voice named, looked up (once each), before any is deleted."""
+    found: dict[str, voices.Voice] = {}
+    for one in wanted:
+        try:
+            named = _voice_named(client, one)
+            if named.id in found:
+                continue
+            # Every one is asked for, a name from the cache too (the cache may be older
+            # than a deletion elsewhere): an unknown one must stop the run before any deletion.
+            voice = voices.check_voice(client.get_json(_path(named.id)))
+        except CliError as exc:
+            exc.hint = _joined(exc, "nothing was deleted")
+            raise
+        found[named.id] = voice
+    return list(found.values())
+
+
+def _delete_one(client: CartesiaClient, voice: voices.Voice, *, after: list[voices.Voice]) -> None:
+    """Delete `voice`; a failure says what may have gone and what surely did not (`after`)."""
+    try:
+        client.delete(_path(voice["id"]))
+    except CliError as exc:
+        notes = []
+        if _reached_server(exc):
+            notes.append(
+                f"{_shown(voice)} may have been deleted: check with"
+                f" `cartesia-cli voices get {voice['id']}`"
+            )
+        if after:
+            notes.append("not deleted: " + ", ".join(_shown(v) for v in after))
+        exc.hint = _joined(exc, *notes)
+        raise
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+def _voice_named(client: CartesiaClient, wanted: str) -> names.Named:
+    """The voice `wanted` names: an id as it is; a name from the name cache, else from one
+    search listing. The one place a voice argument becomes an id here."""
+    return names.look_up(names.VOICE, wanted, client.config)
+
+
+@contextlib.contextmanager
+def _client(settings: Settings) -> Iterator[CartesiaClient]:
+    from cartesia_cli.api.client import CartesiaClient
+
+    with CartesiaClient(api_config(settings), debug=console.debug_log()) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _creating(noun: str, name: str) -> Iterator[None]:
+    """A creating request whose answer was lost may have created: the line says how to look."""
+    try:
+        yield
+    except CliError as exc:
+        if _reached_server(exc):
+            look = f"cartesia-cli voices list --query {shlex.quote(name)}"
+            exc.hint = _joined(
+                exc, f"the {noun} may have been made all the same: check with `{look}`"
+            )
+        raise
+
+
+def _reached_server(exc: CliError) -> bool:
+    """Whether the failed request may have been acted on: a 5xx, or a connection lost
+    (or an answer unreadable) after it was sent; not a refused or unmade connection."""
+    if isinstance(exc, ServerError):
+        return True
+    if not isinstance(exc, StreamError):
+        return False  # a 4xx: refused, nothing done
+    not_sent = exc.kind in (errors.CONNECT_TIMEOUT, errors.TLS_SETUP)
+    return not (not_sent or exc.message.startswith("could not connect"))
+
+
+def _joined(exc: CliError, *notes: str) -> str:
+    """The failure's own hint (it names a flag), then `notes`."""
+    own = exc.hint or HINTS.get(exc.kind or "")
+    return "; ".join(part for part in (own, *notes) if part)
+
+
+def _created(verb: str, made: voices.Voice, *, as_json: bool) -> None:
+    """The new voice: its id (or the API's object) on stdout, and how to use it for people."""
+    write_stdout(_json(made) if as_json else made["id"])
+    name = voices.field(made, "name")
+    use = shlex.quote(name) if name else made["id"]
+    console.note(f"{verb} voice {_shown(made)}; speak with it: --voice {use}")
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise UsageError("--name cannot be empty")
+
+
+def _shown(voice: voices.Voice) -> str:
+    """`"Name" (id)`, or the id alone when the name is not known."""
+    name = voices.field(voice, "name")
+    return f"{json.dumps(name, ensure_ascii=False)} ({voice['id']})" if name else str(voice["id"])
+
+
+def _brief(voice: voices.Voice) -> dict[str, object]:
+    return {"id": voice["id"], "name": voice.get("name")}
+
+
+def _path(voice_id: str) -> str:
+    return f"{VOICES_PATH}/{quote(voice_id, safe='')}"  # an id never becomes a path of its own
+
+
+def _json(doc: object) -> str:
+    return json.dumps(doc, ensure_ascii=True, allow_nan=False)

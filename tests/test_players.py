@@ -1,0 +1,315 @@
+"""Players: every player's command line, what the real ones render, honest failures, pace.
+
+ffplay is installed here: it renders into SDL's disk driver, and what it
+rendered is compared with what the server sent. mpv, paplay, pw-play, aplay,
+sox's `play` and afplay are not: their argument vectors are tested (each flag
+is the one their manuals name for raw PCM of that encoding and rate). The
+in-process player renders into miniaudio's null backend; its callback's
+output is compared with what was sent.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+from cartesia_cli.formats import Container, Encoding, OutputFormat, RequestedFormat
+from cartesia_cli.mock import AudioPlan, FakeCartesia
+from cartesia_cli.output import pcm16, players
+from cartesia_cli.output.play_buffer import PlayBuffer
+
+from .conftest import RunCli, stand_in
+
+HELLO = "Hello, world!"
+
+
+def raw(encoding: Encoding, rate: int = 24000) -> OutputFormat:
+    return OutputFormat(Container.RAW, RequestedFormat(Container.RAW, encoding, rate))
+
+
+# --- argument vectors ------------------------------------------------------------------------
+
+F32, S16, MULAW, ALAW = (
+    Encoding.PCM_F32LE,
+    Encoding.PCM_S16LE,
+    Encoding.PCM_MULAW,
+    Encoding.PCM_ALAW,
+)
+PIPE_ARGV = {
+    ("mpv", F32): ["mpv", "--no-video", "--msg-level=all=error", "--input-terminal=no",
+                   "--cache=no", "--demuxer-readahead-secs=0", "--demuxer=rawaudio",
+                   "--demuxer-rawaudio-format=floatle", "--demuxer-rawaudio-rate=24000",
+                   "--demuxer-rawaudio-channels=1", "-"],
+    ("mpv", MULAW): ["mpv", "--no-video", "--msg-level=all=error", "--input-terminal=no",
+                     "--cache=no", "--demuxer-readahead-secs=0", "--demuxer=rawaudio",
+                     "--demuxer-rawaudio-format=s16le", "--demuxer-rawaudio-rate=24000",
+                     "--demuxer-rawaudio-channels=1", "-"],
+    ("paplay", ALAW): ["paplay", "--latency-msec=20", "--raw", "--format=alaw", "--rate=24000",
+                       "--channels=1"],
+    ("pw-play", S16): ["pw-play", "--format", "s16", "--rate", "24000", "--channels", "1", "-"],
+    ("pw-play", ALAW): ["pw-play", "--format", "s16", "--rate", "24000", "--channels", "1", "-"],
+    ("aplay", F32): ["aplay", "-q", "-t", "raw", "-f", "FLOAT_LE", "-r", "24000", "-c", "1", "-"],
+    ("aplay", MULAW): ["aplay", "-q", "-t", "raw", "-f", "MU_LAW", "-r", "24000", "-c", "1", "-"],
+    ("play", F32): ["play", "-q", "-V1", "-t", "raw", "-e", "floating-point", "-b", "32",
+                    "-r", "24000", "-c", "1", "-"],
+    ("play", ALAW): ["play", "-q", "-V1", "-t", "raw", "-e", "a-law", "-b", "8", "-r", "24000",
+                     "-c", "1", "-"],
+    ("ffplay", MULAW): ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", "-probesize",
+                        "32", "-analyzeduration", "0", "-f", "mulaw", "-ar", "24000", "-i", "-"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "encoding"), list(PIPE_ARGV))
+def test_each_player_gets_the_flags_for_raw_pcm_on_a_pipe(name: str, encoding: Encoding) -> None:
+    kind = next(k for k in players.EXTERNAL if k.name == name)
+    assert kind.argv(raw(encoding), None) == PIPE_ARGV[name, encoding]
+
+
+def test_players_that_cannot_read_companded_pcm_are_fed_s16le() -> None:
+    """mpv and pw-play read no μ-law/A-law: the pipe carries 16-bit PCM made here."""
+    widened = [k.name for k in players.EXTERNAL if k.reads_stdin and k.fed(MULAW) is S16]
+    assert widened == ["mpv", "pw-play"]
+
+
+def test_afplay_reads_files_only() -> None:
+    wav = OutputFormat(Container.WAV, RequestedFormat(Container.RAW, F32, 24000))
+    assert players.AFPLAY.argv(wav, "out.wav") == ["afplay", "out.wav"]
+    assert not players.AFPLAY.takes(wav, None) and not players.AFPLAY.takes(raw(F32), "x.pcm")
+
+
+def test_file_hints_take_the_file_as_it_is() -> None:
+    assert players.APLAY.argv(raw(ALAW, 8000), "a b.pcm") == [
+        "aplay", "-q", "-t", "raw", "-f", "A_LAW", "-r", "8000", "-c", "1", "a b.pcm"
+    ]  # fmt: skip
+    assert not players.MPV.takes(raw(ALAW), "x.pcm")  # mpv has no A-law demuxer format
+
+
+@pytest.mark.parametrize("encoding", [MULAW, ALAW])
+def test_widening_matches_ffmpegs_decoder(encoding: Encoding) -> None:
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg not installed")
+    codes = bytes(range(256))
+    fmt = encoding.ffmpeg_format
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", fmt, "-ar", "8000", "-i", "-", "-f", "s16le", "-"],
+        input=codes, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert pcm16.widen(encoding, codes) == decoded
+
+
+def test_the_hint_names_the_player_auto_would_pick(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    folder = stand_in(tmp_path / "bin", "aplay", "#!/bin/sh\nexit 0\n")
+    env = {"PATH": str(folder), "CARTESIA_PLAYER": "auto"}
+    result = cli("tts", "sse", HELLO, "-o", "out.pcm", env=env)
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "play it: aplay -q -t raw -f FLOAT_LE -r 44100 -c 1 out.pcm"
+    )
+
+
+def test_no_hint_follows_audio_piped_to_stdout(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("tts", "sse", HELLO, "-o", "-")
+    assert result.code == 0 and "play it" not in result.stderr
+
+
+# --- the buffer between network and player ----------------------------------------------------
+
+
+def test_the_buffer_spills_to_a_file_and_gives_everything_back_in_order() -> None:
+    buffer = PlayBuffer(memory_limit=10)
+    pieces = [bytes([n]) * 7 for n in range(20)]
+    for piece in pieces[:10]:
+        buffer.put(piece)
+    assert buffer.spilled
+    taken = bytearray()
+    while len(taken) < 35:
+        taken += buffer.take(3) or b""
+    for piece in pieces[10:]:
+        buffer.put(piece)
+    buffer.close()
+    while chunk := buffer.take(5):
+        taken += chunk
+    assert bytes(taken) == b"".join(pieces)
+    buffer.release()
+
+
+# --- honest playback -----------------------------------------------------------------------
+
+QUITTER = f"""#!{sys.executable}
+import sys
+sys.stderr.write("SDL_OpenAudio: No available audio device\\nAudio open failed\\n")
+"""  # exits 0 at once, reading nothing: ffplay without an audio device does so
+READER = f"""#!{sys.executable}
+import os, time
+while os.read(0, 1 << 16):
+    time.sleep(0.15)  # a player that plays at its own pace: slower than the network
+"""
+
+
+def test_a_player_that_quits_at_once_fails_the_run_and_closes_the_stream(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    fake.pace = 1.0  # the speech would take 3 s to arrive
+    fake.plan = AudioPlan(audio_seconds=3.0)
+    folder = stand_in(tmp_path / "bin", "ffplay", QUITTER)
+    started = time.monotonic()
+    result = cli("say", HELLO, env={"PATH": f"{folder}:/usr/bin:/bin"})
+    assert time.monotonic() - started < 1.5
+    assert result.code == 7, result.stderr
+    assert result.stderr == (
+        "cartesia-cli: error: ffplay quit before the end of the audio (exit 0): Audio open failed\n"
+    )
+    deadline = time.monotonic() + 2
+    while not fake.transmissions[-1].client_gone and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake.transmissions[-1].client_gone and not fake.transmissions[-1].finished
+
+
+def test_with_a_file_a_player_that_quits_is_a_warning_and_the_file_gets_every_byte(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    folder = stand_in(tmp_path / "bin", "ffplay", QUITTER)
+    result = cli("say", HELLO, "-o", "out.pcm", env={"PATH": f"{folder}:/usr/bin:/bin"})
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
+    assert result.stderr.startswith(
+        "cartesia-cli: warning: ffplay quit before the end of the audio (exit 0): "
+    )
+
+
+def test_a_slow_player_does_not_hold_the_servers_stream_open(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """The stream is read at the network's pace: it is over long before the player is.
+
+    The summary's total is the stream's time, from the request to its end (when the
+    connection is closed); the run lasts until the player has played it all.
+    """
+    fake.plan = AudioPlan(audio_seconds=2.0)  # 350 KB: the player needs ~6 reads, ~0.9 s
+    folder = stand_in(tmp_path / "bin", "ffplay", READER)
+    started = time.monotonic()
+    result = cli("say", HELLO, env={"PATH": f"{folder}:/usr/bin:/bin"})
+    run = time.monotonic() - started
+    assert result.code == 0, result.stderr
+    match = re.search(r"total (\d+) ms", result.stderr)
+    assert match is not None, result.stderr
+    assert int(match[1]) / 1000 < run / 3, (match[1], run)  # unbuffered, it was over 1/2
+    flushes = fake.transmissions[-1].flushes
+    assert flushes[-1][1] - flushes[0][1] < 0.25  # the server sent it all at once
+
+
+# --- what the real players render -----------------------------------------------------------
+
+
+def s16(data: bytes, encoding: Encoding, rate: int) -> list[int]:
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", encoding.ffmpeg_format, "-ar", str(rate), "-i", "-",
+         "-f", "s16le", "-"],
+        input=data, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return list(struct.unpack(f"<{len(decoded) // 2}h", decoded))
+
+
+def trimmed(samples: list[int]) -> list[int]:
+    """Without the silence around the sound (a device plays silence before and after)."""
+    loud = [i for i, x in enumerate(samples) if abs(x) > 2]
+    return samples[loud[0] : loud[-1] + 1] if loud else []
+
+
+@pytest.mark.skipif(shutil.which("ffplay") is None, reason="ffplay (ffmpeg) not installed")
+@pytest.mark.parametrize("encoding", list(Encoding))
+@pytest.mark.parametrize("rate", [8000, 24000])
+def test_ffplay_renders_exactly_what_was_sent(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, encoding: Encoding, rate: int
+) -> None:
+    """SDL's disk driver writes what ffplay hands the sound card: it is every sample sent."""
+    fake.plan = AudioPlan(audio_seconds=0.5)
+    rendered = tmp_path / "rendered.s16"
+    env = {"SDL_AUDIODRIVER": "disk", "SDL_DISKAUDIOFILE": str(rendered), "SDL_DISKAUDIODELAY": "0"}
+    result = cli("say", HELLO, "-e", encoding.value, "-r", str(rate), env=env)
+    assert result.code == 0, result.stderr
+    data = rendered.read_bytes()
+    played = trimmed(list(struct.unpack(f"<{len(data) // 2}h", data)))
+    sent = trimmed(s16(bytes(fake.transmissions[-1].audio), encoding, rate))
+    assert len(played) == len(sent) > rate // 4
+    assert max(abs(a - b) for a, b in zip(played, sent, strict=True)) <= 1
+
+
+@pytest.fixture
+def null_device(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The in-process player on miniaudio's null backend; what its callback played, kept."""
+    pytest.importorskip("miniaudio")
+    from cartesia_cli.output import player_inprocess
+
+    monkeypatch.setattr(player_inprocess, "BACKENDS", ["NULL"])
+    played: list[bytes] = []
+    frames = player_inprocess.InProcessPlayer._frames
+
+    def recording(self: player_inprocess.InProcessPlayer) -> Generator[bytes, int, None]:
+        generator = frames(self)
+        wanted: int = yield next(generator)
+        while True:
+            chunk = generator.send(wanted)
+            played.append(chunk)
+            wanted = yield chunk
+
+    monkeypatch.setattr(player_inprocess.InProcessPlayer, "_frames", recording)
+    return played
+
+
+@pytest.mark.parametrize("encoding", list(Encoding))
+def test_the_in_process_player_plays_every_sample(
+    cli: RunCli, fake: FakeCartesia, null_device: list[bytes], encoding: Encoding
+) -> None:
+    fake.plan = AudioPlan(audio_seconds=0.3)
+    result = cli("say", HELLO, "-e", encoding.value, "-r", "16000", env={"CARTESIA_PLAYER": "auto"})
+    assert result.code == 0, result.stderr
+    assert result.stderr.startswith("played: 0.30 s of audio")
+    sent = bytes(fake.transmissions[-1].audio)
+    expected = sent if encoding in (F32, S16) else pcm16.widen(encoding, sent)
+    assert b"".join(null_device) == expected
+
+
+def test_the_in_process_player_without_a_device_fails_before_any_request(
+    cli: RunCli, fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    miniaudio = pytest.importorskip("miniaudio")
+    from cartesia_cli.output import player_inprocess
+
+    def no_device(**_: object) -> None:
+        raise miniaudio.MiniaudioError("failed to init device", -401)
+
+    monkeypatch.setattr(miniaudio, "PlaybackDevice", no_device)
+    result = cli("say", HELLO, "--player", "miniaudio")
+    assert result.code == 7 and fake.requests == []
+    assert result.stderr.startswith(
+        f"cartesia-cli: error: {player_inprocess.NAME} could not open an audio device: "
+    )
+
+
+def test_an_unknown_player_is_refused_wherever_it_was_set(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("say", HELLO, env={"CARTESIA_PLAYER": "vlc"})
+    assert result.code == 2 and fake.requests == []
+    assert result.stderr.startswith(
+        "cartesia-cli: error: CARTESIA_PLAYER must be one of auto, miniaudio, ffplay, mpv,"
+    )
+
+
+def test_the_config_files_player_names_the_hints_player(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    assert cli("config", "set", "player", "aplay").code == 0
+    env = {"CARTESIA_PLAYER": "", "PATH": "/nonexistent"}
+    result = cli("tts", "sse", HELLO, "-o", "out.pcm", env=env)
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("play it: aplay -q -t raw -f FLOAT_LE")
