@@ -79,6 +79,15 @@ def use(path: str, plan: Plan, settings: Settings) -> CacheUse | None:
     return CacheUse(cache, request_key(plan.api.base_url, path, plan.request))
 
 
+def stored(use: CacheUse | None) -> bool:
+    """Is the job's audio in the cache now: a hit, with nothing to connect for?"""
+    found = None if use is None else use.cache.open(use.key)
+    if found is None:
+        return False
+    found.close()
+    return True
+
+
 def dry_run_line(job: TtsJob, plan: Plan, settings: Settings) -> str | None:
     """What the cache would do with this request (--dry-run): a hit, a miss, or why not used."""
     if not settings[spec.CACHE]:

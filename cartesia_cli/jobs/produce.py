@@ -28,7 +28,7 @@ from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.contract import ApiConfig
+    from cartesia_cli.api.api_config import ApiConfig
     from cartesia_cli.api.protocol import TtsRequest
     from cartesia_cli.jobs.caching import CacheUse
     from cartesia_cli.output.audio_cache import Writer

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-from cartesia_cli import process
+from cartesia_cli import process, stream_target
 from cartesia_cli.endpoints import WEBSOCKET
 from cartesia_cli.errors import (
     CliError,
@@ -106,6 +106,8 @@ def _produce(
     planned: plan.Plan,
     cache: caching.CacheUse | None,
 ) -> None:
+    if not caching.stored(cache):
+        _ready_to_ask()
     with _claimed_captions(job, planned) as captions:
         try:
             result = produce.produce(job, planned, facts, captions, cache)
@@ -114,6 +116,18 @@ def _produce(
             raise
         if captions is not None:
             console.info(f"wrote {captions.write(result, complete=True)}")
+
+
+def _ready_to_ask() -> None:
+    """A request is coming: the start-up connection held back for a cache lookup begins
+    (launch.py), and httpx (~40 ms) is imported while it connects, before the output is
+    claimed, so that the claim and the stream follow each other. A hit does neither."""
+    held = stream_target.take_held()
+    if held is not None:
+        from cartesia_cli.api import preconnect
+
+        preconnect.begin(held.endpoint, tls=held.tls)
+    import cartesia_cli.api.contract  # noqa: F401  (httpx, for the client about to be made)
 
 
 @contextmanager
