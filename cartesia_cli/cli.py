@@ -51,6 +51,12 @@ def _add_config(root: typer.Typer) -> None:
     root.add_typer(config.app, name="config")
 
 
+def _add_cache(root: typer.Typer) -> None:
+    from cartesia_cli.commands import cache
+
+    root.add_typer(cache.app, name="cache")
+
+
 def _add_mock(root: typer.Typer) -> None:
     from cartesia_cli.commands import mock
 
@@ -64,6 +70,7 @@ COMMANDS = {
     "voices": _add_voices,
     "dicts": _add_dicts,
     "config": _add_config,
+    "cache": _add_cache,
     "mock": _add_mock,
 }
 

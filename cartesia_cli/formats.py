@@ -68,6 +68,9 @@ KNOWN_MODELS = (
     "sonic-3-2025-10-27",
 )
 
+# Model ids that point at a newer model without notice: their audio is never cached
+# unless asked (--cache-aliases), since the same request may sound different tomorrow.
+MODEL_ALIASES = ("sonic-latest", "sonic-3-latest", "sonic-preview")
 
 # Models that take region codes in `locale` and `normalization`; earlier ones answer 400.
 LOCALE_MODELS = ("sonic-3.6", "sonic-3.6-2026-08-27", "sonic-preview")

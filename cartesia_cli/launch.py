@@ -58,7 +58,8 @@ def _run() -> int:
 
 
 def _connect_early(args: list[str]) -> bool:
-    """When a stream is coming, connect (and build the TLS context) while the CLI loads.
+    """When a stream is coming, connect (and build the TLS context) while the CLI loads;
+    for a run the audio cache may answer, only once it misses.
 
     A shortcut only: whatever goes wrong here leaves the run to connect as usual
     and to report the problem itself, if it is one.
@@ -69,11 +70,12 @@ def _connect_early(args: list[str]) -> bool:
         target = stream_target.guess(args, os.environ)
         if target is None:
             return False
-        from cartesia_cli.api import preconnect, tls
+        if stream_target.may_be_cached(args, os.environ):
+            stream_target.hold(target)  # a hit sends nothing: a miss connects (jobs/speak.py)
+            return True
+        from cartesia_cli.api import preconnect
 
-        if target.endpoint.scheme == "https":
-            tls.prefetch()  # the CA bundle loads on a thread while DNS and TCP go on
-        preconnect.start(target.endpoint, tls=target.tls)
+        preconnect.begin(target.endpoint, tls=target.tls)
     except Exception:
         return False
     return True
@@ -81,9 +83,9 @@ def _connect_early(args: list[str]) -> bool:
 
 def _discard_early() -> None:
     """Close a start-up connection the run did not use (a usage error, say)."""
-    from cartesia_cli.api import preconnect
-
-    preconnect.discard()
+    preconnect = sys.modules.get("cartesia_cli.api.preconnect")
+    if preconnect is not None:  # not imported (a cache hit): no connection was made
+        preconnect.discard()
 
 
 def _internal(exc: Exception) -> int:

@@ -182,7 +182,7 @@ def job_command(
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
-            given = {setting.name: values.pop(setting.name) for setting in settings}
+            given = {setting.name: _raw(values.pop(setting.name)) for setting in settings}
             if words:
                 values["transcript_arg"] = " ".join(values["transcript_arg"] or []) or None
                 values["play"] = True
@@ -216,7 +216,7 @@ def settings_command(
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
-            given = {setting.name: values.pop(setting.name) for setting in settings}
+            given = {setting.name: _raw(values.pop(setting.name)) for setting in settings}
             command(**values, given=given)
 
         run.__signature__ = inspect.Signature(ordered)  # type: ignore[attr-defined]
@@ -230,7 +230,16 @@ def _table_order(setting: Setting[object]) -> int:
     return ALL.index(setting) if setting in ALL else len(ALL)
 
 
+def _raw(value: str | bool | None) -> str | None:
+    """A flag's value as the settings table parses it: an on/off flag's as true or false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 def _parameter(setting: Setting[object]) -> inspect.Parameter:
+    if setting.switch:
+        return _switch(setting)
     names = [setting.flag, *([setting.short] if setting.short else [])]
     option = typer.Option(
         *names,
@@ -245,6 +254,17 @@ def _parameter(setting: Setting[object]) -> inspect.Parameter:
         default=None,
         annotation=Annotated[Optional[str], option],
     )
+
+
+def _switch(setting: Setting[object]) -> inspect.Parameter:
+    """An on/off flag: `--cache/--no-cache` (None when neither is given), or `--cache-aliases`."""
+    if setting.negative is None:  # on only: not given is the default
+        option = typer.Option(setting.flag, help=_help(setting))
+        return _own(setting.name, Annotated[Optional[bool], option], None)
+    option = typer.Option(
+        f"{setting.flag}/{setting.negative}", help=_help(setting), show_default=False
+    )
+    return _own(setting.name, Annotated[Optional[bool], option], None)
 
 
 def _help(setting: Setting[object]) -> str:

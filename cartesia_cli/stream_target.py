@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # imported by `guess` once the command is one that streams
 BASE_URL_FLAG, BASE_URL_ENV, BASE_URL_KEY = "--base-url", "CARTESIA_BASE_URL", "base_url"
 DEFAULT_BASE_URL = "https://api.cartesia.ai"
 API_KEY_FLAG, API_KEY_ENV, API_KEY_KEY = "--api-key", "CARTESIA_API_KEY", "api_key"
+CACHE_FLAG, NO_CACHE_FLAG, CACHE_ENV, CACHE_KEY = "--cache", "--no-cache", "CARTESIA_CACHE", "cache"
+ON = ("true", "yes", "on", "1")  # the values settings/spec.py's yes_no reads as on
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
 SENDS_NOTHING = frozenset({"--help", "-h", "--dry-run", "--batch"})
 CONFIG_LIMIT = 1 << 20  # a config file is a few lines; anything bigger is left to the CLI
@@ -33,6 +35,28 @@ CONFIG_LIMIT = 1 << 20  # a config file is a few lines; anything bigger is left 
 class Target(NamedTuple):
     endpoint: Endpoint
     tls: bool  # True: complete the TLS handshake too
+
+
+_held: Target | None = None  # `hold`'s, until the run takes it
+
+
+def hold(target: Target) -> None:
+    """Keep `target` for the run to connect to only once it knows it will ask (`take_held`).
+
+    For a run the audio cache may answer: a hit sends nothing, and a connection
+    made for it would cost its start-up the connecting module's imports and a
+    thread, and the server a socket opened for nothing. Kept here, not in
+    api/preconnect.py, so that a hit never imports it.
+    """
+    global _held
+    _held = target
+
+
+def take_held() -> Target | None:
+    """The target `hold` kept (once): a miss connects to it before importing httpx."""
+    global _held
+    held, _held = _held, None
+    return held
 
 
 def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
@@ -62,8 +86,34 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     return Target(endpoint, tls=tts.tls_at_start and endpoint.scheme == "https")
 
 
+def may_be_cached(args: Sequence[str], env: Mapping[str, str]) -> bool:
+    """Might the audio cache answer this run, sending nothing? Then launch.py holds the
+    connection back until the run misses (api/preconnect.py's `defer`).
+
+    The cache setting's precedence: --cache or --no-cache (the last given), else
+    CARTESIA_CACHE, else the config file's `cache`. Whether the request's audio is
+    in the cache is not guessed: its key is the whole resolved request. A WebSocket
+    command is never answered from it.
+    """
+    tts = endpoints.in_argv(args)
+    if tts is None or tts.transport is endpoints.WEBSOCKET:
+        return False
+    _, values = _scan(args[len(tts.words) :])
+    if CACHE_FLAG in values:
+        return values[CACHE_FLAG] == CACHE_FLAG
+    if env.get(CACHE_ENV):
+        return _on(env[CACHE_ENV])
+    config = _config(env) or {}  # an unusable file: the run reports it, or goes on without
+    return _on(config.get(CACHE_KEY, False))
+
+
+def _on(value: object) -> bool:
+    return str(value).strip().lower() in ON
+
+
 def _scan(rest: Sequence[str]) -> tuple[set[str], dict[str, str]]:
-    """The option names given before any `--`, and the last value of the two we read."""
+    """The option names given before any `--`, and the last value of the two we read
+    (the last of --cache and --no-cache kept under --cache)."""
     flags: set[str] = set()
     values: dict[str, str] = {}
     index = 0
@@ -74,6 +124,8 @@ def _scan(rest: Sequence[str]) -> tuple[set[str], dict[str, str]]:
                 index += 1
                 value = rest[index] if index < len(rest) else ""
             values[name] = value
+        elif name in (CACHE_FLAG, NO_CACHE_FLAG) and not equals:
+            values[CACHE_FLAG] = name
         flags.add(name)
         index += 1
     return flags, values

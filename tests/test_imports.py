@@ -25,10 +25,14 @@ def job_work(modules: list[str]) -> list[str]:
 
 PROBE = """
 import json, os, sys
-from cartesia_cli.cli import run
 try:
+    if os.environ.get("IMPORT_ENTRY") == "launch":  # the console script's way in, start-up too
+        from cartesia_cli.launch import main
+        sys.argv[0] = "cartesia-cli"
+        main()
+    from cartesia_cli.cli import run
     code = run(sys.argv[1:])
-except SystemExit as exit:  # shell completion exits from inside typer
+except SystemExit as exit:  # shell completion exits from inside typer; launch's main too
     code = exit.code or 0
 names = sorted({m.split(".")[0] if not m.startswith("cartesia_cli") else m for m in sys.modules})
 with open(os.environ["IMPORT_REPORT"], "w") as report:
@@ -64,6 +68,30 @@ def test_streaming_never_imports_the_fake_server(fake: FakeCartesia, tmp_path: P
     assert "httpx" in modules
     assert not [m for m in modules if m.startswith("cartesia_cli.mock")]
     assert "rich" not in modules  # no terminal: no display, no rich
+
+
+def test_a_cache_hit_imports_no_http_stack_and_connects_nowhere(
+    fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """A hit sends nothing, so it loads neither httpx (nor ssl) nor the start-up connection:
+    run through the entry point, where that connection would otherwise be made."""
+    env = {
+        "CARTESIA_API_KEY": API_KEY,
+        "CARTESIA_BASE_URL": fake.url,
+        "CARTESIA_CLI_CACHE_DIR": str(tmp_path / "cache"),
+        "CARTESIA_CLI_CONFIG_DIR": str(tmp_path / "config"),
+        "IMPORT_ENTRY": "launch",
+    }
+    code, missed = modules_after(["tts", "sse", "Hi", "--cache", "-o", "a.pcm"], tmp_path, **env)
+    assert code == 0
+    assert {"httpx", "ssl", "cartesia_cli.api.preconnect"} <= set(missed)  # the probe sees them
+    code, hit = modules_after(["tts", "sse", "Hi", "--cache", "-o", "b.pcm"], tmp_path, **env)
+    assert code == 0
+    assert [r.path for r in fake.requests] == ["/tts/sse"]  # the miss's only
+    assert (tmp_path / "b.pcm").read_bytes() == (tmp_path / "a.pcm").read_bytes()
+    for heavy in ("httpx", "httpcore", "ssl", "socket", "cartesia_cli.api.contract"):
+        assert heavy not in hit
+    assert "cartesia_cli.api.preconnect" not in hit
 
 
 def test_help_imports_no_http_stack(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env
 # Pinned here, not imported: a change to the module's keys must fail this test.
 SCHEMA = [
     "command", "output", "container", "encoding", "sample_rate", "bytes", "audio_seconds",
-    "chunks", "first_audio_ms", "total_ms", "characters", "voice", "request_id", "exit_code",
-    "error",
+    "chunks", "first_audio_ms", "total_ms", "characters", "characters_billed", "cached",
+    "voice", "request_id", "exit_code", "error",
 ]  # fmt: skip
 ERROR_SCHEMA = ["kind", "title", "message", "status", "request_id"]
 

@@ -149,6 +149,34 @@ def test_the_guess_reads_the_config_file(
     assert stream_target.guess(["tts", "sse", "Hi"], env) == expected
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "config", "expected"),
+    [
+        (["tts", "sse", "Hi"], {}, "", False),
+        (["tts", "sse", "Hi", "--cache"], {}, "", True),
+        (["say", "--cache", "Hi"], {}, "", True),
+        (["tts", "bytes", "Hi", "--cache", "--no-cache"], {}, "", False),  # the last one wins
+        (["tts", "sse", "Hi", "--no-cache", "--cache"], {}, "", True),
+        (["tts", "sse", "Hi", "--no-cache"], {"CARTESIA_CACHE": "1"}, "cache = true\n", False),
+        (["tts", "sse", "Hi"], {"CARTESIA_CACHE": "Yes"}, "", True),
+        (["tts", "sse", "Hi"], {"CARTESIA_CACHE": "off"}, "cache = true\n", False),
+        (["tts", "sse", "Hi"], {"CARTESIA_CACHE": ""}, "cache = true\n", True),  # empty: unset
+        (["tts", "sse", "Hi"], {}, "cache = true\n", True),
+        (["tts", "sse", "Hi"], {}, "cache = false\n", False),
+        (["tts", "sse", "Hi"], {}, "not toml [", False),  # the CLI reports the broken file
+        (["tts", "sse", "--", "--cache"], {}, "", False),  # text after `--`
+        (["tts", "ws", "Hi", "--cache"], {}, "", False),  # a WebSocket: never from the cache
+        (["voices", "list", "--cache"], {}, "", False),
+    ],
+)
+def test_the_guess_knows_when_the_cache_may_answer(
+    tmp_path: Path, args: list[str], env: dict[str, str], config: str, expected: bool
+) -> None:
+    (tmp_path / "config.toml").write_text(config)
+    env = {**env, "CARTESIA_CLI_CONFIG_DIR": str(tmp_path)}
+    assert stream_target.may_be_cached(args, env) is expected
+
+
 def test_a_fifo_in_place_of_the_config_file_does_not_hang_the_guess(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "config.toml")
     env = {"CARTESIA_CLI_CONFIG_DIR": str(tmp_path)}  # no key: the file must be looked at
@@ -164,6 +192,13 @@ def test_the_guess_uses_the_settings_tables_names() -> None:
     assert spec.API_KEY.env == stream_target.API_KEY_ENV
     assert spec.API_KEY.name == stream_target.API_KEY_KEY
     assert stream_target.COMPLETE_VAR == cli.COMPLETE_VAR
+    assert (spec.CACHE.flag, spec.CACHE.negative) == (
+        stream_target.CACHE_FLAG,
+        stream_target.NO_CACHE_FLAG,
+    )
+    assert (spec.CACHE.env, spec.CACHE.name) == (stream_target.CACHE_ENV, stream_target.CACHE_KEY)
+    for on in stream_target.ON:
+        assert spec.yes_no(on.upper(), "x") is True
     assert location.app_dir() == typer.get_app_dir("cartesia-cli")
 
 
@@ -377,6 +412,28 @@ def test_each_streaming_command_uses_the_start_up_connection(
     assert written == bytes(fake.transmissions[-1].audio) or written[44:] == bytes(
         fake.transmissions[-1].audio
     )
+
+
+def test_a_cache_hit_connects_nowhere_and_a_miss_uses_the_start_up_connection(
+    cli_process: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """--cache holds the connection back until the run misses: a miss still sends its
+    request over the start-up connection, a hit opens none at all."""
+    with Relay(_address(fake)) as relay:  # one relay: one base URL, so one cache key
+        env = {"CARTESIA_BASE_URL": relay.url()}
+        miss = cli_process("tts", "sse", "Hello, world!", "--cache", "-o", "miss.pcm", "--debug",
+                           env=env)  # fmt: skip
+        seen = relay.wait_ended(1)
+        assert miss.code == 0, miss.stderr
+        assert "debug: start-up connection: used\n" in miss.stderr
+        assert len(seen) == 1 and seen[0].received.startswith(b"POST /tts/sse ")
+        hit = cli_process("tts", "sse", "Hello, world!", "--cache", "-o", "hit.pcm", "--debug",
+                          env=env)  # fmt: skip
+        assert hit.code == 0, hit.stderr
+        assert len(relay.wait_ended(1)) == 1  # still the miss's only
+    assert hit.stderr.splitlines()[-2].endswith(", cached")
+    assert "start-up connection" not in hit.stderr
+    assert (tmp_path / "hit.pcm").read_bytes() == (tmp_path / "miss.pcm").read_bytes()
 
 
 def test_a_usage_error_closes_the_connection_without_a_byte_sent(

@@ -26,7 +26,7 @@ from .conftest import API_KEY, ENTRY_POINT, RunCli, clean_env, stand_in
 KATIE = "f786b574-daa5-4673-aa0c-cbe3e8534c02"
 THEO = next(v["id"] for v in CATALOGUE if v["name"] == "Théo")
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-SAMPLE_SUFFIX = ".sample"
+SAMPLE_SUFFIX = ".audio"
 
 # Saves what it is fed as <PLAYER_RECORD>/<time>-<pid>.audio (its arguments beside it), so
 # that the runs of one command are read back in order.
@@ -73,7 +73,7 @@ def heard(tmp_path: Path) -> list[bytes]:
 
 def stored(tmp_path: Path) -> list[Path]:
     """Every file in the sample store (entries, and anything left behind)."""
-    folder = tmp_path / "cache" / "samples"
+    folder = tmp_path / "cache" / "audio"
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
@@ -100,7 +100,7 @@ def test_try_says_the_sample_sentence_of_the_voices_language(
     body = tts_requests(fake)[0]
     assert body["transcript"] == SENTENCES["fr"] and body["voice"] == THEO
     assert heard(tmp_path) == [sent(fake)]  # byte for byte what the server made
-    assert result.stderr.startswith("played: ") and "sample store" not in result.stderr
+    assert result.stderr.startswith("played: ") and ", cached" not in result.stderr
     assert [p.suffix for p in stored(tmp_path)] == [SAMPLE_SUFFIX]
 
 
@@ -114,7 +114,7 @@ def test_a_second_try_plays_from_the_store_without_any_request(
     assert len(fake.requests) == requests  # not even the voice's language is asked again
     assert heard(tmp_path) == [first, first]
     assert again.stderr.startswith("played: ")
-    assert again.stderr.rstrip("\n").endswith(" (from the sample store)")
+    assert again.stderr.rstrip("\n").endswith(", cached")
 
 
 def test_the_store_feeds_an_output_file_as_the_stream_did(
@@ -129,7 +129,7 @@ def test_the_store_feeds_an_output_file_as_the_stream_did(
     first, second = (tmp_path / "first.wav").read_bytes(), (tmp_path / "again.wav").read_bytes()
     assert first == second and first[:4] == b"RIFF" and first.endswith(sent(fake))
     assert again.stderr.startswith("wrote again.wav: ")
-    assert again.stderr.rstrip("\n").endswith("(from the sample store)")
+    assert again.stderr.rstrip("\n").endswith(", cached")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_whatever_changes_the_audio_is_a_new_sample(
     assert cli("voices", "try", KATIE, "Hi", env=env).code == 0
     result = cli("voices", "try", KATIE, "Hi", *changed, env=env)
     assert result.code == 0, result.stderr
-    assert len(tts_requests(fake)) == 2 and "sample store" not in result.stderr
+    assert len(tts_requests(fake)) == 2 and ", cached" not in result.stderr
     assert cli("voices", "try", KATIE, "Hi", *changed, env=env).code == 0
     assert len(tts_requests(fake)) == 2  # and that one is stored in its turn
 
@@ -184,7 +184,7 @@ def test_a_failed_stream_stores_nothing(
     assert result.code == code, result.stderr
     assert stored(tmp_path) == []  # no entry, and no temporary file left
     retry = cli("voices", "try", KATIE, "Hi", env=env)
-    assert retry.code == 0 and "sample store" not in retry.stderr  # fetched afresh
+    assert retry.code == 0 and ", cached" not in retry.stderr  # fetched afresh
     assert len(tts_requests(fake)) == 2 and len(stored(tmp_path)) == 1
 
 
@@ -209,9 +209,9 @@ def test_a_store_that_cannot_be_written_costs_a_warning_not_the_sample(
     result = cli("voices", "try", KATIE, "Hi", env=env)
     assert result.code == 0, result.stderr
     warning, summary = result.stderr.splitlines()
-    samples = tmp_path / "cache" / "samples"
-    assert (
-        warning == f"cartesia-cli: warning: could not keep the sample in {samples}: Not a directory"
+    samples = tmp_path / "cache" / "audio"
+    assert warning == (
+        f"cartesia-cli: warning: could not keep the audio in the cache {samples}: Not a directory"
     )
     assert summary.startswith("played: ") and heard(tmp_path) == [sent(fake)]
 
@@ -279,7 +279,7 @@ def test_list_try_uses_the_samples_voices_try_stored(
     result = cli("voices", "list", "--language", "fr", "--limit", "1", "--try", env=env)
     assert result.code == 0, result.stderr
     assert len(tts_requests(fake)) == 1  # Théo's sample was the one `voices try` kept
-    assert result.stderr.splitlines()[1].endswith("(from the sample store)")
+    assert result.stderr.splitlines()[1].endswith(", cached")
 
 
 def test_ctrl_c_stops_list_try_at_once_and_keeps_no_half_sample(
@@ -361,7 +361,7 @@ def test_dicts_try_again_is_from_the_store_until_the_dictionary_changes(
     again = cli("dicts", "try", "bayou", "--dict", dictionary, env=env)
     assert again.code == 0, again.stderr
     assert len(tts_requests(fake)) == 2
-    assert [line.endswith("(from the sample store)") for line in again.stderr.splitlines()] == [
+    assert [line.endswith(", cached") for line in again.stderr.splitlines()] == [
         False, True, False, True,
     ]  # fmt: skip
     httpx.patch(
@@ -390,4 +390,4 @@ def test_dicts_try_as_a_process(
     assert result.code == 0, result.stderr
     assert len(heard(tmp_path)) == 2
     assert json.loads(fake.requests[-1].body)["pronunciation_dict_id"] == dictionary
-    assert os.listdir(tmp_path / "cache" / "samples")
+    assert os.listdir(tmp_path / "cache" / "audio")

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cartesia_cli.api import protocol, proxy, tls
+from cartesia_cli.api.api_config import ApiConfig as ApiConfig  # its home before api_config.py
 from cartesia_cli.api.events import Done, ErrorEvent, Event, parse_event
 from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.api.retry import retry_delay, should_retry
@@ -50,17 +51,6 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.P
 
 Client = TypeVar("Client", httpx.Client, httpx.AsyncClient)
 Sleep = TypeVar("Sleep")  # how a driver waits between attempts: time.sleep, asyncio.sleep
-
-
-class ApiConfig(NamedTuple):
-    """Where and how to connect; the values come from the settings table."""
-
-    base_url: str
-    api_key: str
-    api_version: str
-    connect_timeout: float
-    idle_timeout: float
-    retries: int
 
 
 # --- requests ---------------------------------------------------------------------------

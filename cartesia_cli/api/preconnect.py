@@ -100,6 +100,14 @@ def start(endpoint: Endpoint, *, tls: bool) -> None:
         attempt.finished.set()
 
 
+def begin(endpoint: Endpoint, *, tls: bool) -> None:
+    """`start`, with the CA certificates loading on a thread first for an https endpoint
+    (a WebSocket does its own TLS, yet on the same certificates). On the main thread."""
+    if endpoint.scheme == "https":
+        _tls.prefetch()  # the CA bundle loads on a thread while DNS and TCP go on
+    start(endpoint, tls=tls)
+
+
 def claim(endpoint: Endpoint, *, tls: bool, wait: float) -> Prepared | None:
     """The prepared socket if it is for `endpoint` (and TLS-ness) and ready within `wait` s.
 

@@ -1,9 +1,11 @@
 """Hearing before spending: `voices try`, `voices list --try` and `dicts try`, below their options.
 
 Each sample is planned as `say` plans its job (every local check before any
-request), then looked up in the sample store by everything that shapes its
-audio: found, it is played with no request at all; not found, it is streamed,
-played and stored once complete. A voice tried without text says a sentence
+request), then looked up in the audio cache by everything that shapes its
+audio, as `say --cache` would: found, it is played with no request at all; not
+found, it is streamed, played and kept once complete. These commands always
+use the cache (no --cache needed), but for a model named by an alias that
+changes without notice, whose samples are never kept. A voice tried without text says a sentence
 in its own language (`input/sample_sentences.py`); its language is asked of
 the API only when that sample is not stored yet.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from cartesia_cli import endpoints, process
@@ -20,13 +22,12 @@ from cartesia_cli.api import voices
 from cartesia_cli.api.protocol import VOICES_PATH, TtsRequest
 from cartesia_cli.errors import StreamError
 from cartesia_cli.input import sample_sentences
-from cartesia_cli.jobs import audition, names, plan
+from cartesia_cli.jobs import audition, caching, names, plan
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.job import JobOptions, TtsJob
-from cartesia_cli.output import sample_store
-from cartesia_cli.output.sample_store import SampleStore
-from cartesia_cli.settings import name_cache, spec
-from cartesia_cli.settings.resolve import resolve
+from cartesia_cli.output.audio_cache import AudioCache
+from cartesia_cli.settings import spec
+from cartesia_cli.settings.resolve import Settings, resolve
 from cartesia_cli.settings.spec import Given
 from cartesia_cli.ui.console import console
 
@@ -34,8 +35,7 @@ if TYPE_CHECKING:
     from cartesia_cli.api.client import CartesiaClient
 
 DICTS_PATH = "/pronunciation-dicts"
-FROM_STORE = " (from the sample store)"
-STORE_FOLDER = "samples"  # in the user's cache directory, beside the voice cache
+FROM_STORE = ", cached"  # the summary of a sample from the audio cache, as say --cache says it
 # The planned transcript of a sample whose sentence waits on the voice's language.
 _LATER = "sample"
 # Samples are `say`'s job under their own words: -o DIR names files voices_try_….
@@ -43,12 +43,11 @@ VOICE_TRY = endpoints.SAY._replace(words=("voices", "try"), file_prefix="voices_
 DICT_TRY = endpoints.SAY._replace(words=("dicts", "try"), file_prefix="dicts_try")
 
 
-def sample_store_here() -> SampleStore:
-    """The user's sample store: the cache directory's `samples` folder, beside the voice cache."""
-    return SampleStore(name_cache.cache_path().parent / STORE_FOLDER)
-
-
-Planned = tuple[TtsJob, plan.Plan]
+def sample_store_here(settings: Settings | None = None) -> AudioCache:
+    """The user's audio cache (`cache_max_mb` from the settings), where samples are kept."""
+    if settings is None:
+        return caching.cache_here()
+    return caching.cache_here(settings[spec.CACHE_MAX_MB])
 
 
 def plan_listed(given: Given, *, debug: bool) -> Planned:
@@ -65,43 +64,42 @@ def plan_listed(given: Given, *, debug: bool) -> Planned:
 def try_voice(wanted: str, text: str | None, options: JobOptions) -> None:
     """`voices try`: the voice `wanted` (an id or a name) says `text`, or its sample sentence."""
     spoken = _LATER if text is None else text
-    job, planned = _planned(VOICE_TRY, options._replace(transcript_arg=spoken))
-    with _client(planned) as client:
+    planned = _planned(VOICE_TRY, options._replace(transcript_arg=spoken))
+    with _client(planned.plan) as client:
         voice = named(names.VOICE, wanted, client)
         _sample(
-            job, planned, client, planned.request._replace(voice_id=voice.id),
+            planned, client, planned.plan.request._replace(voice_id=voice.id),
             language=(lambda: _language(client, voice.id)) if text is None else None,
         )  # fmt: skip
     process.stop_taken()  # heard: no signal may cut the summary or the exit short
 
 
-def try_listed(listed: Planned, found: Iterable[voices.Voice]) -> None:
+def try_listed(planned: Planned, found: Iterable[voices.Voice]) -> None:
     """`voices list --try`: each voice listed says its sample sentence, its name shown first."""
-    job, planned = listed
-    with _client(planned) as client:
+    with _client(planned.plan) as client:
         for voice in found:
             console.info(_announced(voice))
-            request = planned.request._replace(voice_id=voice["id"])
-            _sample(job, planned, client, request, language=_known(voice.get("language")))
+            request = planned.plan.request._replace(voice_id=voice["id"])
+            _sample(planned, client, request, language=_known(voice.get("language")))
     process.stop_taken()
 
 
 def try_dictionary(word: str, wanted: str, options: JobOptions) -> None:
     """`dicts try`: `word` said without the dictionary `wanted`, then with it."""
-    job, planned = _planned(DICT_TRY, options._replace(transcript_arg=word, output=None))
+    planned = _planned(DICT_TRY, options._replace(transcript_arg=word, output=None))
     field = spec.PRONUNCIATION_DICT.body
-    fields = {k: v for k, v in planned.request.fields.items() if k != field}
-    without = planned.request._replace(fields=fields)
-    with _client(planned) as client:
+    fields = {k: v for k, v in planned.plan.request.fields.items() if k != field}
+    without = planned.plan.request._replace(fields=fields)
+    with _client(planned.plan) as client:
         found = named(names.DICTIONARY, wanted, client)
         dictionary = _dictionary(client, found.id)
         shown = found.name or voices.field(dictionary, "name") or found.id
         with_it = without._replace(fields={**fields, field: found.id})
         console.info("without the dictionary:")
-        _sample(job, planned, client, without)
+        _sample(planned, client, without)
         console.info(f"with {shown}:")
         items = {"dictionary_items": dictionary.get("items")}  # an edited dictionary is new audio
-        _sample(job, planned, client, with_it, extra=items)
+        _sample(planned, client, with_it, extra=items)
     process.stop_taken()
 
 
@@ -113,21 +111,31 @@ def named(kind: names.Kind, wanted: str, client: CartesiaClient) -> names.Named:
 def sample_key(
     base_url: str, request: TtsRequest, *, default_text: bool, extra: Mapping[str, Any] = {}
 ) -> str:
-    """The store's key: the base URL, the version and the whole body, so everything that
-    shapes the audio; a sample sentence is named by the table's digest, not its words."""
-    body = request.body()
+    """The cache's key, as `say`'s for the same request: the base URL, the path, the version
+    and the whole body, so everything that shapes the audio; a sample sentence is named by
+    the table's digest, not its words; `extra` (a dictionary's entries) goes in the body."""
+    body = {**request.body(), **extra}
     if default_text:
         body["transcript"] = {"sample sentence": sample_sentences.table_id()}
-    parts = {"base_url": base_url, "version": request.api_version, "body": body, **extra}
-    return sample_store.key(parts)
+    return caching.request_key(base_url, endpoints.SAY.path, request, body)
 
 
-def _planned(endpoint: endpoints.TtsEndpoint, options: JobOptions) -> tuple[TtsJob, plan.Plan]:
+class Planned(NamedTuple):
+    """A sample's job, its plan, and the cache its samples are kept in."""
+
+    job: TtsJob
+    plan: plan.Plan
+    cache: AudioCache | None  # None for a model named by an alias: its samples are not kept
+
+
+def _planned(endpoint: endpoints.TtsEndpoint, options: JobOptions) -> Planned:
     """The job and its plan: every local check (player, output, settings) before any request."""
     console.configure(quiet=options.quiet, debug=options.debug)
     job = TtsJob(endpoint, options._replace(play=True))
     settings = resolve(options.given, os.environ, load_config(config_file()))
-    return job, plan.plan(job, settings)
+    planned = plan.plan(job, settings)
+    alias = caching.is_alias(planned.request.model_id)
+    return Planned(job, planned, None if alias else sample_store_here(settings))
 
 
 def _client(planned: plan.Plan) -> CartesiaClient:
@@ -137,41 +145,37 @@ def _client(planned: plan.Plan) -> CartesiaClient:
 
 
 def _sample(
-    job: TtsJob,
-    planned: plan.Plan,
+    planned: Planned,
     client: CartesiaClient,
     request: TtsRequest,
     *,
     language: Callable[[], object] | None = None,
     extra: Mapping[str, Any] = {},
 ) -> None:
-    """One sample: replayed from the store, or streamed, played and stored.
+    """One sample: replayed from the cache, or streamed, played and kept.
 
     `language`, when given, is called for the voice's language on a miss: the
-    request then says that language's sample sentence.
+    request then says that language's sample sentence. A cache that cannot be
+    written costs a warning, not the run.
     """
-    samples = sample_store_here()
-    base_url = planned.api.base_url
+    job, cache = planned.job, planned.cache
+    base_url = planned.plan.api.base_url
     key = sample_key(base_url, request, default_text=language is not None, extra=extra)
-    stored = samples.get(key)
-    if stored is not None:
-        replayed = planned._replace(request=request)
-        audition.hear(job, replayed, audition.stored_events(stored), note=FROM_STORE)
+    found = None if cache is None else cache.open(key)
+    if found is not None:
+        with found:
+            replayed = planned.plan._replace(request=request)
+            audition.hear(job, replayed, caching.replayed(found), note=FROM_STORE)
         return
     if language is not None:
         request = request._replace(transcript=sample_sentences.sentence_for(language()))
-    streamed = planned._replace(request=request)
-    keep = (samples.recording(), lambda audio: _store(samples, key, audio))
-    audition.hear(job, streamed, client.stream(endpoints.SAY.path, request), keep=keep)
-
-
-def _store(samples: SampleStore, key: str, audio: bytes) -> None:
-    """Keep a complete sample; a store that cannot be written costs a warning, not the run."""
-    try:
-        samples.put(key, audio)
-    except OSError as exc:
-        where = exc.filename or samples.folder
-        console.warning(f"could not keep the sample in {where}: {exc.strerror}")
+    streamed = planned.plan._replace(request=request)
+    events = client.stream(endpoints.SAY.path, request)
+    if cache is None:
+        audition.hear(job, streamed, events)
+        return
+    with cache.writer(key) as writer:  # removed unless the stream completed
+        audition.hear(job, streamed, events, keep=writer)
 
 
 def _known(language: object) -> Callable[[], object]:

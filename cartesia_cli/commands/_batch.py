@@ -30,6 +30,7 @@ from cartesia_cli.errors import (
     stop_word,
 )
 from cartesia_cli.input.batch_file import BadItem, Item, items, lines_from, one_item_per_line
+from cartesia_cli.jobs import caching
 from cartesia_cli.jobs.assembly import made_here
 from cartesia_cli.jobs.context import api_config, config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
@@ -254,13 +255,17 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
             raise UsageError(item.message)
         _check_not_the_source(state, item)  # before its name is judged as audio's
         _check_not_a_stream(item)
-        item_job, plan = _plan(state, item)
+        item_job, plan, settings = _plan(state, item)
         facts.job, facts.plan = item_job, plan
+        cache = caching.use(job.endpoint.path, plan, settings) if settings[spec.CACHE] else None
         _claim_name(state, item)
         with process.signals_held():
             sink = facts.sink = _claim(state, item_job, plan, item.number)
         result = facts.result = StreamResult(StreamStats())
-        await batch.pump(client.stream(job.endpoint.path, plan.request), sink, result)
+        if cache is None:
+            await batch.pump(client.stream(job.endpoint.path, plan.request), sink, result)
+        else:
+            facts.cached = await _through_cache(cache, client, job, plan, sink, result)
     except CliError as exc:
         _failed(state, facts, item, exc, sink)
     except _ReaderGone:
@@ -279,7 +284,28 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
                 sink.close(keep=sink.bytes_written > 0)
 
 
-def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
+async def _through_cache(
+    cache: caching.CacheUse,
+    client: AsyncCartesiaClient,
+    job: TtsJob,
+    plan: Plan,
+    sink: Sink,
+    result: StreamResult,
+) -> bool:
+    """An item's audio from the audio cache (True: no request), or streamed and kept there."""
+    found = cache.cache.open(cache.key)
+    if found is not None:
+        with found:  # a local file: read straight through, as fast as it reads
+            pipeline.pump(caching.replayed(found), sink, result)
+        return True
+    with cache.cache.writer(cache.key) as writer:  # removed unless kept
+        events = client.stream(job.endpoint.path, plan.request)
+        await batch.pump(caching.recorded_async(events, writer), sink, result)
+        caching.keep(writer)
+    return False
+
+
+def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan, Settings]:
     """The item as a job of its own: its fields over the command's flags, checked as flags."""
     job = state.job
     options = job.options._replace(given={**state.given, **item.fields}, output=item.output)
@@ -292,7 +318,8 @@ def _plan(state: Batch, item: Item) -> tuple[TtsJob, Plan]:
     settings, voice = state.names.settings(settings)
     request = request_for(settings, audio.received, item.transcript)
     api = api_config(settings)
-    return item_job, Plan(audio, request, api, None, None, 0.0, encoder=encoder, voice=voice)
+    planned = Plan(audio, request, api, None, None, 0.0, encoder=encoder, voice=voice)
+    return item_job, planned, settings
 
 
 def _check_not_the_source(state: Batch, item: Item) -> None:
@@ -362,6 +389,7 @@ def _succeeded(state: Batch, facts: JobFacts, sink: Sink | None) -> None:
                     pipeline.as_written(facts.plan.audio, sink),
                     stats.time_to_first_audio(), stats.elapsed(),
                     voice=facts.plan.voice.shown() if facts.plan.voice is not None else None,
+                    cached=facts.cached,
                 )
             )  # fmt: skip
     if state.job.options.json:

@@ -168,6 +168,8 @@ def _emit(text: str) -> None:
 
 
 def _shown(key: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as the file says it
     return store.mask_secret(str(value)) if key == spec.API_KEY.name else str(value)
 
 

@@ -253,7 +253,7 @@ def try_(
     """Hear WORD said without a pronunciation dictionary, then with it.
 
     Both are played as `say` plays them (ffplay), each announced first. They
-    are kept in the sample store (see `voices try --help`): trying the same
+    are kept in the audio cache (see `voices try --help`): trying the same
     word again plays them from there; a dictionary changed since is heard anew.
 
     Examples:

@@ -23,6 +23,7 @@ SAY_SETTINGS = (
     *spec.RAW_FORMAT,
     *spec.CONNECTION,
     *spec.CONTROLS,
+    *spec.CACHING,
     *spec.PLAYBACK,
 )
 STDIN = "-"

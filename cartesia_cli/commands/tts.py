@@ -71,7 +71,7 @@ def _http_command(tts: TtsEndpoint, help: str) -> None:
     """
 
     @app.command(tts.words[-1], help=help, epilog=EXIT_CODES_HELP)
-    @options.job_command(*TTS_SETTINGS)
+    @options.job_command(*TTS_SETTINGS, *spec.CACHING)
     def command(
         batch: BatchOption = None,
         concurrency: ConcurrencyOption = None,

@@ -48,7 +48,7 @@ TryThemOption = Annotated[
     bool,
     typer.Option(
         "--try",
-        help="Then hear each voice listed say a sample (from the sample store when it has it; "
+        help="Then hear each voice listed say a sample (from the audio cache when it has it; "
         "Ctrl-C stops). Pair it with --limit.",
     ),
 ]
@@ -141,10 +141,9 @@ TRY_SETTINGS = (
     *spec.CONTROLS,
 )
 STORE_HELP = (
-    "Samples are kept in the sample store, in the user's cache directory: "
-    "~/.cache/cartesia-cli/samples ($XDG_CACHE_HOME/cartesia-cli/samples; "
-    "~/Library/Caches/cartesia-cli/samples on macOS; $CARTESIA_CLI_CACHE_DIR/samples when set), "
-    "at most 100 samples and 50 MB, the least recently used removed first."
+    "Samples are kept in the audio cache (always; see cartesia-cli cache info), but for a "
+    "model alias (sonic-latest, sonic-3-latest, sonic-preview): at most cache_max_mb "
+    "(default 500 MB), the least recently used removed first."
 )
 
 
@@ -179,7 +178,7 @@ def try_(
     """Hear a voice before spending on it: it says TEXT, or a sample sentence.
 
     Played as `say` plays (ffplay); -o keeps the audio too, its suffix
-    picking the format. A sample is kept in the sample store: trying the
+    picking the format. A sample is kept in the audio cache: trying the
     same voice with the same text and settings again plays it from there,
     with no request and no credits spent. Without TEXT the voice speaks its
     own language (asked of the API once, with the first try).

@@ -1,39 +1,33 @@
-"""One sample heard, as `say` plays it: from the sample store with no request, or streamed and kept.
+"""One sample heard, as `say` plays it: from the audio cache with no request, or streamed and kept.
 
 The output, the player and the stream are the job's own (`assembly.py`,
 `run/pipeline.py`): the same player, flags, failures and exit codes as `say`,
-and `-o FILE` keeps the audio too. Two things are added: stored audio is
-replayed through the same sink, and the audio of a stream that ended as it
-should is handed to `keep` (for the store) before the player is waited for; a
-stream that fails or is stopped hands over nothing.
+and `-o FILE` keeps the audio too. Two things are added: cached audio is
+replayed through the same sink, and the audio of a stream is written to the
+cache's `keep` as it comes, put in place only once the stream ended as it
+should, before the player is waited for; a stream that fails or is stopped
+leaves no entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator
 
 from cartesia_cli import process
-from cartesia_cli.api.events import AudioChunk, Event
+from cartesia_cli.api.events import Event
 from cartesia_cli.errors import CliError, Interrupted, StopRequested
 from cartesia_cli.formats import OutputFormat
 from cartesia_cli.jobs import assembly
+from cartesia_cli.jobs.caching import keep as kept_in_cache
+from cartesia_cli.jobs.caching import recorded
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.plan import Plan
+from cartesia_cli.output.audio_cache import Writer
 from cartesia_cli.output.playing_sink import PlayingSink
-from cartesia_cli.output.sample_store import Recording
 from cartesia_cli.run import pipeline
 from cartesia_cli.run.pipeline import StreamResult, StreamStats
 from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console
-
-REPLAY_CHUNK = 32 * 1024  # stored audio goes to the player as a stream's chunks would
-Keep = Callable[[bytes], None]
-
-
-def stored_events(audio: bytes) -> Generator[Event, None, None]:
-    """Stored audio as the events a stream of it would be."""
-    for start in range(0, len(audio), REPLAY_CHUNK):
-        yield AudioChunk(audio[start : start + REPLAY_CHUNK])
 
 
 def hear(
@@ -41,13 +35,13 @@ def hear(
     plan: Plan,
     events: Generator[Event, None, None],
     *,
-    keep: tuple[Recording, Keep] | None = None,
+    keep: Writer | None = None,
     note: str = "",
 ) -> bool:
     """Play `events` (and write -o's file); True when the player played it to the end.
 
-    `keep`: a recording of the audio as it passes, and what to do with it once
-    the stream is complete. `note` ends the summary line. Raises a CliError on
+    `keep`: the cache entry the audio is written to as it passes, put in place
+    once the stream is complete. `note` ends the summary line. Raises a CliError on
     any failure, Interrupted (130, 143, 129) on a stop; every way out stops the player.
     """
     sink: PlayingSink | None = None
@@ -58,11 +52,9 @@ def hear(
             opened = assembly.open_sinks(job, plan)
         assert isinstance(opened, PlayingSink), "a sample is always played"
         sink = opened
-        _stream(_recorded(events, keep[0]) if keep else events, sink, plan, result)
-        whole = keep[0].audio if keep else None
-        if keep and whole:
-            with process.signals_held():  # stored whole, or not at all
-                keep[1](whole)
+        _stream(recorded(events, keep) if keep else events, sink, plan, result)
+        if keep is not None:
+            kept_in_cache(keep)  # stored whole, or not at all
         played = assembly.finish_playing(sink, audio)
     except (KeyboardInterrupt, StopRequested) as stop:  # before the stream, or just after it
         process.stop_taken()
@@ -85,19 +77,6 @@ def _stream(
         if isinstance(exc, Interrupted):
             process.stop_taken()  # the clean-up from here on runs with stops ignored
         raise
-
-
-def _recorded(events: Iterable[Event], recording: Recording) -> Generator[Event, None, None]:
-    """`events` as they come, their audio also added to `recording`; closed with them."""
-    try:
-        for event in events:
-            if isinstance(event, AudioChunk):
-                recording.add(event.audio)
-            yield event
-    finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()  # the response goes with the stream, whatever ended it
 
 
 def _report(

@@ -12,7 +12,7 @@ from cartesia_cli.settings import location, spec, store
 from cartesia_cli.ui.console import console
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.contract import ApiConfig
+    from cartesia_cli.api.api_config import ApiConfig
     from cartesia_cli.settings.resolve import Settings
 
 
@@ -35,8 +35,8 @@ def warn_if_exposed(path: Path, values: store.ConfigValues) -> None:
 
 
 def api_config(settings: Settings) -> ApiConfig:
-    """Where and how to connect, from the resolved settings (httpx is imported here)."""
-    from cartesia_cli.api.contract import ApiConfig
+    """Where and how to connect, from the resolved settings (no httpx: a cache hit needs none)."""
+    from cartesia_cli.api.api_config import ApiConfig
 
     return ApiConfig(
         base_url=settings[spec.BASE_URL],

@@ -29,6 +29,7 @@ class JobFacts:
         self.sink: Sink | None = None
         self.result: StreamResult | None = None
         self.characters: int | None = None  # tts ws: what was sent, known as it goes
+        self.cached = False  # the audio came from the audio cache, with no request
 
     def success(self) -> tuple[str, bool]:
         return self._encoded(ExitCode.OK, None)
@@ -54,6 +55,7 @@ class JobFacts:
             request_id=request_id,
             **self._format(),
             **self._figures(),
+            **self._billing(code),
         )
         # With the audio on stdout (under any name), the object is the last line on stderr.
         return result_json.encode(doc), not is_stdout(self.job.options.output)
@@ -82,6 +84,15 @@ class JobFacts:
             ),
             "voice": None if voice is None else {"id": voice.id, "name": voice.name},
         }
+
+    def _billing(self, code: int) -> dict[str, object]:
+        """Characters billed: none from the cache, the text's once made; unknown on a failure."""
+        characters = self._format().get("characters")
+        if self.cached:
+            billed: object = 0
+        else:
+            billed = characters if code == ExitCode.OK else None
+        return {"cached": self.cached, "characters_billed": billed}
 
     def _figures(self) -> dict[str, object]:
         if self.sink is None or self.result is None or self.plan is None:

@@ -21,7 +21,7 @@ from cartesia_cli.settings import name_cache, spec
 from cartesia_cli.ui.console import console
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.contract import ApiConfig
+    from cartesia_cli.api.api_config import ApiConfig
     from cartesia_cli.settings.resolve import Settings
 
 

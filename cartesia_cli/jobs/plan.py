@@ -36,7 +36,7 @@ from cartesia_cli.settings.resolve import Settings, insecure_url_warning
 from cartesia_cli.ui.console import console, isatty
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.contract import ApiConfig
+    from cartesia_cli.api.api_config import ApiConfig
 
 
 class Plan(NamedTuple):
@@ -73,8 +73,7 @@ def plan(job: TtsJob, settings: Settings) -> Plan:
     audio = audio_format(job, settings)
     player = player_for(job, settings, audio)  # exit 2, before any request
     encoder = encoder_for(job, audio)
-    # httpx (~40 ms) is imported here, before the output file is claimed, so that the
-    # claim and the stream follow each other.
+    # No httpx yet: a cache hit sends nothing (jobs/speak.py imports it for a request).
     api = api_config(settings)
     # Names to ids, once the local checks are made: a name may cost a listing request.
     settings, voice = Resolver(api, cache_only=job.options.dry_run).settings(settings)

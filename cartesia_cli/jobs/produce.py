@@ -28,12 +28,24 @@ from cartesia_cli.ui import report
 from cartesia_cli.ui.console import console
 
 if TYPE_CHECKING:
-    from cartesia_cli.api.contract import ApiConfig
+    from cartesia_cli.api.api_config import ApiConfig
     from cartesia_cli.api.protocol import TtsRequest
+    from cartesia_cli.jobs.caching import CacheUse
+    from cartesia_cli.output.audio_cache import Writer
 
 
-def produce(job: TtsJob, plan: Plan, facts: JobFacts, captions: Captions | None) -> StreamResult:
-    """Claim the output, stream into it, play it; every way out closes (and cleans) it."""
+def produce(
+    job: TtsJob,
+    plan: Plan,
+    facts: JobFacts,
+    captions: Captions | None,
+    cache: CacheUse | None = None,
+) -> StreamResult:
+    """Claim the output, stream into it, play it; every way out closes (and cleans) it.
+
+    With `cache`, the audio comes from the audio cache when it is there (no
+    request at all), else the stream's goes into it once complete.
+    """
     process.imports_done()
     sink: Sink | None = None
     result = facts.result = StreamResult(StreamStats())
@@ -44,6 +56,8 @@ def produce(job: TtsJob, plan: Plan, facts: JobFacts, captions: Captions | None)
             captions.check_apart_from(assembly.audio_file(sink))
         if job.endpoint.transport is WEBSOCKET:
             stream_websocket(job, plan, sink, result, facts, captions)
+        elif cache is not None:
+            facts.cached = stream_cached(job.endpoint.path, plan, cache, sink, result, captions)
         else:
             received = plan.audio.received
             stream_http(job.endpoint.path, plan.api, plan.request, sink, received, result, captions)
@@ -59,8 +73,31 @@ def produce(job: TtsJob, plan: Plan, facts: JobFacts, captions: Captions | None)
                 sink.close(keep=sink.bytes_written > 0)
             if isinstance(sink, PlayingSink):
                 sink.player.stop()  # whatever happened, no player is left behind
-    _report(job, result, sink, plan)
+    _report(job, result, sink, plan, cached=facts.cached)
     return result
+
+
+def stream_cached(
+    path: str,
+    plan: Plan,
+    cache: CacheUse,
+    sink: Sink,
+    result: StreamResult,
+    captions: Captions | None,
+) -> bool:
+    """The audio from the cache into `sink` (True), or streamed and kept there (False)."""
+    from cartesia_cli.jobs import caching
+
+    received = plan.audio.received
+    found = cache.cache.open(cache.key)
+    if found is not None:
+        with found, _display(result.stats, sink, received):
+            pipeline.run(caching.replayed(found), sink, received, result, console.debug_log())
+        return True
+    with cache.cache.writer(cache.key) as writer:  # removed unless kept: a failure keeps nothing
+        stream_http(path, plan.api, plan.request, sink, received, result, captions, writer)
+        caching.keep(writer)
+    return False
 
 
 def stream_http(
@@ -71,10 +108,12 @@ def stream_http(
     audio: RequestedFormat,
     result: StreamResult,
     captions: Captions | None,
+    keeping: Writer | None = None,
 ) -> None:
     """Stream `request` into `sink`, figures into `result`; `audio` is the format received.
 
     A failed stream still writes the timestamps that arrived, and says so.
+    `keeping`: the audio is written there too, as it comes (the audio cache).
     """
     from cartesia_cli.api.client import CartesiaClient
 
@@ -83,7 +122,12 @@ def stream_http(
         _mention_proxy(api.base_url)
         with _display(result.stats, sink, audio):
             try:
-                pipeline.run(client.stream(path, request), sink, audio, result, debug)
+                events = client.stream(path, request)
+                if keeping is not None:
+                    from cartesia_cli.jobs.caching import recorded
+
+                    events = recorded(events, keeping)
+                pipeline.run(events, sink, audio, result, debug)
             except CliError as exc:
                 _failed_stream(exc, captions, result)
                 raise
@@ -157,7 +201,9 @@ def _mention_ws_proxy(base_url: str) -> None:
         )
 
 
-def _report(job: TtsJob, result: StreamResult, sink: Sink, plan: Plan) -> None:
+def _report(
+    job: TtsJob, result: StreamResult, sink: Sink, plan: Plan, *, cached: bool = False
+) -> None:
     audio = plan.audio
     stats = result.stats
     seconds = pipeline.audio_seconds(sink, audio.received)  # of the audio received
@@ -166,9 +212,10 @@ def _report(job: TtsJob, result: StreamResult, sink: Sink, plan: Plan) -> None:
     audio = pipeline.as_written(audio, sink)  # an MP3's bit rate: an encoder may lower it
     # The bytes where they went (a WAV's header too), as --json and the file's size say.
     voice = plan.voice.shown() if plan.voice is not None else None
-    console.info(
-        report.summary(label, sink.bytes_written, seconds, audio, first, elapsed, voice=voice)
+    line = report.summary(
+        label, sink.bytes_written, seconds, audio, first, elapsed, voice=voice, cached=cached
     )
+    console.info(line)
     if job.options.play:
         return  # heard already
     # A file only: not /dev/null or a named pipe (no replay), nor stdout (piped already).

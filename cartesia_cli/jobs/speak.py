@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-from cartesia_cli import process
+from cartesia_cli import process, stream_target
 from cartesia_cli.endpoints import WEBSOCKET
 from cartesia_cli.errors import (
     CliError,
@@ -24,7 +24,7 @@ from cartesia_cli.errors import (
     internal_error,
     stop_word,
 )
-from cartesia_cli.jobs import dry_run, plan, produce
+from cartesia_cli.jobs import caching, dry_run, plan, produce
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
@@ -89,21 +89,45 @@ def _speak(job: TtsJob, facts: JobFacts, turn: Turn | None) -> None:
         if options.output is not None or not options.play:
             check_output(options.output, force=options.force, stdout_is_tty=isatty(1))
         _show_request(job, planned)
+        cache_line = caching.dry_run_line(job, planned, settings)
+        if cache_line:
+            console.info(cache_line)
         return
+    cache = caching.use_for(job, planned, settings)
     with turn() if turn is not None else nullcontext(True) as speaks_here:
         if speaks_here:  # else handed to a process of its own (say --no-wait)
-            _produce(job, facts, settings, planned)
+            _produce(job, facts, settings, planned, cache)
 
 
-def _produce(job: TtsJob, facts: JobFacts, settings: Settings, planned: plan.Plan) -> None:
+def _produce(
+    job: TtsJob,
+    facts: JobFacts,
+    settings: Settings,
+    planned: plan.Plan,
+    cache: caching.CacheUse | None,
+) -> None:
+    if not caching.stored(cache):
+        _ready_to_ask()
     with _claimed_captions(job, planned) as captions:
         try:
-            result = produce.produce(job, planned, facts, captions)
+            result = produce.produce(job, planned, facts, captions, cache)
         except RequestRejected as exc:
             exc.hint = exc.hint or stale_hint(planned.voice, exc) or plan.locale_hint(settings, exc)
             raise
         if captions is not None:
             console.info(f"wrote {captions.write(result, complete=True)}")
+
+
+def _ready_to_ask() -> None:
+    """A request is coming: the start-up connection held back for a cache lookup begins
+    (launch.py), and httpx (~40 ms) is imported while it connects, before the output is
+    claimed, so that the claim and the stream follow each other. A hit does neither."""
+    held = stream_target.take_held()
+    if held is not None:
+        from cartesia_cli.api import preconnect
+
+        preconnect.begin(held.endpoint, tls=held.tls)
+    import cartesia_cli.api.contract  # noqa: F401  (httpx, for the client about to be made)
 
 
 @contextmanager

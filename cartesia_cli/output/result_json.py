@@ -22,6 +22,8 @@ KEYS = (
     "first_audio_ms",
     "total_ms",
     "characters",
+    "characters_billed",
+    "cached",
     "voice",  # {"id", "name"}: the voice the request named (name null when not known)
     "request_id",
     "exit_code",

@@ -19,15 +19,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from cartesia_cli.settings import location
+from cartesia_cli.settings import dirs, location
 
-CACHE_DIR_ENV = "CARTESIA_CLI_CACHE_DIR"
+CACHE_DIR_ENV = dirs.CACHE_DIR_ENV
 FILE_NAME = "names.json"
 MAX_BYTES = 4 * 1024 * 1024  # a cache larger than this is not ours: it holds nothing
 MAX_SITES = 8  # base URLs kept; the one used longest ago goes first
@@ -43,15 +42,8 @@ Sites = dict[str, dict[str, Names]]  # site -> kind -> names
 
 
 def cache_path() -> Path:
-    """$CARTESIA_CLI_CACHE_DIR, else the platform's user cache directory, + names.json."""
-    override = os.environ.get(CACHE_DIR_ENV)
-    if override:
-        return Path(override) / FILE_NAME
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "cartesia-cli" / FILE_NAME
+    """names.json in the user's cache directory (settings/dirs.py: the audio cache's too)."""
+    return dirs.cache_dir() / FILE_NAME
 
 
 def site(base_url: str) -> str:

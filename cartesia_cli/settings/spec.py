@@ -26,6 +26,7 @@ from cartesia_cli.formats import (
     LANGUAGES,
     LOCALE_MODELS,
     LOCALES,
+    MODEL_ALIASES,
     MP3_BIT_RATES,
     NORMALIZATIONS,
     PLAYER_NAMES,
@@ -69,6 +70,9 @@ class Setting(Generic[T_co]):
     completions: Callable[[str], list[tuple[str, str]]] | None = None
     metavar: str | None = None
     body: tuple[str, ...] = ()  # where a set value goes in a TTS request body
+    # An on/off flag, given without a value (`--cache`); `negative` is its off form.
+    switch: bool = False
+    negative: str | None = None
 
     @property
     def name(self) -> str:
@@ -233,6 +237,20 @@ def seconds(raw: str, label: str) -> float:
     return value
 
 
+_YES = ("true", "yes", "on", "1")
+_NO = ("false", "no", "off", "0")
+
+
+def yes_no(raw: str, label: str) -> bool:
+    """An on/off value: true, yes, on, 1 or false, no, off, 0, in any letter case."""
+    value = raw.strip().lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise UsageError(f"{label} must be true or false, got {raw!r}")
+
+
 def one_of(choices: tuple[int, ...]) -> Parser[int]:
     """One of a few whole numbers."""
 
@@ -352,6 +370,21 @@ CONTEXT_ID: Setting[str | None] = Setting(
     "--context-id", text, help="Context id, sent with the request and echoed back in events.",
     default=None, metavar="ID", body=("context_id",),
 )
+CACHE: Setting[bool] = Setting(
+    "--cache", yes_no, negative="--no-cache", switch=True, default=False, env="CARTESIA_CACHE",
+    configurable=True,
+    help="Keep the audio in the audio cache, and take it from there when the same request comes "
+    "again: no request, nothing billed (not with --timestamps).",
+)
+CACHE_ALIASES: Setting[bool] = Setting(
+    "--cache-aliases", yes_no, switch=True, default=False,
+    help=f"Cache models named by an alias that changes without notice ({', '.join(MODEL_ALIASES)}) "
+    "too.",
+)
+CACHE_MAX_MB: Setting[int] = Setting(
+    "--cache-max-mb", whole(1, 10_000_000), default=500, configurable=True, metavar="MB",
+    help="The audio cache's size cap in MB; the least recently used audio goes first.",
+)
 # fmt: on
 
 # What the TTS commands take, in --help order.
@@ -378,6 +411,8 @@ CONTROLS: tuple[Setting[object], ...] = (
     PRONUNCIATION_DICT,
     CONTEXT_ID,
 )
+# The audio cache, for the HTTP commands (`tts ws`'s text streams in: never cached).
+CACHING: tuple[Setting[object], ...] = (CACHE, CACHE_ALIASES)
 ALL: tuple[Setting[object], ...] = (
     *VOICE_AND_MODEL,
     *RAW_FORMAT,
@@ -385,6 +420,8 @@ ALL: tuple[Setting[object], ...] = (
     BIT_RATE,
     *CONNECTION,
     *CONTROLS,
+    *CACHING,
+    CACHE_MAX_MB,  # config only: no command takes it as a flag
     PLAYER,
 )
 CONFIGURABLE: tuple[Setting[object], ...] = tuple(s for s in ALL if s.configurable)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from cartesia_cli.errors import UsageError
-from cartesia_cli.settings import location
+from cartesia_cli.settings import location, spec
 from cartesia_cli.settings.spec import CONFIGURABLE
 
 KEYS = tuple(setting.name for setting in CONFIGURABLE)
@@ -51,6 +51,9 @@ def load(path: Path) -> ConfigValues:
     for key, value in data.items():
         if key not in KEYS:
             raise ConfigError(f"config file {path} has an unknown key {key!r}")
+        if isinstance(value, bool) and spec.by_config_key(key).switch:
+            values[key] = value  # `cache = true`: an on/off setting
+            continue
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ConfigError(f"config file {path}: {key} must be a string or a number")
         values[key] = value
@@ -125,6 +128,8 @@ def mask_secret(value: str) -> str:
 
 
 def _toml_value(key: str, value: str | int | float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return _toml_string(key, value)
     return repr(value)  # an int, or a finite float (the parsers refuse nan and inf)

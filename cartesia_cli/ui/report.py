@@ -38,16 +38,19 @@ def summary(
     *,
     played: bool = True,
     voice: str | None = None,
+    cached: bool = False,
 ) -> str:
     """`wrote LABEL: …`, or `played: …` when the audio only went to a player (`label=None`);
     `not played: …` when that player failed (`played=False`); `voice`: the voice as shown
-    (`Katie (f786…)`), last."""
+    (`Katie (f786…)`); `…, cached` last when the audio came from the audio cache (no
+    request), so it reads as a note on the whole line."""
     first = "no audio" if first_audio is None else f"first audio {_ms(first_audio)}"
     done = ("played" if played else "not played") if label is None else f"wrote {label}"
     spoken_by = "" if voice is None else f", voice {voice}"
     return (
         f"{done}: {seconds:.2f} s of audio, {num_bytes} bytes, "
         f"{audio.describe()}, {first}, total {_ms(elapsed)}{spoken_by}"
+        f"{', cached' if cached else ''}"
     )
 
 
