@@ -17,7 +17,6 @@ from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.settings import name_cache
 
 from .conftest import API_KEY, RunCli
-from .test_dicts import seed
 from .test_voice_admin import wav_clip
 
 KATIE = "f786b574-daa5-4673-aa0c-cbe3e8534c02"  # the fake's library Katie
@@ -50,36 +49,6 @@ def test_a_name_in_nfd_finds_the_voice_named_in_nfc(
     result = cli("tts", "sse", "hi", "--voice", nfd, "-o", "out.pcm")
     # today: "no voice named 'Zoé Test'; did you mean 'Zoé Test'?"
     assert result.code == 0, result.stderr
-
-
-# 3. dicts delete: a failure mid-list says what went and what did not, and --json still
-#    tells a script what was deleted (voices delete does both).
-def test_dicts_delete_failing_mid_list_reports_what_was_deleted(
-    cli: RunCli, fake: FakeCartesia
-) -> None:
-    first, second, third = (seed(fake, name) for name in ("A", "B", "C"))
-    scenario = f"{fake.url}/scenario/ok,ok,ok,ok,http-500,ok"
-    result = cli(
-        "dicts", "delete", first, second, third, "--yes", "--json",
-        env={"CARTESIA_BASE_URL": scenario},
-    )  # fmt: skip
-    assert result.code == 5
-    assert fake.store.dictionary(first) is None  # the first one did go
-    assert result.stdout.strip(), "no --json at all, though a dictionary was deleted"
-    assert first in result.stdout.decode()
-    assert third in result.stderr  # "not deleted: C"
-
-
-# 4. A creating POST of a dictionary that failed after it was sent says it may exist
-#    (as voices clone does), rather than only "HTTP 500".
-def test_dicts_create_failing_after_send_says_it_may_have_been_made(
-    cli: RunCli, fake: FakeCartesia
-) -> None:
-    result = cli(
-        "dicts", "create", "Brand", env={"CARTESIA_BASE_URL": f"{fake.url}/scenario/ok,http-500"}
-    )
-    assert result.code == 5
-    assert "may have been made" in result.stderr, result.stderr
 
 
 # 5. "An id never becomes a path of its own": ids `.` and `..` (kept by the name cache,
