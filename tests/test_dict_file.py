@@ -175,6 +175,7 @@ def test_written_toml_is_plain_to_read() -> None:
     text = dict_file.dump(parse(EXAMPLE), TOML, "out.toml")
     assert text == EXAMPLE.replace('"iOS"', "iOS")
     assert dict_file.dump(parse(EXAMPLE), CSV, "out.csv") == (
+        "# name: Brand names\n"
         "text,pronunciation,case_sensitive\n"
         "Cartesia,kar-TEE-zha,\n"
         f"bayou,{BAYOU},\n"
@@ -197,6 +198,64 @@ def test_what_cannot_be_read_back_is_not_written(dictionary: DictFile, expected:
     assert expected in caught.value.message
 
 
+# --- words that differ only in case ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "expected"),
+    [
+        ('[words]\nCartesia = "a"\ncartesia = "b"\n', TOML,
+         "names.toml, line 3, column 1: 'cartesia' and 'Cartesia' (line 2) differ only in letter"
+         " case, so each matches both: keep one, or mark both case_sensitive = true"),
+        ('[words]\nCartesia = { pronunciation = "a", case_sensitive = true }\ncartesia = "b"\n',
+         TOML, "line 3, column 1: 'cartesia' and 'Cartesia' (line 2) differ only"),
+        ("text,pronunciation\nCartesia,a\nx,y\nCARTESIA,b,false\n", CSV,
+         "names.csv, line 4, column 1: 'CARTESIA' and 'Cartesia' (line 2) differ only"),
+    ],
+)  # fmt: skip
+def test_words_differing_only_in_case_are_refused_naming_both_lines(
+    text: str, fmt: str, expected: str
+) -> None:
+    assert expected in refused(text, fmt)
+
+
+def test_words_differing_only_in_case_are_taken_when_both_are_case_sensitive() -> None:
+    text = "iOS,eye oh ess,true\nios,eye oss,true\n"
+    assert parse(text, CSV).entries == (
+        Entry("iOS", "eye oh ess", True),
+        Entry("ios", "eye oss", True),
+    )
+    twins = DictFile(None, (Entry("iOS", "a", True), Entry("ios", "b")))
+    with pytest.raises(DictFileError, match="differ only in letter case"):
+        dict_file.dump(twins, TOML, "out.toml")
+
+
+# --- CSV: the name line, and fields a spreadsheet could take for a formula --------------------
+
+
+def test_a_csv_file_names_its_dictionary_on_a_first_comment_line() -> None:
+    text = '\ufeff# name: "Brand, names"\ntext,pronunciation\na,b\n'
+    assert parse(text, CSV) == DictFile("Brand, names", (Entry("a", "b"),))
+    assert parse("# name: Places\na,b\n", CSV).name == "Places"
+    dumped = dict_file.dump(DictFile(" Brand ", (Entry("a", "b"),)), CSV, "out.csv")
+    assert dumped.startswith('# name: " Brand "\ntext,pronunciation\n')
+    assert "line 1, column 12: one name" in refused("# name: a, b\nx,y\n", CSV)
+    # Only a first line names: a word that starts so later is a word.
+    assert parse("a,b\n# name: c,d\n", CSV) == DictFile(
+        None, (Entry("a", "b"), Entry("# name: c", "d"))
+    )
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_a_field_a_spreadsheet_could_take_for_a_formula_is_quoted_and_reads_back(
+    start: str,
+) -> None:
+    dictionary = DictFile(None, (Entry(f"{start}SUM(A1)", f"{start}1+1"),))
+    text = dict_file.dump(dictionary, CSV, "out.csv")
+    assert text == f'text,pronunciation\n"{start}SUM(A1)","{start}1+1"\n'
+    assert parse(text, CSV) == dictionary
+
+
 # --- properties -----------------------------------------------------------------------------
 
 # Any text but controls and surrogates (which a dictionary file refuses), quotes,
@@ -212,7 +271,8 @@ def dictionaries(draw: st.DrawFn, fmt: str) -> DictFile:
     found = draw(st.lists(entries, max_size=8, unique_by=lambda entry: entry.text))
     for entry in found:
         assume(dict_file.problem(entry) is None)
-    name = draw(st.none() | words) if fmt == TOML else None
+    assume(dict_file.case_twin(found) is None)
+    name = draw(st.none() | words)
     assume(name is None or dict_file.name_problem(name) is None)
     return DictFile(name, tuple(found))
 
@@ -224,7 +284,12 @@ def test_any_dictionary_written_as_toml_reads_back_equal(dictionary: DictFile) -
 
 @given(dictionaries(CSV))
 def test_any_dictionary_written_as_csv_reads_back_equal(dictionary: DictFile) -> None:
-    assert parse(dict_file.dump(dictionary, CSV, "x.csv"), CSV) == dictionary
+    text = dict_file.dump(dictionary, CSV, "x.csv")
+    assert parse(text, CSV) == dictionary
+    for entry in dictionary.entries:  # a field a spreadsheet could take for a formula: quoted
+        for value in (entry.text, entry.pronunciation):
+            if value.startswith(("=", "+", "-", "@")):
+                assert '"' + value.replace('"', '""') + '"' in text
 
 
 toml_like = st.lists(st.sampled_from([*"[]{}=.\"',\\ \n\txyz#0123", "words", "name", "true"])).map(

@@ -237,6 +237,11 @@ def test_a_name_two_dictionaries_share_is_refused_before_any_write(
         ("names.csv", "a,b\nc\n", "names.csv, line 2: expected text,pronunciation"),
         ("names.txt", "a,b\n", "names.txt: a dictionary file ends in .toml or .csv"),
         ("missing.toml", None, "cannot read missing.toml: No such file or directory"),
+        (
+            "names.csv",
+            "Cartesia,a\ncartesia,b\n",
+            "names.csv, line 2, column 1: 'cartesia' and 'Cartesia' (line 1) differ only in letter",
+        ),
     ],
 )
 def test_a_bad_file_is_exit_2_before_any_request(
@@ -287,16 +292,32 @@ def test_get_writes_a_file_that_push_takes_back_unchanged(
     assert writes(fake) == []
 
 
-def test_get_as_csv_on_stdout_and_a_csv_file_warns_it_keeps_no_name(
+def test_a_csv_file_keeps_the_name_so_push_finds_the_same_dictionary(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path
 ) -> None:
     seed(fake, "Brand names", Entry("a, b", 'say "x"'))
     result = cli("dicts", "get", "Brand names", "--format", "csv")
-    assert result.stdout == b'text,pronunciation\n"a, b","say ""x"""\n'
+    assert result.stdout == b'# name: Brand names\ntext,pronunciation\n"a, b","say ""x"""\n'
     written = cli("dicts", "get", "Brand names", "-o", "brands.csv")
-    assert written.code == 0
-    assert "a CSV file keeps no name" in written.stderr
+    assert written.code == 0 and "warning" not in written.stderr, written.stderr
     assert (tmp_path / "brands.csv").read_bytes() == result.stdout
+    with (tmp_path / "brands.csv").open("a") as csv:
+        csv.write("bayou,BY-you\n")
+    pushed = cli("dicts", "push", "brands.csv")
+    assert pushed.code == 0, pushed.stderr
+    assert len(fake.store.dictionaries()) == 1  # the same one, not a new "brands"
+    assert 'Pushed brands.csv to "Brand names"' in pushed.stderr
+
+
+def test_get_to_stdout_is_o_dash_with_a_format(cli: RunCli, fake: FakeCartesia) -> None:
+    seed(fake, "Brand names", Entry("bayou", "BY-you"))
+    refused = cli("dicts", "get", "Brand names", "-o", "-")
+    assert refused.code == 2 and "--format toml|csv" in refused.stderr
+    assert fake.requests == []
+    dashed = cli("dicts", "get", "Brand names", "-o", "-", "--format", "toml")
+    assert dashed.code == 0, dashed.stderr
+    assert dashed.stdout == cli("dicts", "get", "Brand names", "--format", "toml").stdout
+    assert b'bayou = "BY-you"' in dashed.stdout
 
 
 @pytest.mark.parametrize(
@@ -325,7 +346,7 @@ def test_get_force_overwrites_and_an_unknown_dictionary_leaves_no_file(
     seed(fake, "Brand names", Entry("a", "b"))
     (tmp_path / "names.csv").write_text("old\n")
     assert cli("dicts", "get", "Brand names", "-o", "names.csv", "--force").code == 0
-    assert (tmp_path / "names.csv").read_text() == "text,pronunciation\na,b\n"
+    assert (tmp_path / "names.csv").read_text() == "# name: Brand names\ntext,pronunciation\na,b\n"
     missing = cli("dicts", "get", UNKNOWN_ID, "-o", "new.toml")
     assert missing.code == 4 and "No pronunciation dictionary with id" in missing.stderr
     assert not (tmp_path / "new.toml").exists()
@@ -371,8 +392,7 @@ def test_create_with_a_file_without_one_and_a_name_taken(
     assert result.stderr.splitlines() == [
         f'Created "Brand names" ({made["id"]}) with 1 word.',
         "cartesia-cli: warning: `cartesia-cli dicts push names.csv` would push to a dictionary "
-        'named "names", not to this one (a CSV file has no name: name the file after the '
-        "dictionary)",
+        'named "names", not to this one (give the file a first line `# name: Brand names`)',
     ]
     assert stored(fake, made["id"]) == (Entry("a", "b", True),)
     empty = cli("dicts", "create", "Scratch")
@@ -391,6 +411,60 @@ def test_a_create_that_reached_the_server_is_not_sent_again(
     result = cli("dicts", "create", "Brand names")
     assert result.code == 5, result.stderr
     assert [r.method for r in fake.requests] == ["GET", "POST"]
+
+
+def test_dicts_create_failing_after_send_says_it_may_have_been_made(
+    cli: RunCli, fake: FakeCartesia
+) -> None:
+    # A creating POST that failed after it was sent may have created all the same (as
+    # voices clone says), rather than only "HTTP 500".
+    result = cli(
+        "dicts", "create", "Brand", env={"CARTESIA_BASE_URL": f"{fake.url}/scenario/ok,http-500"}
+    )
+    assert result.code == 5
+    assert_one_error_line(result.stderr)
+    assert result.stderr.endswith(
+        "the dictionary may have been made all the same:"
+        " check with `cartesia-cli dicts get Brand`\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("existing", "said"),
+    [
+        (False, "the dictionary may have been made all the same: check with `cartesia-cli dicts get"
+                " 'Brand names'`"),
+        (True, "the words may have been replaced all the same: check with `cartesia-cli dicts get"),
+    ],
+)  # fmt: skip
+def test_a_push_that_fails_after_sending_claims_no_change_and_says_what_may_be_done(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, existing: bool, said: str
+) -> None:
+    if existing:
+        seed(fake, "Brand names", Entry("Cartesia", "kar"))
+        fake.queue("ok", "ok", "http-500")  # the listing, the dictionary, then the PATCH
+    else:
+        fake.queue("ok", "http-500")  # the listing, then the POST
+    (tmp_path / "names.toml").write_text(NAMES)
+    result = cli("dicts", "push", "names.toml", "--retries", "0")
+    assert result.code == 5
+    assert_one_error_line(result.stderr)  # no "added …" line, as if the words were added
+    assert said in result.stderr
+    assert len(writes(fake)) == 1
+
+
+def test_an_update_that_fails_after_sending_says_the_words_may_be_replaced(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    made = seed(fake, "Brand names")
+    (tmp_path / "new.toml").write_text('[words]\nnew = "here"\n')
+    fake.queue("http-500")
+    result = cli("dicts", "update", made, "new.toml", "--retries", "0")
+    assert result.code == 5
+    assert result.stderr.endswith(
+        "the words may have been replaced all the same:"
+        f" check with `cartesia-cli dicts get {made}`\n"
+    )
 
 
 def test_update_replaces_the_words_by_name(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
@@ -422,6 +496,47 @@ def test_delete_finds_them_all_first(cli: RunCli, fake: FakeCartesia) -> None:
         {"id": one, "name": "One", "deleted": True},
         {"id": two, "name": "Two", "deleted": True},
     ]
+
+
+def test_dicts_delete_failing_mid_list_reports_what_was_deleted(
+    cli: RunCli, fake: FakeCartesia
+) -> None:
+    # As voices delete: each deleted one named, the failed one "may have been deleted",
+    # the rest "not deleted", and --json still tells a script what was deleted.
+    first, second, third = (seed(fake, name) for name in ("A", "B", "C"))
+    scenario = f"{fake.url}/scenario/ok,ok,ok,ok,http-500,ok"
+    result = cli(
+        "dicts", "delete", first, second, third, "--yes", "--json",
+        env={"CARTESIA_BASE_URL": scenario},
+    )  # fmt: skip
+    assert result.code == 5
+    assert fake.store.dictionary(first) is None  # the first one did go
+    assert json.loads(result.stdout) == [{"id": first, "name": "A", "deleted": True}]
+    deleted, failed = result.stderr.splitlines()
+    assert deleted == f'Deleted "A" ({first}).'
+    assert (
+        f'"B" ({second}) may have been deleted: check with `cartesia-cli dicts get {second}`'
+        in (failed)
+    )
+    assert failed.endswith(f'; not deleted: "C" ({third})')
+    assert fake.store.dictionary(third) is not None
+
+
+def test_quiet_says_nothing_but_errors(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
+    (tmp_path / "names.toml").write_text(NAMES)
+    for args in (
+        ("create", "Brand names", "names.toml", "--quiet"),
+        ("update", "Brand names", "names.toml", "-q"),
+        ("push", "names.toml", "-q"),
+        ("delete", "Brand names", "--yes", "-q"),
+        ("push", "names.toml", "-q"),
+        ("delete", "Brand names", "--yes", "-q"),
+    ):
+        result = cli("dicts", *args)
+        assert (result.code, result.stderr) == (0, ""), args
+    assert fake.store.dictionaries() == []
+    failed = cli("dicts", "delete", UNKNOWN_ID, "--yes", "-q")
+    assert failed.code == 4 and "error:" in failed.stderr
 
 
 def test_delete_without_yes_off_a_terminal_is_refused_before_any_request(

@@ -376,7 +376,7 @@ def test_a_clone_whose_answer_is_lost_is_not_sent_again_and_says_how_to_check(
     result = cli("voices", "clone", str(clip), "--name", "Maybe me", "--language", "en")
     assert result.code == code
     assert_one_error_line(result.stderr)
-    assert said in result.stderr
+    assert said in result.stderr and ".;" not in result.stderr  # "…a response.; the voice"
     assert result.stderr.endswith(
         "the voice may have been made all the same: check with"
         " `cartesia-cli voices list --query 'Maybe me'`\n"
@@ -500,6 +500,21 @@ def test_a_delete_whose_answer_is_lost_is_not_sent_again_and_names_what_is_left(
     )
     assert result.stderr.endswith(f'; not deleted: "Two" ({two})\n')
     assert [m for m, _ in requests(fake)].count("DELETE") == 1
+
+
+def test_quiet_leaves_only_the_answer_and_errors(
+    cli: RunCli, fake: FakeCartesia, clip: Path
+) -> None:
+    made = cli("voices", "clone", str(clip), "--name", "Me", "--language", "en", "-q")
+    assert made.code == 0 and made.stderr == "", made.stderr
+    voice = made.stdout.decode().strip()
+    assert cli("voices", "update", voice, "--name", "Me too", "--quiet").stderr == ""
+    localized = cli("voices", "localize", voice, "--language", "de", "--name", "Ich", "-q")
+    assert localized.code == 0 and localized.stderr == "", localized.stderr
+    gone = cli("voices", "delete", voice, "--yes", "-q", "--json")
+    assert gone.code == 0 and gone.stderr == ""
+    assert json.loads(gone.stdout) == {"deleted": [{"id": voice, "name": "Me too"}]}
+    assert cli("voices", "delete", voice, "--yes", "-q").code == 4
 
 
 def test_a_yes_on_the_terminal_deletes(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cartesia_cli.api import dicts
 from cartesia_cli.api.dicts import Dictionary, Diff
 from cartesia_cli.api.protocol import DICTIONARIES_PATH
+from cartesia_cli.commands import _changes
 from cartesia_cli.errors import OutputError, UsageError
 from cartesia_cli.input import dict_file
 from cartesia_cli.input.dict_file import DictFile, Entry
@@ -64,10 +66,10 @@ class Account:
 
 
 @contextmanager
-def account(given: Given, debug: bool) -> Iterator[Account]:
+def account(given: Given, debug: bool, quiet: bool = False) -> Iterator[Account]:
     from cartesia_cli.api.client import CartesiaClient
 
-    console.configure(quiet=False, debug=debug)
+    console.configure(quiet=quiet, debug=debug)
     settings = resolve(given, os.environ, load_config(config_file()))
     warning = insecure_url_warning(settings[spec.BASE_URL])
     if warning:
@@ -99,6 +101,10 @@ def get_dict(
     as_json: bool,
     debug: bool,
 ) -> None:
+    if output == "-":
+        if fmt is None:
+            raise UsageError("-o - names no format: write to stdout with --format toml|csv")
+        output = None  # -o - --format csv: stdout, as --format alone
     fmt = _output_format(output, fmt, as_json)
     claim = ClaimedFile(Path(output), force=force) if output else None  # before the request
     try:
@@ -111,7 +117,7 @@ def get_dict(
         entries = dicts.entries_of(found)
         if claim is not None and fmt is not None:
             _write_file(claim, _as_file(found, entries), fmt)
-            _say_written(claim.path, found, len(entries), fmt)
+            _say_written(claim.path, found, len(entries))
         elif fmt is not None:
             write_stdout(dict_file.dump(_as_file(found, entries), fmt, "stdout"), end="")
         else:
@@ -149,33 +155,30 @@ def _write_file(claim: ClaimedFile, dictionary: DictFile, fmt: str) -> None:
         raise OutputError(f"cannot write {claim.path}: {exc.strerror}") from None
 
 
-def _say_written(path: Path, found: Dictionary, count: int, fmt: str) -> None:
-    name = dicts.name_of(found)
-    console.note(f"Wrote {_words(count)} of {_quoted(name)} to {path}.")
-    if fmt == dict_file.CSV and path.stem.casefold() != name.casefold():
-        console.warning(
-            f"a CSV file keeps no name: `cartesia-cli dicts push {path}` pushes to a "
-            f"dictionary named {_quoted(path.stem)}; write a .toml file to keep the name"
-        )
+def _say_written(path: Path, found: Dictionary, count: int) -> None:
+    console.note(f"Wrote {_words(count)} of {_quoted(dicts.name_of(found))} to {path}.")
 
 
 # --- create, update -------------------------------------------------------------------------
 
 
-def create_dict(given: Given, name: str, file: str | None, *, as_json: bool, debug: bool) -> None:
+def create_dict(
+    given: Given, name: str, file: str | None, *, as_json: bool, debug: bool, quiet: bool = False
+) -> None:
     trouble = dict_file.name_problem(name)
     if trouble:
         raise UsageError(trouble)
     read = dict_file.read(file) if file is not None else None
     entries = read.entries if read is not None else None
-    with account(given, debug) as acc:
+    with account(given, debug, quiet) as acc:
         _refuse_taken(acc, name)
         body = dicts.create_body(name, entries or ())
         if entries is None:
             del body["items"]  # no file: the dictionary starts empty, as the API makes it
-        created = dicts.check_dictionary(acc.client.post_json(DICTIONARIES_PATH, body))
+        with _changes.creating("dictionary", _look(name)):
+            created = dicts.check_dictionary(acc.client.post_json(DICTIONARIES_PATH, body))
         acc.remember([created])
-    console.note(f"Created {_described(created)} with {_words(len(entries or ()))}.")
+    console.info(f"Created {_described(created)} with {_words(len(entries or ()))}.")
     if file is not None and read is not None:
         _warn_if_push_differs(file, read, name)
     if as_json:
@@ -187,7 +190,7 @@ def _warn_if_push_differs(file: str, read: DictFile, name: str) -> None:
     pushes_to = push_name(file, read)
     if pushes_to.strip().casefold() != name.strip().casefold():
         fix = (
-            "a CSV file has no name: name the file after the dictionary"
+            f"give the file a first line `{dict_file.csv_name_line(name)}`"
             if dict_file.format_of(file) == dict_file.CSV
             else f"give the file name = {_quoted(name)}"
         )
@@ -212,14 +215,17 @@ def _refuse_taken(acc: Account, name: str) -> None:
         )
 
 
-def update_dict(given: Given, wanted: str, file: str, *, as_json: bool, debug: bool) -> None:
+def update_dict(
+    given: Given, wanted: str, file: str, *, as_json: bool, debug: bool, quiet: bool = False
+) -> None:
     entries = dict_file.read(file).entries
-    with account(given, debug) as acc:
+    with account(given, debug, quiet) as acc:
         target = acc.named(wanted)
-        answer = acc.client.patch_json(dicts.path(target.id), dicts.update_body(entries))
+        with _changing(target.id):
+            answer = acc.client.patch_json(dicts.path(target.id), dicts.update_body(entries))
         updated = dicts.check_dictionary(answer)
         acc.remember([updated])
-    console.note(f"Updated {_described(updated)}: now {_words(len(entries))}, from {file}.")
+    console.info(f"Updated {_described(updated)}: now {_words(len(entries))}, from {file}.")
     if as_json:
         _json(updated)
 
@@ -228,25 +234,43 @@ def update_dict(given: Given, wanted: str, file: str, *, as_json: bool, debug: b
 
 
 def delete_dicts(
-    given: Given, wanted: Sequence[str], *, yes: bool, as_json: bool, debug: bool
+    given: Given,
+    wanted: Sequence[str],
+    *,
+    yes: bool,
+    as_json: bool,
+    debug: bool,
+    quiet: bool = False,
 ) -> None:
     from cartesia_cli.ui import confirm
 
-    console.configure(quiet=False, debug=debug)
+    console.configure(quiet=quiet, debug=debug)
     if not yes and not (isatty(0) and console.is_terminal()):
         confirm.may_delete([], yes=False)  # refused here (exit 2), before any request
-    with account(given, debug) as acc:
+    with account(given, debug, quiet) as acc:
         doomed = _each_found(acc, wanted)  # all of them first: an unknown one deletes none
         lines = [f"{_described(d)}, {_words(_count(d))}" for d in doomed]
         if not confirm.may_delete(lines, yes=yes):
             console.note("Nothing was deleted.")
             doomed = []
-        for found in doomed:
+
+        def delete_one(found: Dictionary) -> None:
             acc.client.delete(dicts.path(found["id"]))
             names.forget(names.DICTIONARY, acc.client.config.base_url, [found["id"]])
-            console.note(f"Deleted {_described(found)}.")
-    if as_json:
-        _json([{"id": d["id"], "name": dicts.name_of(d), "deleted": True} for d in doomed])
+            console.info(f"Deleted {_described(found)}.")
+
+        _changes.delete_each(
+            doomed,
+            delete_one,
+            shown=_described,
+            look=lambda found: f"cartesia-cli dicts get {found['id']}",
+            report=_report_deleted if as_json else None,
+        )
+
+
+def _report_deleted(deleted: list[Dictionary]) -> None:
+    """--json: the ones deleted, also when one failed (the ones before it are gone)."""
+    _json([{"id": d["id"], "name": dicts.name_of(d), "deleted": True} for d in deleted])
 
 
 def _each_found(acc: Account, wanted: Sequence[str]) -> list[Dictionary]:
@@ -262,30 +286,35 @@ def _each_found(acc: Account, wanted: Sequence[str]) -> list[Dictionary]:
 # --- push -----------------------------------------------------------------------------------
 
 
-def push_file(given: Given, file: str, *, dry_run: bool, as_json: bool, debug: bool) -> None:
+def push_file(
+    given: Given, file: str, *, dry_run: bool, as_json: bool, debug: bool, quiet: bool = False
+) -> None:
     wanted = dict_file.read(file)
     name = push_name(file, wanted)
     trouble = dict_file.name_problem(name)
     if trouble:
         raise UsageError(f'{file}: {trouble}; give the dictionary a name = "…"')
-    with account(given, debug) as acc:
+    with account(given, debug, quiet) as acc:
         matches = _by_name(acc, name)
         if len(matches) > 1:
             raise UsageError(names.ambiguous(names.DICTIONARY, name, matches))
         current = acc.fetch(matches[0]["id"]) if matches else None
         change = dicts.diff(dicts.entries_of(current) if current else (), wanted.entries)
-        _show_diff(change)
         result = current
         if dry_run:
             pass
         elif current is None:
             body = dicts.create_body(name, wanted.entries)
-            result = dicts.check_dictionary(acc.client.post_json(DICTIONARIES_PATH, body))
+            with _changes.creating("dictionary", _look(name)):
+                result = dicts.check_dictionary(acc.client.post_json(DICTIONARIES_PATH, body))
         elif not change.empty:
             body = dicts.update_body(wanted.entries)
-            result = dicts.check_dictionary(acc.client.patch_json(dicts.path(current["id"]), body))
+            with _changing(current["id"]):
+                answer = acc.client.patch_json(dicts.path(current["id"]), body)
+            result = dicts.check_dictionary(answer)
         if result is not None:
             acc.remember([result])
+    _show_diff(change)  # only now: what was done (or, with --dry-run, what would be)
     _say_pushed(file, name, current, result, change, dry_run=dry_run)
     if as_json:
         _json(_push_json(name, current, result, change, dry_run=dry_run))
@@ -298,12 +327,12 @@ def _by_name(acc: Account, name: str) -> list[Dictionary]:
 
 def _show_diff(change: Diff) -> None:
     for entry in change.added:
-        console.note(f"  added    {_quoted(entry.text)} = {_pronounced(entry)}")
+        console.info(f"  added    {_quoted(entry.text)} = {_pronounced(entry)}")
     for before, after in change.changed:
         was, now = _pronounced(before), _pronounced(after)
-        console.note(f"  changed  {_quoted(after.text)} = {was} → {now}")
+        console.info(f"  changed  {_quoted(after.text)} = {was} → {now}")
     for entry in change.removed:
-        console.note(f"  removed  {_quoted(entry.text)}")
+        console.info(f"  removed  {_quoted(entry.text)}")
 
 
 def _say_pushed(
@@ -317,16 +346,16 @@ def _say_pushed(
 ) -> None:
     counts = _counts(change)
     if current is not None and change.empty:
-        console.note(f"{_described(current)} already matches {file}: nothing to send.")
+        console.info(f"{_described(current)} already matches {file}: nothing to send.")
     elif dry_run and current is None:
-        console.note(f"Would create {_quoted(name)} from {file}: {counts} (dry run: nothing sent).")
+        console.info(f"Would create {_quoted(name)} from {file}: {counts} (dry run: nothing sent).")
     elif dry_run and current is not None:
         target = _described(current)
-        console.note(f"Would push {file} to {target}: {counts} (dry run: nothing sent).")
+        console.info(f"Would push {file} to {target}: {counts} (dry run: nothing sent).")
     elif current is None and result is not None:
-        console.note(f"Created {_described(result)} from {file}: {counts}.")
+        console.info(f"Created {_described(result)} from {file}: {counts}.")
     elif result is not None:
-        console.note(f"Pushed {file} to {_described(result)}: {counts}.")
+        console.info(f"Pushed {file} to {_described(result)}: {counts}.")
 
 
 def _push_json(
@@ -346,6 +375,17 @@ def _push_json(
         ],
         "removed": [dicts.wire_item(e) for e in change.removed],
     }
+
+
+def _look(name: str) -> str:
+    """The command that shows whether a dictionary named `name` is there."""
+    return f"cartesia-cli dicts get {shlex.quote(name)}"
+
+
+def _changing(dictionary_id: str) -> AbstractContextManager[None]:
+    """A PATCH whose answer was lost may have replaced the words all the same."""
+    look = f"cartesia-cli dicts get {dictionary_id}"
+    return _changes.may_have_happened("the words may have been replaced", look)
 
 
 # --- words ----------------------------------------------------------------------------------

@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote
 
-from cartesia_cli import errors
 from cartesia_cli.api import voice_admin, voices
 from cartesia_cli.api.protocol import VOICES_PATH
 from cartesia_cli.api.voice_admin import Localize
-from cartesia_cli.commands import _voices
-from cartesia_cli.errors import CliError, ServerError, StreamError, UsageError
+from cartesia_cli.commands import _changes, _voices
+from cartesia_cli.errors import CliError, UsageError
 from cartesia_cli.formats import LANGUAGES
 from cartesia_cli.input import clip as clips
 from cartesia_cli.jobs import names
@@ -35,7 +34,6 @@ from cartesia_cli.settings.resolve import Settings
 from cartesia_cli.settings.spec import Given
 from cartesia_cli.ui import confirm
 from cartesia_cli.ui.console import console, isatty
-from cartesia_cli.ui.error_line import HINTS
 
 if TYPE_CHECKING:
     from cartesia_cli.api.client import CartesiaClient
@@ -53,7 +51,9 @@ class CloneRequest(NamedTuple):
 # --- clone ------------------------------------------------------------------------------
 
 
-def clone(given: Given, request: CloneRequest, *, as_json: bool, debug: bool) -> None:
+def clone(
+    given: Given, request: CloneRequest, *, as_json: bool, debug: bool, quiet: bool = False
+) -> None:
     from cartesia_cli.api.contract import FilePart
 
     _check_name(request.name)
@@ -63,7 +63,7 @@ def clone(given: Given, request: CloneRequest, *, as_json: bool, debug: bool) ->
             + " ".join(LANGUAGES)
         )
     clip = clips.load(request.clip)
-    settings = _voices._settings(given, debug)
+    settings = _settings(given, debug, quiet)
     version = settings[spec.API_VERSION]
     if request.accent is not None and not voice_admin.accents_since(version):
         raise UsageError(f"--accent needs Cartesia-Version {voice_admin.ACCENTS_SINCE} or later")
@@ -98,9 +98,11 @@ def _say_about(clip: clips.Clip, shown: str) -> None:
 # --- localize ---------------------------------------------------------------------------
 
 
-def localize(given: Given, wanted: Localize, *, as_json: bool, debug: bool) -> None:
+def localize(
+    given: Given, wanted: Localize, *, as_json: bool, debug: bool, quiet: bool = False
+) -> None:
     _check_name(wanted.name)
-    settings = _voices._settings(given, debug)
+    settings = _settings(given, debug, quiet)
     version = settings[spec.API_VERSION]
     voice_admin.checked_localize(wanted, version)
     with _client(settings) as client:
@@ -143,8 +145,16 @@ class Changes(NamedTuple):
     accent: str | None
 
 
-def update(given: Given, wanted: str, changes: Changes, *, as_json: bool, debug: bool) -> None:
-    settings = _voices._settings(given, debug)
+def update(
+    given: Given,
+    wanted: str,
+    changes: Changes,
+    *,
+    as_json: bool,
+    debug: bool,
+    quiet: bool = False,
+) -> None:
+    settings = _settings(given, debug, quiet)
     body = voice_admin.update_body(**changes._asdict(), api_version=settings[spec.API_VERSION])
     with _client(settings) as client:
         voice = _voice_named(client, wanted)
@@ -153,17 +163,25 @@ def update(given: Given, wanted: str, changes: Changes, *, as_json: bool, debug:
     if as_json:
         write_stdout(_json(answer))
     changed = ", ".join(body)
-    console.note(f"Updated voice {_shown(answer)}: {changed}")
+    console.info(f"Updated voice {_shown(answer)}: {changed}")
 
 
 # --- delete -----------------------------------------------------------------------------
 
 
-def delete(given: Given, wanted: list[str], *, yes: bool, as_json: bool, debug: bool) -> None:
+def delete(
+    given: Given,
+    wanted: list[str],
+    *,
+    yes: bool,
+    as_json: bool,
+    debug: bool,
+    quiet: bool = False,
+) -> None:
     if not yes and not (isatty(0) and console.is_terminal()):
         # Nobody to ask: may_delete refuses at once, and so before any request is made.
         confirm.may_delete(wanted, yes=False)
-    settings = _voices._settings(given, debug)
+    settings = _settings(given, debug, quiet)
     with _client(settings) as client:
         found = _every_voice_there(client, wanted)
         if not confirm.may_delete([_shown(v) for v in found], yes=yes):
@@ -171,16 +189,22 @@ def delete(given: Given, wanted: list[str], *, yes: bool, as_json: bool, debug: 
             if as_json:
                 write_stdout(_json({"deleted": []}))
             return
-        deleted: list[voices.Voice] = []
-        try:
-            for index, voice in enumerate(found):
-                _delete_one(client, voice, after=found[index + 1 :])
-                deleted.append(voice)
-                names.forget(names.VOICE, client.config.base_url, [voice["id"]])
-                console.note(f"Deleted voice {_shown(voice)}")
-        finally:
-            if as_json:
-                write_stdout(_json({"deleted": [_brief(v) for v in deleted]}))
+
+        def delete_one(voice: voices.Voice) -> None:
+            client.delete(_path(voice["id"]))
+            names.forget(names.VOICE, client.config.base_url, [voice["id"]])
+            console.info(f"Deleted voice {_shown(voice)}")
+
+        def report(deleted: list[voices.Voice]) -> None:
+            write_stdout(_json({"deleted": [_brief(v) for v in deleted]}))
+
+        _changes.delete_each(
+            found,
+            delete_one,
+            shown=_shown,
+            look=lambda voice: f"cartesia-cli voices get {voice['id']}",
+            report=report if as_json else None,
+        )
 
 
 def _every_voice_there(client: CartesiaClient, wanted: list[str]) -> list[voices.Voice]:
@@ -195,27 +219,10 @@ def _every_voice_there(client: CartesiaClient, wanted: list[str]) -> list[voices
             # than a deletion elsewhere): an unknown one must stop the run before any deletion.
             voice = voices.check_voice(client.get_json(_path(named.id)))
         except CliError as exc:
-            exc.hint = _joined(exc, "nothing was deleted")
+            exc.hint = _changes.with_notes(exc, "nothing was deleted")
             raise
         found[named.id] = voice
     return list(found.values())
-
-
-def _delete_one(client: CartesiaClient, voice: voices.Voice, *, after: list[voices.Voice]) -> None:
-    """Delete `voice`; a failure says what may have gone and what surely did not (`after`)."""
-    try:
-        client.delete(_path(voice["id"]))
-    except CliError as exc:
-        notes = []
-        if _reached_server(exc):
-            notes.append(
-                f"{_shown(voice)} may have been deleted: check with"
-                f" `cartesia-cli voices get {voice['id']}`"
-            )
-        if after:
-            notes.append("not deleted: " + ", ".join(_shown(v) for v in after))
-        exc.hint = _joined(exc, *notes)
-        raise
 
 
 # --- shared -----------------------------------------------------------------------------
@@ -227,6 +234,12 @@ def _voice_named(client: CartesiaClient, wanted: str) -> names.Named:
     return names.look_up(names.VOICE, wanted, client.config)
 
 
+def _settings(given: Given, debug: bool, quiet: bool) -> Settings:
+    settings = _voices._settings(given, debug)
+    console.configure(quiet=quiet, debug=debug)  # -q: no summary line; errors still print
+    return settings
+
+
 @contextlib.contextmanager
 def _client(settings: Settings) -> Iterator[CartesiaClient]:
     from cartesia_cli.api.client import CartesiaClient
@@ -235,35 +248,9 @@ def _client(settings: Settings) -> Iterator[CartesiaClient]:
         yield client
 
 
-@contextlib.contextmanager
-def _creating(noun: str, name: str) -> Iterator[None]:
+def _creating(noun: str, name: str) -> contextlib.AbstractContextManager[None]:
     """A creating request whose answer was lost may have created: the line says how to look."""
-    try:
-        yield
-    except CliError as exc:
-        if _reached_server(exc):
-            look = f"cartesia-cli voices list --query {shlex.quote(name)}"
-            exc.hint = _joined(
-                exc, f"the {noun} may have been made all the same: check with `{look}`"
-            )
-        raise
-
-
-def _reached_server(exc: CliError) -> bool:
-    """Whether the failed request may have been acted on: a 5xx, or a connection lost
-    (or an answer unreadable) after it was sent; not a refused or unmade connection."""
-    if isinstance(exc, ServerError):
-        return True
-    if not isinstance(exc, StreamError):
-        return False  # a 4xx: refused, nothing done
-    not_sent = exc.kind in (errors.CONNECT_TIMEOUT, errors.TLS_SETUP)
-    return not (not_sent or exc.message.startswith("could not connect"))
-
-
-def _joined(exc: CliError, *notes: str) -> str:
-    """The failure's own hint (it names a flag), then `notes`."""
-    own = exc.hint or HINTS.get(exc.kind or "")
-    return "; ".join(part for part in (own, *notes) if part)
+    return _changes.creating(noun, f"cartesia-cli voices list --query {shlex.quote(name)}")
 
 
 def _created(verb: str, made: voices.Voice, *, as_json: bool) -> None:
@@ -271,7 +258,7 @@ def _created(verb: str, made: voices.Voice, *, as_json: bool) -> None:
     write_stdout(_json(made) if as_json else made["id"])
     name = voices.field(made, "name")
     use = shlex.quote(name) if name else made["id"]
-    console.note(f"{verb} voice {_shown(made)}; speak with it: --voice {use}")
+    console.info(f"{verb} voice {_shown(made)}; speak with it: --voice {use}")
 
 
 def _check_name(name: str) -> None:

@@ -38,7 +38,7 @@ OutputOption = Annotated[
         "--output",
         "-o",
         metavar="FILE",
-        help="Write the dictionary as a file to push later: .toml or .csv.",
+        help="Write it as a file to push later: .toml or .csv (- with --format: stdout).",
         show_default=False,
     ),
 ]
@@ -123,6 +123,7 @@ def create(
         typer.Argument(metavar="[FILE]", help="Its words: .toml or .csv (none: empty)."),
     ] = None,
     as_json: JsonOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -137,7 +138,7 @@ def create(
     """
     from cartesia_cli.commands import _dicts
 
-    _dicts.create_dict(given, name, file, as_json=as_json, debug=debug)
+    _dicts.create_dict(given, name, file, as_json=as_json, debug=debug, quiet=quiet)
 
 
 @app.command("update", epilog=EXIT_CODES_HELP)
@@ -146,6 +147,7 @@ def update(
     wanted: WantedArgument,
     file: FileArgument,
     as_json: JsonOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -160,7 +162,7 @@ def update(
     """
     from cartesia_cli.commands import _dicts
 
-    _dicts.update_dict(given, wanted, file, as_json=as_json, debug=debug)
+    _dicts.update_dict(given, wanted, file, as_json=as_json, debug=debug, quiet=quiet)
 
 
 @app.command("delete", epilog=EXIT_CODES_HELP)
@@ -171,6 +173,7 @@ def delete(
     ],
     yes: YesOption = False,
     as_json: JsonOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -185,7 +188,7 @@ def delete(
     """
     from cartesia_cli.commands import _dicts
 
-    _dicts.delete_dicts(given, wanted, yes=yes, as_json=as_json, debug=debug)
+    _dicts.delete_dicts(given, wanted, yes=yes, as_json=as_json, debug=debug, quiet=quiet)
 
 
 @app.command("push", epilog=EXIT_CODES_HELP)
@@ -194,6 +197,7 @@ def push(
     file: FileArgument,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -201,8 +205,9 @@ def push(
     """Make the dictionary FILE names equal to FILE: created if there is none, left alone if
     it is equal already; prints each word added, changed or removed.
 
-    The dictionary is the one named by the file's `name = "…"` or, without
-    one (and in a CSV file), by the file's name without its suffix.
+    The dictionary is the one named by the file's `name = "…"` (in a CSV
+    file, a first line `# name: …`) or, without one, by the file's name
+    without its suffix.
 
     Examples:
 
@@ -213,7 +218,7 @@ def push(
     """  # fmt: skip
     from cartesia_cli.commands import _dicts
 
-    _dicts.push_file(given, file, dry_run=dry_run, as_json=as_json, debug=debug)
+    _dicts.push_file(given, file, dry_run=dry_run, as_json=as_json, debug=debug, quiet=quiet)
 
 
 # What the samples are said with: say's settings, but for the dictionary, which is --dict.

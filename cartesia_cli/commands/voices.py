@@ -257,6 +257,7 @@ def clone(
     ] = None,
     accent: AccentIdOption = None,
     as_json: JsonAnswerOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -279,7 +280,7 @@ def clone(
     from cartesia_cli.commands import _voice_admin
 
     request = _voice_admin.CloneRequest(clip, name, language, description, base_voice, accent)
-    _voice_admin.clone(given, request, as_json=as_json, debug=debug)
+    _voice_admin.clone(given, request, as_json=as_json, debug=debug, quiet=quiet)
 
 
 @app.command("localize", epilog=CREATING_HELP)
@@ -318,6 +319,7 @@ def localize(
         typer.Option("--gender", metavar="male|female", help="The original speaker's gender."),
     ] = None,
     as_json: JsonAnswerOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -340,7 +342,7 @@ def localize(
     from cartesia_cli.commands import _voice_admin
 
     wanted = Localize(voice, name, language, accent, dialect, description, gender)
-    _voice_admin.localize(given, wanted, as_json=as_json, debug=debug)
+    _voice_admin.localize(given, wanted, as_json=as_json, debug=debug, quiet=quiet)
 
 
 def _genders_or_none(incomplete: str) -> list[str]:
@@ -373,6 +375,7 @@ def update(
         ),
     ] = None,
     as_json: JsonAnswerOption = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -390,7 +393,7 @@ def update(
     from cartesia_cli.commands import _voice_admin
 
     changes = _voice_admin.Changes(name, description, gender, accent)
-    _voice_admin.update(given, voice, changes, as_json=as_json, debug=debug)
+    _voice_admin.update(given, voice, changes, as_json=as_json, debug=debug, quiet=quiet)
 
 
 @app.command("delete", epilog=EXIT_CODES_HELP)
@@ -404,6 +407,7 @@ def delete(
     as_json: Annotated[
         bool, typer.Option("--json", help='{"deleted": [{"id", "name"}, …]} on stdout.')
     ] = False,
+    quiet: options.QuietOption = False,
     *,
     given: Given,
     debug: bool,
@@ -421,4 +425,4 @@ def delete(
     """  # fmt: skip
     from cartesia_cli.commands import _voice_admin
 
-    _voice_admin.delete(given, voices, yes=yes, as_json=as_json, debug=debug)
+    _voice_admin.delete(given, voices, yes=yes, as_json=as_json, debug=debug, quiet=quiet)

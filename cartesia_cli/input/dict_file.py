@@ -14,10 +14,15 @@ says whether the match minds letter case:
 The words have a table of their own so that no word is a reserved key (a word
 may be `name`), and a misspelt top-level key is caught, not taken for a word.
 
-CSV (`names.csv`): `text,pronunciation[,case_sensitive]`, one word a line; a
-first line naming those columns is a header and skipped; `case_sensitive` is
-`true`, `false` or empty (not set). A field is quoted as a spreadsheet quotes it
-("a, b", with "" for a quote) and stays on its line. A CSV file has no name.
+CSV (`names.csv`): an optional first line `# name: Brand names`, then
+`text,pronunciation[,case_sensitive]`, one word a line; a first line naming
+those columns is a header and skipped; `case_sensitive` is `true`, `false` or
+empty (not set). A field is quoted as a spreadsheet quotes it ("a, b", with ""
+for a quote) and stays on its line; one that starts with = + - @ is written
+quoted too (a spreadsheet may take it for a formula), and reads back the same.
+
+Two words that differ only in letter case are refused unless both are
+case-sensitive: otherwise each matches every capitalisation of the other.
 
 The suffix says which (`.toml`, `.csv`). Every error is one line naming the
 file, and the line and column where that is known. What `dump` writes, `parse`
@@ -30,7 +35,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from cartesia_cli.errors import UsageError
@@ -53,7 +58,7 @@ class Entry(NamedTuple):
 
 
 class DictFile(NamedTuple):
-    name: str | None  # the file's `name`; None when it has none (CSV never has one)
+    name: str | None  # the file's `name` (a CSV file's `# name:` line); None when it has none
     entries: tuple[Entry, ...]
 
 
@@ -156,6 +161,34 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
+def case_twin(entries: Sequence[Entry]) -> tuple[Entry, Entry] | None:
+    """The first two entries whose words differ only in letter case and that are not both
+    case-sensitive (each would match the other's capitalisation): (earlier, later)."""
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        earlier = _twin_in(seen, entry)
+        if earlier is not None:
+            return earlier, entry
+    return None
+
+
+def _twin_in(seen: dict[str, Entry], entry: Entry) -> Entry | None:
+    """The entry in `seen` (by folded word) that `entry` clashes with; else None, and
+    `entry` is added to `seen`."""
+    earlier = seen.setdefault(entry.text.casefold(), entry)
+    if earlier is entry or (earlier.case_sensitive and entry.case_sensitive):
+        return None
+    return earlier
+
+
+def case_twin_problem(earlier: Entry, later: Entry, first_line: int | None) -> str:
+    where = f" (line {first_line})" if first_line is not None else ""
+    return (
+        f"{later.text!r} and {earlier.text!r}{where} differ only in letter case, so each "
+        "matches both: keep one, or mark both case_sensitive = true"
+    )
+
+
 # --- TOML -----------------------------------------------------------------------------------
 
 WORDS = "words"
@@ -188,6 +221,17 @@ def _parse_toml(text: str, where: str) -> DictFile:
         else:
             raise _outside(key, value, where, toml_where.find(places, (), key))
     entries = tuple(_toml_entry(text, value, where, places) for text, value in words.items())
+    twin = case_twin(entries)
+    if twin is not None:
+        earlier, later = twin
+        first = toml_where.find(places, (WORDS,), earlier.text)
+        again = toml_where.find(places, (WORDS,), later.text)
+        raise at(
+            where,
+            again.line if again else None,
+            again.column if again else None,
+            case_twin_problem(earlier, later, first.line if first else None),
+        )
     return DictFile(name, entries)
 
 
@@ -284,13 +328,21 @@ class _Field(NamedTuple):
     column: int  # from 1
 
 
+NAME_LINE = "# name:"
+
+
 def _parse_csv(text: str, where: str) -> DictFile:
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
     header_possible = True
+    name: str | None = None
+    folded: dict[str, Entry] = {}
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.removesuffix("\r")
         if not line.strip(" \t"):
+            continue
+        if header_possible and name is None and not entries and line.startswith(NAME_LINE):
+            name = _csv_name(line, number, where)
             continue
         fields = _fields(line, number, where)
         if header_possible and _is_header(fields):
@@ -305,9 +357,26 @@ def _parse_csv(text: str, where: str) -> DictFile:
                 fields[0].column,
                 f"{entry.text!r} is given twice (first on line {first_line[entry.text]})",
             )
+        earlier = _twin_in(folded, entry)
+        if earlier is not None:
+            problem_text = case_twin_problem(earlier, entry, first_line[earlier.text])
+            raise at(where, number, fields[0].column, problem_text)
         first_line[entry.text] = number
         entries.append(entry)
-    return DictFile(None, tuple(entries))
+    return DictFile(name, tuple(entries))
+
+
+def _csv_name(line: str, number: int, where: str) -> str:
+    """The name on a `# name: Brand names` line: one field, quoted where a field would be."""
+    fields = _fields(line[len(NAME_LINE) :], number, where)
+    offset = len(NAME_LINE)
+    if len(fields) != 1:
+        column = fields[1].column + offset
+        raise at(where, number, column, 'one name after "# name:": quote a name with a comma')
+    trouble = name_problem(fields[0].value)
+    if trouble:
+        raise at(where, number, fields[0].column + offset, trouble)
+    return fields[0].value
 
 
 def _is_header(fields: Sequence[_Field]) -> bool:
@@ -384,7 +453,7 @@ def dump(dictionary: DictFile, fmt: str, where: str) -> str:
     _check(dictionary, where)
     if fmt == TOML:
         return _toml_text(dictionary)
-    return _csv_text(dictionary.entries)
+    return _csv_text(dictionary)
 
 
 def _check(dictionary: DictFile, where: str) -> None:
@@ -400,6 +469,9 @@ def _check(dictionary: DictFile, where: str) -> None:
         if entry.text in seen:
             raise at(where, None, None, f"{entry.text!r} is in the dictionary twice")
         seen.add(entry.text)
+    twin = case_twin(dictionary.entries)
+    if twin is not None:
+        raise at(where, None, None, case_twin_problem(*twin, None))
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -425,8 +497,9 @@ def _toml_text(dictionary: DictFile) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _csv_text(entries: Iterable[Entry]) -> str:
-    entries = list(entries)
+def _csv_text(dictionary: DictFile) -> str:
+    entries = list(dictionary.entries)
+    named = [csv_name_line(dictionary.name) + "\n"] if dictionary.name else []
     three = any(entry.case_sensitive is not None for entry in entries)
     rows = [list(HEADER if three else HEADER[:2])]
     for entry in entries:
@@ -434,10 +507,26 @@ def _csv_text(entries: Iterable[Entry]) -> str:
         if three:
             row.append({True: "true", False: "false", None: ""}[entry.case_sensitive])
         rows.append(row)
-    return "".join(",".join(_csv_field(value) for value in row) + "\n" for row in rows)
+    lines = (",".join(_csv_field(value) for value in row) + "\n" for row in rows)
+    return "".join([*named, *lines])
+
+
+def csv_name_line(name: str) -> str:
+    """A CSV file's first line that names its dictionary: `# name: Brand names`."""
+    return f"{NAME_LINE} {_csv_field(name)}"
+
+
+# A spreadsheet may take a field starting with one of these for a formula: such a
+# field is written quoted, which reads back as the same text (quoting cannot stop
+# every spreadsheet from evaluating it; nothing that keeps the text can).
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 def _csv_field(value: str) -> str:
-    if value != value.strip(" \t") or any(char in value for char in ',"'):
+    if (
+        value != value.strip(" \t")
+        or any(char in value for char in ',"')
+        or value.startswith(_FORMULA_START)
+    ):
         return '"' + value.replace('"', '""') + '"'
     return value

@@ -32,5 +32,18 @@ HINTS = {
 def error_line(exc: CliError) -> str:
     """The error's facts, then its hint, then what audio was kept."""
     hint = exc.hint or HINTS.get(exc.kind or "")
-    parts = (exc.message, hint, kept_note(exc.kept), exc.also_kept)
-    return "; ".join(part for part in parts if part)
+    return joined(exc.message, hint, kept_note(exc.kept), exc.also_kept)
+
+
+def joined(*parts: str | None) -> str:
+    """The parts that say something, one line, `; ` between them.
+
+    A part's own closing full stop goes ("…a response.; the voice may…" reads as
+    a typo); an ellipsis stays.
+    """
+    said = [part for part in parts if part]
+    return "; ".join([_without_full_stop(part) for part in said[:-1]] + said[-1:])
+
+
+def _without_full_stop(part: str) -> str:
+    return part[:-1] if part.endswith(".") and not part.endswith("..") else part
