@@ -42,6 +42,7 @@ class Cue(NamedTuple):
     start: float
     end: float
     text: str
+    speaker: str | None = None  # who says it: a WebVTT voice tag (`<v Alice>`); None, nobody named
 
 
 def format_of(path: str) -> str:
@@ -145,10 +146,18 @@ def srt(all_cues: Sequence[Cue]) -> str:
 
 def vtt(all_cues: Sequence[Cue]) -> str:
     blocks = [
-        f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{_vtt_text(cue.text)}\n"
+        f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n"
+        f"{_voice(cue.speaker)}{_vtt_text(cue.text)}\n"
         for cue in all_cues
     ]
     return "\n".join(["WEBVTT\n", *blocks])
+
+
+def _voice(speaker: str | None) -> str:
+    """`<v NAME>` before a cue's text; a name is one line, with no `>` to end the tag early."""
+    if not speaker or not (name := _clean(speaker)):
+        return ""
+    return f"<v {_vtt_text(name)}>"
 
 
 def _vtt_text(text: str) -> str:
