@@ -37,6 +37,7 @@ from cartesia_cli.errors import (
 from cartesia_cli.jobs import narrate_assembly, narrate_plan, narrate_report
 from cartesia_cli.jobs.context import api_config, config_file, load_config
 from cartesia_cli.jobs.estimate import billed_characters
+from cartesia_cli.jobs.narrate_assembly import Built
 from cartesia_cli.jobs.narrate_chapter import ChapterHooks, speak_chapter
 from cartesia_cli.jobs.narrate_manifest import MANIFEST, ManifestWriter, RunState, build
 from cartesia_cli.jobs.narrate_report import Outcome
@@ -109,7 +110,9 @@ def _run(planned: NarratePlan, outcome: Outcome) -> None:
             _speak(planned, work, state, writer)
         finally:
             _settle(writer)
-    state.files, state.book_file = narrate_assembly.assemble(planned, state.sizes_now())
+    built = narrate_assembly.assemble(planned, state.sizes_now())
+    with state.lock:
+        state.built = built
     writer.write(now=True)
 
 
@@ -174,8 +177,7 @@ class _Shared:
         self.failed: dict[int, CliError] = {}
         self.said: dict[int, int] = {}  # chapter -> paragraphs said this run
         self.characters_billed = 0
-        self.files: dict[int, str] = {}
-        self.book_file: str | None = None
+        self.built: Built | None = None
         self.fatal: CliError | None = None
         self.stop = threading.Event()
         self.sockets: set[ChapterSocket] = set()
@@ -190,7 +192,7 @@ class _Shared:
     def manifest(self) -> Mapping[str, Any]:
         with self.lock:
             failed = {index: error.message for index, error in self.failed.items()}
-            run = RunState(dict(self.sizes), failed, dict(self.files), self.book_file)
+            run = RunState(dict(self.sizes), failed, self.built)
         return build(self.planned, run, narrate_plan.recorded_names(self.planned))
 
     def stop_all(self) -> None:

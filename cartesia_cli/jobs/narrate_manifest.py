@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from cartesia_cli.errors import UsageError
 from cartesia_cli.input.book import Book
-from cartesia_cli.jobs.narration import Manifest, NarratePlan, input_name, safe_name
+from cartesia_cli.jobs.narrate_assembly import Built, made_before
+from cartesia_cli.jobs.narration import Manifest, NarratePlan, input_name
 from cartesia_cli.output.book_parts import is_key, write_file_atomically
 
 MANIFEST = "narrate.json"
@@ -121,12 +122,26 @@ def _checked(data: object) -> Manifest:
     recorded = _object(top.get("names", {}), "names")
     names = {_text(k, "names"): _text(v, f"names[{k!r}]") for k, v in recorded.items()}
     sizes: dict[str, int] = {}
+    built: dict[str, str] = {}
+    _built(top.get("book_file"), top.get("book_built"), "the book", built)
     chapters = top.get("chapters")
     if not isinstance(chapters, list):
         raise Damaged("chapters is not a list")
     for number, chapter in enumerate(chapters, start=1):
-        _chapter(_object(chapter, f"chapter {number}"), number, sizes)
-    return Manifest(name, title, structure, names, sizes)
+        checked = _object(chapter, f"chapter {number}")
+        _chapter(checked, number, sizes)
+        _built(checked.get("file"), checked.get("built"), f"chapter {number}", built)
+    return Manifest(name, title, structure, names, sizes, built)
+
+
+def _built(file: object, recipe: object, what: str, built: dict[str, str]) -> None:
+    """A file made (its name in DIR, and its recipe's fingerprint), or none."""
+    if file is None and recipe is None:
+        return
+    if not isinstance(file, str) or "/" in file or file.startswith(".") or not _is_hex64(recipe):
+        raise Damaged(f"{what} names its file or recipe wrongly")
+    assert isinstance(recipe, str)
+    built[file] = recipe
 
 
 def _chapter(chapter: Mapping[str, Any], number: int, sizes: dict[str, int]) -> None:
@@ -193,12 +208,12 @@ class RunState(NamedTuple):
 
     sizes: Mapping[str, int]
     failed: Mapping[int, str]  # chapter index -> why it failed this run
-    files: Mapping[int, str]  # chapter index -> its audio file's name in DIR
-    book_file: str | None
+    built: Built | None  # the files made, once the run has made them
 
 
 def build(planned: NarratePlan, state: RunState, names: Mapping[str, str]) -> dict[str, Any]:
     pause = round(planned.options.paragraph_pause * planned.sample_rate) * 2
+    built = state.built or made_before(planned, state.sizes)
     chapters = []
     for index, (chapter, parts) in enumerate(
         zip(planned.book.chapters, planned.chapters, strict=True)
@@ -234,7 +249,8 @@ def build(planned: NarratePlan, state: RunState, names: Mapping[str, str]) -> di
             "title": chapter.title,
             "status": status,
             "error": state.failed.get(index),
-            "file": state.files.get(index) if complete else None,
+            "file": built.chapters.get(index) if complete else None,
+            "built": built.recipes.get(built.chapters.get(index, "")) if complete else None,
             "paragraphs": listed,
         })  # fmt: skip
     return {
@@ -254,7 +270,8 @@ def build(planned: NarratePlan, state: RunState, names: Mapping[str, str]) -> di
         },
         "voicings": {name: _settings_shown(v.fields) for name, v in planned.voicings.items()},
         "names": dict(names),
-        "book_file": state.book_file,
+        "book_file": built.book,
+        "book_built": built.recipes.get(built.book or ""),
         "chapters": chapters,
     }
 
@@ -285,12 +302,3 @@ class ManifestWriter:
         write_file_atomically(self.path, text.encode())
         self._last = time.monotonic()
         self.writes += 1
-
-
-def chapter_files(titles: Sequence[str], suffix: str) -> list[str]:
-    """`NN - Title.suffix` for each chapter (NN from 01), titles made safe for file names."""
-    width = max(2, len(str(len(titles))))
-    return [
-        f"{number:0{width}d} - {safe_name(title) or 'Chapter'}{suffix}"
-        for number, title in enumerate(titles, start=1)
-    ]

@@ -42,8 +42,8 @@ from cartesia_cli.jobs.narration import (
     Part,
     Voicing,
     input_name,
-    safe_name,
 )
+from cartesia_cli.output.book_names import safe_title
 from cartesia_cli.output.book_parts import PARTS, PartsFolder
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
@@ -124,7 +124,7 @@ def book_folder(options: NarrateOptions, read: BookInput) -> Path:
             raise UsageError("-o needs a folder")
         return Path(options.output)
     stem = PurePath(options.input).stem if options.input != STDIN else read.book.title
-    return Path(safe_name(stem) or "book")
+    return Path(safe_title(stem) or "book")
 
 
 def check_folder(folder: Path, *, creating: bool) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from cartesia_cli.errors import CliError, ExitCode, UsageError
 from cartesia_cli.jobs.estimate import Estimate, billed_characters, estimate
 from cartesia_cli.jobs.facts import emit_result
+from cartesia_cli.jobs.narrate_assembly import Built
 from cartesia_cli.jobs.narrate_manifest import MANIFEST
 from cartesia_cli.jobs.narration import NarrateOptions, NarratePlan, input_name
 from cartesia_cli.output import result_json
@@ -31,8 +32,7 @@ class RunView(Protocol):
     failed: dict[int, CliError]
     said: dict[int, int]
     characters_billed: int
-    files: dict[int, str]
-    book_file: str | None
+    built: Built | None
 
     def sizes_now(self) -> dict[str, int]: ...
 
@@ -199,8 +199,11 @@ def _files(outcome: Outcome) -> list[str]:
     planned, state = outcome.plan, outcome.state
     if planned is None or state is None:
         return []
-    names = [state.book_file] if state.book_file else []
-    names += [state.files[i] for i in sorted(state.files)]
+    built = state.built
+    if built is None:
+        return []
+    names = [built.book] if built.book else []
+    names += [built.chapters[i] for i in sorted(built.chapters)]
     return [str(planned.folder / name) for name in names]
 
 

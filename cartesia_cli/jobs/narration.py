@@ -6,7 +6,6 @@ chapters' run and the summary read them without importing one another.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any, NamedTuple
@@ -28,6 +27,7 @@ class Manifest(NamedTuple):
     structure: str
     names: dict[str, str]  # "voices:name" -> the id it stood for
     sizes: dict[str, int]  # part key -> its size, for the paragraphs it lists as done
+    built: dict[str, str]  # a file it says was made -> the fingerprint of its recipe
 
 
 class NarrateOptions(NamedTuple):
@@ -95,10 +95,3 @@ class NarratePlan(NamedTuple):
 
 def input_name(name: str) -> str:
     return "stdin" if name == STDIN else PurePath(name).name
-
-
-def safe_name(text: str, limit: int = 80) -> str:
-    """A title as a file name: no slashes, controls or leading dots; at most `limit` characters."""
-    cleaned = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", " ", text)
-    cleaned = " ".join(cleaned.split()).lstrip(".").strip()
-    return cleaned[:limit].rstrip()
