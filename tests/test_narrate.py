@@ -1,4 +1,4 @@
-"""`narrate` against the fake: parts byte for byte, resume, cast, estimate, failures, hostile folders."""
+"""`narrate` against the fake: parts byte for byte, resume, cast, estimate, failures, folders."""
 
 from __future__ import annotations
 
@@ -140,7 +140,11 @@ def test_a_two_voice_script_speaks_each_speaker_in_a_context_of_its_own(
         f'narrator = "{narrator}"\n[speakers.ALICE]\nvoice = "{VOICE}"\nemotion = "excited"\n'
         f'[speakers.BOB]\nvoice = "{narrator}"\nspeed = 0.9\n'
     )
-    _book(tmp_path, "ALICE: Hello, Bob.\n\nBOB: Hello, Alice.\n\nThey left.\n\nALICE: Bye.\n", "play.txt")
+    _book(
+        tmp_path,
+        "ALICE: Hello, Bob.\n\nBOB: Hello, Alice.\n\nThey left.\n\nALICE: Bye.\n",
+        "play.txt",
+    )
     result = cli("narrate", "play.txt", "--cast", "cast.toml", *WAV)
     assert result.code == 0, result.stderr
     messages = [json.loads(m) for m in fake.transmissions[0].messages]
