@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cartesia_cli.errors import OutputError
+from cartesia_cli.errors import OutputError, UsageError
 from cartesia_cli.output import audiobook
 from cartesia_cli.output.audiobook import BookMeta, ChapterAudio, ChapterInput, Cue, Part, Word
 
@@ -47,7 +47,7 @@ def make_book(folder: Path, fmt: audiobook.BookFormat = "wav") -> tuple[
 
 
 def write_book(folder: Path, fmt: audiobook.BookFormat, meta: BookMeta | None = None) -> Path:
-    inputs, written = make_book(folder, fmt)
+    inputs, written = make_book(folder)  # the book is made from the parts: chapters as WAV
     meta = meta or BookMeta("Moby Dick", "Herman Melville", "en", None, None)
     return audiobook.write_book(
         written, sample_rate=RATE, chapter_pause=CHAPTER, meta=meta,
@@ -147,3 +147,113 @@ def ffprobe(path: Path, *what: str) -> dict:  # type: ignore[type-arg]
         capture_output=True, check=True, timeout=30,
     )  # fmt: skip
     return json.loads(found.stdout)  # type: ignore[no-any-return]
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("fmt", ["m4b", "mp3"])
+def test_ffprobe_reads_the_chapters_titles_and_starts(tmp_path: Path, fmt: str) -> None:
+    book = write_book(tmp_path, fmt)  # type: ignore[arg-type]
+    assert book.name == f"Moby Dick.{fmt}"
+    probe = ffprobe(book, "-show_chapters", "-show_format")
+    chapters = probe["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == TITLES
+    frame = 1152 / RATE  # one codec frame (AAC's 1024 samples are fewer)
+    for found, start, end in zip(chapters, STARTS, [*STARTS[1:], TOTAL], strict=True):
+        assert float(found["start_time"]) == pytest.approx(start / RATE, abs=frame)
+        assert float(found["end_time"]) == pytest.approx(end / RATE, abs=frame)
+    assert float(probe["format"]["duration"]) == pytest.approx(TOTAL / RATE, abs=2 * frame)
+    tags = {key.lower(): value for key, value in probe["format"]["tags"].items()}
+    assert tags["title"] == tags["album"] == "Moby Dick"
+    assert tags["artist"] == "Herman Melville"
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """A tiny JPEG and PNG, made once."""
+    folder = tmp_path_factory.mktemp("pictures")
+    made = {}
+    for kind in ("jpg", "png"):
+        image = folder / f"cover.{kind}"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:s=16x16", "-frames:v", "1",
+             str(image)], check=True, timeout=30,
+        )  # fmt: skip
+        made[kind] = image.read_bytes()
+    return made
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(("fmt", "kind"), [("m4b", "jpg"), ("mp3", "png"), ("m4b", "png")])
+def test_the_cover_is_an_attached_picture(
+    tmp_path: Path, pictures: dict[str, bytes], fmt: str, kind: str
+) -> None:
+    meta = BookMeta("Moby Dick", None, None, pictures[kind], f"image/{kind}")
+    book = write_book(tmp_path, fmt, meta)  # type: ignore[arg-type]
+    streams = ffprobe(book, "-show_streams")["streams"]
+    pictures_found = [s for s in streams if s["disposition"]["attached_pic"]]
+    assert [s["codec_name"] for s in pictures_found] == ["mjpeg" if kind == "jpg" else "png"]
+
+
+@needs_ffmpeg
+def test_a_cover_of_another_kind_is_left_out(tmp_path: Path) -> None:
+    meta = BookMeta("Moby Dick", None, None, b"GIF89a not a cover MP4 takes", "image/gif")
+    book = write_book(tmp_path, "m4b", meta)
+    assert [s["codec_type"] for s in ffprobe(book, "-show_streams")["streams"]] == ["audio", "data"]
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize(
+    ("fmt", "codec", "suffix"), [("m4b", "aac", ".m4a"), ("mp3", "mp3", ".mp3")]
+)
+def test_an_encoded_chapter_is_as_long_as_its_parts_and_pauses(
+    tmp_path: Path, fmt: audiobook.BookFormat, codec: str, suffix: str
+) -> None:
+    inputs, _ = make_book(tmp_path)
+    out = tmp_path / audiobook.chapter_file_name(3, inputs[2].title, fmt)
+    assert out.name == "03 - Ünïcode ☃" + suffix
+    chapter = audiobook.write_chapter(
+        inputs[2], sample_rate=RATE, paragraph_pause=PARAGRAPH, out=out, fmt=fmt,
+        ffmpeg=shutil.which("ffmpeg"),
+    )  # fmt: skip
+    assert chapter.samples == 9600 and chapter.path == out
+    probe = ffprobe(out, "-show_format", "-show_streams", "-show_chapters")
+    assert probe["streams"][0]["codec_name"] == codec
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(out), "-f", "s16le", "-"],
+        capture_output=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    # LAME's delay and padding are marked in the file and dropped: the samples, exactly.
+    # AAC's last frame is decoded whole (1024 samples).
+    assert len(decoded) // 2 - 9600 in ((0,) if fmt == "mp3" else range(1024))
+    assert probe["format"]["tags"]["title"] == "Ünïcode ☃"
+    assert probe["chapters"] == []  # a chapter's file has no marks: the book has them
+
+
+def test_mp3_and_m4b_need_ffmpeg_and_say_so_before_anything() -> None:
+    assert audiobook.check_format("wav", None) == "wav"
+    assert audiobook.check_format("m4b", "/usr/bin/ffmpeg") == "m4b"
+    for fmt in ("m4b", "mp3"):
+        with pytest.raises(UsageError, match=f"--format {fmt} needs ffmpeg") as refused:
+            audiobook.check_format(fmt, None)
+        assert refused.value.exit_code == 2
+    with pytest.raises(UsageError, match="one of m4b, mp3, wav, not 'ogg'"):
+        audiobook.check_format("ogg", "/usr/bin/ffmpeg")
+
+
+def test_a_failing_ffmpeg_is_an_output_error_with_its_last_line_and_leaves_no_file(
+    tmp_path: Path,
+) -> None:
+    fake = tmp_path / "ffmpeg"
+    fake.write_text(
+        "#!/bin/sh\necho 'working...' >&2\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    inputs, written = make_book(tmp_path, "wav")
+    with pytest.raises(OutputError, match=r"ffmpeg .*Moby Dick\.mp3 \(exit 1\): Unknown encoder"):
+        audiobook.write_book(
+            written, sample_rate=RATE, chapter_pause=CHAPTER,
+            meta=BookMeta("Moby Dick", None, None, None, None), out=tmp_path / "Moby Dick.mp3",
+            fmt="mp3", ffmpeg=str(fake), parts_of=inputs,
+        )  # fmt: skip
+    assert not (tmp_path / "Moby Dick.mp3").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

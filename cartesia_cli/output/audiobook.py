@@ -21,16 +21,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from cartesia_cli.errors import OutputError
+from cartesia_cli.errors import NO_ENCODER, OutputError, UsageError
 from cartesia_cli.formats import Encoding
-from cartesia_cli.output import atomic, book_marks, captions, pcm_concat
+from cartesia_cli.output import atomic, book_ffmpeg, book_marks, captions, pcm_concat
 from cartesia_cli.output.book_names import (
+    BOOK_FORMATS,
     BookFormat,
     book_file_name,
     chapter_file_name,
     chapter_suffix,
 )
 from cartesia_cli.output.captions import Cue
+from cartesia_cli.output.encoder import ENCODER
 from cartesia_cli.output.pcm_concat import Piece, silence
 from cartesia_cli.output.wav import Layout
 
@@ -46,6 +48,7 @@ __all__ = [
     "book_file_name",
     "chapter_file_name",
     "chapter_suffix",
+    "check_format",
     "silence",
     "write_book",
     "write_captions",
@@ -86,6 +89,21 @@ class BookMeta(NamedTuple):
     cover_type: str | None  # "image/jpeg" / "image/png"
 
 
+def check_format(fmt: str, ffmpeg: str | None) -> BookFormat:
+    """`fmt` as a book format, or a usage error (before any request): an unknown format, or
+    mp3 and m4b without ffmpeg (`ffmpeg` is its path, None when it is not installed)."""
+    for known in BOOK_FORMATS:
+        if fmt == known:
+            if known != "wav" and ffmpeg is None:
+                raise UsageError(
+                    f"--format {known} needs {ENCODER}, which is not on PATH "
+                    "(--format wav needs nothing)",
+                    kind=NO_ENCODER,
+                )
+            return known
+    raise UsageError(f"--format is one of {', '.join(BOOK_FORMATS)}, not {fmt!r}")
+
+
 def write_chapter(
     chapter: ChapterInput,
     *,
@@ -100,9 +118,13 @@ def write_chapter(
     parts = [pcm_concat.part(p.audio) for p in chapter.parts]
     pieces = pcm_concat.with_pauses(([p] for p in parts), _samples(sample_rate, paragraph_pause))
     total = pcm_concat.length(pieces)
-    if fmt != "wav":
-        raise NotImplementedError(fmt)  # the encoded formats come with ffmpeg's part
-    _write_wav(out, pieces, sample_rate=sample_rate, total=total)
+    if fmt == "wav":
+        _write_wav(out, pieces, sample_rate=sample_rate, total=total)
+    else:
+        book_ffmpeg.encode(
+            _ffmpeg(fmt, ffmpeg), pcm_concat.stream(pieces), sample_rate=sample_rate,
+            seconds=total / sample_rate, out=out, fmt=fmt, tags={"title": chapter.title},
+        )  # fmt: skip
     cues = _chapter_cues(chapter.parts, _starts(pieces), parts, sample_rate)
     return ChapterAudio(chapter.title, out, total, cues)
 
@@ -119,7 +141,9 @@ def write_book(
     parts_of: Sequence[ChapterInput],
 ) -> Path:
     """The whole book at `out`: the chapters in order, `chapter_pause` seconds of silence between
-    each two, a chapter mark at each chapter's start (wav: cue points with their titles).
+    each two, a chapter mark at each chapter's start (m4b: MP4 chapters; mp3: ID3v2 CHAP and
+    CTOC; wav: cue points with their titles), and for m4b and mp3 the book's title, author
+    and cover (a JPEG or PNG; an image of another kind is left out).
 
     Made from the parts again (`parts_of`, in the chapters' order), never from the chapters'
     files: an encoded chapter decoded and encoded again would lose quality.
@@ -133,10 +157,15 @@ def write_book(
         book_marks.Mark(audio.title, start, end)
         for audio, start, end in zip(chapters, starts, [*starts[1:], total], strict=True)
     ]
-    if fmt != "wav":
-        raise NotImplementedError(fmt)  # the encoded formats come with ffmpeg's part
-    trailer = book_marks.wav_chunks(marks)
-    _write_wav(out, pieces, sample_rate=sample_rate, total=total, trailer=trailer)
+    if fmt == "wav":
+        trailer = book_marks.wav_chunks(marks)
+        _write_wav(out, pieces, sample_rate=sample_rate, total=total, trailer=trailer)
+    else:
+        book_ffmpeg.encode(
+            _ffmpeg(fmt, ffmpeg), pcm_concat.stream(pieces), sample_rate=sample_rate,
+            seconds=total / sample_rate, out=out, fmt=fmt, tags=_tags(meta), marks=marks,
+            cover=meta.cover,
+        )  # fmt: skip
     return out
 
 
@@ -164,6 +193,23 @@ def _samples(sample_rate: int, seconds: float) -> int:
     if seconds < 0 or sample_rate <= 0:
         raise ValueError(f"a pause of {seconds} s at {sample_rate} Hz")
     return pcm_concat.samples_in(sample_rate, seconds)
+
+
+def _ffmpeg(fmt: BookFormat, ffmpeg: str | None) -> str:
+    check_format(fmt, ffmpeg)
+    assert ffmpeg is not None
+    return ffmpeg
+
+
+def _tags(meta: BookMeta) -> dict[str, str]:
+    """The book's tags as ffmpeg names them (MP4 atoms, ID3 frames): players show the title
+    as the album, the author as its artist."""
+    tags = {"title": meta.title, "album": meta.title}
+    if meta.author:
+        tags |= {"artist": meta.author, "album_artist": meta.author}
+    if meta.language:
+        tags["language"] = meta.language
+    return tags
 
 
 def _rebuilt(audio: ChapterAudio, given: ChapterInput) -> list[Piece]:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cartesia_cli.errors import OutputError
 from cartesia_cli.output.sinks import Sink
 
 if TYPE_CHECKING:
@@ -60,6 +61,23 @@ class ChildInput(Sink):
         if left <= 0:
             raise Stalled
         super()._wait_for_room(fd, left if timeout is None else min(left, timeout))
+
+
+def start(command: list[str], name: str, *, stdout: int) -> subprocess.Popen[bytes]:
+    """A helper fed on its stdin, its stderr a pipe for us to read; an OutputError if it
+    cannot start. It runs in a session of its own: a terminal's Ctrl-C is ours to act on."""
+    import subprocess
+
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot start {name}: {exc.strerror}") from None
 
 
 def stop(process: subprocess.Popen[bytes], grace: float) -> None:

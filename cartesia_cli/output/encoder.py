@@ -139,16 +139,7 @@ class EncoderSink(Sink):
         import subprocess
         import threading
 
-        try:
-            self._process = subprocess.Popen(
-                self._command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # a terminal's Ctrl-C is ours to act on, not its
-            )
-        except OSError as exc:
-            raise OutputError(f"cannot start {ENCODER}: {exc.strerror}") from None
+        self._process = child.start(self._command, ENCODER, stdout=subprocess.PIPE)
         assert self._process.stdin is not None
         self._pcm = child.ChildInput(
             self._process.stdin.fileno(),
