@@ -314,3 +314,25 @@ def test_a_manifest_that_is_not_json_is_refused(
     result = cli("narrate", "book.md", *WAV)
     assert result.code == 2 and "is not JSON" in result.stderr
     assert not fake.transmissions
+
+
+def test_the_default_book_is_an_m4b_with_its_chapters_where_the_samples_say(
+    cli: RunCli, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("ffprobe") is None:
+        pytest.skip("needs ffprobe")
+    _book(tmp_path)
+    result = cli("narrate", "book.md")
+    assert result.code == 0, result.stderr
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", "book/book.m4b"],
+        cwd=tmp_path, capture_output=True, check=True,
+    )  # fmt: skip
+    chapters = json.loads(probe.stdout)["chapters"]
+    assert [c["tags"]["title"] for c in chapters] == ["One", "Two"]
+    first = sum(spoken_samples(t, RATE) for t in TEXTS[0]) + 2 * round(PAUSE * RATE)
+    assert abs(float(chapters[1]["start_time"]) - (first + 2.0 * RATE) / RATE) < 0.01
+    assert (tmp_path / "book" / "01 - One.m4a").is_file()

@@ -253,12 +253,11 @@ class _Shared:
             size = sum(self.sizes.get(p.key or "", 0) for p in planned.chapters[index])
             if self.progress is not None:
                 self.progress.chapters_done += 1
-                total = self.progress.chapters
-                number = self.progress.chapters_done
         if not console.wants_live_display():
             title = planned.book.chapters[index].title
             seconds = size / planned.bytes_per_second
-            line = narrate_display.chapter_line(number, total, title, seconds=seconds, said=said)
+            total = len(planned.chapters)
+            line = narrate_display.chapter_line(index + 1, total, title, seconds=seconds, said=said)
             console.info(line)
 
     def _audio(self, size: int) -> None:

@@ -49,8 +49,6 @@ from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings, insecure_url_warning, resolve
 from cartesia_cli.ui.console import console
 
-FORMATS = ("m4b", "mp3", "wav")
-DEFAULT_FORMAT = "m4b"
 KEY_VERSION = 1  # bumped when what a part is made of changes
 
 
@@ -104,17 +102,10 @@ def with_voices(planned: NarratePlan) -> NarratePlan:
 
 def check_format(fmt: str) -> tuple[str, str | None]:
     """The book's format and ffmpeg's path (m4b and mp3 are made by ffmpeg; wav needs nothing)."""
-    value = fmt.strip().lower()
-    if value not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if value == "wav":
-        return value, None
+    from cartesia_cli.output.audiobook import check_format as checked
+
     ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        failure = UsageError(f"an {value} audiobook is made with ffmpeg, which is not on PATH")
-        failure.hint = "install ffmpeg, or use --format wav (needs nothing)"
-        raise failure
-    return value, ffmpeg
+    return checked(fmt.strip().lower(), ffmpeg), ffmpeg
 
 
 def book_folder(options: NarrateOptions, read: BookInput) -> Path:
