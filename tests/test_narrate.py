@@ -176,7 +176,7 @@ def test_the_estimate_needs_no_key_sends_nothing_and_counts_only_what_is_missing
     _book(tmp_path, BOOK.replace("The last one.", "The very last one."))
     again = cli("narrate", "book.md", "--estimate", env={"CARTESIA_API_KEY": ""})
     assert again.code == 0
-    assert "to say: 1 paragraphs in 1 chapters, 18 characters billed" in again.stderr
+    assert "to say: 1 paragraph in 1 chapter, 18 characters billed" in again.stderr
     assert len(fake.transmissions) == 2
 
 

@@ -93,7 +93,8 @@ def show_estimate(planned: NarratePlan) -> None:
         + (f" ({reused} already in {planned.folder})" if reused else "")
     )
     console.note(
-        f"to say: {found.paragraphs} paragraphs in {found.chapters} chapters,"
+        f"to say: {counted(found.paragraphs, 'paragraph')} in"
+        f" {counted(found.chapters, 'chapter')},"
         f" {found.characters:,} characters billed"
     )
     console.note(f"audio: about {clock(found.audio_seconds)}")
@@ -101,6 +102,11 @@ def show_estimate(planned: NarratePlan) -> None:
         f"wall time: about {clock(found.wall_seconds)} at --concurrency"
         f" {planned.options.concurrency}"
     )
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 paragraph`, `2 paragraphs`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def check_credits(planned: NarratePlan) -> None:

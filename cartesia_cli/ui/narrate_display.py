@@ -83,4 +83,5 @@ def shown(progress: NarrateProgress) -> Iterator[None]:
 
 def chapter_line(number: int, total: int, title: str, *, seconds: float, said: int) -> str:
     """A chapter finished, for a log: `chapter 3/12 done: Title (4 paragraphs said, 1:02)`."""
-    return f"chapter {number}/{total} done: {title} ({said} paragraphs said, {clock(seconds)})"
+    paragraphs = "paragraph" if said == 1 else "paragraphs"
+    return f"chapter {number}/{total} done: {title} ({said} {paragraphs} said, {clock(seconds)})"
