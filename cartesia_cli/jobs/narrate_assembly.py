@@ -41,15 +41,16 @@ def assemble(planned: NarratePlan, sizes: Mapping[str, int]) -> Built:
     if not stale:
         return wanted
     complete = sorted(wanted.chapters)
-    inputs = {i: _chapter_input(planned, i) for i in complete}
     book = wanted.book
     made: dict[int, ChapterAudio] = {}
     for i in complete:
         if wanted.chapters[i] in stale or book in stale:  # the book needs every chapter's audio
-            made[i] = _write_chapter(planned, inputs[i], wanted.chapters[i], fmt)
+            chapter = _chapter_input(planned, i, words=True)  # one chapter's words at a time
+            made[i] = _write_chapter(planned, chapter, wanted.chapters[i], fmt)
     if book is not None and book in stale:
         chapters = [made[i] for i in complete]
-        _write_book(planned, chapters, [inputs[i] for i in complete], book, fmt)
+        inputs = [_chapter_input(planned, i, words=False) for i in complete]
+        _write_book(planned, chapters, inputs, book, fmt)
     return wanted
 
 
@@ -91,16 +92,17 @@ def _all_there(folder: Path, name: str) -> bool:
     return (folder / name).is_file() and all((folder / f"{stem}{s}").is_file() for s in CAPTIONS)
 
 
-def _chapter_input(planned: NarratePlan, index: int) -> ChapterInput:
+def _chapter_input(planned: NarratePlan, index: int, *, words: bool) -> ChapterInput:
+    """A chapter's parts for audiobook.py; their word times only when captions are made from
+    them (the book is made from the chapters' captions: its parts need only their audio)."""
     store = PartsFolder(planned.folder)
     parts = []
     for part in planned.chapters[index]:
         assert part.key is not None
-        words = [audiobook.Word(*word) for word in store.words(part.key)]
+        timed = store.words(part.key) if words else []
         paragraph = part.paragraph
-        parts.append(
-            audiobook.Part(store.audio(part.key), paragraph.speaker, paragraph.text, words)
-        )
+        kept = [audiobook.Word(*word) for word in timed]
+        parts.append(audiobook.Part(store.audio(part.key), paragraph.speaker, paragraph.text, kept))
     return ChapterInput(planned.book.chapters[index].title, parts)
 
 

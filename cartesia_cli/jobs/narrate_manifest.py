@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -212,47 +212,8 @@ class RunState(NamedTuple):
 
 
 def build(planned: NarratePlan, state: RunState, names: Mapping[str, str]) -> dict[str, Any]:
-    pause = round(planned.options.paragraph_pause * planned.sample_rate) * 2
+    """The manifest's content; its chapters come one at a time, as `encoded` writes them."""
     built = state.built or made_before(planned, state.sizes)
-    chapters = []
-    for index, (chapter, parts) in enumerate(
-        zip(planned.book.chapters, planned.chapters, strict=True)
-    ):
-        complete = all(p.key in state.sizes for p in parts)
-        cursor = 0
-        listed = []
-        for part in parts:
-            assert part.key is not None  # a run has every voice as an id
-            voicing = planned.voicings[part.voicing]
-            size = state.sizes.get(part.key)
-            entry: dict[str, Any] = {
-                "key": part.key,
-                "text_hash": part.paragraph.text_hash,
-                "line": part.paragraph.line,
-                "speaker": part.paragraph.speaker,
-                "voicing": part.voicing,
-                "voice": voicing.voice_id,
-                "status": "done"
-                if size is not None
-                else ("failed" if index in state.failed else "missing"),
-                "bytes": size,
-                "start": cursor if complete and size is not None else None,
-                "end": cursor + size if complete and size is not None else None,
-                "seconds": round(size / planned.bytes_per_second, 3) if size is not None else None,
-            }
-            if size is not None:
-                cursor += size + pause
-            listed.append(entry)
-        status = "complete" if complete else ("failed" if index in state.failed else "incomplete")
-        chapters.append({
-            "number": index + 1,
-            "title": chapter.title,
-            "status": status,
-            "error": state.failed.get(index),
-            "file": built.chapters.get(index) if complete else None,
-            "built": built.recipes.get(built.chapters.get(index, "")) if complete else None,
-            "paragraphs": listed,
-        })  # fmt: skip
     return {
         "manifest": MARK,
         "version": VERSION,
@@ -272,8 +233,47 @@ def build(planned: NarratePlan, state: RunState, names: Mapping[str, str]) -> di
         "names": dict(names),
         "book_file": built.book,
         "book_built": built.recipes.get(built.book or ""),
-        "chapters": chapters,
+        "chapters": _chapters(planned, state, built),
     }
+
+
+def _chapters(planned: NarratePlan, state: RunState, built: Built) -> Iterator[dict[str, Any]]:
+    pause = round(planned.options.paragraph_pause * planned.sample_rate) * 2
+    pairs = zip(planned.book.chapters, planned.chapters, strict=True)
+    for index, (chapter, parts) in enumerate(pairs):
+        complete = all(p.key in state.sizes for p in parts)
+        failed = index in state.failed
+        cursor = 0
+        listed = []
+        for part in parts:
+            assert part.key is not None  # a run has every voice as an id
+            size = state.sizes.get(part.key)
+            placed = complete and size is not None
+            listed.append({
+                "key": part.key,
+                "text_hash": part.paragraph.text_hash,
+                "line": part.paragraph.line,
+                "speaker": part.paragraph.speaker,
+                "voicing": part.voicing,
+                "voice": planned.voicings[part.voicing].voice_id,
+                "status": _status(size, failed=failed),
+                "bytes": size,
+                "start": cursor if placed else None,
+                "end": cursor + (size or 0) if placed else None,
+                "seconds": round(size / planned.bytes_per_second, 3) if size is not None else None,
+            })  # fmt: skip
+            if size is not None:
+                cursor += size + pause
+        file = built.chapters.get(index) if complete else None
+        yield {
+            "number": index + 1,
+            "title": chapter.title,
+            "status": "complete" if complete else ("failed" if failed else "incomplete"),
+            "error": state.failed.get(index),
+            "file": file,
+            "built": built.recipes.get(file) if file is not None else None,
+            "paragraphs": listed,
+        }
 
 
 def _status(size: int | None, *, failed: bool) -> str:
@@ -284,6 +284,16 @@ def _status(size: int | None, *, failed: bool) -> str:
 
 def _settings_shown(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if k not in ("output_format", "add_timestamps")}
+
+
+def encoded(manifest: Mapping[str, Any]) -> Iterator[bytes]:
+    """The manifest as JSON, a chapter at a time: a long book's text is never held whole."""
+    head = {key: value for key, value in manifest.items() if key != "chapters"}
+    yield json.dumps(head, indent=1, ensure_ascii=False)[:-2].encode() + b',\n "chapters": ['
+    for number, chapter in enumerate(manifest["chapters"]):
+        text = json.dumps(chapter, indent=1, ensure_ascii=False)
+        yield (",\n" if number else "\n").encode() + text.encode()
+    yield b"\n ]\n}\n"
 
 
 class ManifestWriter:
@@ -298,7 +308,6 @@ class ManifestWriter:
     def write(self, *, now: bool = False) -> None:
         if not now and time.monotonic() < self._last + WRITE_SECONDS:
             return
-        text = json.dumps(self._content(), indent=1, ensure_ascii=False) + "\n"
-        write_file_atomically(self.path, text.encode())
+        write_file_atomically(self.path, encoded(self._content()))
         self._last = time.monotonic()
         self.writes += 1

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -175,12 +175,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def write_file_atomically(path: Path, data: bytes) -> None:
+def write_file_atomically(path: Path, data: Iterable[bytes]) -> None:
     """`path` replaced whole (a temporary file beside it, synced, renamed): old or new."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_TEMPORARY}")
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            for chunk in data:
+                file.write(chunk)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
