@@ -33,6 +33,12 @@ def _add_say(root: typer.Typer) -> None:
     root.command("say", epilog=tts.EXIT_CODES_HELP)(say.say)
 
 
+def _add_narrate(root: typer.Typer) -> None:
+    from cartesia_cli.commands import narrate, tts
+
+    root.command("narrate", epilog=tts.EXIT_CODES_HELP)(narrate.narrate)
+
+
 def _add_voices(root: typer.Typer) -> None:
     from cartesia_cli.commands import voices
 
@@ -67,6 +73,7 @@ def _add_mock(root: typer.Typer) -> None:
 COMMANDS = {
     "tts": _add_tts,
     "say": _add_say,
+    "narrate": _add_narrate,
     "voices": _add_voices,
     "dicts": _add_dicts,
     "config": _add_config,

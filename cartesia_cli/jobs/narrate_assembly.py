@@ -1,0 +1,189 @@
+"""`narrate`'s files: each complete chapter's audio, the whole book, and their captions.
+
+Made by output/audiobook.py from the parts, whole, never patched: a chapter
+file once the chapter is complete, the book and its captions once every
+chapter is. Each file's recipe (its parts' keys, the pauses, the format, the
+titles) is fingerprinted in the manifest: a file already made from the same
+recipe is left as it is, so re-running a finished book rewrites nothing, and
+an edited paragraph rebuilds its chapter and the book.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from cartesia_cli.input.book import Book
+from cartesia_cli.jobs.narration import NarratePlan, Part
+from cartesia_cli.output import audiobook
+from cartesia_cli.output.audiobook import BookFormat, ChapterAudio, ChapterInput
+from cartesia_cli.output.book_parts import PartsFolder
+from cartesia_cli.ui.console import console
+
+CAPTIONS = (".srt", ".vtt")
+
+
+class Built(NamedTuple):
+    """The files the folder holds now, by their names in it, and the recipes they were made from."""
+
+    chapters: dict[int, str]  # chapter index -> its audio file
+    book: str | None
+    recipes: dict[str, str]  # file name -> fingerprint
+
+
+def assemble(planned: NarratePlan, sizes: Mapping[str, int]) -> Built:
+    """Every file that the parts now allow, made unless made already from the same recipe."""
+    fmt: BookFormat = planned.format  # type: ignore[assignment]  # checked by check_format
+    wanted, stale = _wanted(planned, sizes)
+    if not stale:
+        return wanted
+    complete = sorted(wanted.chapters)
+    book = wanted.book
+    made: dict[int, ChapterAudio] = {}
+    for i in complete:
+        if wanted.chapters[i] in stale or book in stale:  # the book needs every chapter's audio
+            chapter = _chapter_input(planned, i, words=True)  # one chapter's words at a time
+            made[i] = _write_chapter(planned, chapter, wanted.chapters[i], fmt)
+    if book is not None and book in stale:
+        chapters = [made[i] for i in complete]
+        inputs = [_chapter_input(planned, i, words=False) for i in complete]
+        _write_book(planned, chapters, inputs, book, fmt)
+    return wanted
+
+
+def made_before(planned: NarratePlan, sizes: Mapping[str, int]) -> Built:
+    """The files already in the folder that are right for the parts there now (nothing made)."""
+    wanted, stale = _wanted(planned, sizes)
+    chapters = {i: name for i, name in wanted.chapters.items() if name not in stale}
+    book = wanted.book if wanted.book not in stale else None
+    kept = {*chapters.values(), *([book] if book else [])}
+    return Built(chapters, book, {n: r for n, r in wanted.recipes.items() if n in kept})
+
+
+def _wanted(planned: NarratePlan, sizes: Mapping[str, int]) -> tuple[Built, set[str]]:
+    """The files the parts allow (with their recipes), and those not made from them yet."""
+    fmt: BookFormat = planned.format  # type: ignore[assignment]
+    before = planned.old.built if planned.old is not None else {}
+    titles = [chapter.title for chapter in planned.book.chapters]
+    complete = [i for i, parts in enumerate(planned.chapters) if _complete(parts, sizes)]
+    names = {i: audiobook.chapter_file_name(i + 1, titles[i], fmt) for i in complete}
+    recipes = {names[i]: _recipe(planned, planned.chapters[i], names[i]) for i in complete}
+    book = None
+    if len(complete) == len(planned.chapters):
+        book = audiobook.book_file_name(planned.book.title, fmt)
+        recipes[book] = _book_recipe(planned, [recipes[names[i]] for i in complete])
+    stale = {
+        name
+        for name, recipe in recipes.items()
+        if before.get(name) != recipe or not _all_there(planned.folder, name)
+    }
+    return Built(names, book, recipes), stale
+
+
+def _complete(parts: Sequence[Part], sizes: Mapping[str, int]) -> bool:
+    return all(part.key in sizes for part in parts)
+
+
+def _all_there(folder: Path, name: str) -> bool:
+    stem = Path(name).stem
+    return (folder / name).is_file() and all((folder / f"{stem}{s}").is_file() for s in CAPTIONS)
+
+
+def _chapter_input(planned: NarratePlan, index: int, *, words: bool) -> ChapterInput:
+    """A chapter's parts for audiobook.py; their word times only when captions are made from
+    them (the book is made from the chapters' captions: its parts need only their audio)."""
+    store = PartsFolder(planned.folder)
+    parts = []
+    for part in planned.chapters[index]:
+        assert part.key is not None
+        timed = store.words(part.key) if words else []
+        paragraph = part.paragraph
+        kept = [audiobook.Word(*word) for word in timed]
+        parts.append(audiobook.Part(store.audio(part.key), paragraph.speaker, paragraph.text, kept))
+    return ChapterInput(planned.book.chapters[index].title, parts)
+
+
+def _write_chapter(
+    planned: NarratePlan, chapter: ChapterInput, name: str, fmt: BookFormat
+) -> ChapterAudio:
+    out = planned.folder / name
+    audio = audiobook.write_chapter(
+        chapter,
+        sample_rate=planned.sample_rate,
+        paragraph_pause=planned.options.paragraph_pause,
+        out=out,
+        fmt=fmt,
+        ffmpeg=planned.ffmpeg,
+    )
+    for suffix in CAPTIONS:
+        audiobook.write_captions(audio.captions, out.with_suffix(suffix))
+    console.debug_line(f"wrote {out}")
+    return audio
+
+
+def _write_book(
+    planned: NarratePlan,
+    chapters: Sequence[ChapterAudio],
+    inputs: Sequence[ChapterInput],
+    name: str,
+    fmt: BookFormat,
+) -> None:
+    out = planned.folder / name
+    audiobook.write_book(
+        chapters,
+        sample_rate=planned.sample_rate,
+        chapter_pause=planned.options.chapter_pause,
+        meta=_meta(planned.book),
+        out=out,
+        fmt=fmt,
+        ffmpeg=planned.ffmpeg,
+        parts_of=inputs,
+    )
+    cues = audiobook.book_cues(
+        chapters, sample_rate=planned.sample_rate, chapter_pause=planned.options.chapter_pause
+    )
+    for suffix in CAPTIONS:
+        audiobook.write_captions(cues, out.with_suffix(suffix))
+
+
+def _meta(book: Book) -> audiobook.BookMeta:
+    cover = book.cover
+    return audiobook.BookMeta(
+        book.title,
+        book.author,
+        book.language,
+        cover.data if cover is not None else None,
+        cover.media_type if cover is not None else None,
+    )
+
+
+def _recipe(planned: NarratePlan, parts: Sequence[Part], name: str) -> str:
+    return _digest(
+        {
+            "name": name,
+            "parts": [part.key for part in parts],
+            "speakers": [part.paragraph.speaker for part in parts],
+            "pause": planned.options.paragraph_pause,
+            "rate": planned.sample_rate,
+        }
+    )
+
+
+def _book_recipe(planned: NarratePlan, chapters: Sequence[str]) -> str:
+    book = planned.book
+    cover = hashlib.sha256(book.cover.data).hexdigest() if book.cover is not None else None
+    return _digest(
+        {
+            "chapters": list(chapters),
+            "pause": planned.options.chapter_pause,
+            "meta": [book.title, book.author, book.language, cover],
+        }
+    )
+
+
+def _digest(material: object) -> str:
+    encoded = json.dumps(material, sort_keys=True, ensure_ascii=True).encode()
+    return hashlib.sha256(encoded).hexdigest()
