@@ -235,7 +235,8 @@ def some_body() -> st.SearchStrategy[bytes]:
         max_size=60,
     ).map(b"".join)  # fmt: skip
     whole = nests | many | pieces
-    return st.builds(lambda body, cut: body[:cut] if cut else body, whole, st.integers(0, 5000))
+    cuts = st.none() | st.integers(0, 5000)
+    return st.builds(lambda body, cut: body if cut is None else body[:cut], whole, cuts)
 
 
 @settings(
