@@ -221,7 +221,8 @@ def some_body() -> st.SearchStrategy[bytes]:
         b"CONTENT-TYPE:\r\n\t message/rfc822", b"Content-Type: audio/wav",
         b"Content-Type:\n multipart/alternative",
     ])  # fmt: skip
-    nests = st.builds(nested, st.integers(0, 4000), content_types)
+    levels = st.integers(0, 4000) | st.sampled_from([1000, 3000, 4000])  # deep: 1000 overflowed
+    nests = st.builds(nested, levels, content_types)
     many = st.builds(
         lambda n, part: b"--b0\r\n" + (part + b"\r\n--b0\r\n") * n + b"--b0--\r\n",
         st.integers(0, 500),
@@ -250,7 +251,7 @@ def test_any_body_gets_an_answer_in_bounded_time(fake: FakeCartesia, body: bytes
     # No name nor language in any of them: nothing is made, whatever the parts.
     answer = httpx.post(fake.url + "/voices/clone", content=body, headers=headers, timeout=10)
     assert answer.status_code == 400 and "title" in answer.json()
-    assert time.monotonic() - started < 5  # generous: the machine is shared; today ~10 ms
+    assert time.monotonic() - started < 2  # generous (a shared machine); today ~10 ms
     assert not fake.internal_errors
 
 
