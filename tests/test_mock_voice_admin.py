@@ -156,17 +156,14 @@ def test_a_clone_without_a_clip_or_not_multipart_is_400(fake: FakeCartesia) -> N
 
 
 def nested(levels: int, content_type: bytes = b"Content-Type: multipart/mixed") -> bytes:
-    """`levels` forms each inside the last part of the one before, every one closed;
-    built inside out, with no recursion here."""
-    body = b"leaf"
-    for level in reversed(range(levels)):
-        bd = b"b%d" % level
-        body = (
-            b"--" + bd + b'\r\nContent-Disposition: form-data; name="clip"\r\n'
-            + content_type + b"; boundary=b%d\r\n\r\n" % (level + 1)
-            + body + b"\r\n--" + bd + b"--\r\n"
-        )  # fmt: skip
-    return body
+    """`levels` forms each inside the last part of the one before, every one closed."""
+    heads = [
+        b'--b%d\r\nContent-Disposition: form-data; name="clip"\r\n' % level
+        + content_type + b"; boundary=b%d\r\n\r\n" % (level + 1)
+        for level in range(levels)
+    ]  # fmt: skip
+    tails = [b"\r\n--b%d--\r\n" % level for level in reversed(range(levels))]
+    return b"".join(heads) + b"leaf" + b"".join(tails)
 
 
 @pytest.mark.parametrize(
