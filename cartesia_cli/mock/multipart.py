@@ -131,8 +131,10 @@ def _param(part: Message, name: str) -> str | None:
 def is_audio(data: bytes) -> bool:
     """Whether the first bytes are those of a clip format the API takes.
 
-    WAV (`RIFF`…`WAVE`), MP3 (an `ID3` tag, or an MPEG audio frame header), FLAC
-    (`fLaC`), Ogg (`OggS`) and WebM (the EBML magic `1A 45 DF A3`).
+    WAV (`RIFF`…`WAVE`: not its RF64 or Wave64 variants), MP3 (an `ID3` tag, or an
+    MPEG audio frame header), FLAC (`fLaC`), Ogg (`OggS`) and WebM (the EBML magic
+    `1A 45 DF A3`). The CLI's own check (input/clip.py `sniff`, which the fake may not
+    import) sends only what this takes: tests/test_clip.py holds the two together.
     """
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return True
