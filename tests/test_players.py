@@ -23,7 +23,7 @@ import pytest
 
 from cartesia_cli.formats import Container, Encoding, OutputFormat, RequestedFormat
 from cartesia_cli.mock import AudioPlan, FakeCartesia
-from cartesia_cli.output import pcm16, players
+from cartesia_cli.output import pcm16, player, players
 from cartesia_cli.output.play_buffer import PlayBuffer
 
 from .conftest import RunCli, stand_in
@@ -145,9 +145,26 @@ def test_the_buffer_spills_to_a_file_and_gives_everything_back_in_order() -> Non
 
 # --- honest playback -----------------------------------------------------------------------
 
+# What ffplay 5 (-loglevel error) prints on a machine with no sound card, then exits 0
+# (`ffplay -nodisp -autoexit -loglevel error -f s16le -ar 8000 -i pipe:`): ALSA's chatter,
+# ffplay's own line, and a last line that blames its input.
+NO_SOUND_CARD = (
+    "ALSA lib confmisc.c:855:(parse_card) cannot find card '0'\n"
+    "ALSA lib conf.c:5180:(_snd_config_evaluate) function snd_func_card_inum returned error:"
+    " No such file or directory\n"
+    "ALSA lib confmisc.c:422:(snd_func_concat) error evaluating strings\n"
+    "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default\n"
+    "No more combinations to try, audio open failed\n"
+    "Failed to open file 'pipe:' or configure filtergraph\n"
+)
+# ... and when SDL's audio does not start at all (SDL_AUDIODRIVER=nonexistent), exit 1.
+NO_SDL_AUDIO = (
+    "Could not initialize SDL - Audio target 'nonexistent' not available\n"
+    "(Did you set the DISPLAY variable?)\n"
+)
 QUITTER = f"""#!{sys.executable}
 import sys
-sys.stderr.write("SDL_OpenAudio: No available audio device\\nAudio open failed\\n")
+sys.stderr.write({NO_SOUND_CARD!r})
 """  # exits 0 at once, reading nothing: ffplay without an audio device does so
 READER = f"""#!{sys.executable}
 import os, time
@@ -167,7 +184,7 @@ def test_a_player_that_quits_at_once_fails_the_run_and_closes_the_stream(
     assert time.monotonic() - started < 1.5
     assert result.code == 7, result.stderr
     assert result.stderr == (
-        "cartesia-cli: error: ffplay quit before the end of the audio (exit 0): Audio open failed\n"
+        "cartesia-cli: error: ffplay could not open an audio device (ALSA: Unknown PCM default)\n"
     )
     deadline = time.monotonic() + 2
     while not fake.transmissions[-1].client_gone and time.monotonic() < deadline:
@@ -183,8 +200,53 @@ def test_with_a_file_a_player_that_quits_is_a_warning_and_the_file_gets_every_by
     assert result.code == 0, result.stderr
     assert (tmp_path / "out.pcm").read_bytes() == bytes(fake.transmissions[-1].audio)
     assert result.stderr.startswith(
-        "cartesia-cli: warning: ffplay quit before the end of the audio (exit 0): "
+        "cartesia-cli: warning: ffplay could not open an audio device (ALSA: Unknown PCM default)\n"
     )
+
+
+def test_a_player_whose_sdl_audio_does_not_start_says_so(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    script = f"#!{sys.executable}\nimport sys\nsys.stderr.write({NO_SDL_AUDIO!r})\nsys.exit(1)\n"
+    folder = stand_in(tmp_path / "bin", "ffplay", script)
+    result = cli("say", HELLO, env={"PATH": f"{folder}:/usr/bin:/bin"})
+    assert result.code == 7
+    assert result.stderr == (
+        "cartesia-cli: error: ffplay could not open an audio device"
+        " (SDL: Audio target 'nonexistent' not available)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        (NO_SOUND_CARD, "ALSA: Unknown PCM default"),
+        (NO_SDL_AUDIO, "SDL: Audio target 'nonexistent' not available"),
+        # at -loglevel warning ffplay also names SDL's reason, the most telling line
+        ("SDL_OpenAudio (1 channels, 8000 Hz): ALSA: Couldn't open audio device: No such file\n"
+         + NO_SOUND_CARD, "ALSA: Couldn't open audio device: No such file"),
+        ("audio open failed\nFailed to open file 'pipe:'\n", "audio open failed"),
+        ("Failed to open file 'pipe:' or configure filtergraph\n", None),  # not the device
+        ("mpv: pretend failure\n", None),
+        ("", None),
+    ],
+)  # fmt: skip
+def test_the_device_that_would_not_open_is_told_from_the_players_lines(
+    said: str, reason: str | None
+) -> None:
+    assert player.device_trouble(said.splitlines()) == reason
+
+
+@pytest.mark.skipif(shutil.which("ffplay") is None, reason="ffplay (ffmpeg) not installed")
+def test_the_real_ffplay_without_sdl_audio_is_told() -> None:
+    done = subprocess.run(
+        ["ffplay", "-nodisp", "-autoexit", "-loglevel", "error", "-f", "s16le", "-ar", "8000",
+         "-i", "pipe:"],
+        input=bytes(1600), capture_output=True, timeout=30, check=False,
+        env={"PATH": "/usr/bin:/bin", "SDL_AUDIODRIVER": "nonexistent"},
+    )  # fmt: skip
+    lines = done.stderr.decode("utf-8", "replace").splitlines()
+    assert player.device_trouble(lines) == "SDL: Audio target 'nonexistent' not available"
 
 
 def test_a_slow_player_does_not_hold_the_servers_stream_open(

@@ -6,7 +6,8 @@ audio, or too short or too long to clone from, is refused here with one line
 
 - a regular file, not empty, at most MAX_BYTES (read whole, it is uploaded whole),
   converted or not;
-- audio by its first bytes: WAV, MP3, FLAC, OGG, WebM, or an M4A/MP4 (`ftyp`);
+- audio by its first bytes: WAV, MP3, FLAC, OGG, WebM, or an M4A/MP4 (`ftyp`), or
+  one of WAV's large-file variants (RF64, Wave64);
 - MIN_SECONDS to MAX_SECONDS long. The API recommends about 5 s and an instant
   clone wants about 10 s; under 2 s there is too little voice to copy, and a
   longer clip does not make a better clone, so 5 minutes is plenty. The length
@@ -15,7 +16,11 @@ audio, or too short or too long to clone from, is refused here with one line
 
 The API does not take M4A (nor other containers found by their first bytes but
 not in its list): such a clip is converted to WAV by ffmpeg when it is
-installed, else refused. No typer, no requests, no terminal: facts and errors.
+installed, else refused. The API lists WAV, which is the plain RIFF file: RF64
+and Wave64 are converted too. What is sent as it is must pass the fake server's
+`mock/multipart.is_audio`, which cannot import this module: tests/test_clip.py
+holds the two to the same answer over generated first bytes.
+No typer, no requests, no terminal: facts and errors.
 """
 
 from __future__ import annotations
@@ -60,6 +65,10 @@ OGG = Kind("OGG", ".ogg", "audio/ogg", True)
 WEBM = Kind("WebM", ".webm", "audio/webm", True)
 M4A = Kind("M4A", ".m4a", "audio/mp4", False)
 MATROSKA = Kind("Matroska", ".mka", "audio/x-matroska", False)
+RF64 = Kind("RF64 WAV", ".wav", "audio/wav", False)  # a WAV past 4 GiB: "RF64", not "RIFF"
+WAVE64 = Kind("Wave64", ".w64", "audio/x-w64", False)
+# Wave64's first 16 bytes: the GUID of its "riff" chunk.
+_W64 = b"riff\x2e\x91\xcf\x11\xa5\xd6\x28\xdb\x04\xc1\x00\x00"
 KNOWN = "WAV, MP3, FLAC, OGG, WebM or M4A"
 
 
@@ -76,8 +85,10 @@ class Clip(NamedTuple):
 
 def sniff(head: bytes) -> Kind | None:
     """The container `head` (a file's first bytes) begins, or None when it is no audio we know."""
-    if len(head) >= 12 and head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
-        return WAV
+    if len(head) >= 12 and head[8:12] == b"WAVE" and head[:4] in (b"RIFF", b"RF64"):
+        return WAV if head[:4] == b"RIFF" else RF64
+    if head.startswith(_W64):
+        return WAVE64
     if head.startswith(b"ID3") or _mpeg_frame(head):
         return MP3
     if head.startswith(b"fLaC"):
@@ -92,9 +103,13 @@ def sniff(head: bytes) -> Kind | None:
 
 
 def _mpeg_frame(head: bytes) -> bool:
-    """An MPEG audio frame header: 11 sync bits, then a layer that is not the reserved 0
-    (which is how ADTS AAC, not taken by the API, begins)."""
-    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0
+    """An MPEG audio frame header: 11 sync bits, then no reserved version, layer (layer 0
+    is how ADTS AAC, not taken by the API, begins), bit rate or sample rate."""
+    if len(head) < 3 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
+    bit_rate, sample_rate = head[2] >> 4, (head[2] >> 2) & 3
+    return version != 1 and layer != 0 and bit_rate != 0xF and sample_rate != 3
 
 
 def wav_seconds(head: bytes, file_size: int) -> float | None:
@@ -103,7 +118,7 @@ def wav_seconds(head: bytes, file_size: int) -> float | None:
     A data size of 0 or 0xFFFFFFFF (written while streaming) or past the end of
     the file counts what the file holds after the header.
     """
-    if sniff(head) is not WAV:
+    if sniff(head) not in (WAV, RF64):  # RF64's sizes of 0xFFFFFFFF count to the end
         return None
     byte_rate, offset = 0, 12
     while offset + 8 <= len(head):

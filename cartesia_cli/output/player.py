@@ -5,7 +5,10 @@ own feeds the player from it at the player's: the stream is never held up by
 playback. The player is a child process in our process group, so a Ctrl-C at
 the terminal reaches it too; every other way out (SIGTERM, an error) stops it
 in `stop()`, so no player is ever left behind. What it prints (errors only: it
-is started quiet) goes into a pipe we drain; its last line explains a failure.
+is started quiet) goes into a pipe we drain; its last line explains a failure,
+but for an audio device that would not open: ffplay's last line then blames its
+input ("Failed to open file 'pipe:'"), so the line that names the device's
+trouble is given instead (`device_trouble`).
 
 A player that stops reading (hung, its audio device blocked) is given up after
 PLAYER_STALL seconds without taking a byte (`child.py`). One that exits before
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 
 from cartesia_cli import process
 from cartesia_cli.errors import NO_PLAYER, BrokenPipe, UsageError
@@ -35,6 +39,17 @@ FEED_BYTES = 1 << 16  # the most handed to the player's pipe in one write
 # A player's line that says it failed (ffplay: "audio open failed", then exit 0).
 _FAILURE = re.compile(r"fail|error|cannot|could not|unable|no such", re.IGNORECASE)
 _STATUS = re.compile(r"M-A:|A-V:|aq=")  # ffplay's redrawn status line: clocks, queue sizes
+TAIL_LINES = 40  # the player's last lines kept: ALSA alone prints 8 before ffplay's own
+# ffplay with no audio device: SDL did not start ("Could not initialize SDL - <why>", then a
+# line about DISPLAY, which -nodisp makes beside the point), or no device opened (ALSA's
+# reasons, "SDL_OpenAudio (…): <why>" at -loglevel warning, "audio open failed", then a line
+# blaming its input).
+_SDL_INIT = re.compile(r"^Could not initialize SDL - (.+)")
+_NO_DEVICE = re.compile(r"audio open failed", re.IGNORECASE)
+_DEVICE_REASONS = (
+    (re.compile(r"^SDL_OpenAudio[^:]*: (.+)"), "{}"),
+    (re.compile(r"^ALSA lib [^)]*\)\s*(.+)"), "ALSA: {}"),
+)
 
 
 def find_player() -> str:
@@ -50,6 +65,24 @@ def find_player() -> str:
 def stall_message(stall_after: float, name: str = "ffplay") -> str:
     """What is said of a player given up for not reading."""
     return f"{name} read none of its input for {stall_after:g} s; stopped it"
+
+
+def device_trouble(lines: Sequence[str]) -> str | None:
+    """Why the player could not open an audio device, from its last lines; None if it did not say.
+
+    The most telling line: SDL's own reason, else the device's (SDL, then ALSA), else
+    "audio open failed".
+    """
+    for line in reversed(lines):
+        if started := _SDL_INIT.match(line):
+            return f"SDL: {started.group(1)}"
+    if not any(_NO_DEVICE.search(line) for line in lines):
+        return None
+    for pattern, shape in _DEVICE_REASONS:
+        for line in reversed(lines):
+            if found := pattern.match(line):
+                return shape.format(found.group(1))
+    return "audio open failed"
 
 
 class Player:
@@ -78,7 +111,8 @@ class Player:
         )
         self._feed = feed or PcmFeed()
         self._buffer = PlayBuffer()
-        self._last_line = ""
+        # Replaced whole by the reader thread, never changed in place: read at any time.
+        self._lines: tuple[str, ...] = ()
         self.quit_early = False  # it exited (or closed its pipe) before taking all the audio
         self.stalled = False
         self._reader = threading.Thread(target=self._drain, name="player-stderr", daemon=True)
@@ -88,7 +122,7 @@ class Player:
 
     @property
     def last_line(self) -> str:
-        return self._last_line
+        return self._lines[-1] if self._lines else ""
 
     def feed(self, data: bytes) -> None:
         """Hand the player `data` (as received); never waits for the player."""
@@ -123,7 +157,7 @@ class Player:
         if self.stalled:
             return stall_message(self.sink.stall_after, self.name)
         too_soon = time.monotonic() - self._started < seconds / 2
-        complained = _FAILURE.search(self._last_line) is not None
+        complained = _FAILURE.search(self.last_line) is not None
         if self.quit_early or code != 0 or (complained and too_soon):
             return self._quit_message()
         return None
@@ -136,12 +170,15 @@ class Player:
         self._reader.join(timeout=1)
 
     def _quit_message(self) -> str:
+        device = device_trouble(self._lines)
+        if device is not None:
+            return f"{self.name} could not open an audio device ({device})"
         code = self._process.poll()
         if code is None:
             how = "closed its input"
         else:
             how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
-        said = f": {self._last_line}" if self._last_line else ""
+        said = f": {self.last_line}" if self.last_line else ""
         return f"{self.name} quit before the end of the audio ({how}){said}"
 
     def _pump(self) -> None:
@@ -175,4 +212,4 @@ class Player:
                 text = raw.decode("utf-8", "replace").replace("\r", "\n")
                 for line in (piece.strip() for piece in text.splitlines()):
                     if line and not _STATUS.search(line):  # not its redrawn status bar
-                        self._last_line = line[-300:]
+                        self._lines = (*self._lines[1 - TAIL_LINES :], line[-300:])
