@@ -504,7 +504,8 @@ def test_a_name_in_nfd_finds_the_voice_named_in_nfc(
 def test_a_cached_name_of_a_deleted_voice_is_forgotten_and_said(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path, command: tuple[str, ...]
 ) -> None:
-    from .test_voices_try import PLAYER, stand_in
+    from .conftest import stand_in
+    from .test_voices_try import PLAYER
 
     gone = "44444444-4444-4444-8444-444444444444"  # deleted elsewhere since it was cached
     keep(tmp_path, fake.url, [(gone, "Mine"), (KATIE, "Katie")])
