@@ -133,6 +133,7 @@ def run(argv: Sequence[str]) -> int:
     debug = "--debug" in argv
     console.configure(quiet=False, debug=debug)
     redact.forget_all()
+    _names_after(None)
     redact.remember(os.environ.get("CARTESIA_API_KEY"))
     redact.remember_from_argv(argv)
     try:
@@ -154,6 +155,8 @@ def run(argv: Sequence[str]) -> int:
         raise
     except CliError as exc:
         from cartesia_cli.ui.error_line import error_line  # only when something failed
+
+        _names_after(exc)
 
         if debug:
             console.traceback(exc)  # the console masks the key and escapes the messages
@@ -178,6 +181,18 @@ def run(argv: Sequence[str]) -> int:
         # typer turns Ctrl-C outside our own handling (reading stdin, say) into a bare 130.
         return _fail("interrupted", ExitCode.INTERRUPTED)
     return result if isinstance(result, int) else 0
+
+
+def _names_after(failure: CliError | None) -> None:
+    """A 404 for a name taken from the name cache forgets it (jobs/names.py); a new run
+    (None) starts with none taken. Nothing to do when no name was looked up."""
+    taken = sys.modules.get("cartesia_cli.jobs.names")  # not imported: no name resolved
+    if taken is None:
+        return
+    if failure is None:
+        taken.forget_taken()
+    else:
+        taken.after_failure(failure)
 
 
 def internal_failure(exc: Exception, argv: Sequence[str]) -> int:

@@ -46,7 +46,7 @@ def test_a_batch_at_the_plans_limit_with_one_failing_item(
     tmp_path: Path, limited: FakeCartesia
 ) -> None:
     lines = [f"Item number {n}, spoken on its own." for n in range(1, 23)]
-    lines[6] = json.dumps({"transcript": "This voice does not exist.", "voice": "no-such-voice"})
+    lines[6] = json.dumps({"transcript": "This item has a field no setting has.", "colour": "red"})
     write_lines(tmp_path / "in.txt", lines)
     (tmp_path / "out").mkdir()
     env = clean_env(CARTESIA_API_KEY=API_KEY, CARTESIA_BASE_URL=limited.url)
@@ -56,8 +56,8 @@ def test_a_batch_at_the_plans_limit_with_one_failing_item(
         capture_output=True, env=env, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     stderr = proc.stderr.decode()
-    assert proc.returncode == 2, stderr  # the one failure: a voice by a name none has
-    assert "line 7: no voice named 'no-such-voice'" in stderr
+    assert proc.returncode == 2, stderr  # the one failure: a field no setting has
+    assert "line 7: unknown field 'colour'" in stderr
     assert "batch: 22 items, 21 ok, 1 failed" in stderr
     files = sorted((tmp_path / "out").iterdir())
     assert len(files) == 21

@@ -276,3 +276,19 @@ def test_names_in_the_cache_are_shown_safely(tmp_path: Path) -> None:
     assert kept == {OTHER_ID: "O'Neil \\$(x)\u202e\n"}  # as sent: a lookup compares it exactly
     # Offered by its id, the name shown made plain; typed with an ASCII quote, still found.
     assert name_cache.offers("o'n", kept) == [Offer(OTHER_ID, "O\u2019Neil (x)")]
+
+
+@given(st.text(max_size=60))
+def test_the_quick_paths_show_and_fold_names_as_the_slow_ones(name: str) -> None:
+    """shown_name and folded skip their loop over characters for most names (a Tab over
+    tens of thousands of names): what they give is what the loop gives, for any text."""
+    import unicodedata
+
+    translated = name.translate(name_cache._SHELL_SYNTAX)
+    unshown = name_cache._UNSHOWN
+    spaced = "".join(" " if unicodedata.category(c) in unshown else c for c in translated)
+    slow_shown = " ".join(spaced.split())[: name_cache.NAME_LIMIT].strip()
+    assert name_cache.shown_name(name) == slow_shown
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    slow_folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert name_cache.folded(name) == slow_folded

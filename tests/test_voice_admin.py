@@ -326,8 +326,9 @@ def test_clone_then_speak_with_it_then_delete_it(
     assert (
         result.stderr == f"Cloned voice \"My voice\" ({made}); speak with it: --voice 'My voice'\n"
     )
-    upload = fake.requests[-1]
+    upload = fake.requests[-2]  # then one search for other voices of that name
     assert (upload.method, upload.path) == ("POST", "/voices/clone")
+    assert requests(fake)[-1] == ("GET", "/voices") and "q=My+voice" in fake.requests[-1].path
     assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
     assert b'name="clip"; filename="me.wav"' in upload.body and clip.read_bytes() in upload.body
 
@@ -360,8 +361,8 @@ def test_clone_derives_from_a_base_voice_named_by_name(
     cli: RunCli, fake: FakeCartesia, clip: Path
 ) -> None:
     clone(cli, clip, "Me", "--base-voice", "katie")
-    assert requests(fake) == [("GET", "/voices"), ("POST", "/voices/clone")]
-    assert "q=katie" in fake.requests[0].path
+    assert requests(fake) == [("GET", "/voices"), ("POST", "/voices/clone"), ("GET", "/voices")]
+    assert "q=katie" in fake.requests[0].path and "q=Me" in fake.requests[2].path
     assert b'name="base_voice_id"\r\n\r\n' + KATIE.encode() in fake.requests[1].body
 
 
@@ -408,8 +409,10 @@ def test_localize_goes_to_the_languages_usual_accent(
     assert result.code == 0, result.stderr
     made = result.stdout.decode().strip()
     assert "localizing to accent british (British English, en-GB)" in result.stderr
-    assert requests(fake) == [("GET", "/voices"), ("GET", "/accents"), ("POST", "/voices/localize")]
-    assert fake.requests[-1].json() == {
+    assert requests(fake) == [
+        ("GET", "/voices"), ("GET", "/accents"), ("POST", "/voices/localize"), ("GET", "/voices"),
+    ]  # fmt: skip
+    assert fake.requests[-2].json() == {
         "voice_id": KATIE, "name": "Katie UK", "language": "en", "accent": "british",
         "dialect": "uk",
     }  # fmt: skip
@@ -421,7 +424,7 @@ def test_localize_with_an_accent_asks_for_no_catalogue(cli: RunCli, fake: FakeCa
                  "--accent", "canadian-french", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["name"] == "Katie FR"
-    assert requests(fake) == [("POST", "/voices/localize")]
+    assert requests(fake) == [("POST", "/voices/localize"), ("GET", "/voices")]  # the name's check
 
 
 def test_a_localization_whose_answer_is_lost_is_not_sent_again(
@@ -443,7 +446,7 @@ def test_localize_under_the_old_version_sends_the_old_shape(
         "--description", "German Katie", "--gender", "female", "--api-version", OLD,
     )  # fmt: skip
     assert result.code == 0, result.stderr
-    assert fake.requests[-1].json() == {
+    assert fake.requests[-2].json() == {
         "voice_id": KATIE, "name": "Katja", "language": "de", "description": "German Katie",
         "original_speaker_gender": "female",
     }  # fmt: skip
@@ -457,7 +460,9 @@ def test_update_sends_only_what_is_given(
                          "--gender", "none", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
     # The clone put its name in the name cache: "me" is found there, with no listing.
-    assert requests(fake)[-2:] == [("POST", "/voices/clone"), ("PATCH", f"/voices/{made}")]
+    assert requests(fake)[-3:] == [
+        ("POST", "/voices/clone"), ("GET", "/voices"), ("PATCH", f"/voices/{made}"),
+    ]  # fmt: skip
     assert fake.requests[-1].json() == {"description": "Low and slow", "gender": None}
     voice = json.loads(result.stdout)
     assert (voice["id"], voice["description"], voice.get("gender")) == (made, "Low and slow", None)

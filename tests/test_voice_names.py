@@ -212,9 +212,10 @@ def test_a_stale_cached_name_says_where_it_came_from(
     assert result.code == 4
     assert (
         f"the voice 'Removed' was taken from the name cache as {gone}, which may be out of"
-        " date: `cartesia-cli voices list` refreshes it"
+        " date: it is forgotten, so the next run looks the name up again"
     ) in result.stderr
     assert listings(fake) == []
+    assert kept(tmp_path, fake.url) == {}  # the next run asks the API, not the stale entry
 
 
 def test_names_are_kept_per_base_url(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
@@ -236,8 +237,12 @@ def test_a_batch_looks_each_name_up_once(cli: RunCli, fake: FakeCartesia, tmp_pa
     assert result.code == 2, result.stderr
     queries = sorted(parse_qs(urlsplit(p).query)["q"][0] for p in listings(fake))
     assert queries == ["Lena", "Mateo", "Nobody", "katie"]  # once per name, whatever the case
-    assert result.stderr.count("no voice named 'Nobody'") == 2  # each item says why
-    assert "batch: 6 items, 4 ok, 2 failed" in result.stderr
+    # Every name of the file is looked up before the first item: a bad one costs no speech.
+    assert result.stderr == (
+        "cartesia-cli: error: line 5: no voice named 'Nobody' (see `cartesia-cli voices list`);"
+        " no item was sent\n"
+    )
+    assert fake.transmissions == []
 
 
 def test_a_batch_with_an_unknown_command_voice_stops_before_any_item(
@@ -445,3 +450,91 @@ def test_voice_arguments_complete_names(tmp_path: Path, shell_env: dict[str, str
         capture_output=True, env=shell_env, cwd=tmp_path, timeout=30,
     )  # fmt: skip
     assert proc.stdout.decode().splitlines() == [f"Katie\t{KATIE}"]
+
+
+# -- review of issue 22 ------------------------------------------------------------------
+
+
+def test_a_clone_named_like_a_library_voice_makes_the_name_ambiguous(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    from .test_voice_admin import wav_clip
+
+    clip = tmp_path / "me.wav"
+    clip.write_bytes(wav_clip())
+    made = cli("voices", "clone", str(clip), "--name", "Katie", "--language", "en")
+    assert made.code == 0, made.stderr
+    new = made.stdout.decode().strip()
+    # The creation says the name is shared, and offers the id, not the name, to speak with.
+    assert f"'Katie' already names another voice ({KATIE})" in made.stderr
+    assert made.stderr.endswith(f"speak with it: --voice {new}\n")
+    result = cli("tts", "sse", "hi", "--voice", "katie", "-o", "out.pcm")
+    assert result.code == 2, (result.code, result.stderr)
+    assert KATIE in result.stderr and new in result.stderr
+
+
+def test_a_name_in_nfd_finds_the_voice_named_in_nfc(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    import unicodedata
+
+    from .test_voice_admin import wav_clip
+
+    clip = tmp_path / "me.wav"
+    clip.write_bytes(wav_clip())
+    nfc = unicodedata.normalize("NFC", "Zoé Test")
+    assert cli("voices", "clone", str(clip), "--name", nfc, "--language", "fr").code == 0
+    nfd = unicodedata.normalize("NFD", nfc)
+    cached = cli("tts", "sse", "hi", "--voice", nfd, "-o", "a.pcm")  # from the name cache
+    assert cached.code == 0, cached.stderr
+    (tmp_path / "cache" / "names.json").unlink()  # resolved by the listing, not the cache
+    listed = cli("tts", "sse", "hi", "--voice", nfd, "-o", "b.pcm")
+    assert listed.code == 0, listed.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("voices", "try", "Mine"),  # its language is asked for: 404
+        ("voices", "update", "Mine", "--name", "Other"),
+        ("voices", "delete", "Mine", "--yes"),
+        ("voices", "get", "Mine"),
+    ],
+)
+def test_a_cached_name_of_a_deleted_voice_is_forgotten_and_said(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    from .conftest import stand_in
+    from .test_voices_try import PLAYER
+
+    gone = "44444444-4444-4444-8444-444444444444"  # deleted elsewhere since it was cached
+    keep(tmp_path, fake.url, [(gone, "Mine"), (KATIE, "Katie")])
+    (tmp_path / "records").mkdir()
+    player = stand_in(tmp_path / "bin", "ffplay", PLAYER)
+    env = {"PATH": f"{player}:/usr/bin:/bin", "PLAYER_RECORD": str(tmp_path / "records")}
+    result = cli(*command, env=env)
+    assert result.code == 4, result.stderr
+    assert f"the voice 'Mine' was taken from the name cache as {gone}" in result.stderr
+    assert "it is forgotten, so the next run looks the name up again" in result.stderr
+    assert kept(tmp_path, fake.url) == {KATIE: "Katie"}
+    again = cli(*command, env=env)
+    assert again.code == 2 and "no voice named 'Mine'" in again.stderr  # asked the API
+
+
+def test_an_upper_case_id_is_sent_in_the_apis_lower_case(cli: RunCli, fake: FakeCartesia) -> None:
+    result = cli("voices", "get", KATIE.upper(), "--json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == KATIE
+    spoken = cli("tts", "sse", "Hi", "--voice", KATIE.upper(), "-o", "a.pcm")
+    assert spoken.code == 0 and spoken_voice(fake) == KATIE
+
+
+def test_a_batch_from_a_pipe_looks_names_up_as_its_items_come(
+    cli_process: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    items = [json.dumps({"transcript": f"Item {n}.", "voice": v}) for n, v in
+             enumerate(["Katie", "Nobody", "Katie"])]  # fmt: skip
+    result = cli_process("tts", "sse", "--batch", "-", input=("\n".join(items) + "\n").encode())
+    assert result.code == 2, result.stderr  # a pipe cannot be read twice: the item fails alone
+    assert "line 2: no voice named 'Nobody'" in result.stderr
+    assert "batch: 3 items, 2 ok, 1 failed" in result.stderr

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartesia_cli.api import voices
-from cartesia_cli.errors import StreamError
+from cartesia_cli.errors import StreamError, UsageError
 from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.settings import name_cache
 from cartesia_cli.settings.name_cache import VOICES
@@ -222,8 +222,10 @@ def test_an_id_is_never_a_path_of_its_own(
 ) -> None:
     url, handler = pages
     handler.catalogue = [{"id": "../tts/sse", "name": "Climber"}]
-    run(cli, cache, "voices", "get", "climber", "--base-url", url)
-    assert handler.seen[-1] == "/voices/..%2Ftts%2Fsse"  # the id a listing gave, quoted
+    result = cli("voices", "get", "climber", "--base-url", url,
+                 env={"CARTESIA_CLI_CACHE_DIR": str(cache)})  # fmt: skip
+    assert result.code == 2 and "not a voice id: '../tts/sse'" in result.stderr
+    assert all(seen.startswith("/voices?") for seen in handler.seen)  # the listing alone
 
 
 @settings(max_examples=200)
@@ -388,3 +390,27 @@ def test_completion_shows_a_cached_name_escaped(tmp_path: Path, cache: Path) -> 
     # The cache's loader makes the name plain: controls and the bidirectional override go.
     assert '"f786-ok":"Evil ]0;pwned eman"' in out, out
     assert "\x1b" not in out and "\u202e" not in out and "\\" not in out
+
+
+def test_an_id_of_dots_never_reaches_another_path(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """Ids `.` and `..` (as a listing may send them) never turn into the collection or the
+    root: the name cache does not keep them, and no path is built of them."""
+    from .test_dicts import seed
+
+    cache = tmp_path / "cache" / "names.json"
+    name_cache.remember(name_cache.DICTIONARIES, fake.url, [(".", "Dot")], complete=False,
+                        path=cache)  # fmt: skip
+    name_cache.remember(name_cache.VOICES, fake.url, [("..", "Dots")], complete=False, path=cache)
+    assert name_cache.names(name_cache.VOICES, fake.url, cache) == {}
+    seed(fake, "Other")
+    (tmp_path / "w.toml").write_text('[words]\nx = "y"\n')
+    assert cli("dicts", "update", "Dot", "w.toml").code == 2
+    assert cli("voices", "update", "Dots", "--name", "x").code == 2
+    paths = [(r.method, r.path.partition("?")[0]) for r in fake.requests]
+    assert all(method == "GET" for method, _ in paths), paths  # listings only
+    for bad in (".", "..", "a/b", ""):
+        with pytest.raises(UsageError):
+            voices.path(bad)
+    assert voices.path("AbC.d") == "/voices/AbC.d"

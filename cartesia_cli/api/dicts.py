@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from cartesia_cli.api import pages
-from cartesia_cli.api.protocol import DICTIONARIES_PATH
+from cartesia_cli.api.protocol import DICTIONARIES_PATH, item_path
 from cartesia_cli.errors import StreamError
 from cartesia_cli.input.dict_file import Entry
 
@@ -26,8 +25,8 @@ Dictionary = dict[str, Any]
 
 
 def path(dictionary_id: str) -> str:
-    """One dictionary's path; the id quoted whole, so it never becomes a path of its own."""
-    return DICTIONARIES_PATH + quote(dictionary_id, safe="")
+    """One dictionary's path (`protocol.item_path`: an id never becomes a path of its own)."""
+    return item_path(DICTIONARIES_PATH, dictionary_id, NOUN.one)
 
 
 def every_dictionary(

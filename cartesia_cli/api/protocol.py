@@ -22,12 +22,29 @@ from cartesia_cli.errors import (
     RequestRejected,
     ServerError,
     StreamError,
+    UsageError,
 )
 from cartesia_cli.formats import BARE_VOICE_SINCE, Container, RequestedFormat
 
 VOICES_PATH = "/voices"
 DICTIONARIES_PATH = "/pronunciation-dicts/"  # the trailing slash: what the SDKs send
 EVENT_STREAM = "text/event-stream"
+
+
+def item_path(collection: str, item_id: str, noun: str) -> str:
+    """One voice's or dictionary's path: the one place an id becomes part of a URL.
+
+    The id goes percent-encoded whole, so it never becomes a path of its own: not
+    empty, not `.` or `..` (which a URL resolves to the collection or the root), no
+    `/` (a usage error, before any request). A UUID goes in the API's lower case.
+    """
+    from urllib.parse import quote
+
+    if not item_id or item_id.strip(".") == "" or "/" in item_id:
+        raise UsageError(f"not a {noun} id: {item_id!r}")
+    if len(item_id) == 36 and item_id.count("-") == 4:  # a UUID's shape: its canonical case
+        item_id = item_id.lower()
+    return collection.rstrip("/") + "/" + quote(item_id, safe="")
 
 
 class TtsRequest(NamedTuple):

@@ -12,9 +12,15 @@ from cartesia_cli.api import pages
 from cartesia_cli.api.pages import PAGE_LIMIT as PAGE_LIMIT
 from cartesia_cli.api.pages import Fetch as Fetch
 from cartesia_cli.api.pages import Listing as Listing
+from cartesia_cli.api.protocol import VOICES_PATH, item_path
 
 Voice = dict[str, Any]
 NOUN = pages.Noun("voice", "voices")
+
+
+def path(voice_id: str) -> str:
+    """One voice's path (`protocol.item_path`: an id never becomes a path of its own)."""
+    return item_path(VOICES_PATH, voice_id, NOUN.one)
 
 
 # The first Cartesia-Version whose listing no longer documents a `language` filter.

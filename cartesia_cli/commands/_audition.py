@@ -15,11 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote
 
 from cartesia_cli import endpoints, process
-from cartesia_cli.api import voices
-from cartesia_cli.api.protocol import VOICES_PATH, TtsRequest
+from cartesia_cli.api import dicts, voices
+from cartesia_cli.api.protocol import TtsRequest
 from cartesia_cli.errors import StreamError
 from cartesia_cli.input import sample_sentences
 from cartesia_cli.jobs import audition, caching, names, plan
@@ -34,7 +33,6 @@ from cartesia_cli.ui.console import console
 if TYPE_CHECKING:
     from cartesia_cli.api.client import CartesiaClient
 
-DICTS_PATH = "/pronunciation-dicts"
 FROM_STORE = ", cached"  # the summary of a sample from the audio cache, as say --cache says it
 # The planned transcript of a sample whose sentence waits on the voice's language.
 _LATER = "sample"
@@ -185,13 +183,12 @@ def _known(language: object) -> Callable[[], object]:
 
 def _language(client: CartesiaClient, voice_id: str) -> object:
     """The voice's language, from GET /voices/{id} (404 for an unknown voice: exit 4)."""
-    path = f"{VOICES_PATH}/{quote(voice_id, safe='')}"
-    return voices.check_voice(client.get_json(path)).get("language")
+    return voices.check_voice(client.get_json(voices.path(voice_id))).get("language")
 
 
 def _dictionary(client: CartesiaClient, dictionary_id: str) -> dict[str, Any]:
     """GET /pronunciation-dicts/{id}: it exists (404: exit 4, before any audio is paid for)."""
-    found = client.get_json(f"{DICTS_PATH}/{quote(dictionary_id, safe='')}")
+    found = client.get_json(dicts.path(dictionary_id))
     if not isinstance(found, dict):
         raise StreamError("malformed pronunciation dictionary from the server: not an object")
     return found

@@ -30,12 +30,12 @@ from cartesia_cli.errors import (
     stop_word,
 )
 from cartesia_cli.input.batch_file import BadItem, Item, items, lines_from, one_item_per_line
-from cartesia_cli.jobs import caching
+from cartesia_cli.jobs import caching, names
 from cartesia_cli.jobs.assembly import made_here
 from cartesia_cli.jobs.context import api_config, config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
-from cartesia_cli.jobs.names import Resolver, stale_hint
+from cartesia_cli.jobs.names import Resolver, after_failure
 from cartesia_cli.jobs.plan import Plan, audio_format, encoder_for, request_for
 from cartesia_cli.output.claims import is_open_regular_file
 from cartesia_cli.output.sinks import (
@@ -114,6 +114,7 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
         )
         allowed = frozenset(set(job.options.given) - FIXED)  # --container's too
         try:
+            _resolve_ahead(fd, resolver, allowed)
             # Read before any request: a whole-file JSON document is refused, not spoken.
             lines = one_item_per_line(lines_from(fd), source)
             stopped = asyncio.run(_run_all(state, items(lines, allowed), concurrency))
@@ -135,6 +136,39 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
         process.stop_taken()
         raise _stopped(state, ExitCode(process.stop_exit_code()))
     _finish(state)
+
+
+def _resolve_ahead(fd: int, resolver: Resolver, allowed: frozenset[str]) -> None:
+    """Every distinct voice and dictionary name of a batch file looked up before the first
+    item is sent: an unknown or ambiguous one stops the batch (exit 2) before any speech is
+    paid for. One pass over the file (the names only are kept), then back to where it was.
+    A pipe (`--batch -` from another program) cannot be read twice: its names are looked
+    up as its items come, and a bad one fails its item alone."""
+    import stat
+
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        return
+    start = os.lseek(fd, 0, os.SEEK_CUR)
+    try:
+        for item in items(lines_from(fd), allowed):
+            if isinstance(item, Item):
+                _resolve_item(resolver, item)
+    finally:
+        os.lseek(fd, start, os.SEEK_SET)
+
+
+def _resolve_item(resolver: Resolver, item: Item) -> None:
+    """The item's voice and dictionary names as ids (each distinct name looked up once)."""
+    kinds = ((spec.VOICE.name, names.VOICE), (spec.PRONUNCIATION_DICT.name, names.DICTIONARY))
+    for field, kind in kinds:
+        wanted = item.fields.get(field)
+        if wanted is None:
+            continue
+        try:
+            resolver.named(kind, wanted)
+        except UsageError as exc:
+            said = f"line {item.number}: {exc.message}; no item was sent"
+            raise UsageError(said) from None
 
 
 def _check_flags(job: TtsJob) -> None:
@@ -408,7 +442,7 @@ def _failed(
     if sink is not None and facts.plan is not None:
         exc.kept = pipeline.kept_audio(sink, facts.plan.audio.received)
     if facts.plan is not None:
-        exc.hint = exc.hint or stale_hint(facts.plan.voice, exc)
+        after_failure(exc, [facts.plan.voice])
     console.error(f"line {item.number}: {error_line(exc)}")
     if state.job.options.json:
         exc.message = f"line {item.number}: {exc.message}"  # which input line, for scripts

@@ -17,10 +17,8 @@ import json
 import shlex
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import quote
 
 from cartesia_cli.api import voice_admin, voices
-from cartesia_cli.api.protocol import VOICES_PATH
 from cartesia_cli.api.voice_admin import Localize
 from cartesia_cli.commands import _changes, _voices
 from cartesia_cli.errors import CliError, UsageError
@@ -82,8 +80,7 @@ def clone(
             made = voices.check_voice(
                 client.post_multipart(voice_admin.CLONE_PATH, fields, "clip", file)
             )
-    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
-    _created("Cloned", made, as_json=as_json)
+    _created("Cloned", made, settings, as_json=as_json)
 
 
 def _say_about(clip: clips.Clip, shown: str) -> None:
@@ -113,8 +110,7 @@ def localize(
         body = voice_admin.localize_body(wanted._replace(voice_id=source.id), accent)
         with _creating("voice", wanted.name):
             made = voices.check_voice(client.post_json(voice_admin.LOCALIZE_PATH, body))
-    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
-    _created("Localized", made, as_json=as_json)
+    _created("Localized", made, settings, as_json=as_json)
 
 
 def _default_accent(client: CartesiaClient, wanted: Localize) -> str:
@@ -164,6 +160,8 @@ def update(
         write_stdout(_json(answer))
     changed = ", ".join(body)
     console.info(f"Updated voice {_shown(answer)}: {changed}")
+    if changes.name is not None:
+        _name_shared(answer, settings)
 
 
 # --- delete -----------------------------------------------------------------------------
@@ -253,12 +251,29 @@ def _creating(noun: str, name: str) -> contextlib.AbstractContextManager[None]:
     return _changes.creating(noun, f"cartesia-cli voices list --query {shlex.quote(name)}")
 
 
-def _created(verb: str, made: voices.Voice, *, as_json: bool) -> None:
+def _created(verb: str, made: voices.Voice, settings: Settings, *, as_json: bool) -> None:
     """The new voice: its id (or the API's object) on stdout, and how to use it for people."""
     write_stdout(_json(made) if as_json else made["id"])
+    names.remember(names.VOICE, settings[spec.BASE_URL], [made], complete=False)
     name = voices.field(made, "name")
-    use = shlex.quote(name) if name else made["id"]
+    alone = _name_shared(made, settings) if name else False
+    use = shlex.quote(name) if alone else made["id"]
     console.info(f"{verb} voice {_shown(made)}; speak with it: --voice {use}")
+
+
+def _name_shared(voice: voices.Voice, settings: Settings) -> bool:
+    """Whether the voice's name names it alone: one search listing (so the name cache then
+    holds every voice of that name, and finds the name ambiguous as the API would). Another
+    voice of that name is a warning naming its id; a listing that failed is no answer (False)."""
+    name = voices.field(voice, "name")
+    others = names.others_named(names.VOICE, name, api_config(settings), voice["id"])
+    if others:
+        listed = ", ".join(str(other.get("id")) for other in others)
+        console.warning(
+            f"{name!r} already names {'another voice' if len(others) == 1 else 'other voices'}"
+            f" ({listed}): the name is ambiguous now, give the id to use this one"
+        )
+    return others == []
 
 
 def _check_name(name: str) -> None:
@@ -277,7 +292,7 @@ def _brief(voice: voices.Voice) -> dict[str, object]:
 
 
 def _path(voice_id: str) -> str:
-    return f"{VOICES_PATH}/{quote(voice_id, safe='')}"  # an id never becomes a path of its own
+    return voices.path(voice_id)
 
 
 def _json(doc: object) -> str:

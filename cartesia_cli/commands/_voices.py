@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 from typing import NamedTuple
-from urllib.parse import quote
 
 from cartesia_cli.api import voices
 from cartesia_cli.api.protocol import VOICES_PATH
@@ -73,20 +72,15 @@ def list_voices(
 def get_voice(given: Given, wanted: str, *, as_json: bool, debug: bool) -> None:
     """One voice, by its id or its name (the cache first, else one listing)."""
     from cartesia_cli.api.client import CartesiaClient
-    from cartesia_cli.errors import RequestRejected
 
     if wanted.strip() in ("", ".", ".."):
         raise UsageError(f"not a voice id or name: {wanted!r}")
     settings = _settings(given, debug)
     api = api_config(settings)
     named = names.Resolver(api, cache_only=False).named(names.VOICE, wanted)
-    path = f"{VOICES_PATH}/{quote(named.id, safe='')}"  # an id never becomes a path of its own
+    path = voices.path(named.id)
     with CartesiaClient(api, debug=console.debug_log()) as client:
-        try:
-            voice = voices.check_voice(client.get_json(path))
-        except RequestRejected as exc:
-            exc.hint = exc.hint or names.stale_hint(named, exc)
-            raise
+        voice = voices.check_voice(client.get_json(path))  # a stale cached name: cli.py says
     names.remember(names.VOICE, api.base_url, [voice], complete=False)
     _show([voice], as_json=as_json, one=True)
 

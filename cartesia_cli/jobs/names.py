@@ -67,18 +67,24 @@ def is_id(wanted: str) -> bool:
         return False
 
 
+def same_name(one: str, other: str) -> bool:
+    """Whether two names are one: case ignored, and `é` however it was typed."""
+    return name_cache.name_key(one) == name_cache.name_key(other)
+
+
 def resolve(kind: Kind, wanted: str, candidates: Callable[[], Iterable[Item]]) -> Named:
     """The id `wanted` names; `candidates` (called at most once) lists what there is."""
     wanted = wanted.strip()
     if not wanted:
         raise UsageError(f"a {kind.noun} needs an id or a name")
     if is_id(wanted):
-        return Named(wanted, None)
+        return Named(wanted.lower(), None)  # the form the API writes: an upper-case one is unknown
     items = list(candidates())
     for item in items:
         if item.get("id") == wanted:
             return Named(wanted, _name(item))
-    matches = [item for item in items if _name(item).casefold() == wanted.casefold()]
+    key = name_cache.name_key(wanted)
+    matches = [item for item in items if name_cache.name_key(_name(item)) == key]
     if len(matches) == 1:
         return Named(str(matches[0]["id"]), _name(matches[0]))
     if not matches:
@@ -117,11 +123,18 @@ def from_cache(kind: Kind, wanted: str, base_url: str) -> Named | None:
     """What the cache says `wanted` is: an id (with its name if kept), or the one voice of
     that name; None when it has no single answer."""
     wanted = wanted.strip()
+    if is_id(wanted):
+        wanted = wanted.lower()
     known = name_cache.names(kind.cache, base_url)
     if wanted in known or is_id(wanted):  # an id, given as one: its name, if kept
         return Named(wanted, known.get(wanted) or None)
-    matches = [i for i, name in known.items() if name.casefold() == wanted.casefold()]
-    return Named(matches[0], known[matches[0]], cached=True) if len(matches) == 1 else None
+    key = name_cache.name_key(wanted)
+    matches = [i for i, name in known.items() if name_cache.name_key(name) == key]
+    if len(matches) != 1:
+        return None
+    found = Named(matches[0], known[matches[0]], cached=True)
+    _TAKEN[(kind, base_url, found.id)] = found
+    return found
 
 
 def look_up(kind: Kind, wanted: str, api: ApiConfig, *, cache_only: bool = False) -> Named:
@@ -201,7 +214,7 @@ class Resolver:
         self._known: dict[tuple[Kind, str], Named | str] = {}  # a failure: its message
 
     def named(self, kind: Kind, wanted: str) -> Named:
-        key = (kind, wanted.strip().casefold())
+        key = (kind, name_cache.name_key(wanted.strip()))
         if key not in self._known:
             try:
                 found: Named | str = look_up(kind, wanted, self.api, cache_only=self.cache_only)
@@ -227,11 +240,57 @@ class Resolver:
         return settings.replaced(changed), voice
 
 
-def stale_hint(voice: Named | None, failure: CliError) -> str | None:
-    """A 404 for a voice named from the cache: the cache may be older than the voice's removal."""
-    if voice is None or not voice.cached or failure.status != 404 or voice.name is None:
-        return None
+# -- a name the cache had wrong ------------------------------------------------------------
+
+# What this run took from the cache (kind, base URL, id): the suspects when a request for
+# it finds nothing.
+_TAKEN: dict[tuple[Kind, str, str], Named] = {}
+
+
+def forget_taken() -> None:
+    """A new run (the CLI runs in-process in tests): nothing taken from the cache yet."""
+    _TAKEN.clear()
+
+
+def after_failure(failure: CliError, suspects: Iterable[Named | None] | None = None) -> None:
+    """A 404 after a name was taken from the cache: the cache may be older than a deletion.
+
+    Each such entry (of `suspects` only, when given: a batch item's) is forgotten, so the
+    next run looks the name up again, and the hint says so. Called where every command's
+    failure passes (cli.py), and for each failed item of a batch.
+    """
+    if failure.status != 404 or not _TAKEN:
+        return
+    taken = [
+        (key, named)
+        for key, named in _TAKEN.items()
+        if suspects is None or any(named == one for one in suspects)
+    ]
+    said = [_stale(kind, base_url, named) for (kind, base_url, _), named in taken]
+    for key, _ in taken:
+        del _TAKEN[key]
+    failure.hint = "; ".join(part for part in (failure.hint, *said) if part)
+
+
+def _stale(kind: Kind, base_url: str, named: Named) -> str:
+    forget(kind, base_url, [named.id])
     return (
-        f"the voice {voice.name!r} was taken from the name cache as {voice.id}, which may be"
-        " out of date: `cartesia-cli voices list` refreshes it"
+        f"the {kind.noun} {named.name!r} was taken from the name cache as {named.id}, which may"
+        f" be out of date: it is forgotten, so the next run looks the name up again"
+        f" (`{kind.listing}` refreshes them all)"
     )
+
+
+# -- a new name --------------------------------------------------------------------------
+
+
+def others_named(kind: Kind, name: str, api: ApiConfig, new_id: str) -> list[Item] | None:
+    """The other voices already named `name` (one search listing, which the cache keeps, so
+    that the name is ambiguous there too); None when the listing failed."""
+    try:
+        found = _listing(kind, name.strip(), api)
+    except CliError as exc:
+        console.debug_line(f"could not look for other {kind.many} named {name!r}: {exc.message}")
+        return None
+    key = name_cache.name_key(name.strip())
+    return [i for i in found if i.get("id") != new_id and name_cache.name_key(_name(i)) == key]

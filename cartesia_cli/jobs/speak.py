@@ -28,7 +28,6 @@ from cartesia_cli.jobs import caching, dry_run, plan, produce
 from cartesia_cli.jobs.context import config_file, load_config
 from cartesia_cli.jobs.facts import JobFacts, emit_result
 from cartesia_cli.jobs.job import TtsJob
-from cartesia_cli.jobs.names import stale_hint
 from cartesia_cli.jobs.timestamps import Captions
 from cartesia_cli.output.sinks import check_output
 from cartesia_cli.settings.resolve import Settings, resolve
@@ -112,7 +111,7 @@ def _produce(
         try:
             result = produce.produce(job, planned, facts, captions, cache)
         except RequestRejected as exc:
-            exc.hint = exc.hint or stale_hint(planned.voice, exc) or plan.locale_hint(settings, exc)
+            exc.hint = exc.hint or plan.locale_hint(settings, exc)  # a stale name: cli.py
             raise
         if captions is not None:
             console.info(f"wrote {captions.write(result, complete=True)}")

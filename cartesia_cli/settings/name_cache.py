@@ -75,7 +75,7 @@ def remember(
     key = site(base_url)
     kept = sites.pop(key, {})  # put back last: the base URL used most recently
     known = {} if complete else kept.get(kind, {})
-    known.update((i, _kept_name(n)) for i, n in seen if _ID.fullmatch(i))
+    known.update((i, _kept_name(n)) for i, n in seen if is_kept_id(i))
     sites[key] = {**kept, kind: known}
     return _save(path, sites, key)
 
@@ -119,10 +119,11 @@ def _load(path: Path) -> Sites:
 def _checked(found: object) -> Names:
     if not isinstance(found, dict):
         return {}
+    fits = _ID.fullmatch  # once per name of a large cache: no call of ours in the loop
     return {
-        k: _kept_name(v)
+        k: v if len(v) <= RAW_LIMIT else ""
         for k, v in found.items()
-        if isinstance(k, str) and _ID.fullmatch(k) and isinstance(v, str)
+        if isinstance(k, str) and isinstance(v, str) and fits(k)
     }
 
 
@@ -152,10 +153,27 @@ def _save(path: Path, sites: Sites, newest: str) -> Path:
 
 
 # What an id may be to reach a shell's completion: nothing any shell reads as syntax.
-_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Not dots alone: `.` and `..` in a URL path name another path (the collection, the root).
+_ID = re.compile(r"(?!\.+\Z)[A-Za-z0-9._:-]{1,128}")
+
+
+def is_kept_id(item_id: str) -> bool:
+    """Whether an id may be kept (and so offered to a shell, and sent in a path)."""
+    return _ID.fullmatch(item_id) is not None
+
+
+def name_key(name: str) -> str:
+    """A name as two names are compared: case ignored, and one character however it was
+    typed (`é` composed or as `e` + accent, as macOS file names and some keyboards give it)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
 NAME_LIMIT = 200
 # What a shell's completion script could read as syntax; quotes are kept, as look-alikes.
 _SHELL_SYNTAX = str.maketrans({"\\": " ", "$": " ", "`": " ", "'": "\u2019", '"': "\u201d"})
+_SYNTAX_FOUND = re.compile("[\\\\$`'\"]")  # a search in C: most names have none
 # Control, format (bidi overrides, zero-width), surrogate, private-use and unassigned
 # characters: nothing a completion menu should show. Any kind of space: a plain one.
 _UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
@@ -166,6 +184,8 @@ def folded(text: str) -> str:
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():  # most names: nothing to take off, and no loop over them
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -180,8 +200,14 @@ def shown_name(name: str) -> str:
     """
     import unicodedata
 
-    translated = name.translate(_SHELL_SYNTAX)
-    spaced = "".join(" " if unicodedata.category(c) in _UNSHOWN else c for c in translated)
+    translated = name.translate(_SHELL_SYNTAX) if _SYNTAX_FOUND.search(name) else name
+    # isprintable() is false exactly for the _UNSHOWN categories (but the ASCII space):
+    # one check in C for the names that have none of them, which is nearly all.
+    spaced = (
+        translated
+        if translated.isprintable()
+        else "".join(" " if unicodedata.category(c) in _UNSHOWN else c for c in translated)
+    )
     return " ".join(spaced.split())[:NAME_LIMIT].strip()
 
 
@@ -201,23 +227,26 @@ def offers(incomplete: str, known: Mapping[str, str]) -> list[Offer]:
     with the name beside it.
     """
     typed = folded(incomplete.translate(_SHELL_SYNTAX))  # a typed ' finds the shown \u2019
+    # Each name folded once: a Tab press over tens of thousands of names stays quick.
+    folds = {item_id: folded(name) for item_id, name in known.items()}
     by_name: dict[str, int] = {}
-    for name in known.values():
-        by_name[folded(name)] = by_name.get(folded(name), 0) + 1
+    for key in folds.values():
+        by_name[key] = by_name.get(key, 0) + 1
     found = []
     for item_id, name in known.items():
         shown = shown_name(name)
+        shown_folded = folds[item_id] if shown == name else folded(shown)
         if incomplete and item_id.startswith(incomplete):
             offer = Offer(item_id, shown)
-        elif folded(shown).startswith(typed):
-            alone = by_name[folded(name)] == 1
+        elif shown_folded.startswith(typed):
+            alone = by_name[folds[item_id]] == 1
             plain = (
                 shown == name and alone and _TYPED.fullmatch(name) and not _ID_LIKE.fullmatch(name)
             )
             offer = Offer(name, item_id) if plain else Offer(item_id, shown)
         else:
             continue
-        found.append((folded(shown), item_id, offer))
+        found.append((shown_folded, item_id, offer))
     return [offer for *_, offer in sorted(found)]
 
 
