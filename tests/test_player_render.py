@@ -249,8 +249,10 @@ def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and server.poll() is None:
-            probe = subprocess.run(["pactl", "list", "short", "sinks"], env={**os.environ, **clients},
-                                   capture_output=True, text=True)  # fmt: skip
+            probe = subprocess.run(
+                ["pactl", "list", "short", "sinks"], env={**os.environ, **clients},
+                capture_output=True, text=True,
+            )  # fmt: skip
             if probe.returncode == 0 and probe.stdout.count("\n") == len(EVERY_FORMAT):
                 break
             time.sleep(0.05)  # polling the server's start-up, bounded by the deadline
@@ -270,7 +272,7 @@ def blocks_found(recorded: bytes, sent: bytes, width: int, samples: int = 8) -> 
     sounding = [
         recorded[i : i + size]
         for i in range(0, len(recorded) - size + 1, size)
-        if len(set(recorded[i : i + size][j : j + width] for j in range(0, size, width))) > 1
+        if len({recorded[i + j : i + j + width] for j in range(0, size, width)}) > 1
     ]
     return sum(block in known for block in sounding), len(sounding)
 
