@@ -108,8 +108,8 @@ def decoded(data: bytes, encoding: Encoding) -> list[float]:
 
 
 def trimmed(samples: list[float]) -> list[float]:
-    """Without the silence around the sound (players pad the last period with silence)."""
-    loud = [i for i, x in enumerate(samples) if abs(x) > 2 * LSB]
+    """Without the silence around the sound (players pad their last period with it)."""
+    loud = [i for i, x in enumerate(samples) if abs(x) > 8 * LSB]  # A-law silence: ±8
     return samples[loud[0] : loud[-1] + 1] if loud else []
 
 
@@ -163,10 +163,18 @@ def test_mpv_renders_exactly_what_it_was_fed(
 
 
 def alsa_file_device(folder: Path, rendered: Path) -> dict[str, str]:
-    """An ALSA configuration whose default device writes a WAV file and plays nowhere."""
+    """An ALSA configuration whose default device writes a WAV file and plays nowhere.
+
+    The device takes 32-bit integer PCM, as many sound cards do: ALSA converts what
+    the player says it sends (its -f flag) into that, so a wrong flag shows in the file.
+    """
     config = folder / "asound.conf"
     config.write_text(
         "pcm.!default {\n"
+        "    type plug\n"
+        '    slave { pcm "tofile"; format S32_LE }\n'
+        "}\n"
+        "pcm.tofile {\n"
         "    type file\n"
         '    slave.pcm "nowhere"\n'
         f'    file "{rendered}"\n'
@@ -180,21 +188,19 @@ def alsa_file_device(folder: Path, rendered: Path) -> dict[str, str]:
 
 @installed("aplay")
 @pytest.mark.parametrize(("encoding", "rate"), EVERY_FORMAT)
-def test_aplay_hands_alsa_every_byte_sent(
+def test_aplay_renders_every_sample_sent(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path, encoding: Encoding, rate: int
 ) -> None:
-    """aplay takes every encoding as it is: ALSA gets the very bytes the server sent."""
+    """aplay takes every encoding as it is; ALSA converts it for the device, exactly."""
     fake.plan = AudioPlan(audio_seconds=0.3)
     rendered = tmp_path / "rendered.wav"
     env = alsa_file_device(tmp_path, rendered)
     result = cli("say", HELLO, "-e", encoding.value, "-r", str(rate), "--player", "aplay", env=env)
     assert result.code == 0, result.stderr
-    wav = read_wav(rendered)  # its header names the rate; the format only for integer PCM
-    assert wav.rate == rate
+    wav = read_wav(rendered)
+    assert (wav.tag, wav.bits, wav.rate) == (1, 32, rate)
     sent = bytes(fake.transmissions[-1].audio)
-    assert wav.data[: len(sent)] == sent
-    padding = decoded(wav.data[len(sent) :], encoding)  # aplay fills its last period
-    assert all(abs(x) <= 8 * LSB for x in padding)  # with silence (A-law's is ±8, not 0)
+    assert_same_samples(as_floats(wav), decoded(sent, encoding), tolerance=LSB / 2**16)
 
 
 @installed("play")
@@ -202,7 +208,7 @@ def test_aplay_hands_alsa_every_byte_sent(
 def test_sox_play_renders_every_sample_sent(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path, encoding: Encoding, rate: int
 ) -> None:
-    """sox decodes the stream and hands ALSA integer PCM (s32 for float, s16 otherwise)."""
+    """sox decodes the stream and hands ALSA the samples, converted to the device's s32."""
     fake.plan = AudioPlan(audio_seconds=0.3)
     rendered = tmp_path / "rendered.wav"
     env = alsa_file_device(tmp_path, rendered)
