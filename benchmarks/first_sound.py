@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cartesia_cli.mock import AudioPlan, FakeCartesia
@@ -56,31 +57,111 @@ def first_loud_byte(path: Path, deadline: float) -> float | None:
     return None
 
 
-def ffplay_run(folder: Path) -> tuple[float, float]:
-    """One `say` through ffplay: (first byte, first sound), seconds after the spawn."""
-    rendered = folder / "rendered.s16"
-    rendered.unlink(missing_ok=True)
+def say_run(player: str, rendered: Path, extra_env: dict[str, str]) -> tuple[float, float]:
+    """One `say` through `player`, rendering into `rendered`: (first byte, first sound).
+
+    Seconds after the spawn. The file must start empty: its first non-zero byte is
+    the first sample of sound (silence is zero in s16 and f32, the formats written).
+    """
     with FakeCartesia(api_key=KEY, plan=AudioPlan(audio_seconds=1.0)) as fake:
         env = {
             **os.environ,
             "CARTESIA_API_KEY": KEY,
             "CARTESIA_BASE_URL": fake.url,
-            "CARTESIA_PLAYER": "ffplay",
-            "SDL_AUDIODRIVER": "disk",
-            "SDL_DISKAUDIOFILE": str(rendered),
-            "SDL_DISKAUDIODELAY": "0",
+            "CARTESIA_PLAYER": player,
+            "CARTESIA_CLI_CONFIG_DIR": str(rendered.parent / "config"),
+            **extra_env,
         }
         spawned = time.monotonic()
         proc = subprocess.Popen(
-            [str(ENTRY), "say", "-q", "Hello, world!"], env=env, cwd=folder,
+            [str(ENTRY), "say", "-q", "Hello, world!"], env=env, cwd=rendered.parent,
             stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         sound = first_loud_byte(rendered, spawned + 20)
         _, err = proc.communicate(timeout=30)
         if proc.returncode != 0 or sound is None:
-            raise SystemExit(f"say through ffplay failed: {err.decode()}")
+            raise SystemExit(f"say through {player} failed: {err.decode()}")
         first_byte = fake.transmissions[-1].flushes[0][1]
     return first_byte - spawned, sound - spawned
+
+
+def ffplay_run(folder: Path) -> tuple[float, float]:
+    """SDL's disk driver: the file gets each buffer ffplay hands the "sound card"."""
+    rendered = folder / "rendered.s16"
+    rendered.unlink(missing_ok=True)
+    sdl = {"SDL_AUDIODRIVER": "disk", "SDL_DISKAUDIOFILE": str(rendered), "SDL_DISKAUDIODELAY": "0"}
+    return say_run("ffplay", rendered, sdl)
+
+
+def mpv_run(folder: Path) -> tuple[float, float]:
+    """mpv's pcm audio output, without a WAV header: the file gets each sample it plays."""
+    rendered = folder / "rendered.pcm"
+    rendered.unlink(missing_ok=True)
+    home = folder / "mpv"
+    home.mkdir(exist_ok=True)
+    (home / "mpv.conf").write_text(f"ao=pcm\nao-pcm-file={rendered}\nao-pcm-waveheader=no\n")
+    return say_run("mpv", rendered, {"MPV_HOME": str(home)})
+
+
+def alsa_run(player: str, folder: Path) -> tuple[float, float]:
+    """aplay or sox's play into ALSA's file plugin (over the null device): a raw file."""
+    rendered = folder / "rendered.pcm"
+    rendered.unlink(missing_ok=True)
+    config = folder / "asound.conf"
+    config.write_text(
+        f'pcm.!default {{ type file slave.pcm "nowhere" file "{rendered}" format "raw" }}\n'
+        "pcm.nowhere { type null }\n"
+    )
+    return say_run(player, rendered, {"ALSA_CONFIG_PATH": str(config), "AUDIODRIVER": "alsa"})
+
+
+def paplay_run(folder: Path) -> tuple[float, float]:
+    """paplay into a private PulseAudio null sink; its monitor recorded by parec.
+
+    The null sink plays in real time; parec gets each 10 ms fragment as the sink
+    renders it, so first sound here is late by up to one fragment.
+    """
+    rendered = folder / "rendered.pcm"
+    rendered.unlink(missing_ok=True)
+    pulse = {"PULSE_SERVER": f"unix:{folder / 'pulse' / 'native'}"}
+    with rendered.open("wb") as out:
+        recorder = subprocess.Popen(
+            ["parec", "--device=bench.monitor", "--raw", "--format=float32le", "--rate=44100",
+             "--channels=1", "--latency-msec=10"],
+            env={**os.environ, **pulse}, stdout=out, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            return say_run("paplay", rendered, {**pulse, "PULSE_SINK": "bench"})
+        finally:
+            recorder.terminate()
+            recorder.wait(timeout=5)
+
+
+def pulse_server(folder: Path) -> subprocess.Popen[bytes] | None:
+    """A PulseAudio server of our own with one null sink (say's default format), or None."""
+    if shutil.which("pulseaudio") is None or shutil.which("parec") is None:
+        return None
+    home = folder / "pulse"
+    home.mkdir()
+    own = {"HOME": str(home), "PULSE_RUNTIME_PATH": str(home), "PULSE_STATE_PATH": str(home)}
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+         "--disable-shm=yes", "--log-level=error",
+         f"--load=module-native-protocol-unix auth-anonymous=1 socket={home / 'native'}",
+         "--load=module-null-sink sink_name=bench format=float32le rate=44100 channels=1"],
+        env={**os.environ, **own}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    env = {**os.environ, "PULSE_SERVER": f"unix:{home / 'native'}"}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        probe = subprocess.run(["pactl", "info"], env=env, capture_output=True)
+        if probe.returncode == 0:
+            return server
+        time.sleep(0.05)
+    server.terminate()
+    server.wait(timeout=5)
+    return None
 
 
 def in_process_run() -> float:
@@ -105,19 +186,42 @@ def ms(values: list[float]) -> str:
     return f"median {statistics.median(values) * 1000:.1f} ms (min {min(values) * 1000:.1f})"
 
 
+Run = Callable[[Path], tuple[float, float]]
+
+
+def report(name: str, run: Run | None, folder: Path, runs: int) -> None:
+    """Time `runs` runs of `say` through one player and print the medians."""
+    if run is None or shutil.which(name) is None:
+        print(f"{name:7} not installed (or no sound server), not measured")
+        return
+    times = [run(folder) for _ in range(runs)]
+    gaps = [sound - byte for byte, sound in times]
+    print(
+        f"{name:7} spawn -> first audio byte {ms([b for b, _ in times])}; "
+        f"-> first sound {ms([s for _, s in times])}; first sound - first byte {ms(gaps)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    if shutil.which("ffplay") is not None:
-        with tempfile.TemporaryDirectory() as tmp:
-            runs = [ffplay_run(Path(tmp)) for _ in range(args.runs)]
-        gaps = [sound - byte for byte, sound in runs]
-        print(f"ffplay  first audio byte {ms([b for b, _ in runs])} after spawn")
-        print(f"ffplay  first sound      {ms([s for _, s in runs])} after spawn")
-        print(f"ffplay  first sound - first audio byte: {ms(gaps)}")
-    else:
-        print("ffplay: not installed, not measured")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        server = pulse_server(folder) if shutil.which("paplay") else None
+        try:
+            for name, run in (
+                ("ffplay", ffplay_run),
+                ("mpv", mpv_run),
+                ("aplay", lambda f: alsa_run("aplay", f)),
+                ("play", lambda f: alsa_run("play", f)),
+                ("paplay", paplay_run if server is not None else None),
+            ):
+                report(name, run, folder, args.runs)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=5)
     try:
         import miniaudio  # noqa: F401
     except ImportError:

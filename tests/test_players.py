@@ -1,11 +1,11 @@
 """Players: every player's command line, what the real ones render, honest failures, pace.
 
-ffplay is installed here: it renders into SDL's disk driver, and what it
-rendered is compared with what the server sent. mpv, paplay, pw-play, aplay,
-sox's `play` and afplay are not: their argument vectors are tested (each flag
-is the one their manuals name for raw PCM of that encoding and rate). The
-in-process player renders into miniaudio's null backend; its callback's
-output is compared with what was sent.
+Every player's argument vector is tested (each flag is the one its manual
+names for raw PCM of that encoding and rate). ffplay renders into SDL's disk
+driver here, and what it rendered is compared with what the server sent; the
+in-process player renders into miniaudio's null backend. mpv, aplay, sox's
+`play` and paplay are rendered in test_player_render.py; pw-play and afplay
+are tested by argument vector only.
 """
 
 from __future__ import annotations
