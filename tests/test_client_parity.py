@@ -58,7 +58,8 @@ class Row(NamedTuple):
 def _http_row(status: int, code: int, said: str, text_body: bool) -> Row:
     failure = Scenario.http_error(status, text_body=text_body, headers=FAST_RETRY)
     # A plain-text body is quoted whole, its title too: the line ends as the JSON one does.
-    return Row(SSE_PATH, (failure,) * 3, code, said.rsplit(": ", 1)[-1] if text_body else said)
+    said = said.rsplit(": ", 1)[-1] if text_body else said
+    return Row(SSE_PATH, (failure,) * 3, code, said.rstrip("."))  # a hint may follow: no stop
 
 
 ROWS = {

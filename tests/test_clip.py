@@ -419,5 +419,5 @@ def test_an_rf64_clip_the_cli_sends_is_taken(
     result = cli("voices", "clone", "rf64.wav", "--name", "R", "--language", "en")
     assert result.code == 0, result.stderr
     assert "converted 'rf64.wav' (RF64 WAV) to WAV for the upload" in result.stderr
-    upload = fake.requests[-1]
-    assert upload.path == "/voices/clone" and b"RF64" not in upload.body[:2000]
+    (upload,) = [r for r in fake.requests if r.path == "/voices/clone"]
+    assert b"RF64" not in upload.body[:2000]

@@ -60,7 +60,9 @@ def test_http_errors(
     exit_code, stderr = run_to_file(cli)
     assert exit_code == code, stderr
     # A plain-text body is quoted whole (its title included); the message ends the same.
-    assert (message.rsplit(": ", 1)[-1] if text_body else message) in stderr
+    # (before a hint, the message's own full stop goes: "Invalid API key; check …")
+    said = message.rsplit(": ", 1)[-1] if text_body else message
+    assert said.rstrip(".") in stderr
     assert f"HTTP {status} " in stderr
     assert_one_error_line(stderr)
     retried = status in (429, 500, 503)
@@ -117,7 +119,7 @@ def test_stream_failures_before_audio(
             "error-mid-stream-legacy",
             5,
             "the server reported an error: Internal server error: "
-            "Generation failed. Please retry.;",
+            "Generation failed. Please retry; ",  # the hint follows, its stop dropped
         ),
         ("truncated", 6, "the stream ended before the server sent `done`"),
         ("cut", 6, "connection to the server failed mid-stream: peer closed connection"),
