@@ -98,6 +98,35 @@ def test_each_part_is_what_the_fake_sent_and_each_chapter_the_parts_and_exact_pa
     assert "characters billed this run: 133; reused: 0" in result.stderr
 
 
+def _srt(path: Path) -> list[tuple[float, float, str]]:
+    def seconds(clock: str) -> float:
+        hours, minutes, rest = clock.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(rest.replace(",", "."))
+
+    cues = []
+    for block in path.read_text().split("\n\n"):
+        _, times, text = block.strip().split("\n")
+        start, end = times.split(" --> ")
+        cues.append((seconds(start), seconds(end), text))
+    return cues
+
+
+def test_the_book_s_captions_are_the_chapters_moved_to_their_starts(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV, "--chapter-pause", "1.5").code == 0
+    folder = tmp_path / "book"
+    one, two = _srt(folder / "01 - One.srt"), _srt(folder / "02 - Two.srt")
+    offset = len(_wav_frames(folder / "01 - One.wav")) / 2 / RATE + 1.5
+    moved = [(start + offset, end + offset, text) for start, end, text in two]
+    book = _srt(folder / "book.srt")
+    assert [text for *_, text in book] == [text for *_, text in one + two]
+    times = [t for cue in book for t in cue[:2]]
+    assert times == pytest.approx([t for cue in one + moved for t in cue[:2]], abs=0.0011)
+    assert "One" in book[0][2] and len(book) > 4
+
+
 def test_a_finished_book_is_not_said_again_and_its_files_are_left_alone(
     cli: RunCli, fake: FakeCartesia, tmp_path: Path
 ) -> None:

@@ -49,6 +49,8 @@ from cartesia_cli.ui.console import console
 from cartesia_cli.ui.narrate_display import NarrateProgress
 
 JOIN_SECONDS = 0.2  # how often the main thread looks up from waiting (display, manifest)
+M_ARENA_MAX = -8  # glibc's mallopt parameter: how many malloc arenas the threads may have
+MALLOC_ARENAS = 2  # the main thread's and one for every chapter's thread
 
 
 def narrate(options: NarrateOptions) -> None:
@@ -134,6 +136,7 @@ def _speak(
         chapters=len(work), characters=characters, bytes_per_second=planned.bytes_per_second
     )
     state.progress = progress
+    _few_malloc_arenas()
     chapters: queue.Queue[tuple[int, list[Part]]] = queue.Queue()
     for item in work:
         chapters.put(item)
@@ -154,6 +157,25 @@ def _speak(
                 state.stop_all()
     if state.fatal is not None:
         raise state.fatal
+
+
+def _few_malloc_arenas() -> None:
+    """The chapters' threads share one malloc arena (glibc's, on Linux), before they start.
+
+    glibc gives each new thread an arena of its own, and a chapter's freed buffers
+    (frames, audio, words) stay in its thread's arena: with three workers that is
+    ~5 MB more for a long book than for a short one, for nothing. Shared, they reuse
+    each other's freed memory; the contention is nil next to a WebSocket's pace.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a C library without mallopt: nothing to tune
+        return
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 @contextmanager
