@@ -7,6 +7,7 @@ import os
 import struct
 import tempfile
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from cartesia_cli.errors import OutputError
 from cartesia_cli.formats import Encoding
-from cartesia_cli.output import audiobook, book_names, pcm_concat
+from cartesia_cli.output import audiobook, book_names, captions, pcm_concat
 from cartesia_cli.output.audiobook import ChapterInput, Cue, Part, Word
 from cartesia_cli.output.wav import Layout
 
@@ -142,6 +143,34 @@ def test_vtt_names_speakers_in_voice_tags_and_srt_has_the_text(tmp_path: Path) -
         "1\n00:00:00,000 --> 00:00:01,000\nCall me <Ishmael>.\n\n"
         "2\n00:01:01,500 --> 00:01:02,250\nHi & bye.\n"
     )
+
+
+def test_both_caption_files_are_written_in_one_pass_of_the_cues(tmp_path: Path) -> None:
+    """A book's cues come from a generator (never held whole): both files from one pass,
+    byte for byte what the whole-list functions give."""
+    cues = [Cue(n * 1.5, n * 1.5 + 1.0, f"Line <{n}> & more.", "Ann" if n % 2 else None)
+            for n in range(5)]  # fmt: skip
+    outs = [tmp_path / "c.srt", tmp_path / "c.vtt"]
+    audiobook.write_caption_files(iter(cues), outs)
+    assert outs[0].read_text() == captions.srt(cues)
+    assert outs[1].read_text() == captions.vtt(cues)
+    audiobook.write_caption_files(iter([]), outs)  # no cue: what the functions give for none
+    assert (outs[0].read_text(), outs[1].read_text()) == (captions.srt([]), captions.vtt([]))
+
+
+def test_captions_that_fail_part_way_leave_the_old_files(tmp_path: Path) -> None:
+    outs = [tmp_path / "c.srt", tmp_path / "c.vtt"]
+    for out in outs:
+        out.write_text("old")
+
+    def failing() -> Iterator[Cue]:
+        yield Cue(0.0, 1.0, "One.")
+        raise OutputError("cannot read a part")
+
+    with pytest.raises(OutputError):
+        audiobook.write_caption_files(failing(), outs)
+    assert [out.read_text() for out in outs] == ["old", "old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.srt", "c.vtt"]
 
 
 def test_a_failed_chapter_leaves_the_old_file_and_no_partial_one(

@@ -116,7 +116,7 @@ def test_ffprobe_reads_the_wav_book_s_audio_to_its_end(tmp_path: Path) -> None:
 
 def test_book_captions_are_each_chapter_s_moved_to_its_start(tmp_path: Path) -> None:
     _, written = make_book(tmp_path)
-    cues = audiobook.book_cues(written, sample_rate=RATE, chapter_pause=CHAPTER)
+    cues = list(audiobook.book_cues(written, sample_rate=RATE, chapter_pause=CHAPTER))
     # One cue per part, each 0.1 s into its part: part starts in the chapter, plus its start.
     part_starts = [0, 6000, 0, 0, 3600, 6400]
     chapter_of = [0, 0, 1, 2, 2, 2]
@@ -126,6 +126,26 @@ def test_book_captions_are_each_chapter_s_moved_to_its_start(tmp_path: Path) -> 
     assert [cue.speaker for cue in cues] == [None, "Alice", None, None, None, None]
     # Shown half a second, into the pause: the first cue of a part 0.1 s in, ends 0.6 s in.
     assert cues[1] == Cue(0.85, 1.35, "Word2.", "Alice")
+
+
+def test_book_captions_made_again_a_chapter_at_a_time_are_the_chapters_own(
+    tmp_path: Path,
+) -> None:
+    """The book's captions from each chapter's parts again (`cues_of`, one chapter at a time,
+    in order) are those from the chapters' kept captions: nothing need hold them all."""
+    inputs, written = make_book(tmp_path)
+    asked: list[int] = []
+
+    def again(index: int) -> list[Cue]:
+        asked.append(index)
+        return audiobook.chapter_cues(inputs[index], sample_rate=RATE, paragraph_pause=PARAGRAPH)
+
+    light = [audio._replace(captions=()) for audio in written]
+    cues = audiobook.book_cues(light, sample_rate=RATE, chapter_pause=CHAPTER, cues_of=again)
+    assert asked == []  # a generator: nothing made before it is read
+    kept = audiobook.book_cues(written, sample_rate=RATE, chapter_pause=CHAPTER)
+    assert list(cues) == list(kept) and len(written[2].captions) == 3
+    assert asked == [0, 1, 2]
 
 
 def test_a_book_whose_parts_changed_since_its_chapters_is_refused(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import wave
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from cartesia_cli.mock import FakeCartesia
 from cartesia_cli.mock.scenarios import Scenario
 from cartesia_cli.mock.voices import CATALOGUE
-from tests.conftest import VOICE, RunCli, assert_one_error_line, spoken_samples
+from tests.conftest import API_KEY, VOICE, RunCli, assert_one_error_line, spoken_samples
 
 RATE = 44100
 PAUSE = 0.6
@@ -96,6 +97,35 @@ def test_each_part_is_what_the_fake_sent_and_each_chapter_the_parts_and_exact_pa
     assert _sent_texts(fake) == [text for texts in TEXTS for text in texts]
     assert (folder / "book.wav").is_file() and (folder / "book.vtt").is_file()
     assert "characters billed this run: 133; reused: 0" in result.stderr
+
+
+def _srt(path: Path) -> list[tuple[float, float, str]]:
+    def seconds(clock: str) -> float:
+        hours, minutes, rest = clock.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(rest.replace(",", "."))
+
+    cues = []
+    for block in path.read_text().split("\n\n"):
+        _, times, text = block.strip().split("\n")
+        start, end = times.split(" --> ")
+        cues.append((seconds(start), seconds(end), text))
+    return cues
+
+
+def test_the_book_s_captions_are_the_chapters_moved_to_their_starts(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV, "--chapter-pause", "1.5").code == 0
+    folder = tmp_path / "book"
+    one, two = _srt(folder / "01 - One.srt"), _srt(folder / "02 - Two.srt")
+    offset = len(_wav_frames(folder / "01 - One.wav")) / 2 / RATE + 1.5
+    moved = [(start + offset, end + offset, text) for start, end, text in two]
+    book = _srt(folder / "book.srt")
+    assert [text for *_, text in book] == [text for *_, text in one + two]
+    times = [t for cue in book for t in cue[:2]]
+    assert times == pytest.approx([t for cue in one + moved for t in cue[:2]], abs=0.0011)
+    assert "One" in book[0][2] and len(book) > 4
 
 
 def test_a_finished_book_is_not_said_again_and_its_files_are_left_alone(
@@ -336,3 +366,27 @@ def test_the_default_book_is_an_m4b_with_its_chapters_where_the_samples_say(
     first = sum(spoken_samples(t, RATE) for t in TEXTS[0]) + 2 * round(PAUSE * RATE)
     assert abs(float(chapters[1]["start_time"]) - (first + 2.0 * RATE) / RATE) < 0.01
     assert (tmp_path / "book" / "01 - One.m4a").is_file()
+
+
+def test_chapters_refused_over_the_plan_s_limit_lower_the_concurrency_and_go_again(
+    cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """6 chapters at --concurrency 4 against a plan that allows 2, with no retries to spend:
+    the refused chapters wait their turn under a lower limit (as a batch's items do), and
+    every paragraph is said once."""
+    from cartesia_cli.api import retry
+
+    monkeypatch.setattr(retry, "INITIAL_DELAY", 0.005)  # the backoff's shape, quicker
+    chapters = [(f"Part {n}", [f"Paragraph {n} one.", f"Paragraph {n} two."]) for n in range(6)]
+    _book(tmp_path, "".join(f"# {t}\n\n" + "".join(f"{p}\n\n" for p in ps) for t, ps in chapters))
+    with FakeCartesia(api_key=API_KEY, concurrency_limit=2, pace=0.02) as limited:
+        result = cli(
+            "narrate", "book.md", "--format", "wav", "--concurrency", "4", "--retries", "0",
+            env={"CARTESIA_BASE_URL": limited.url},
+        )  # fmt: skip
+        assert result.code == 0, result.stderr
+        assert limited.most_in_flight == 2
+        said = _sent_texts(limited)
+    assert sorted(said) == sorted(text for t, ps in chapters for text in [t, *ps])
+    assert re.search(r"the book went on [12] at a time \(--concurrency [12] starts", result.stderr)
+    assert all(c["status"] == "complete" for c in _manifest(tmp_path / "book")["chapters"])

@@ -9,13 +9,15 @@ byte, as a run that was never stopped.
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cartesia_cli.mock import FakeCartesia
-from tests.conftest import API_KEY, ENTRY_POINT, clean_env, run_entry_point
+from tests.conftest import API_KEY, ENTRY_POINT, clean_env, run_entry_point, spoken_samples
 from tests.test_narrate import _sent_texts
 
 ARGS = ("narrate", "book.md", "--format", "wav", "--concurrency", "1")
@@ -109,3 +111,48 @@ def test_sigterm_stops_with_143_and_a_manifest_that_matches_the_parts(tmp_path: 
         }
         assert done == _parts(folder)
         assert not list((folder / "book" / ".parts").glob("partial-*"))
+
+
+def _limited_to(size: int) -> Callable[[], None]:
+    """In the child: files may grow to `size` bytes; a write past that fails (EFBIG) rather
+    than the signal killing the process (the disk full, as a process sees it)."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_a_full_disk_mid_run_exits_7_with_a_sound_manifest_and_resumes(tmp_path: Path) -> None:
+    """A part too large for the disk fails the run with exit 7; the manifest says exactly the
+    parts that are there, and the next run says only what is missing."""
+    short = ["One.", "Two words.", "Three."]
+    long = "A long paragraph " + "that goes on and on " * 8 + "to its end."
+    book = f"# A\n\n{short[0]}\n\n{short[1]}\n\n# B\n\n{short[2]}\n\n{long}\n\nLast.\n"
+    (tmp_path / "book.md").write_text(book)
+    rate = 8000
+    small = max(spoken_samples(t, rate) for t in [*short, "A", "B", "Last."]) * 2
+    limit = (small + spoken_samples(long, rate) * 2) // 2
+    args = ("narrate", "book.md", "--format", "wav", "--concurrency", "1", "--sample-rate", "8000")
+    with FakeCartesia(api_key=API_KEY) as fake:
+        env = _env(fake, tmp_path)
+        with subprocess.Popen(
+            [str(ENTRY_POINT), *args], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_limited_to(limit),
+        ) as proc:  # fmt: skip
+            _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 7, err.decode()
+        assert err.decode().count("error:") == 1 and "Traceback" not in err.decode()
+        folder = tmp_path / "book"
+        manifest = json.loads((folder / "narrate.json").read_text())
+        listed = [p for c in manifest["chapters"] for p in c["paragraphs"]]
+        done = {p["key"]: p["bytes"] for p in listed if p["status"] == "done"}
+        on_disk = {path.stem: path.stat().st_size for path in (folder / ".parts").glob("*.pcm")}
+        assert done == on_disk and len(done) == 5  # A, One., Two words., B, Three.: not the long
+        assert [p["status"] for p in listed][-2:] == ["failed", "failed"]  # its chapter failed
+        assert not list(folder.glob("*.wav"))  # no chapter, no book: nothing half made
+        first = len(fake.transmissions)
+        again = run_entry_point(args, env=env, cwd=tmp_path)
+        assert again.code == 0, again.stderr
+        assert _sent_texts(fake, since=first) == [long, "Last."]

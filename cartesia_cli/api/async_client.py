@@ -31,7 +31,7 @@ from cartesia_cli.api import contract, protocol
 from cartesia_cli.api.contract import ApiConfig, DebugLog, Driver, ErrorBody
 from cartesia_cli.api.events import AudioChunk, Done, Event, UnknownEvent, is_progress
 from cartesia_cli.api.protocol import TtsRequest
-from cartesia_cli.api.retry import is_concurrency_refusal, retry_delay
+from cartesia_cli.api.retry import is_concurrency_refusal, lowered_limit, retry_delay
 from cartesia_cli.api.sse_body import FramedText
 
 T = TypeVar("T")
@@ -66,9 +66,10 @@ class ConcurrencyGate:
 
     def refused(self) -> bool:
         """A request in flight was refused for concurrency: whether ours were the cause."""
-        if self.in_flight <= 1:
+        lowered = lowered_limit(self.limit, self.in_flight)
+        if lowered is None:
             return False
-        self.limit = max(1, min(self.limit - 1, self.in_flight - 1))
+        self.limit = lowered
         return True
 
 

@@ -67,6 +67,15 @@ def is_concurrency_refusal(status: int, body: bytes) -> bool:
     return isinstance(parsed, dict) and parsed.get("error_code") == CONCURRENCY_LIMITED
 
 
+def lowered_limit(limit: int, in_flight: int) -> int | None:
+    """The concurrency limit after a concurrency refusal with `in_flight` of ours in flight
+    (the refused one among them): below that number, by at least one, never below 1. None
+    when no other was in flight: not ours to fix (another client shares the plan)."""
+    if in_flight <= 1:
+        return None
+    return max(1, min(limit - 1, in_flight - 1))
+
+
 def _server_delay(headers: Mapping[str, str], now: Callable[[], datetime]) -> float | None:
     seconds = _parse_ms(headers.get("retry-after-ms"))
     if seconds is None:

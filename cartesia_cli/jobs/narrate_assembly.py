@@ -118,10 +118,9 @@ def _write_chapter(
         fmt=fmt,
         ffmpeg=planned.ffmpeg,
     )
-    for suffix in CAPTIONS:
-        audiobook.write_captions(audio.captions, out.with_suffix(suffix))
+    audiobook.write_caption_files(audio.captions, _captions_of(out))
     console.debug_line(f"wrote {out}")
-    return audio
+    return audio._replace(captions=())  # the book's are made again a chapter at a time
 
 
 def _write_book(
@@ -142,11 +141,25 @@ def _write_book(
         ffmpeg=planned.ffmpeg,
         parts_of=inputs,
     )
-    cues = audiobook.book_cues(
-        chapters, sample_rate=planned.sample_rate, chapter_pause=planned.options.chapter_pause
+    cues = audiobook.book_cues(  # the book has every chapter: the i-th is chapter i
+        chapters,
+        sample_rate=planned.sample_rate,
+        chapter_pause=planned.options.chapter_pause,
+        cues_of=lambda i: _chapter_cues(planned, i),
     )
-    for suffix in CAPTIONS:
-        audiobook.write_captions(cues, out.with_suffix(suffix))
+    audiobook.write_caption_files(cues, _captions_of(out))
+
+
+def _chapter_cues(planned: NarratePlan, index: int) -> list[audiobook.Cue]:
+    """Chapter `index`'s captions again from its parts and their words (read for it alone)."""
+    chapter = _chapter_input(planned, index, words=True)
+    return audiobook.chapter_cues(
+        chapter, sample_rate=planned.sample_rate, paragraph_pause=planned.options.paragraph_pause
+    )
+
+
+def _captions_of(out: Path) -> list[Path]:
+    return [out.with_suffix(suffix) for suffix in CAPTIONS]
 
 
 def _meta(book: Book) -> audiobook.BookMeta:

@@ -5,7 +5,9 @@ Paragraphs are said in order, each voicing in a context of its own
 and is named (complete) when its flush is answered. A failure the API may not
 meet again (a dropped connection, an idle timeout, a 5xx, a 429) is retried
 up to --retries times after a backoff, with only the paragraphs still missing:
-what was finished is never said again. A refusal (a voice the API does not
+what was finished is never said again. A 429 while other chapters are speaking
+lowers the run's concurrency instead (as a batch does) and the chapter waits its
+turn under the new limit: that costs no retry. A refusal (a voice the API does not
 know: 404) fails the chapter at once with the API's words; an authentication
 failure or a disk that cannot be written fails the whole run.
 """
@@ -24,6 +26,8 @@ from cartesia_cli.jobs.narration import NarratePlan, Part
 from cartesia_cli.output.book_parts import PartsFolder, PartWriter, Word
 from cartesia_cli.ui.console import console
 
+TOO_MANY = 429
+
 
 class ChapterHooks:
     """What the run hears from a chapter: audio as it comes, parts as they complete, the
@@ -36,8 +40,12 @@ class ChapterHooks:
         done: Callable[[Part, int], None],
         socket: Callable[[ChapterSocket | None], None],
         stop: threading.Event,
+        refused: Callable[[int], bool] | None = None,
     ) -> None:
         self.audio, self.done, self.socket, self.stop = audio, done, socket, stop
+        # A 429: whether the run's concurrency came down for it (then the chapter waits
+        # its turn under the new limit, the argument's refusals so far spreading the wait).
+        self.refused = refused
 
 
 def speak_chapter(
@@ -46,13 +54,18 @@ def speak_chapter(
     """Say `parts` (a chapter's missing ones, in order); raise its failure after the retries."""
     store = PartsFolder(planned.folder)
     remaining = _unique(parts)
-    tries = 0
+    tries = refusals = 0
     while remaining:
         try:
             _attempt(planned, remaining, api, store, hooks)
             return
         except CliError as failure:
-            if hooks.stop.is_set() or not _worth_retrying(failure) or tries >= api.retries:
+            if hooks.stop.is_set():
+                raise
+            if _over_the_limit(failure) and hooks.refused is not None and hooks.refused(refusals):
+                refusals += 1  # ours to fix, and fixed: not a retry spent
+                continue
+            if not _worth_retrying(failure) or tries >= api.retries:
                 raise
             delay = retry.retry_delay(tries)
             tries += 1
@@ -106,6 +119,11 @@ def _worth_retrying(failure: CliError) -> bool:
     if isinstance(failure, RequestRejected):
         return failure.status is not None and retry.should_retry(failure.status, {})
     return True  # the network, the stream, a server error
+
+
+def _over_the_limit(failure: CliError) -> bool:
+    """A 429: over the WebSocket, the plan's concurrency limit (its only limit on TTS)."""
+    return isinstance(failure, RequestRejected) and failure.status == TOO_MANY
 
 
 def _unique(parts: Sequence[Part]) -> list[Part]:

@@ -584,8 +584,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_scenario_error(scenario, version=version)
         elif scenario.name == "wrong-content-type":
             self._send_json(200, {"note": "not a WebSocket"})
+        elif not self.fake.admit():  # a connection counted as one generation at a time
+            self._send_scenario_error(Scenario.http_error(429), version=version)
         else:
-            self._serve_websocket(scenario, version)
+            try:
+                self._serve_websocket(scenario, version)
+            finally:
+                self.fake.leave()
 
     def _websocket_credentials(self) -> tuple[str | None, str | None]:
         """The key and version: headers, or query parameters (browsers'; the query wins)."""

@@ -15,9 +15,10 @@ typer, no network, no terminal: the job says what was written.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,11 +47,13 @@ __all__ = [
     "Word",
     "book_cues",
     "book_file_name",
+    "chapter_cues",
     "chapter_file_name",
     "chapter_suffix",
     "check_format",
     "silence",
     "write_book",
+    "write_caption_files",
     "write_captions",
     "write_chapter",
 ]
@@ -129,6 +132,14 @@ def write_chapter(
     return ChapterAudio(chapter.title, out, total, cues)
 
 
+def chapter_cues(chapter: ChapterInput, *, sample_rate: int, paragraph_pause: float) -> list[Cue]:
+    """The captions `write_chapter` gives the chapter, made again from its parts (no audio read,
+    nothing written): a book's captions are made a chapter at a time this way."""
+    parts = [pcm_concat.part(p.audio) for p in chapter.parts]
+    pieces = pcm_concat.with_pauses(([p] for p in parts), _samples(sample_rate, paragraph_pause))
+    return _chapter_cues(chapter.parts, _starts(pieces), parts, sample_rate)
+
+
 def write_book(
     chapters: Sequence[ChapterAudio],
     *,
@@ -170,23 +181,49 @@ def write_book(
 
 
 def book_cues(
-    chapters: Sequence[ChapterAudio], *, sample_rate: int, chapter_pause: float
-) -> list[Cue]:
-    """Every chapter's cues, moved to where the chapter starts in the book's file."""
+    chapters: Sequence[ChapterAudio],
+    *,
+    sample_rate: int,
+    chapter_pause: float,
+    cues_of: Callable[[int], Iterable[Cue]] | None = None,
+) -> Iterator[Cue]:
+    """Every chapter's cues, moved to where the chapter starts in the book's file, one chapter
+    at a time: `cues_of(i)` gives chapter i's (its `captions` otherwise), so a caller that
+    makes them again from the parts never holds the whole book's."""
     starts = _chapter_starts(chapters, _samples(sample_rate, chapter_pause))
-    return [
-        cue._replace(start=cue.start + start / sample_rate, end=cue.end + start / sample_rate)
-        for audio, start in zip(chapters, starts, strict=True)
-        for cue in audio.captions
-    ]
+    for index, (audio, start) in enumerate(zip(chapters, starts, strict=True)):
+        offset = start / sample_rate
+        for cue in cues_of(index) if cues_of is not None else audio.captions:
+            yield cue._replace(start=cue.start + offset, end=cue.end + offset)
 
 
-def write_captions(cues: Sequence[Cue], out: Path) -> None:
+def write_captions(cues: Iterable[Cue], out: Path) -> None:
     """The cues as SRT or WebVTT by `out`'s suffix (speakers as VTT voice tags), atomically."""
-    kind = out.suffix.lower()
-    if kind not in (".srt", ".vtt"):
-        raise ValueError(f"captions are .srt or .vtt, not {out.name!r}")
-    atomic.write_text(out, captions.vtt(cues) if kind == ".vtt" else captions.srt(cues))
+    write_caption_files(cues, [out])
+
+
+def write_caption_files(cues: Iterable[Cue], outs: Sequence[Path]) -> None:
+    """The cues into every file of `outs` (SRT or WebVTT by each one's suffix) as they come:
+    a cue at a time, in one pass, each file atomically."""
+    kinds = [out.suffix.lower() for out in outs]
+    for out, kind in zip(outs, kinds, strict=True):
+        if kind not in (".srt", ".vtt"):
+            raise ValueError(f"captions are .srt or .vtt, not {out.name!r}")
+    with contextlib.ExitStack() as stack:
+        files = []
+        for out in outs:
+            temporary = stack.enter_context(atomic.replacing(out))
+            files.append(stack.enter_context(temporary.open("w", encoding="utf-8")))
+        for file, kind in zip(files, kinds, strict=True):
+            if kind == ".vtt":
+                file.write(captions.VTT_HEADER)
+        for index, cue in enumerate(cues, start=1):
+            for file, kind in zip(files, kinds, strict=True):
+                if kind == ".vtt":
+                    file.write(captions.CUE_SEPARATOR + captions.vtt_block(cue))
+                else:
+                    separator = captions.CUE_SEPARATOR if index > 1 else ""
+                    file.write(separator + captions.srt_block(index, cue))
 
 
 def _samples(sample_rate: int, seconds: float) -> int:

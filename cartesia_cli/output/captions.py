@@ -136,21 +136,30 @@ def _shown_long_enough(timed: list[Cue]) -> list[Cue]:
     ]
 
 
-def srt(all_cues: Sequence[Cue]) -> str:
-    blocks = [
-        f"{index}\n{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}\n{cue.text}\n"
-        for index, cue in enumerate(all_cues, start=1)
-    ]
-    return "\n".join(blocks)
+VTT_HEADER = "WEBVTT\n"
+CUE_SEPARATOR = "\n"  # between two cues' blocks (each block ends with its own line break)
 
 
-def vtt(all_cues: Sequence[Cue]) -> str:
-    blocks = [
+def srt(all_cues: Iterable[Cue]) -> str:
+    blocks = (srt_block(index, cue) for index, cue in enumerate(all_cues, start=1))
+    return CUE_SEPARATOR.join(blocks)
+
+
+def vtt(all_cues: Iterable[Cue]) -> str:
+    return CUE_SEPARATOR.join([VTT_HEADER, *map(vtt_block, all_cues)])
+
+
+def srt_block(index: int, cue: Cue) -> str:
+    """One cue in SRT (numbered from 1): a book's captions are written a cue at a time."""
+    return f"{index}\n{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}\n{cue.text}\n"
+
+
+def vtt_block(cue: Cue) -> str:
+    """One cue in WebVTT, its speaker as a voice tag; the file starts with VTT_HEADER."""
+    return (
         f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n"
         f"{_voice(cue.speaker)}{_vtt_text(cue.text)}\n"
-        for cue in all_cues
-    ]
-    return "\n".join(["WEBVTT\n", *blocks])
+    )
 
 
 def _voice(speaker: str | None) -> str:
