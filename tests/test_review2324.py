@@ -28,7 +28,9 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _mock(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _mock(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, "mock", "--", *CLI, *args],
         env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
@@ -95,7 +97,10 @@ def test_narrate_does_not_splice_a_symlinked_part_into_the_book(tmp_path: Path) 
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     book_wav = tmp_path / "out" / "book.wav"
-    spliced = book_wav.exists() and (tmp_path / "foreign.pcm").read_bytes()[:4096] in book_wav.read_bytes()
+    spliced = (
+        book_wav.exists()
+        and (tmp_path / "foreign.pcm").read_bytes()[:4096] in book_wav.read_bytes()
+    )
     assert not spliced, "a file outside DIR, linked into .parts, was spliced into the book"
 
 
@@ -104,7 +109,9 @@ def test_say_no_wait_checks_the_output_before_returning(tmp_path: Path) -> None:
     (exit 2 in the foreground) only reaches say.log. Local checks belong before the hand-off."""
     bin_dir = _fake_ffplay(tmp_path / "bin")
     env = _env(tmp_path, PATH=f"{bin_dir}:{os.environ['PATH']}")
-    result = _mock(["say", "--player", "ffplay", "--no-wait", "-o", "/nonexistent/x.wav", "hi"], env, tmp_path)
+    result = _mock(
+        ["say", "--player", "ffplay", "--no-wait", "-o", "/nonexistent/x.wav", "hi"], env, tmp_path
+    )
     assert result.returncode == 2, result.stderr
 
 
