@@ -116,6 +116,15 @@ FormatOption = Annotated[
     ),
 ]
 
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="One JSON object on stdout when the run ends, success or failure (keys in "
+        "docs/narrate.md).",
+    ),
+]
+
 
 @options.settings_command(*NARRATE_SETTINGS)
 def narrate(
@@ -129,7 +138,7 @@ def narrate(
     max_credits: MaxCreditsOption = None,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     format: FormatOption = "m4b",
-    json: options.JsonOption = False,
+    json: JsonOption = False,
     quiet: options.QuietOption = False,
     *,
     given: Given,
@@ -150,6 +159,7 @@ def narrate(
         cartesia-cli narrate book.md
         cartesia-cli narrate novel.epub -o novel --format m4b
         cartesia-cli narrate play.txt --cast cast.toml --format wav
+        cartesia-cli narrate notes.txt --chapter-pattern '^Chapter [0-9]+'
         cartesia-cli narrate novel.epub --estimate
         cartesia-cli narrate novel.epub -o novel   # again: resumes where it stopped
     """

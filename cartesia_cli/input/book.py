@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cartesia_cli.errors import UsageError
 from cartesia_cli.input.pieces import ATOM, MAX_LENGTH, Chunker
 from cartesia_cli.input.speakers import Speakers
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a .txt or .md read whole: ~50 hours of speech
+if TYPE_CHECKING:
+    import regex
+
 _SPEAKABLE = re.compile(r"\w")
+PATTERN_SECONDS = 2.0  # --chapter-pattern's time to search a whole book's lines
 
 
 def text_hash(text: str) -> str:
@@ -200,13 +205,47 @@ def _listed(names: tuple[str, ...]) -> str:
 # -- plain text -------------------------------------------------------------------------
 
 
-def compile_chapter_pattern(raw: str) -> re.Pattern[str]:
+class ChapterPattern:
+    """`--chapter-pattern`, searched in each line within one time budget for the whole book.
+
+    A pattern that backtracks without end (`^(a+)+$` on a long line of `a`s) would
+    keep a run busy for ever, and Python's `re` cannot be stopped; the `regex`
+    module (its syntax is `re`'s) takes a timeout on every search. What the book's
+    lines have not used of PATTERN_SECONDS is each search's timeout: past it the
+    pattern is refused, by name, with the line it was on.
+    """
+
+    def __init__(self, raw: str, pattern: regex.Pattern[str]) -> None:
+        self.raw = raw
+        self._pattern = pattern
+        self._spent = 0.0
+
+    def search(self, line: str, number: int | None = None) -> bool:
+        left = PATTERN_SECONDS - self._spent
+        started = time.monotonic()
+        try:
+            found = left > 0 and self._pattern.search(line, timeout=left) is not None
+        except TimeoutError:
+            found = False
+        self._spent += time.monotonic() - started
+        if self._spent >= PATTERN_SECONDS:
+            where = f" (on line {number})" if number is not None else ""
+            raise UsageError(
+                f"--chapter-pattern {self.raw!r} took more than {PATTERN_SECONDS:g} s to search"
+                f" the text{where}: it backtracks too much; use a simpler one (e.g. '^Chapter ')"
+            )
+        return found
+
+
+def compile_chapter_pattern(raw: str) -> ChapterPattern:
     """`--chapter-pattern`: a regular expression a chapter's first line matches (searched)."""
+    import regex  # only for a plain-text book with chapters
+
     try:
-        pattern = re.compile(raw)
-    except re.error as exc:
+        pattern = ChapterPattern(raw, regex.compile(raw))
+    except (regex.error, ValueError, OverflowError) as exc:
         raise UsageError(f"--chapter-pattern is not a valid regular expression: {exc}") from None
-    if pattern.search("") is not None:
+    if pattern.search(""):
         raise UsageError(
             f"--chapter-pattern {raw!r} matches an empty line, so every line would start a"
             " chapter; make it match the chapter lines' text (e.g. '^Chapter ')"
@@ -229,14 +268,14 @@ def read_text(
     source: str,
     title: str,
     speakers: Speakers | None = None,
-    chapter_pattern: re.Pattern[str] | None = None,
+    chapter_pattern: ChapterPattern | None = None,
 ) -> Book:
     """A plain-text book: paragraphs between blank lines; a line `chapter_pattern` finds
     starts a chapter titled by that line (and is read as its heading)."""
     collector = Collector(source, speakers, title)
     block: list[Line] = []
     for number, line in enumerate(text.split("\n"), start=1):
-        if chapter_pattern is not None and chapter_pattern.search(line) and line.strip():
+        if line.strip() and chapter_pattern is not None and chapter_pattern.search(line, number):
             collector.block(block)
             block = []
             collector.chapter(line)

@@ -43,12 +43,14 @@ from cartesia_cli.jobs.narrate_chapter import ChapterHooks, speak_chapter
 from cartesia_cli.jobs.narrate_manifest import MANIFEST, ManifestWriter, RunState, build
 from cartesia_cli.jobs.narrate_report import Outcome
 from cartesia_cli.jobs.narration import NarrateOptions, NarratePlan, Part
-from cartesia_cli.output.book_parts import PartsFolder
+from cartesia_cli.output.book_parts import PARTS, PartsFolder
+from cartesia_cli.output.pcm_concat import DamagedPart
 from cartesia_cli.settings.resolve import resolve
 from cartesia_cli.ui import narrate_display
 from cartesia_cli.ui.console import console
 from cartesia_cli.ui.narrate_display import NarrateProgress
 
+ASSEMBLY_ROUNDS = 3  # made, found damaged parts and said them again: at most this often
 JOIN_SECONDS = 0.2  # how often the main thread looks up from waiting (display, manifest)
 M_ARENA_MAX = -8  # glibc's mallopt parameter: how many malloc arenas the threads may have
 MALLOC_ARENAS = 2  # the main thread's and one for every chapter's thread
@@ -97,6 +99,7 @@ def _narrate(options: NarrateOptions, outcome: Outcome) -> None:
     planned.folder.mkdir(exist_ok=True)
     parts.prepare()
     with parts.locked():
+        parts.clean(narrate_assembly.own_names(planned))  # what a killed run left half-made
         _run(planned, outcome)
     narrate_report.finish(outcome)
 
@@ -106,17 +109,62 @@ def _run(planned: NarratePlan, outcome: Outcome) -> None:
     outcome.state = state
     writer = ManifestWriter(planned.folder / MANIFEST, state.manifest)
     writer.write(now=True)
-    work = [(i, missing) for i, missing in enumerate(planned.missing()) if missing]
     outcome.resumable = True
+    _say_missing(planned, state, writer)
+    built = _assemble(planned, state, writer)
+    with state.lock:
+        state.built = built
+    writer.write(now=True)
+    for name in narrate_assembly.remove_other_format(planned, built):
+        console.info(f"removed {planned.folder / name} (made before in another format)")
+
+
+def _say_missing(planned: NarratePlan, state: _Shared, writer: ManifestWriter) -> None:
+    sizes = state.sizes_now()
+    work = [
+        (i, missing)
+        for i, parts in enumerate(planned.chapters)
+        if (missing := [p for p in parts if p.key not in sizes])
+    ]
     if work:
         try:
             _speak(planned, work, state, writer)
         finally:
             _settle(writer)
-    built = narrate_assembly.assemble(planned, state.sizes_now())
-    with state.lock:
-        state.built = built
-    writer.write(now=True)
+
+
+def _assemble(planned: NarratePlan, state: _Shared, writer: ManifestWriter) -> Built:
+    """The files made; a part found not to be the audio received is removed and said again
+    (every such part at once), then the files are made again: never from such a part."""
+    for _ in range(ASSEMBLY_ROUNDS):
+        try:
+            return narrate_assembly.assemble(planned, state.sizes_now())
+        except DamagedPart as first:
+            sizes = state.sizes_now()
+            keys = [p.key for parts in planned.chapters for p in parts if p.key in sizes]
+            bad = narrate_assembly.damaged(planned, keys) or [first.path.stem]
+            _forget(planned, state, bad)
+            resolve(planned.options.given, os.environ, load_config(config_file()))  # or exit 3
+            _say_missing(planned, state, writer)
+    raise OutputError(
+        f"parts in {planned.folder / PARTS} keep changing while the book is made;"
+        " make sure nothing else writes there, and run again"
+    )
+
+
+def _forget(planned: NarratePlan, state: _Shared, keys: list[str]) -> None:
+    store = PartsFolder(planned.folder)
+    where = {p.key: p for parts in planned.chapters for p in parts}
+    for key in keys:
+        store.remove(key)
+        with state.lock:
+            state.sizes.pop(key, None)
+        part = where.get(key)
+        said = f"chapter {part.chapter + 1}, paragraph {part.number + 1}" if part else key[:12]
+        console.warning(
+            f"the audio kept for {said} is not what was received (changed or replaced"
+            " in .parts); it was removed and is said again"
+        )
 
 
 def _settle(writer: ManifestWriter) -> None:

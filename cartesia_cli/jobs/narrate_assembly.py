@@ -6,21 +6,31 @@ chapter is. Each file's recipe (its parts' keys, the pauses, the format, the
 titles) is fingerprinted in the manifest: a file already made from the same
 recipe is left as it is, so re-running a finished book rewrites nothing, and
 an edited paragraph rebuilds its chapter and the book.
+
+A file is made only from parts that are the audio received: each part's bytes
+are checked against the digest recorded when it was written, as they stream
+into the file (output/pcm_concat.py). A part that fails raises `DamagedPart`
+and the file is not made; `damaged` then finds every such part for the run
+to say again (jobs/narrate.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from cartesia_cli.input.book import Book
 from cartesia_cli.jobs.narration import NarratePlan, Part
-from cartesia_cli.output import audiobook
+from cartesia_cli.output import audiobook, pcm_concat
 from cartesia_cli.output.audiobook import BookFormat, ChapterAudio, ChapterInput
+from cartesia_cli.output.book_names import BOOK_FORMATS
 from cartesia_cli.output.book_parts import PartsFolder
+from cartesia_cli.output.pcm_concat import DamagedPart
 from cartesia_cli.ui.console import console
 
 CAPTIONS = (".srt", ".vtt")
@@ -99,11 +109,67 @@ def _chapter_input(planned: NarratePlan, index: int, *, words: bool) -> ChapterI
     parts = []
     for part in planned.chapters[index]:
         assert part.key is not None
-        timed = store.words(part.key) if words else []
+        record = store.record(part.key)
+        if record.digest is None:
+            raise DamagedPart(store.audio(part.key), "has no record of the audio received")
         paragraph = part.paragraph
-        kept = [audiobook.Word(*word) for word in timed]
-        parts.append(audiobook.Part(store.audio(part.key), paragraph.speaker, paragraph.text, kept))
+        kept = [audiobook.Word(*word) for word in record.words] if words else []
+        audio = store.audio(part.key)
+        parts.append(audiobook.Part(audio, paragraph.speaker, paragraph.text, kept, record.digest))
     return ChapterInput(planned.book.chapters[index].title, parts)
+
+
+def damaged(planned: NarratePlan, keys: Iterable[str]) -> list[str]:
+    """The parts among `keys` that are not the audio received (each read once, whole)."""
+    store = PartsFolder(planned.folder)
+    found = []
+    for key in dict.fromkeys(keys):
+        digest = store.record(key).digest
+        try:
+            if digest is None:
+                raise DamagedPart(store.audio(key), "has no record of the audio received")
+            for _ in pcm_concat.stream([pcm_concat.part(store.audio(key), digest)]):
+                pass
+        except DamagedPart:
+            found.append(key)
+    return found
+
+
+def own_names(planned: NarratePlan) -> set[str]:
+    """Every file name narrate may make in the folder for this book, in any format, and those
+    its manifest says it made: the names whose temporary files a new run may remove."""
+    from cartesia_cli.jobs.narrate_manifest import MANIFEST
+
+    names = {MANIFEST}
+    titles = [chapter.title for chapter in planned.book.chapters]
+    for fmt in BOOK_FORMATS:
+        audio = [audiobook.chapter_file_name(i + 1, t, fmt) for i, t in enumerate(titles)]
+        audio.append(audiobook.book_file_name(planned.book.title, fmt))
+        for name in audio:
+            names.add(name)
+            names.update(f"{Path(name).stem}{suffix}" for suffix in CAPTIONS)
+    if planned.old is not None:
+        names.update(planned.old.built)
+    return names
+
+
+def remove_other_format(planned: NarratePlan, built: Built) -> list[str]:
+    """The audio files the manifest says narrate made in another format than this run's,
+    removed (only those: the names it recorded); their names."""
+    if planned.old is None:
+        return []
+    fmt: BookFormat = planned.format  # type: ignore[assignment]
+    kept = {audiobook.chapter_suffix(fmt), f".{fmt}"}
+    removed = []
+    for name in planned.old.built:
+        path = planned.folder / name
+        if path.suffix.lower() in kept or name == built.book or name in built.chapters.values():
+            continue
+        if path.is_file() and not path.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+                removed.append(name)
+    return removed
 
 
 def _write_chapter(

@@ -55,6 +55,11 @@ class Outcome:
         self.resumable = False
 
     def resume_hint(self) -> str:
+        if not _missing(self):
+            return (
+                "every paragraph is said: run the same command again to make the chapter and"
+                " book files (nothing is sent)"
+            )
         return f"run the same command again to finish: {_missing_text(self)}"
 
 
@@ -89,7 +94,7 @@ def show_estimate(planned: NarratePlan) -> None:
         return
     book = input_name(planned.options.input)
     console.note(
-        f"{book}: {len(planned.chapters)} chapters, {total} paragraphs"
+        f"{book}: {counted(len(planned.chapters), 'chapter')}, {counted(total, 'paragraph')}"
         + (f" ({reused} already in {planned.folder})" if reused else "")
     )
     console.note(
@@ -144,6 +149,7 @@ def _incomplete(outcome: Outcome) -> CliError | None:
         return None
     failure = CliError(f"the book is incomplete: {_missing_text(outcome)}")
     failure.exit_code = worst(state.failed) if state.failed else ExitCode.STREAM
+    failure.hint = "run the same command again to say what is missing (only that is sent)"
     return failure
 
 
@@ -165,9 +171,11 @@ def _missing_text(outcome: Outcome) -> str:
     missing = _missing(outcome)
     if not missing:
         return "nothing is missing"
-    shown = ", ".join(f"{n} {title!r} ({count} paragraphs)" for n, title, count in missing[:5])
+    shown = ", ".join(
+        f"{n} {title!r} ({counted(count, 'paragraph')})" for n, title, count in missing[:5]
+    )
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-    return f"{len(missing)} chapters missing paragraphs: {shown}{more}"
+    return f"{counted(len(missing), 'chapter')} with paragraphs missing: {shown}{more}"
 
 
 def _summary(outcome: Outcome) -> list[str]:
@@ -178,7 +186,8 @@ def _summary(outcome: Outcome) -> list[str]:
     seconds = _audio_seconds(outcome)
     lines = [
         f"narrated {input_name(planned.options.input)} into {planned.folder}:"
-        f" {len(planned.chapters)} chapters, {total} paragraphs ({said} said now,"
+        f" {counted(len(planned.chapters), 'chapter')}, {counted(total, 'paragraph')}"
+        f" ({said} said now,"
         f" {total - said} reused), {clock(seconds)} of audio",
         f"characters billed this run: {state.characters_billed:,}; reused:"
         f" {reused_characters(planned):,}",
@@ -246,7 +255,8 @@ def json_text(outcome: Outcome, failure: CliError | None) -> str:
     error = None
     if failure is not None:
         error = result_json.error_object(
-            kind=failure.kind, title=failure.title, message=failure.message,
+            kind=failure.kind or ExitCode(failure.exit_code).name.lower(),
+            title=failure.title, message=failure.message,
             status=failure.status, request_id=failure.request_id,
         )  # fmt: skip
     known: dict[str, Any] = {"command": "narrate", "input": input_name(outcome.options.input)}

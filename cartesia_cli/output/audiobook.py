@@ -70,6 +70,7 @@ class Part(NamedTuple):
     speaker: str | None  # the cast's name, None for the narrator (VTT: <v NAME>)
     text: str  # the paragraph as sent (captions when words are missing)
     words: Sequence[Word]  # word timestamps; may be empty
+    digest: str | None = None  # SHA-256 of `audio` as received: checked as it is read
 
 
 class ChapterInput(NamedTuple):
@@ -118,7 +119,7 @@ def write_chapter(
 ) -> ChapterAudio:
     """The chapter's parts in order, `paragraph_pause` seconds of silence between each two, as
     one file at `out` (wav: the PCM as is; m4b: AAC in an .m4a; mp3), and its captions."""
-    parts = [pcm_concat.part(p.audio) for p in chapter.parts]
+    parts = [pcm_concat.part(p.audio, p.digest) for p in chapter.parts]
     pieces = pcm_concat.with_pauses(([p] for p in parts), _samples(sample_rate, paragraph_pause))
     total = pcm_concat.length(pieces)
     if fmt == "wav":
@@ -135,7 +136,7 @@ def write_chapter(
 def chapter_cues(chapter: ChapterInput, *, sample_rate: int, paragraph_pause: float) -> list[Cue]:
     """The captions `write_chapter` gives the chapter, made again from its parts (no audio read,
     nothing written): a book's captions are made a chapter at a time this way."""
-    parts = [pcm_concat.part(p.audio) for p in chapter.parts]
+    parts = [pcm_concat.part(p.audio, p.digest) for p in chapter.parts]
     pieces = pcm_concat.with_pauses(([p] for p in parts), _samples(sample_rate, paragraph_pause))
     return _chapter_cues(chapter.parts, _starts(pieces), parts, sample_rate)
 
@@ -252,7 +253,7 @@ def _tags(meta: BookMeta) -> dict[str, str]:
 def _rebuilt(audio: ChapterAudio, given: ChapterInput) -> list[Piece]:
     """A chapter's pieces again from its parts; the pause between them is what its length says
     (its length less its parts' over the gaps between them), so the book matches the file."""
-    parts = [pcm_concat.part(p.audio) for p in given.parts]
+    parts = [pcm_concat.part(p.audio, p.digest) for p in given.parts]
     gaps = max(len(parts) - 1, 0)
     pauses = audio.samples - pcm_concat.length(parts)
     if pauses < 0 or (pauses if not gaps else pauses % gaps):
@@ -319,7 +320,7 @@ def _chapter_cues(
 
 def _part_cues(part: Part, seconds: float) -> list[Cue]:
     words = sorted((captions.Timed(*word) for word in part.words), key=lambda w: w.start)
-    return captions.cues(words or _spread(part.text, seconds))
+    return captions.cues(captions.without_tags(words or _spread(part.text, seconds)))
 
 
 def _spread(text: str, seconds: float) -> list[captions.Timed]:

@@ -1,12 +1,18 @@
 """`narrate`'s parts: each paragraph's audio in a file of its own in `DIR/.parts/`, whole or absent.
 
 A part is `<key>.pcm`, the raw PCM exactly as the API sent it, and `<key>.json`,
-its word timestamps. Its key is the hash of its text and of every setting that
-reaches its request (jobs/narrate_plan.py), so a part is reused only for the
-same paragraph said the same way. Both are written to temporary names and
-renamed into place, the words first: a `.pcm` under its own name is complete
-and has its words beside it. A crash leaves at most temporary files, which the
-next run removes. One run at a time writes a folder (an advisory lock).
+its word timestamps and the SHA-256 of its PCM as received. Its key is the hash
+of its text and of every setting that reaches its request (jobs/narrate_plan.py),
+so a part is reused only for the same paragraph said the same way. Both are
+written to temporary names and renamed into place, the words first: a `.pcm`
+under its own name is complete and has its words beside it. A crash leaves at
+most temporary files, which the next run removes. One run at a time writes a
+folder (an advisory lock).
+
+Only audio received goes into a book: a part is never read through a link
+(lstat, O_NOFOLLOW), and its bytes are checked against its digest whenever a
+chapter or the book is made from it, which reads them anyway (output/pcm_concat.py);
+a finished book that needs no new file reads no part at all.
 
 Parts live in the book's folder, not in a cache that evicts: a book's parts
 must stay until the book is done, and the folder is where the user looks for
@@ -16,6 +22,7 @@ what the book has cost.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -38,6 +45,13 @@ class Word(NamedTuple):
     end: float
 
 
+class PartRecord(NamedTuple):
+    """What was recorded beside a part when it was written."""
+
+    digest: str | None  # SHA-256 (hex) of its PCM as received; None: not recorded, not to trust
+    words: list[Word]
+
+
 def is_key(value: object) -> bool:
     return isinstance(value, str) and _KEY.fullmatch(value) is not None
 
@@ -55,30 +69,56 @@ class PartsFolder:
         return self.folder / f"{key}.json"
 
     def size(self, key: str) -> int | None:
-        """The part's size in bytes, or None when it is not there (or not a regular file)."""
+        """The part's size in bytes, or None when it is not there as a regular file of its own
+        (a link at its name is not a part: what it points to was never received)."""
         try:
-            info = self.audio(key).stat()
+            info = os.lstat(self.audio(key))
         except OSError:
             return None
         return info.st_size if _is_regular(info.st_mode) else None
 
     def words(self, key: str) -> list[Word]:
         """The part's word times; none when its file is missing or unreadable."""
+        return self.record(key).words
+
+    def record(self, key: str) -> PartRecord:
+        """The part's digest and word times; neither when its file is missing, a link, or
+        unreadable (the part is then not trusted: see narrate_assembly.py)."""
         try:
-            with self.words_file(key).open("rb") as file:
+            fd = os.open(self.words_file(key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as file:
+                if not _is_regular(os.fstat(file.fileno()).st_mode):
+                    return PartRecord(None, [])
                 data = json.loads(file.read(MAX_WORDS_FILE))
-            return [Word(str(t), float(s), float(e)) for t, s, e in data["words"]]
-        except (OSError, ValueError, TypeError, KeyError):
-            return []
+            words = [Word(str(t), float(s), float(e)) for t, s, e in data["words"]]
+            digest = data.get("sha256")
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return PartRecord(None, [])
+        return PartRecord(digest if is_key(digest) else None, words)
 
     def prepare(self) -> None:
-        """The folder made, and what a stopped run left half-written removed."""
+        """The folder made (a real folder: never one a link points to)."""
         try:
+            if self.folder.is_symlink():
+                raise UsageError(f"{self.folder} is a link; narrate keeps its parts in a folder")
             self.folder.mkdir(parents=True, exist_ok=True)
-            for leftover in self.folder.glob(f"{_TEMPORARY}*"):
-                leftover.unlink(missing_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write {self.folder}: {exc.strerror or exc}") from None
+
+    def clean(self, names: Iterable[str] = ()) -> None:
+        """What a stopped run left half-written removed (hold the lock): temporary parts, and
+        in the book's folder the temporary files narrate makes beside `names` (its chapter,
+        book, caption and manifest files) -- never another file."""
+        book = self.folder.parent
+        try:
+            for leftover in self.folder.glob(f"{_TEMPORARY}*"):
+                leftover.unlink(missing_ok=True)
+            for entry in os.scandir(book):
+                if entry.is_file(follow_symlinks=False) and is_temporary_of(entry.name, names):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {book}: {exc.strerror or exc}") from None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -119,6 +159,7 @@ class PartWriter:
         self._file: IO[bytes] | None = None
         self._name = ""
         self.words: list[Word] = []
+        self._digest = hashlib.sha256()
 
     def write(self, audio: bytes) -> None:
         try:
@@ -128,13 +169,14 @@ class PartWriter:
             self._file.write(audio)
         except OSError as exc:
             raise _failure(self._parts.folder, exc) from None
+        self._digest.update(audio)
         self.size += len(audio)
 
     def add_words(self, words: Sequence[Word]) -> None:
         self.words.extend(words)
 
     def commit(self) -> int:
-        """The part complete: its words, then its audio, under their names. Its size."""
+        """The part complete: its words and digest, then its audio, under their names. Its size."""
         try:
             if self._file is None:  # a paragraph that made no sound: an empty part
                 fd, self._name = tempfile.mkstemp(dir=self._parts.folder, prefix=_TEMPORARY)
@@ -144,7 +186,13 @@ class PartWriter:
             self._file.close()
             _write_atomically(
                 self._parts.words_file(self.key),
-                json.dumps({"words": [list(word) for word in self.words]}).encode(),
+                json.dumps(
+                    {
+                        "sha256": self._digest.hexdigest(),
+                        "bytes": self.size,
+                        "words": [list(word) for word in self.words],
+                    }
+                ).encode(),
             )
             os.replace(self._name, self._parts.audio(self.key))
         except OSError as exc:
@@ -173,6 +221,23 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+_MKSTEMP_TAIL = r"[a-z0-9_]{8}"  # tempfile.mkstemp's random part
+_ATOMIC_MAX = 40  # atomic.replacing keeps this much of the name in its temporary's
+
+
+def is_temporary_of(name: str, names: Iterable[str]) -> bool:
+    """Whether `name` is one of the temporary files made beside one of `names`: by
+    `write_file_atomically` (`.NAME.partial-XXXXXXXX`) or by atomic.replacing
+    (`.NAME[:40].XXXXXXXX.partial`)."""
+    for own in names:
+        if re.fullmatch(re.escape(f".{own}.{_TEMPORARY}") + _MKSTEMP_TAIL, name):
+            return True
+        ours = re.escape(f".{own[:_ATOMIC_MAX]}.") + _MKSTEMP_TAIL + re.escape(".partial")
+        if re.fullmatch(ours, name):
+            return True
+    return False
 
 
 def write_file_atomically(path: Path, data: Iterable[bytes]) -> None:

@@ -14,6 +14,7 @@ No I/O: the job writes the text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import NamedTuple
@@ -43,6 +44,48 @@ class Cue(NamedTuple):
     end: float
     text: str
     speaker: str | None = None  # who says it: a WebVTT voice tag (`<v Alice>`); None, nobody named
+
+
+_WHOLE_TAG = re.compile(r"<<[^<>]*>>|<[A-Za-z/][^<>]*>")
+_OPENED_TAG = re.compile(r"(<<|<[A-Za-z/])[^<>]*$")  # a tag that may go on in the next words
+TAG_WORDS = 8  # words a tag split at its spaces may run over (`<emotion value="x"/>`: 2)
+
+
+def without_tags(words: Sequence[Timed]) -> list[Timed]:
+    """The words with inline tags (`<break time="1s"/>`, `<emotion …/>`, `<spell>`, `<<…>>`)
+    taken out, a tag split over several words too (`<break` `time="1s"/>`): a caption shows
+    what is said, never markup. `<spell>ABC</spell>` keeps ABC; a word left empty goes. A
+    `<` that no `>` closes within TAG_WORDS words is prose, and stays."""
+    kept: list[Timed] = []
+    closes_at = -1  # the index of the word that ends the tag being skipped
+    for index, word in enumerate(words):
+        text = word.text
+        if index <= closes_at:
+            if index < closes_at:
+                continue
+            text = text[text.find(">") + 1 :].lstrip(">")
+        text = _WHOLE_TAG.sub("", text)
+        opened = _OPENED_TAG.search(text)
+        if opened is not None:
+            end = _tag_end(words, index + 1)
+            if end is not None:
+                text, closes_at = text[: opened.start()], end
+        if text.strip():
+            kept.append(word._replace(text=text))
+    return kept
+
+
+def _tag_end(words: Sequence[Timed], first: int) -> int | None:
+    """The index of the word whose `>` closes a tag opened before `first`; None when none
+    does within TAG_WORDS words, or a `<` comes first (a tag holds no `<`: it was prose)."""
+    for index in range(first, min(first + TAG_WORDS, len(words))):
+        text = words[index].text
+        close, opening = text.find(">"), text.find("<")
+        if opening >= 0 and (close < 0 or opening < close):
+            return None
+        if close >= 0:
+            return index
+    return None
 
 
 def format_of(path: str) -> str:
