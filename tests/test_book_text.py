@@ -192,3 +192,30 @@ def test_tags_are_never_split_across_pieces(lines: list[str], max_length: int) -
 
 def test_paragraphs_hold_their_text_and_little_else() -> None:
     assert Paragraph.__slots__ == ("text", "line", "speaker", "heading")
+
+
+def test_chapter_pattern_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pattern that backtracks without end on a line is refused, by name and line, once the
+    book's time budget is spent (Python's `re` would search it for ever)."""
+    from cartesia_cli.input import book as book_module
+
+    monkeypatch.setattr(book_module, "PATTERN_SECONDS", 0.2)
+    text = "Chapter 1\n\nIntro.\n\n" + "a" * 40 + "!\n\nText here.\n"
+    with pytest.raises(UsageError, match=r"'\^\(a\|aa\|aaa\)\+\$'.*line 5") as raised:
+        read(text, pattern="^(a|aa|aaa)+$")
+    assert "simpler" in raised.value.message
+
+
+def test_the_pattern_s_budget_is_for_the_whole_book(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line's search gets what is left of one budget: many slow lines add up."""
+    from cartesia_cli.input import book as book_module
+
+    monkeypatch.setattr(book_module, "PATTERN_SECONDS", 0.3)
+    slow = "a" * 19 + "!"  # each search of it takes a noticeable while, none alone 0.3 s
+    with pytest.raises(UsageError, match=r"took more than 0\.3 s"):
+        read("\n\n".join([slow] * 400), pattern="^(a|aa|aaa)+$")
+
+
+def test_a_pattern_with_look_arounds_still_works() -> None:
+    book = read("Chapter 1\n\nText.\n\nChapter one\n\nMore.", pattern=r"^Chapter (?=\d)")
+    assert [c.title for c in book.chapters] == ["Chapter 1"]

@@ -390,3 +390,191 @@ def test_chapters_refused_over_the_plan_s_limit_lower_the_concurrency_and_go_aga
     assert sorted(said) == sorted(text for t, ps in chapters for text in [t, *ps])
     assert re.search(r"the book went on [12] at a time \(--concurrency [12] starts", result.stderr)
     assert all(c["status"] == "complete" for c in _manifest(tmp_path / "book")["chapters"])
+
+
+# -- parts that are not the audio received ---------------------------------------------------
+
+
+def _largest_part(folder: Path) -> Path:
+    return max((folder / ".parts").glob("*.pcm"), key=lambda path: path.stat().st_size)
+
+
+def _without_wavs(folder: Path) -> None:
+    for made in folder.glob("*.wav"):
+        made.unlink()
+
+
+def test_narrate_does_not_splice_a_symlinked_part_into_the_book(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """A link at a part's name is not a part: what it points to was never received. It is
+    said again (the link replaced, its target untouched), never read into the book."""
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV).code == 0
+    folder = tmp_path / "book"
+    victim = _largest_part(folder)
+    received = victim.read_bytes()
+    foreign = tmp_path / "foreign.pcm"
+    foreign.write_bytes(bytes([0x7F, 1]) * (len(received) // 2))
+    victim.unlink()
+    victim.symlink_to(foreign)
+    _without_wavs(folder)
+    result = cli("narrate", "book.md", *WAV)
+    assert result.code == 0, result.stderr
+    assert len(_sent_texts(fake, since=2)) == 1  # that paragraph alone, said again
+    assert not victim.is_symlink() and victim.read_bytes() == received
+    assert foreign.read_bytes() == bytes([0x7F, 1]) * (len(received) // 2)
+    assert foreign.read_bytes()[:4096] not in (folder / "book.wav").read_bytes()
+
+
+def test_a_part_changed_at_the_same_size_is_said_again_never_spliced(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV).code == 0
+    folder = tmp_path / "book"
+    book_before = (folder / "book.wav").read_bytes()
+    victim = _largest_part(folder)
+    received = victim.read_bytes()
+    junk = bytes([0x55, 0x2A]) * (len(received) // 2)
+    with victim.open("r+b") as file:  # the same file, the same size, other bytes
+        file.write(junk)
+    _without_wavs(folder)
+    result = cli("narrate", "book.md", *WAV)
+    assert result.code == 0, result.stderr
+    assert "is not what was received" in result.stderr
+    assert len(_sent_texts(fake, since=2)) == 1
+    assert victim.read_bytes() == received
+    assert (folder / "book.wav").read_bytes() == book_before  # as if nothing had happened
+    assert not list(folder.glob(".*.partial"))
+
+
+def test_a_part_without_its_record_is_said_again(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV).code == 0
+    folder = tmp_path / "book"
+    victim = _largest_part(folder)
+    victim.with_suffix(".json").unlink()
+    _without_wavs(folder)
+    result = cli("narrate", "book.md", *WAV)
+    assert result.code == 0, result.stderr
+    assert len(_sent_texts(fake, since=2)) == 1
+    assert json.loads(victim.with_suffix(".json").read_text())["sha256"]
+
+
+def test_a_finished_book_reads_no_part_again(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digests are checked as parts stream into a file being made: a finished book makes
+    no file, so its re-run opens no part (and sends nothing)."""
+    from cartesia_cli.output import pcm_concat
+
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV).code == 0
+
+    def no_read(path: Path) -> object:
+        raise AssertionError(f"{path} read")
+
+    monkeypatch.setattr(pcm_concat, "open_part", no_read)
+    result = cli("narrate", "book.md", *WAV)
+    assert result.code == 0, result.stderr
+    assert len(fake.transmissions) == 2
+
+
+def test_a_killed_run_s_temporary_files_are_removed_and_no_other_file(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV).code == 0
+    folder = tmp_path / "book"
+    ours = [".book.wav.ab12cd_3.partial", ".01 - One.wav.zz9yy8xx.partial",
+            ".book.vtt.q1w2e3r4.partial", ".narrate.json.partial-a1b2c3d4"]  # fmt: skip
+    theirs = [".book.wav.partial", ".mine.ab12cd34.partial", "notes.partial",
+              ".book.wav.ab12cd34.partial.keep"]  # fmt: skip
+    for name in [*ours, *theirs]:
+        (folder / name).write_bytes(b"x" * 100)
+    (folder / ".parts" / "partial-k2j3h4g5").write_bytes(b"x")
+    result = cli("narrate", "book.md", *WAV)
+    assert result.code == 0, result.stderr
+    left = {path.name for path in folder.iterdir()}
+    assert not left & set(ours)
+    assert set(theirs) <= left
+    assert not list((folder / ".parts").glob("partial-*"))
+    assert len(fake.transmissions) == 2
+
+
+def test_another_format_replaces_the_files_narrate_made_in_the_old_one(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    assert cli("narrate", "book.md", *WAV).code == 0
+    folder = tmp_path / "book"
+    (folder / "mine.wav").write_bytes(b"a file of the user's")
+    result = cli("narrate", "book.md", "--format", "mp3", "--concurrency", "1")
+    assert result.code == 0, result.stderr
+    names = {path.name for path in folder.iterdir()}
+    assert {"01 - One.mp3", "02 - Two.mp3", "book.mp3", "mine.wav"} <= names
+    assert not {"01 - One.wav", "02 - Two.wav", "book.wav"} & names
+    assert "made before in another format" in result.stderr
+    assert len(fake.transmissions) == 2  # the parts are the same: nothing said again
+
+
+def test_captions_show_no_inline_tags(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
+    _book(tmp_path, '# One\n\nWait for it. <break time="1s"/> Now <emotion value="excited"/>go!\n')
+    assert cli("narrate", "book.md", *WAV).code == 0
+    for name in ("01 - One.vtt", "01 - One.srt", "book.vtt", "book.srt"):
+        text = (tmp_path / "book" / name).read_text()
+        assert "<break" not in text and "time=" not in text and "emotion" not in text, text
+        assert "Wait for it." in text and "go!" in text
+
+
+# -- what narrate says ---------------------------------------------------------------------
+
+
+def test_an_incomplete_book_says_what_is_missing_once_in_plain_numbers(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path)
+    fake.queue("ok", "cut")  # chapter two's connection is cut
+    result = cli("narrate", "book.md", *WAV, "--retries", "0", "--json")
+    assert result.code == 6, result.stderr
+    assert result.stderr.count("'Two'") == 1, result.stderr
+    assert "1 chapter with paragraphs missing: 2 'Two' (3 paragraphs)" in result.stderr
+    assert "1 chapters" not in result.stderr
+    assert "run the same command again" in result.stderr
+    assert json.loads(result.stdout)["error"]["kind"] == "stream"
+
+
+def test_a_stop_while_the_files_are_made_says_what_is_left(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cartesia_cli.jobs import narrate_assembly
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(narrate_assembly, "assemble", interrupted)
+    _book(tmp_path)
+    result = cli("narrate", "book.md", *WAV, "--json")
+    assert result.code == 130
+    assert "nothing is missing" not in result.stderr
+    assert "make the chapter and book files" in result.stderr
+    assert json.loads(result.stdout)["error"]["kind"] == "interrupted"
+
+
+def test_one_chapter_and_one_paragraph_are_counted_in_the_singular(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    _book(tmp_path, "# One\n\nOnly this.\n")
+    estimate = cli("narrate", "book.md", *WAV, "--estimate")
+    assert "book.md: 1 chapter, 2 paragraphs" in estimate.stderr, estimate.stderr
+    result = cli("narrate", "book.md", *WAV)
+    assert result.code == 0, result.stderr
+    assert "1 chapter, 2 paragraphs" in result.stderr and "1 chapters" not in result.stderr
+
+
+def test_help_describes_json_as_narrate_has_it(cli: RunCli) -> None:
+    shown = cli("narrate", "--help").stdout.decode()
+    assert "-o -" not in shown and "--json" in shown

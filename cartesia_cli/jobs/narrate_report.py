@@ -149,7 +149,7 @@ def _incomplete(outcome: Outcome) -> CliError | None:
         return None
     failure = CliError(f"the book is incomplete: {_missing_text(outcome)}")
     failure.exit_code = worst(state.failed) if state.failed else ExitCode.STREAM
-    failure.hint = "run the same command again to say what is missing (only that is sent)"
+    failure.hint = "run the same command again to finish (only what is missing is sent)"
     return failure
 
 
