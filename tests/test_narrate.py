@@ -578,3 +578,17 @@ def test_one_chapter_and_one_paragraph_are_counted_in_the_singular(
 def test_help_describes_json_as_narrate_has_it(cli: RunCli) -> None:
     shown = cli("narrate", "--help").stdout.decode()
     assert "-o -" not in shown and "--json" in shown
+
+
+def test_a_chapter_pattern_that_backtracks_for_ever_is_refused_by_name(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cartesia_cli.input import book
+
+    monkeypatch.setattr(book, "PATTERN_SECONDS", 0.2)
+    _book(tmp_path, "Chapter 1\n\n" + "a" * 40 + "!\n\nText here.\n", name="redos.txt")
+    result = cli("narrate", "redos.txt", "--chapter-pattern", "^(a|aa|aaa)+$", "--estimate")
+    assert result.code == 2
+    assert_one_error_line(result.stderr)
+    assert "'^(a|aa|aaa)+$'" in result.stderr and "line 3" in result.stderr
+    assert not fake.transmissions

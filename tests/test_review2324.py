@@ -11,8 +11,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 CLI = [sys.executable, "-m", "cartesia_cli"]
 
 
@@ -72,38 +70,6 @@ def test_say_short_utterance_with_failed_player_is_not_reported_as_played(tmp_pa
     assert result.returncode == 7, result.stderr
 
 
-def test_narrate_does_not_splice_a_symlinked_part_into_the_book(tmp_path: Path) -> None:
-    """Issue 24: parts must be exactly what was sent. A symlink in DIR/.parts (or any
-    same-size file) is followed and its bytes go into the chapter and the book, unchecked
-    (PartsFolder.size uses stat(), which follows links; parts carry no digest)."""
-    (tmp_path / "book.md").write_text("# One\n\nIt was a dark and stormy night.\n")
-    script = tmp_path / "run.sh"
-    script.write_text(
-        textwrap.dedent(
-            f"""\
-            set -e
-            {sys.executable} -m cartesia_cli narrate book.md -o out --format wav -q
-            victim=$(ls -S out/.parts/*.pcm | head -1)
-            {sys.executable} -c "import os,sys; open('foreign.pcm','wb').write(bytes([0x7f,1])*(os.path.getsize(sys.argv[1])//2))" "$victim"
-            rm "$victim"; ln -s "$PWD/foreign.pcm" "$victim"
-            rm -f out/*.wav
-            {sys.executable} -m cartesia_cli narrate book.md -o out --format wav -q || true
-            """
-        )
-    )
-    result = subprocess.run(
-        [*CLI, "mock", "--", "sh", str(script)],
-        env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    book_wav = tmp_path / "out" / "book.wav"
-    spliced = (
-        book_wav.exists()
-        and (tmp_path / "foreign.pcm").read_bytes()[:4096] in book_wav.read_bytes()
-    )
-    assert not spliced, "a file outside DIR, linked into .parts, was spliced into the book"
-
-
 def test_say_no_wait_checks_the_output_before_returning(tmp_path: Path) -> None:
     """`say --no-wait -o /nonexistent/x.wav` returns 0 ("queued"); the usage error
     (exit 2 in the foreground) only reaches say.log. Local checks belong before the hand-off."""
@@ -113,19 +79,3 @@ def test_say_no_wait_checks_the_output_before_returning(tmp_path: Path) -> None:
         ["say", "--player", "ffplay", "--no-wait", "-o", "/nonexistent/x.wav", "hi"], env, tmp_path
     )
     assert result.returncode == 2, result.stderr
-
-
-def test_chapter_pattern_is_bounded(tmp_path: Path) -> None:
-    """`--chapter-pattern '^(a+)+$'` on a 40-letter line spins for ever (ReDoS): --estimate
-    never returns. Every wait should be bounded (or the pattern refused)."""
-    text = tmp_path / "book.txt"
-    text.write_text("Chapter 1\n\n" + "a" * 40 + "!\n\nText here.\n")
-    env = _env(tmp_path)
-    try:
-        result = subprocess.run(
-            [*CLI, "narrate", str(text), "--chapter-pattern", "^(a+)+$", "--estimate"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=15,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        pytest.fail("narrate --chapter-pattern '^(a+)+$' --estimate ran for more than 15 s")
-    assert result.returncode in (0, 2)

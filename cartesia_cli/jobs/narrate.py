@@ -99,7 +99,7 @@ def _narrate(options: NarrateOptions, outcome: Outcome) -> None:
     planned.folder.mkdir(exist_ok=True)
     parts.prepare()
     with parts.locked():
-        parts.clean(narrate_assembly.own_names(planned))  # what a killed run left half-made
+        parts.clean({MANIFEST, *narrate_assembly.own_names(planned)})  # a killed run's
         _run(planned, outcome)
     narrate_report.finish(outcome)
 

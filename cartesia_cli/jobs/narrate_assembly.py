@@ -136,11 +136,10 @@ def damaged(planned: NarratePlan, keys: Iterable[str]) -> list[str]:
 
 
 def own_names(planned: NarratePlan) -> set[str]:
-    """Every file name narrate may make in the folder for this book, in any format, and those
-    its manifest says it made: the names whose temporary files a new run may remove."""
-    from cartesia_cli.jobs.narrate_manifest import MANIFEST
-
-    names = {MANIFEST}
+    """Every chapter, book and caption file name narrate may make in the folder for this book,
+    in any format, and those its manifest says it made: with the manifest's, the names whose
+    temporary files a new run may remove."""
+    names: set[str] = set()
     titles = [chapter.title for chapter in planned.book.chapters]
     for fmt in BOOK_FORMATS:
         audio = [audiobook.chapter_file_name(i + 1, t, fmt) for i, t in enumerate(titles)]
