@@ -38,7 +38,9 @@ def serials(data: bytes) -> list[int]:
     return found
 
 
-def test_an_ogg_has_one_fixed_stream_serial(cli: RunCli, fake: FakeCartesia, tmp_path: Path) -> None:
+def test_an_ogg_has_one_fixed_stream_serial(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
     assert cli("tts", "sse", "Serial.", "-o", "a.ogg").code == 0
     found = serials((tmp_path / "a.ogg").read_bytes())
     assert len(found) > 2 and set(found) == {0}
