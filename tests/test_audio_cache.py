@@ -262,6 +262,17 @@ def test_a_batch_reads_each_dictionary_once(
     assert dictionary_gets(fake) - before == 2  # one read of the dictionary per run
 
 
+def test_an_unknown_dictionary_is_exit_4_before_any_speech(
+    cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
+) -> None:
+    unknown = "3f8e0c52-1d7a-4e1b-9c55-2b8f7f1d2a10"
+    args = ("-o", "a.pcm", "--cache", "--pronunciation-dict", unknown)
+    failed = cli("tts", "sse", "Hi", *args, env=env)
+    assert failed.code == 4 and "No pronunciation dictionary with id" in failed.stderr
+    assert tts_requests(fake) == 0 and not (tmp_path / "a.pcm").exists()
+    assert entries(tmp_path) == []
+
+
 def test_a_dry_run_with_a_dictionary_reads_nothing(
     cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
 ) -> None:
