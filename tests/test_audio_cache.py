@@ -71,6 +71,8 @@ def one_object(text: bytes | str) -> dict[str, object]:
         ("sse", "flac", ("-e", "pcm_s16le")),
         ("bytes", "wav", ()),  # the server's own WAV, cached as it came
         ("bytes", "mp3", ()),  # the server's MP3
+        ("sse", "flac", ()),  # 24-bit FLAC from pcm_f32le
+        ("sse", "ogg", ()),  # Ogg Opus: its stream serial is fixed, not drawn at random
     ],
 )
 def test_a_hit_sends_no_request_and_writes_the_same_bytes(
@@ -212,6 +214,77 @@ def test_dry_run_says_whether_it_would_be_a_hit(
     alias = cli("tts", "sse", "Hi", "--dry-run", "--cache", "-m", "sonic-latest", env=env)
     assert "an alias that changes (--cache-aliases uses it)" in alias.stderr
     assert tts_requests(fake) == 1
+
+
+# --- a pronunciation dictionary: keyed by its words, not its id alone -------------------------
+
+WORDS = '[words]\nCartesia = "{sound}"\n'
+
+
+def dictionary_gets(fake: FakeCartesia) -> int:
+    return sum(1 for r in fake.requests if r.method == "GET" and "/pronunciation-dicts/" in r.path)
+
+
+def test_an_edited_dictionary_is_new_audio_not_the_old_replayed(
+    cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "old.toml").write_text(WORDS.format(sound="kar-TEE-zha"))
+    (tmp_path / "new.toml").write_text(WORDS.format(sound="car tea sia"))
+    assert cli("dicts", "create", "Brands", "old.toml", env=env).code == 0
+    speak = ("tts", "sse", "Cartesia speaks.", "--cache", "--pronunciation-dict", "Brands")
+    assert cli(*speak, "-o", "old.wav", env=env).code == 0
+    hit = cli(*speak, "-o", "old-again.wav", env=env)
+    assert hit.code == 0 and hit.stderr.splitlines()[0].endswith(", cached"), hit.stderr
+    assert tts_requests(fake) == 1
+    assert cli("dicts", "update", "Brands", "new.toml", env=env).code == 0  # a PATCH
+    edited = cli(*speak, "-o", "new.wav", env=env)
+    assert edited.code == 0 and ", cached" not in edited.stderr, "the old audio was replayed"
+    assert tts_requests(fake) == 2
+    old, new = (tmp_path / "old.wav").read_bytes(), (tmp_path / "new.wav").read_bytes()
+    assert old == (tmp_path / "old-again.wav").read_bytes() and new != old
+    assert cli(*speak, "-o", "new-again.wav", env=env).code == 0  # the new words: a hit again
+    assert tts_requests(fake) == 2 and (tmp_path / "new-again.wav").read_bytes() == new
+
+
+def test_a_batch_reads_each_dictionary_once(
+    cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "words.toml").write_text(WORDS.format(sound="kar-TEE-zha"))
+    assert cli("dicts", "create", "Brands", "words.toml", env=env).code == 0
+    (tmp_path / "items.txt").write_text("".join(f"Cartesia line {n}.\n" for n in range(4)))
+    (tmp_path / "out").mkdir()
+    before = dictionary_gets(fake)
+    args = ("--batch", "items.txt", "-o", "out", "--cache", "--pronunciation-dict", "Brands")
+    for _ in range(2):
+        run = cli("tts", "sse", *args, env=env)
+        assert run.code == 0, run.stderr
+    assert tts_requests(fake) == 4  # the second batch: every item a hit
+    assert dictionary_gets(fake) - before == 2  # one read of the dictionary per run
+
+
+def test_an_unknown_dictionary_is_exit_4_before_any_speech(
+    cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
+) -> None:
+    unknown = "3f8e0c52-1d7a-4e1b-9c55-2b8f7f1d2a10"
+    args = ("-o", "a.pcm", "--cache", "--pronunciation-dict", unknown)
+    failed = cli("tts", "sse", "Hi", *args, env=env)
+    assert failed.code == 4 and "No pronunciation dictionary with id" in failed.stderr
+    assert tts_requests(fake) == 0 and not (tmp_path / "a.pcm").exists()
+    assert entries(tmp_path) == []
+
+
+def test_a_dry_run_with_a_dictionary_reads_nothing(
+    cli: RunCli, fake: FakeCartesia, env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "words.toml").write_text(WORDS.format(sound="kar-TEE-zha"))
+    assert cli("dicts", "create", "Brands", "words.toml", env=env).code == 0
+    sent = len(fake.requests)
+    dry = cli("tts", "sse", "Hi", "--dry-run", "--cache", "--pronunciation-dict", "Brands", env=env)
+    assert dry.code == 0, dry.stderr
+    assert dry.stderr.splitlines()[-1] == (
+        "cache: a hit or a miss by the dictionary's words, which a dry run does not read"
+    )
+    assert len(fake.requests) == sent
 
 
 # --- only complete audio is kept ---------------------------------------------------------------

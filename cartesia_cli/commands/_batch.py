@@ -83,6 +83,7 @@ class Batch(NamedTuple):
     outputs: dict[str, int]  # items' own output files (real paths) -> the line that named one
     source: int  # the descriptor the items are read from: no item may write over its file
     names: Resolver  # voice and dictionary names to ids, each distinct name looked up once
+    dictionaries: caching.Dictionaries  # their words, for the cache's keys: each read once
 
 
 def run(job: TtsJob, source: str, concurrency: int) -> None:
@@ -111,6 +112,7 @@ def run(job: TtsJob, source: str, concurrency: int) -> None:
             {},
             fd,
             resolver,
+            caching.Dictionaries(),
         )
         allowed = frozenset(set(job.options.given) - FIXED)  # --container's too
         try:
@@ -291,7 +293,11 @@ async def _one(state: Batch, client: AsyncCartesiaClient, item: Item | BadItem) 
         _check_not_a_stream(item)
         item_job, plan, settings = _plan(state, item)
         facts.job, facts.plan = item_job, plan
-        cache = caching.use(job.endpoint.path, plan, settings) if settings[spec.CACHE] else None
+        cache = (
+            caching.use(job.endpoint.path, plan, settings, state.dictionaries)
+            if settings[spec.CACHE]
+            else None
+        )
         _claim_name(state, item)
         with process.signals_held():
             sink = facts.sink = _claim(state, item_job, plan, item.number)

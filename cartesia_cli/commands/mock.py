@@ -58,7 +58,15 @@ ScenarioOption = Annotated[
 ]
 PaceOption = Annotated[
     float,
-    typer.Option("--pace", metavar="X", min=0.0, help="1.0 streams audio in real time; 0 at once."),
+    typer.Option(
+        "--pace",
+        metavar="X",
+        min=0.0,
+        help=(
+            "Seconds of wall time per second of audio: 1 real time, 0.5 twice as fast, "
+            "4 four times slower, 0 all at once."
+        ),
+    ),
 ]
 LatencyOption = Annotated[
     float,

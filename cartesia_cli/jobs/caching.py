@@ -6,6 +6,14 @@ format, every field). What is kept is the audio as received, before any
 framing or encoding here, so a hit is written, framed, encoded or played by
 the same sinks as a stream (`-o x.mp3`, `-o -`, `--play`).
 
+A request that names a pronunciation dictionary is keyed by the dictionary's
+words too (`dictionary_items`, as `dicts try` keys its samples): the id alone
+stays the same when the dictionary is edited, and the old pronunciation would
+be replayed. So such a run reads the dictionary first, one GET per dictionary
+per run (a batch reads each once): free of credits and of synthesis, but a
+request all the same, which a hit without a dictionary never makes. A dry run
+reads nothing, and so cannot tell a hit from a miss there.
+
 Not cached: `tts ws` (its text streams in), a job with `--timestamps` (the
 word times are not kept with the audio: such a job always asks the API), and
 a model named by an alias that changes without notice (`MODEL_ALIASES`) unless
@@ -15,7 +23,7 @@ a model named by an alias that changes without notice (`MODEL_ALIASES`) unless
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cartesia_cli import process
 from cartesia_cli.api.events import AudioChunk, Event
@@ -28,6 +36,9 @@ from cartesia_cli.output.audio_cache import AudioCache, Cached, Writer, key
 from cartesia_cli.settings import spec
 from cartesia_cli.settings.resolve import Settings
 from cartesia_cli.ui.console import console
+
+if TYPE_CHECKING:
+    from cartesia_cli.api.api_config import ApiConfig
 
 FOLDER = "audio"  # in the user's cache directory (settings/dirs.py)
 MB = 1024 * 1024
@@ -60,6 +71,44 @@ def request_key(
     return key(parts)
 
 
+def with_words(body: Mapping[str, Any], items: object) -> dict[str, Any]:
+    """`body` with a pronunciation dictionary's words beside its id: an edit is new audio."""
+    return {**body, "dictionary_items": items}
+
+
+def dictionary_of(request: TtsRequest) -> str | None:
+    """The id of the pronunciation dictionary `request` names, if any."""
+    found = request.fields.get(spec.PRONUNCIATION_DICT.body)
+    return found if isinstance(found, str) else None
+
+
+class Dictionaries:
+    """The words of each pronunciation dictionary a run names: one GET each, then kept.
+
+    One per run (a batch's items share it): a later run reads them again, so an
+    edit made between runs is seen.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], object] = {}
+
+    def items(self, api: ApiConfig, dictionary_id: str) -> object:
+        """The dictionary's `items` (a 404 or a network failure is the run's, as the TTS's)."""
+        known = (api.base_url, dictionary_id)
+        if known not in self._items:
+            self._items[known] = _read_items(api, dictionary_id)
+        return self._items[known]
+
+
+def _read_items(api: ApiConfig, dictionary_id: str) -> object:
+    from cartesia_cli.api import dicts
+    from cartesia_cli.api.client import CartesiaClient
+
+    with CartesiaClient(api, debug=console.debug_log()) as client:
+        found = dicts.check_dictionary(client.get_json(dicts.path(dictionary_id)))
+    return found.get("items")
+
+
 def is_alias(model_id: str) -> bool:
     return model_id in MODEL_ALIASES
 
@@ -71,12 +120,23 @@ def use_for(job: TtsJob, plan: Plan, settings: Settings) -> CacheUse | None:
     return use(job.endpoint.path, plan, settings)
 
 
-def use(path: str, plan: Plan, settings: Settings) -> CacheUse | None:
-    """The cache for a request to `path`, whatever the setting (None for an alias unless asked)."""
+def use(
+    path: str, plan: Plan, settings: Settings, dictionaries: Dictionaries | None = None
+) -> CacheUse | None:
+    """The cache for a request to `path`, whatever the setting (None for an alias unless asked).
+
+    A request with a pronunciation dictionary reads its words here (`dictionaries`
+    keeps them for the run), before anything is looked up.
+    """
     if is_alias(plan.request.model_id) and not settings[spec.CACHE_ALIASES]:
         return None
     cache = cache_here(settings[spec.CACHE_MAX_MB])
-    return CacheUse(cache, request_key(plan.api.base_url, path, plan.request))
+    body = plan.request.body()
+    dictionary = dictionary_of(plan.request)
+    if dictionary is not None:
+        read = dictionaries if dictionaries is not None else Dictionaries()
+        body = with_words(body, read.items(plan.api, dictionary))
+    return CacheUse(cache, request_key(plan.api.base_url, path, plan.request, body))
 
 
 def stored(use: CacheUse | None) -> bool:
@@ -96,10 +156,13 @@ def dry_run_line(job: TtsJob, plan: Plan, settings: Settings) -> str | None:
         return f"cache: not used by {job.command} (its text streams in)"
     if plan.stamps:
         return "cache: not used with --timestamps (the word times are not kept)"
-    found = use(job.endpoint.path, plan, settings)
-    if found is None:
+    if is_alias(plan.request.model_id) and not settings[spec.CACHE_ALIASES]:
         model = plan.request.model_id
         return f"cache: not used for {model}, an alias that changes (--cache-aliases uses it)"
+    if dictionary_of(plan.request) is not None:  # its words would take a request to read
+        return "cache: a hit or a miss by the dictionary's words, which a dry run does not read"
+    found = use(job.endpoint.path, plan, settings)
+    assert found is not None
     entry = found.cache.open(found.key)
     if entry is None:
         return f"cache: a miss; the audio would be kept in {found.cache.folder}"
