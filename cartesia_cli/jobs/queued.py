@@ -28,6 +28,7 @@ from cartesia_cli.errors import CliError, OutputError, UsageError
 from cartesia_cli.input.transcript import STDIN
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.speak import Turn, refuse
+from cartesia_cli.output.player import held_by_players
 from cartesia_cli.output.sinks import is_stdout
 from cartesia_cli.output.speech_queue import QUEUE_FOLDER, SpeechQueue, Ticket, runtime_dir
 from cartesia_cli.ui.console import console, isatty
@@ -79,7 +80,8 @@ def _in_turn(queueing: Queueing, inherited: str | None) -> Iterator[bool]:
     speaking = None
     try:
         speaking = queue.wait_turn(ticket, queueing.timeout, lambda: _waiting(queueing))
-        yield True
+        with held_by_players(speaking):  # the next turn waits for our player's end too
+            yield True
     finally:
         with process.signals_held():
             queue.release(ticket, speaking)
