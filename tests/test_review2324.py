@@ -89,17 +89,6 @@ def test_narrate_does_not_splice_a_symlinked_part_into_the_book(tmp_path: Path) 
     assert not spliced, "a file outside DIR, linked into .parts, was spliced into the book"
 
 
-def test_say_no_wait_checks_the_output_before_returning(tmp_path: Path) -> None:
-    """`say --no-wait -o /nonexistent/x.wav` returns 0 ("queued"); the usage error
-    (exit 2 in the foreground) only reaches say.log. Local checks belong before the hand-off."""
-    bin_dir = _fake_ffplay(tmp_path / "bin")
-    env = _env(tmp_path, PATH=f"{bin_dir}:{os.environ['PATH']}")
-    result = _mock(
-        ["say", "--player", "ffplay", "--no-wait", "-o", "/nonexistent/x.wav", "hi"], env, tmp_path
-    )
-    assert result.returncode == 2, result.stderr
-
-
 def test_chapter_pattern_is_bounded(tmp_path: Path) -> None:
     """`--chapter-pattern '^(a+)+$'` on a 40-letter line spins for ever (ReDoS): --estimate
     never returns. Every wait should be bounded (or the pattern refused)."""

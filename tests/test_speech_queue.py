@@ -15,6 +15,7 @@ import fcntl
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -277,7 +278,11 @@ def test_no_wait_returns_at_once_and_the_speech_plays_in_turn(
     until(lambda: bench.noted("end", "bg"), "the background say to play")
     until(lambda: queue.tickets() == [], "the background say to let go of its ticket")
     assert fake.requests[-1].json()["transcript"] == "This is bg."
-    assert "played" in (bench.tmp / "run" / "say.log").read_text()
+    played = [line for line in (bench.tmp / "run" / "say.log").read_text().splitlines()
+              if "played" in line]  # fmt: skip
+    # Tagged: when, which ticket, which process (copies running side by side can be told apart).
+    assert len(played) == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d n0{11}2 pid \d+: played: .*", played[0])
 
 
 def test_no_wait_takes_piped_text_with_it(bench: Bench, fake: FakeCartesia) -> None:
@@ -304,6 +309,27 @@ def test_no_wait_checks_before_it_returns(cli: RunCli, bench: Bench) -> None:
     no_player = cli("say", "--no-wait", "Hi", env={**bench.env, "PATH": "/nonexistent"})
     assert no_player.code == 2 and "ffplay" in no_player.stderr
     assert not (bench.tmp / "run" / "say.log").exists()  # nothing was started
+
+
+def test_say_no_wait_checks_the_output_before_returning(cli: RunCli, bench: Bench) -> None:
+    """The output is checked before the copy is started (its failure would only reach
+    say.log), and before a `say` waits for its turn (not after the wait)."""
+    (bench.tmp / "kept.wav").write_bytes(b"mine")
+    for output, said in [
+        ("/nonexistent/x.wav", "output directory does not exist: /nonexistent"),
+        ("kept.wav", "kept.wav already exists"),
+    ]:
+        refused = cli("say", "--no-wait", "-o", output, "Hi", env=bench.env)
+        assert refused.code == 2 and said in refused.stderr, refused.stderr
+    assert not (bench.tmp / "run" / "say.log").exists()  # nothing was started
+    assert bench.tickets_taken() == 0  # no place taken
+    assert (bench.tmp / "kept.wav").read_bytes() == b"mine"
+    held = bench.open_queue().take(interrupt=False, timeout=1)  # someone speaks, for long
+    started = time.monotonic()
+    waited = cli("say", "-o", "/nonexistent/x.wav", "Hi", env=bench.env)
+    assert waited.code == 2 and time.monotonic() - started < 5, waited.stderr
+    assert "waiting" not in waited.stderr
+    bench.open_queue().release(held)
 
 
 @settings(max_examples=50)
