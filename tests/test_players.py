@@ -10,6 +10,7 @@ are tested by argument vector only.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -400,7 +401,27 @@ def test_the_in_process_player_without_a_device_fails_before_any_request(
     result = cli("say", HELLO, "--player", "miniaudio")
     assert result.code == 7 and fake.requests == []
     assert result.stderr.startswith(
-        f"cartesia-cli: error: {player_inprocess.NAME} could not open an audio device: "
+        f"cartesia-cli: error: {player_inprocess.NAME} could not open an audio device"
+        " (failed to init device); -o FILE keeps the audio"
+    )
+
+
+def test_the_in_process_player_without_a_device_gives_alsas_reason_in_plain_words(
+    cli: RunCli, fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    miniaudio = pytest.importorskip("miniaudio")
+
+    def no_device(**_: object) -> None:
+        os.write(2, b"ALSA lib confmisc.c:165:(snd_config_get_card) Cannot get card index for 0\n")
+        raise miniaudio.MiniaudioError("failed to init device", -401)
+
+    monkeypatch.setattr(miniaudio, "PlaybackDevice", no_device)
+    result = cli("say", HELLO, "--player", "miniaudio")
+    assert result.code == 7 and fake.requests == []
+    assert result.stderr == (
+        "cartesia-cli: error: miniaudio could not open an audio device"
+        " (ALSA: Cannot get card index for 0); -o FILE keeps the audio;"
+        " --player NAME picks another player\n"
     )
 
 

@@ -49,9 +49,10 @@ TAIL_LINES = 40  # the player's last lines kept: ALSA alone prints 8 before ffpl
 # blaming its input).
 _SDL_INIT = re.compile(r"^Could not initialize SDL - (.+)")
 _NO_DEVICE = re.compile(r"audio open failed", re.IGNORECASE)
+ALSA_LINE = re.compile(r"^ALSA lib [^)]*\)\s*(.+)")  # "ALSA lib file.c:1:(function) <why>"
 _DEVICE_REASONS = (
     (re.compile(r"^SDL_OpenAudio[^:]*: (.+)"), "{}"),
-    (re.compile(r"^ALSA lib [^)]*\)\s*(.+)"), "ALSA: {}"),
+    (ALSA_LINE, "ALSA: {}"),
 )
 
 
