@@ -233,13 +233,45 @@ def stop_exit_code() -> int:
 def terminate(pid: int) -> None:
     """Ask process `pid` to stop as SIGTERM does (exit 143); gone already is fine.
 
-    For `say --interrupt`, which stops the `say` speaking now: signals are this
-    module's and launch.py's alone.
+    For `say --interrupt`, which stops the `say` speaking now, and for a helper
+    we started (a player): signals are this module's and launch.py's alone. A
+    stopped process (Ctrl-Z, SIGSTOP) only acts on SIGTERM once continued, so
+    SIGCONT follows: the SIGTERM is pending by then and is taken first.
     """
     import contextlib
 
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)
+
+
+def ends_with_us() -> Callable[[], None] | None:
+    """A hook for `subprocess.Popen(preexec_fn=…)`: the child gets SIGTERM when we die.
+
+    Linux only (prctl PR_SET_PDEATHSIG; elsewhere None): a player must not play
+    on after its `say` was killed (SIGKILL runs no clean-up of ours), over the
+    next one. The kernel sends it when the thread that started the child ends,
+    so it is offered to the main thread only. The hook runs in the child between
+    fork and exec: it only calls what was looked up here.
+    """
+    import threading
+
+    if (
+        not sys.platform.startswith("linux")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent, set_death_signal, term = os.getpid(), 1, int(signal.SIGTERM)
+
+    def hook() -> None:
+        prctl(set_death_signal, term)
+        if os.getppid() != parent:  # we died before the child asked: go now
+            os.kill(os.getpid(), term)
+
+    return hook
 
 
 def start_thread(thread: threading.Thread) -> None:

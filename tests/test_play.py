@@ -202,6 +202,18 @@ def test_a_named_player_not_on_path_is_a_usage_error(
     )
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="afplay is macOS's own")
+def test_afplay_elsewhere_than_macos_is_not_something_to_install(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    result = cli("say", HELLO, "--player", "afplay", env={"PATH": str(tmp_path)})
+    assert result.code == 2 and fake.requests == []
+    assert result.stderr == (
+        "cartesia-cli: error: --player afplay: afplay comes with macOS; on this system use"
+        " --player auto, or one of ffplay, mpv, paplay, pw-play, aplay, play\n"
+    )
+
+
 def test_a_player_that_quits_early_is_one_line_and_the_file_is_whole(
     cli: RunCli, fake: FakeCartesia, player: Path, tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ are tested by argument vector only.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -217,6 +218,51 @@ def test_a_player_whose_sdl_audio_does_not_start_says_so(
     )
 
 
+# ffplay as it behaves with no audio device when the audio fits in its pipe: it takes all
+# of it, says its device failed, and exits 0 later than the (short) audio would have lasted.
+LATE_QUITTER = f"""#!{sys.executable}
+import os, sys, time
+while os.read(0, 1 << 16):
+    pass
+time.sleep(0.4)
+sys.stderr.write({NO_SOUND_CARD!r})
+"""
+
+
+def test_say_short_utterance_with_failed_player_is_not_reported_as_played(
+    cli: RunCli, fake: FakeCartesia, tmp_path: Path
+) -> None:
+    """A device that did not open is a failure whatever the timing: the audio (0.1 s) is
+    over before the player ends, so only its lines tell that nothing was heard."""
+    fake.plan = AudioPlan(audio_seconds=0.1)
+    folder = stand_in(tmp_path / "bin", "ffplay", LATE_QUITTER)
+    result = cli("say", "OK", env={"PATH": f"{folder}:/usr/bin:/bin"})
+    assert result.code == 7, result.stderr
+    assert "played:" not in result.stderr
+    assert result.stderr == (
+        "cartesia-cli: error: ffplay could not open an audio device (ALSA: Unknown PCM default)\n"
+    )
+
+
+@pytest.mark.skipif(shutil.which("ffplay") is None, reason="ffplay (ffmpeg) not installed")
+@pytest.mark.parametrize(
+    ("environ", "reason"),
+    [
+        ({"SDL_AUDIODRIVER": "alsa", "ALSA_CONFIG_PATH": "/nonexistent"}, "(ALSA: "),
+        ({"SDL_AUDIODRIVER": "nonexistent"}, "(SDL: Audio target 'nonexistent' not available)"),
+    ],
+)
+def test_the_real_ffplay_without_a_device_fails_a_short_say(
+    cli: RunCli, fake: FakeCartesia, environ: dict[str, str], reason: str
+) -> None:
+    """The real ffplay: ALSA that cannot open a device (ffplay exits 0), SDL with no driver."""
+    fake.plan = AudioPlan(audio_seconds=0.1)
+    result = cli("say", "hi", "--player", "ffplay", env=environ)
+    assert result.code == 7, result.stderr
+    assert result.stderr.startswith("cartesia-cli: error: ffplay could not open an audio device ")
+    assert reason in result.stderr and "played:" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("said", "reason"),
     [
@@ -355,7 +401,27 @@ def test_the_in_process_player_without_a_device_fails_before_any_request(
     result = cli("say", HELLO, "--player", "miniaudio")
     assert result.code == 7 and fake.requests == []
     assert result.stderr.startswith(
-        f"cartesia-cli: error: {player_inprocess.NAME} could not open an audio device: "
+        f"cartesia-cli: error: {player_inprocess.NAME} could not open an audio device"
+        " (failed to init device); -o FILE keeps the audio"
+    )
+
+
+def test_the_in_process_player_without_a_device_gives_alsas_reason_in_plain_words(
+    cli: RunCli, fake: FakeCartesia, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    miniaudio = pytest.importorskip("miniaudio")
+
+    def no_device(**_: object) -> None:
+        os.write(2, b"ALSA lib confmisc.c:165:(snd_config_get_card) Cannot get card index for 0\n")
+        raise miniaudio.MiniaudioError("failed to init device", -401)
+
+    monkeypatch.setattr(miniaudio, "PlaybackDevice", no_device)
+    result = cli("say", HELLO, "--player", "miniaudio")
+    assert result.code == 7 and fake.requests == []
+    assert result.stderr == (
+        "cartesia-cli: error: miniaudio could not open an audio device"
+        " (ALSA: Cannot get card index for 0); -o FILE keeps the audio;"
+        " --player NAME picks another player\n"
     )
 
 

@@ -10,10 +10,12 @@ it is stopped. Each `say` is started once the one before it has taken its ticket
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +41,8 @@ def note(word):
         fcntl.flock(f, fcntl.LOCK_EX)
         f.write(f"{{word}} {{who}} {{time.monotonic()}}\\n")
 def stopped(signum, frame):
+    note("stopping")
+    time.sleep(float(os.environ.get("LINGER", "0")))  # a player slow to let go of its device
     note("stopped")
     os._exit(0)
 signal.signal(signal.SIGTERM, stopped)
@@ -77,8 +81,15 @@ class Bench:
             QUEUE_LOG=str(self.log),
         )
 
-    def say(self, who: str, *args: str, hold: bool = False) -> subprocess.Popen[bytes]:
-        env = {**self.env, "UTTERANCE": who, **({"HOLD": "1"} if hold else {})}
+    def say(
+        self, who: str, *args: str, hold: bool = False, linger: float = 0
+    ) -> subprocess.Popen[bytes]:
+        env = {
+            **self.env,
+            "UTTERANCE": who,
+            "LINGER": str(linger),
+            **({"HOLD": "1"} if hold else {}),
+        }
         err = os.open(self.tmp / f"{who}.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             return subprocess.Popen(
@@ -151,6 +162,45 @@ def test_ten_says_at_once_speak_in_turn_one_killed_one_interrupting(bench: Bench
     assert (bench.noted("start", "p2") or 0) - killed_at < 5  # at once, not after a timeout
     assert bench.noted("stopped", "p5") is not None and bench.noted("end", "p5") is None
     assert bench.open_queue().tickets() == []  # every ticket gone, the killed one's too
+
+
+def test_a_say_killed_outright_stops_its_player_before_the_next_one_speaks(bench: Bench) -> None:
+    """kill -9 of the `say` alone (not its group): its player, which would play on, is
+    stopped with it (Linux), and the next `say` starts only once that player has ended
+    (it holds the turn's lock), however long it takes to let go (LINGER)."""
+    first = bench.say("first", hold=True, linger=0.5)
+    until(lambda: bench.noted("start", "first"), "first to start playing")
+    second = bench.say("second")
+    until(lambda: bench.tickets_taken() == 2, "second's ticket")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    try:
+        assert second.wait(timeout=30) == 0, bench.stderr("second")
+        stopped, started = bench.noted("stopped", "first"), bench.noted("start", "second")
+        assert stopped is not None and started is not None, bench.events()
+        assert stopped < started, bench.events()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)  # its player, if it played on
+
+
+def test_interrupt_stops_a_speaker_that_was_stopped_with_ctrl_z(bench: Bench) -> None:
+    """Ctrl-Z stops the speaking `say` and its player (SIGSTOP to the group): SIGTERM alone
+    would wait for a SIGCONT that never comes, so the interrupter sends both, and the
+    speaker sends both to its player."""
+    paused = bench.say("paused", hold=True)
+    until(lambda: bench.noted("start", "paused"), "paused to start playing")
+    os.killpg(paused.pid, signal.SIGSTOP)
+    try:
+        urgent = bench.say("urgent", "--interrupt")
+        assert urgent.wait(timeout=15) == 0, bench.stderr("urgent")
+        assert paused.wait(timeout=5) == 143, bench.stderr("paused")
+        assert bench.noted("stopped", "paused") is not None, bench.events()
+        assert bench.noted("start", "urgent") is not None, bench.events()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(paused.pid, signal.SIGKILL)
+        paused.wait(timeout=5)
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -228,7 +278,11 @@ def test_no_wait_returns_at_once_and_the_speech_plays_in_turn(
     until(lambda: bench.noted("end", "bg"), "the background say to play")
     until(lambda: queue.tickets() == [], "the background say to let go of its ticket")
     assert fake.requests[-1].json()["transcript"] == "This is bg."
-    assert "played" in (bench.tmp / "run" / "say.log").read_text()
+    played = [line for line in (bench.tmp / "run" / "say.log").read_text().splitlines()
+              if "played" in line]  # fmt: skip
+    # Tagged: when, which ticket, which process (copies running side by side can be told apart).
+    assert len(played) == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d n0{11}2 pid \d+: played: .*", played[0])
 
 
 def test_no_wait_takes_piped_text_with_it(bench: Bench, fake: FakeCartesia) -> None:
@@ -255,6 +309,27 @@ def test_no_wait_checks_before_it_returns(cli: RunCli, bench: Bench) -> None:
     no_player = cli("say", "--no-wait", "Hi", env={**bench.env, "PATH": "/nonexistent"})
     assert no_player.code == 2 and "ffplay" in no_player.stderr
     assert not (bench.tmp / "run" / "say.log").exists()  # nothing was started
+
+
+def test_say_no_wait_checks_the_output_before_returning(cli: RunCli, bench: Bench) -> None:
+    """The output is checked before the copy is started (its failure would only reach
+    say.log), and before a `say` waits for its turn (not after the wait)."""
+    (bench.tmp / "kept.wav").write_bytes(b"mine")
+    for output, said in [
+        ("/nonexistent/x.wav", "output directory does not exist: /nonexistent"),
+        ("kept.wav", "kept.wav already exists"),
+    ]:
+        refused = cli("say", "--no-wait", "-o", output, "Hi", env=bench.env)
+        assert refused.code == 2 and said in refused.stderr, refused.stderr
+    assert not (bench.tmp / "run" / "say.log").exists()  # nothing was started
+    assert bench.tickets_taken() == 0  # no place taken
+    assert (bench.tmp / "kept.wav").read_bytes() == b"mine"
+    held = bench.open_queue().take(interrupt=False, timeout=1)  # someone speaks, for long
+    started = time.monotonic()
+    waited = cli("say", "-o", "/nonexistent/x.wav", "Hi", env=bench.env)
+    assert waited.code == 2 and time.monotonic() - started < 5, waited.stderr
+    assert "waiting" not in waited.stderr
+    bench.open_queue().release(held)
 
 
 @settings(max_examples=50)

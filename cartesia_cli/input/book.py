@@ -225,9 +225,9 @@ class ChapterPattern:
         started = time.monotonic()
         try:
             found = left > 0 and self._pattern.search(line, timeout=left) is not None
-        except TimeoutError:
-            found = False
-        self._spent += time.monotonic() - started
+            self._spent += time.monotonic() - started
+        except TimeoutError:  # the budget is gone, whatever our clock says of it
+            found, self._spent = False, PATTERN_SECONDS
         if self._spent >= PATTERN_SECONDS:
             where = f" (on line {number})" if number is not None else ""
             raise UsageError(

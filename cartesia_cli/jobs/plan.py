@@ -99,7 +99,7 @@ def player_for(job: TtsJob, settings: Settings, audio: OutputFormat) -> players.
         elif name == players.IN_PROCESS and not players.in_process_available():
             exc.hint = f"install it: {players.EXTRA}"
         else:
-            exc.hint = "install it, or use --player auto"
+            exc.hint = exc.hint or "install it, or use --player auto"
         raise
 
 

@@ -11,7 +11,8 @@ With --no-wait the ticket is taken here, in the order of arrival, and handed
 to a copy of the command started in a session of its own, which waits, asks
 and plays; this one returns at once. Text from stdin goes to the copy in a
 file (removed already: only the two processes can read it); the copy's lines
-go to `say.log` in the runtime folder.
+go to `say.log` in the runtime folder, each tagged with the time, the ticket
+and the copy's pid.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from cartesia_cli.errors import CliError, OutputError, UsageError
 from cartesia_cli.input.transcript import STDIN
 from cartesia_cli.jobs.job import TtsJob
 from cartesia_cli.jobs.speak import Turn, refuse
-from cartesia_cli.output.sinks import is_stdout
+from cartesia_cli.output.player import held_by_players
+from cartesia_cli.output.sinks import check_output, is_stdout
 from cartesia_cli.output.speech_queue import QUEUE_FOLDER, SpeechQueue, Ticket, runtime_dir
 from cartesia_cli.ui.console import console, isatty
 
@@ -60,17 +62,32 @@ def turn(job: TtsJob, queueing: Queueing, argv: Sequence[str]) -> Turn:
 def _turn(job: TtsJob, queueing: Queueing, argv: Sequence[str]) -> Turn:
     inherited = os.environ.pop(TICKET_VAR, None) if queueing.no_wait else None
     if inherited is not None:  # the copy a --no-wait started: it waits here, in its place
-        return lambda: _in_turn(queueing, inherited)
+        return lambda: _in_turn(queueing, inherited, None)
     if not queueing.no_wait:
-        return lambda: _in_turn(queueing, None)
+        return lambda: _in_turn(queueing, None, job)
     _check_detachable(job)
     stdin_text = _stdin_kept(job)
-    return lambda: _handed_off(queueing, argv, stdin_text)
+    return lambda: _handed_off(job, queueing, argv, stdin_text)
+
+
+def _check_output(job: TtsJob) -> None:
+    """The output's checks, once the plan's are made and before a place is taken: the file
+    is claimed only when the turn comes (or in the --no-wait copy), but a folder that is
+    not there is said now, not after the wait (nor only in say.log)."""
+    options = job.options
+    if options.output is not None and not is_stdout(options.output):
+        check_output(options.output, force=options.force, stdout_is_tty=False)
 
 
 @contextlib.contextmanager
-def _in_turn(queueing: Queueing, inherited: str | None) -> Iterator[bool]:
-    """Wait for the turn (bounded), speak, then let the next one go, whatever happened."""
+def _in_turn(queueing: Queueing, inherited: str | None, job: TtsJob | None) -> Iterator[bool]:
+    """Wait for the turn (bounded), speak, then let the next one go, whatever happened.
+
+    `job`: the output is checked first (the copy a --no-wait started passes None: its
+    parent checked it; the claim checks again).
+    """
+    if job is not None:
+        _check_output(job)
     queue = _queue()
     with process.signals_held():  # a ticket taken is always released below
         ticket = _adopted(queue, inherited) or queue.take(
@@ -79,7 +96,8 @@ def _in_turn(queueing: Queueing, inherited: str | None) -> Iterator[bool]:
     speaking = None
     try:
         speaking = queue.wait_turn(ticket, queueing.timeout, lambda: _waiting(queueing))
-        yield True
+        with held_by_players(speaking):  # the next turn waits for our player's end too
+            yield True
     finally:
         with process.signals_held():
             queue.release(ticket, speaking)
@@ -98,8 +116,11 @@ def _adopted(queue: SpeechQueue, inherited: str | None) -> Ticket | None:
 
 
 @contextlib.contextmanager
-def _handed_off(queueing: Queueing, argv: Sequence[str], stdin_text: bool) -> Iterator[bool]:
+def _handed_off(
+    job: TtsJob, queueing: Queueing, argv: Sequence[str], stdin_text: bool
+) -> Iterator[bool]:
     """The place taken now; the waiting, asking and playing left to a process of its own."""
+    _check_output(job)  # here: the copy's failure would only reach say.log
     queue = _queue()
     with process.signals_held():
         ticket = queue.take(interrupt=queueing.interrupt, timeout=queueing.timeout)
@@ -171,23 +192,52 @@ def _log(folder: Path, ticket: Ticket) -> int:
     return log
 
 
+# Between the copy's stderr and say.log: each line tagged with the time, the ticket and the
+# copy's pid, so that the lines of copies running side by side can be told apart. A program
+# of its own (the standard library only), not a thread of the copy's: it ends when the copy
+# does, however it ends, and loses no line the copy wrote.
+_TAGGER = """\
+import sys, time
+tag = sys.argv[1].encode()
+for line in sys.stdin.buffer:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S").encode()
+    sys.stdout.buffer.write(stamp + b" " + tag + b": " + line)
+    sys.stdout.buffer.flush()
+"""
+
+
 def _start_copy(argv: Sequence[str], ticket: Ticket, stdin_text: bool, log: int) -> None:
-    """This command again, in a session of its own, holding `ticket`: not a child to wait for."""
+    """This command again, in a session of its own, holding `ticket`: not a child to wait for.
+
+    Its stderr goes to `log` through the tagger.
+    """
     import subprocess
     import sys
 
     if stdin_text:
         os.lseek(0, 0, os.SEEK_SET)  # the checks read it here already
     env = {**os.environ, TICKET_VAR: f"{ticket.name}:{ticket.fd}"}
+    lines, said = os.pipe()
     try:
-        subprocess.Popen(
+        copy = subprocess.Popen(
             [sys.executable, "-m", "cartesia_cli", *argv],
             stdin=0 if stdin_text else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=log,
+            stderr=said,
             pass_fds=(ticket.fd,),
             start_new_session=True,  # no terminal, no Ctrl-C of the shell it was started from
             env=env,
         )
+        tag = f"{ticket.name} pid {copy.pid}"
+        subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _TAGGER, tag],
+            stdin=lines,
+            stdout=log,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise OutputError(f"cannot start the background say: {exc.strerror}") from None
+    finally:
+        os.close(lines)
+        os.close(said)

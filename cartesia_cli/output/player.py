@@ -13,15 +13,18 @@ trouble is given instead (`device_trouble`).
 A player that stops reading (hung, its audio device blocked) is given up after
 PLAYER_STALL seconds without taking a byte (`child.py`). One that exits before
 it has been given all the audio, or exits with an error, has failed; so has one
-that said something and ended far sooner than its audio could have been played
-(ffplay exits 0 when it cannot open an audio device).
+whose last lines say its audio device did not open (ffplay then exits 0, and
+for a short utterance only after the time the audio lasts: its start-up is
+slower than that), and one that said something else and ended far sooner than
+its audio could have been played.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from cartesia_cli import process
 from cartesia_cli.errors import NO_PLAYER, BrokenPipe, UsageError
@@ -46,10 +49,28 @@ TAIL_LINES = 40  # the player's last lines kept: ALSA alone prints 8 before ffpl
 # blaming its input).
 _SDL_INIT = re.compile(r"^Could not initialize SDL - (.+)")
 _NO_DEVICE = re.compile(r"audio open failed", re.IGNORECASE)
+ALSA_LINE = re.compile(r"^ALSA lib [^)]*\)\s*(.+)")  # "ALSA lib file.c:1:(function) <why>"
 _DEVICE_REASONS = (
     (re.compile(r"^SDL_OpenAudio[^:]*: (.+)"), "{}"),
-    (re.compile(r"^ALSA lib [^)]*\)\s*(.+)"), "ALSA: {}"),
+    (ALSA_LINE, "ALSA: {}"),
 )
+
+
+# Descriptors every player started now inherits: `say`'s hold on the speech queue's
+# `speaking` lock (output/speech_queue.py), so that the turn ends when the player has
+# ended too, even when the `say` itself was killed (SIGKILL) while its player played on.
+_held_for_players: tuple[int, ...] = ()
+
+
+@contextlib.contextmanager
+def held_by_players(fd: int) -> Iterator[None]:
+    """In the block, every player started also holds `fd` open (a lock held until it exits)."""
+    global _held_for_players
+    saved, _held_for_players = _held_for_players, (*_held_for_players, fd)
+    try:
+        yield
+    finally:
+        _held_for_players = saved
 
 
 def find_player() -> str:
@@ -103,6 +124,8 @@ class Player:
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            pass_fds=_held_for_players,  # `say`'s turn lasts as long as its player
+            preexec_fn=process.ends_with_us(),  # killed with its `say`, not playing on
         )
         self._started = time.monotonic()
         assert self._process.stdin is not None and self._process.stderr is not None
@@ -156,15 +179,19 @@ class Player:
         self._reader.join(timeout=1)
         if self.stalled:
             return stall_message(self.sink.stall_after, self.name)
+        if self.quit_early or code != 0 or device_trouble(self._lines) is not None:
+            return self._quit_message()  # its device failed: whatever the timing (ffplay exits 0)
         too_soon = time.monotonic() - self._started < seconds / 2
         complained = _FAILURE.search(self.last_line) is not None
-        if self.quit_early or code != 0 or (complained and too_soon):
+        if complained and too_soon:
             return self._quit_message()
         return None
 
     def stop(self) -> None:
         """Stop the player now (SIGTERM, then SIGKILL) and reap it; the feeding ends."""
         self._buffer.abandon()
+        if self._process.poll() is None:  # SIGCONT with it: a stopped player (Ctrl-Z) acts now
+            process.terminate(self._process.pid)
         child.stop(self._process, STOP_GRACE)
         self._feeder.join(timeout=1)
         self._reader.join(timeout=1)
@@ -198,8 +225,6 @@ class Player:
             self._close_input()
 
     def _close_input(self) -> None:
-        import contextlib
-
         if self._process.stdin is not None:
             with contextlib.suppress(OSError):  # already gone: nothing left to tell it
                 self._process.stdin.close()

@@ -125,9 +125,21 @@ def _open_device(library: Any, sample_format: Any, rate: int) -> miniaudio.Playb
             )
         except library.MiniaudioError as exc:
             failure = exc
-    lines = [line for line in said().splitlines() if line.strip()]
-    reason = lines[-1].strip() if lines else str(failure)
-    raise OutputError(f"{NAME} could not open an audio device: {reason}")
+    no_device = OutputError(f"{NAME} could not open an audio device ({_reason(said(), failure)})")
+    no_device.hint = "-o FILE keeps the audio; --player NAME picks another player"
+    raise no_device
+
+
+def _reason(said: str, failure: Exception) -> str:
+    """The backends' last word: ALSA's reason without its source line, else the last line
+    said, else miniaudio's own."""
+    from cartesia_cli.output.player import ALSA_LINE
+
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if alsa := ALSA_LINE.match(line):
+            return f"ALSA: {alsa.group(1)}"
+    return lines[-1] if lines else str(failure.args[0] if failure.args else failure)
 
 
 class _stderr_captured:

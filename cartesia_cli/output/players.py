@@ -189,6 +189,7 @@ SOX_PLAY = PlayerKind(
     reads_stdin=True,
 )  # fmt: skip
 EXTERNAL = (FFPLAY, MPV, AFPLAY, PAPLAY, PW_PLAY, APLAY, SOX_PLAY)
+MACOS_ONLY = frozenset({AFPLAY.name})  # part of macOS: nothing to install elsewhere
 assert (AUTO, IN_PROCESS, *(kind.name for kind in EXTERNAL)) == PLAYER_NAMES, "one order"
 
 
@@ -212,7 +213,7 @@ def in_process_takes(audio: OutputFormat) -> bool:
     return audio.encoding is not None and audio.container in (Container.RAW, Container.WAV)
 
 
-def choose(name: str, audio: OutputFormat) -> Choice:
+def choose(name: str, audio: OutputFormat, platform: str = sys.platform) -> Choice:
     """The player for `--play` (a usage error, before any request, when there is none)."""
     import shutil
 
@@ -228,12 +229,20 @@ def choose(name: str, audio: OutputFormat) -> Choice:
             return Choice(kind.name, kind, path)
     if name != AUTO:
         kind = kinds[0]
+        if name in MACOS_ONLY and platform != "darwin" and shutil.which(name) is None:
+            failure = UsageError(f"--player {name}: {name} comes with macOS", kind=NO_PLAYER)
+            failure.hint = f"on this system use --player auto, or one of {_others(name)}"
+            raise failure
         why = "is not on PATH" if shutil.which(name) is None else f"cannot play {_what(audio)}"
         raise UsageError(f"--player {name}: {kind.name} {why}", kind=NO_PLAYER)
     tried = ", ".join(PLAYER_NAMES[1:])
     raise UsageError(
         f"no audio player found for {_what(audio)} (looked for {tried})", kind=NO_PLAYER
     )
+
+
+def _others(name: str) -> str:
+    return ", ".join(kind.name for kind in EXTERNAL if kind.name not in (name, *MACOS_ONLY))
 
 
 def _what(audio: OutputFormat) -> str:

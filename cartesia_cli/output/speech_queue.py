@@ -10,7 +10,10 @@ promise rests on a lock the kernel drops when its holder dies, so a crashed
   from birth (made under another name, locked, then renamed) until it is
   removed. A ticket nobody holds any more is a crashed `say`'s: skipped, removed.
 - `speaking` is locked by the one that speaks now, and says who that is
-  (its pid and its ticket), so that `say --interrupt` can stop it.
+  (its pid and its ticket), so that `say --interrupt` can stop it. Its player
+  holds the lock too (it inherits the descriptor): a `say` killed outright
+  lets the next one go only once its player has ended as well (on Linux the
+  player is told to end when its `say` dies).
 
 A turn comes when no live ticket sorts before one's own and the `speaking`
 lock is free. Interrupting tickets sort before every waiting one (the latest
