@@ -142,6 +142,10 @@ def test_a_finished_book_is_not_said_again_and_its_files_are_left_alone(
     assert facts["characters_billed"] == 0 and facts["characters_reused"] == 133
     assert facts["paragraphs_said"] == 0 and facts["paragraphs_reused"] == 6
     assert chapter.stat().st_mtime_ns == made
+    # Nothing is said to be written that was not: the summary says the files were up to date.
+    plain = cli("narrate", "book.md", *WAV)
+    assert "up to date, nothing written:" in plain.stderr and "wrote " not in plain.stderr
+    assert chapter.stat().st_mtime_ns == made
 
 
 def test_an_edited_paragraph_alone_is_said_again_and_its_chapter_and_the_book_rebuilt(

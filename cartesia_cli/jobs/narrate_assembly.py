@@ -42,6 +42,7 @@ class Built(NamedTuple):
     chapters: dict[int, str]  # chapter index -> its audio file
     book: str | None
     recipes: dict[str, str]  # file name -> fingerprint
+    made: frozenset[str] = frozenset()  # the names written by this run (the rest were there)
 
 
 def assemble(planned: NarratePlan, sizes: Mapping[str, int]) -> Built:
@@ -61,7 +62,7 @@ def assemble(planned: NarratePlan, sizes: Mapping[str, int]) -> Built:
         chapters = [made[i] for i in complete]
         inputs = [_chapter_input(planned, i, words=False) for i in complete]
         _write_book(planned, chapters, inputs, book, fmt)
-    return wanted
+    return wanted._replace(made=frozenset(stale))
 
 
 def made_before(planned: NarratePlan, sizes: Mapping[str, int]) -> Built:

@@ -8,7 +8,7 @@ fixed keys, null when not known, on stdout (narrate writes no audio there).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from cartesia_cli.errors import CliError, ExitCode, UsageError
@@ -193,12 +193,16 @@ def _summary(outcome: Outcome) -> list[str]:
         f" {reused_characters(planned):,}",
     ]
     files = _files(outcome)
-    if files:
-        lines.append(
-            f"wrote {', '.join(files[:3])}"
-            + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        )
+    made = _files(outcome, made_only=True)
+    if made:
+        lines.append(f"wrote {_some(made)}")
+    elif files:  # every file was there, made from these very parts: nothing written
+        lines.append(f"up to date, nothing written: {_some(files)}")
     return lines
+
+
+def _some(files: Sequence[str]) -> str:
+    return ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
 
 def _audio_seconds(outcome: Outcome) -> float:
@@ -210,7 +214,8 @@ def _audio_seconds(outcome: Outcome) -> float:
     return sum(sizes.get(key or "", 0) for key in parts) / planned.bytes_per_second
 
 
-def _files(outcome: Outcome) -> list[str]:
+def _files(outcome: Outcome, *, made_only: bool = False) -> list[str]:
+    """The book's audio files in the folder now (`made_only`: those this run wrote)."""
     planned, state = outcome.plan, outcome.state
     if planned is None or state is None:
         return []
@@ -219,6 +224,7 @@ def _files(outcome: Outcome) -> list[str]:
         return []
     names = [built.book] if built.book else []
     names += [built.chapters[i] for i in sorted(built.chapters)]
+    names = [name for name in names if not made_only or name in built.made]
     return [str(planned.folder / name) for name in names]
 
 
