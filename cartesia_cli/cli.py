@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from cartesia_cli import __version__, endpoints, errors, process, redact
-from cartesia_cli.errors import CliError, ExitCode, StopRequested
+from cartesia_cli.errors import CliError, ExitCode, StopRequested, UsageError
 from cartesia_cli.ui.console import PROG, console
 
 COMPLETE_VAR = "_CARTESIA_CLI_COMPLETE"
@@ -297,6 +297,33 @@ def _names_complete(command: object) -> None:
         )
         if kind is not None:
             param._custom_shell_complete = _name_completer(kind)
+        elif param.param_type_name == "argument" and metavar == CONFIG_VALUE:
+            param._custom_shell_complete = _config_value_completer()
+
+
+# `config set KEY [VALUE]`: the value completes as the key's flag does (names for a voice).
+CONFIG_VALUE = "[VALUE]"
+NAMED_KEYS = {"voice": "voices", "pronunciation_dict": "dicts"}
+
+
+def _config_value_completer() -> object:
+    from typer._click.shell_completion import CompletionItem
+
+    from cartesia_cli.settings import spec
+
+    def complete(ctx: typer.Context, param: object, incomplete: str) -> list[CompletionItem]:
+        key = ctx.params.get("key")
+        if key in NAMED_KEYS:
+            names = _name_completer(NAMED_KEYS[key])
+            return names(ctx, param, incomplete)  # type: ignore[operator, no-any-return]
+        try:
+            setting = spec.by_config_key(str(key))
+        except UsageError:  # an unknown key: nothing to offer
+            return []
+        offered = setting.candidates(incomplete)
+        return [CompletionItem(item) for item in offered if isinstance(item, str)]
+
+    return complete
 
 
 def _name_completer(kind: str) -> object:

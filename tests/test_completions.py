@@ -143,3 +143,23 @@ def _read_until(fd: int, wanted: bytes, timeout: float = 15.0) -> bytes:
             except OSError:
                 break
     return seen
+
+
+def test_config_set_completes_the_value_as_the_keys_flag_does(tmp_path: Path) -> None:
+    """`config set model son<Tab>` offers models; `config set voice kat<Tab>` a voice's name."""
+    from cartesia_cli.settings import name_cache
+
+    cache = tmp_path / "cache"
+    name_cache.remember(
+        name_cache.VOICES, "https://api.cartesia.ai", [("f786b574-daa5-4673-aa0c-cbe3e8534c02",
+        "Katie")], complete=True, path=cache / name_cache.FILE_NAME,
+    )  # fmt: skip
+    env = {"CARTESIA_CLI_CACHE_DIR": str(cache), "CARTESIA_CLI_CONFIG_DIR": str(tmp_path)}
+    words = "cartesia-cli config set voice kat"
+    out = complete(
+        tmp_path, _CARTESIA_CLI_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD="4", **env
+    )
+    assert out.split() == ["Katie"]
+    models = bash_candidates(tmp_path, "cartesia-cli config set model sonic-3.6")
+    assert models and all(model.startswith("sonic-3.6") for model in models)
+    assert bash_candidates(tmp_path, "cartesia-cli config set nosuch x") == []
