@@ -64,7 +64,7 @@ def try_voice(wanted: str, text: str | None, options: JobOptions) -> None:
     spoken = _LATER if text is None else text
     planned = _planned(VOICE_TRY, options._replace(transcript_arg=spoken))
     with _client(planned.plan) as client:
-        voice = named(names.VOICE, wanted, client)
+        voice = names.look_up(names.VOICE, wanted, client.config)
         _sample(
             planned, client, planned.plan.request._replace(voice_id=voice.id),
             language=(lambda: _language(client, voice.id)) if text is None else None,
@@ -89,7 +89,7 @@ def try_dictionary(word: str, wanted: str, options: JobOptions) -> None:
     fields = {k: v for k, v in planned.plan.request.fields.items() if k != field}
     without = planned.plan.request._replace(fields=fields)
     with _client(planned.plan) as client:
-        found = named(names.DICTIONARY, wanted, client)
+        found = names.look_up(names.DICTIONARY, wanted, client.config)
         dictionary = _dictionary(client, found.id)
         shown = found.name or voices.field(dictionary, "name") or found.id
         with_it = without._replace(fields={**fields, field: found.id})
@@ -99,11 +99,6 @@ def try_dictionary(word: str, wanted: str, options: JobOptions) -> None:
         items = {"dictionary_items": dictionary.get("items")}  # an edited dictionary is new audio
         _sample(planned, client, with_it, extra=items)
     process.stop_taken()
-
-
-def named(kind: names.Kind, wanted: str, client: CartesiaClient) -> names.Named:
-    """The id (and name) `wanted` stands for; the one place these commands resolve a name."""
-    return names.look_up(kind, wanted, client.config)
 
 
 def sample_key(

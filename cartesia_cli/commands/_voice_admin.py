@@ -67,7 +67,11 @@ def clone(
         raise UsageError(f"--accent needs Cartesia-Version {voice_admin.ACCENTS_SINCE} or later")
     _say_about(clip, request.clip)
     with _client(settings) as client:
-        base = _voice_named(client, request.base_voice).id if request.base_voice else None
+        base = (
+            names.look_up(names.VOICE, request.base_voice, client.config).id
+            if request.base_voice
+            else None
+        )
         fields = voice_admin.clone_fields(
             name=request.name,
             language=request.language,
@@ -103,7 +107,7 @@ def localize(
     version = settings[spec.API_VERSION]
     voice_admin.checked_localize(wanted, version)
     with _client(settings) as client:
-        source = _voice_named(client, wanted.voice_id)
+        source = names.look_up(names.VOICE, wanted.voice_id, client.config)
         accent = wanted.accent
         if voice_admin.accents_since(version) and accent is None:
             accent = _default_accent(client, wanted)
@@ -153,7 +157,7 @@ def update(
     settings = _settings(given, debug, quiet)
     body = voice_admin.update_body(**changes._asdict(), api_version=settings[spec.API_VERSION])
     with _client(settings) as client:
-        voice = _voice_named(client, wanted)
+        voice = names.look_up(names.VOICE, wanted, client.config)
         answer = voices.check_voice(client.patch_json(_path(voice.id), body))
     names.remember(names.VOICE, settings[spec.BASE_URL], [answer], complete=False)
     if as_json:
@@ -210,7 +214,7 @@ def _every_voice_there(client: CartesiaClient, wanted: list[str]) -> list[voices
     found: dict[str, voices.Voice] = {}
     for one in wanted:
         try:
-            named = _voice_named(client, one)
+            named = names.look_up(names.VOICE, one, client.config)
             if named.id in found:
                 continue
             # Every one is asked for, a name from the cache too (the cache may be older
@@ -224,12 +228,6 @@ def _every_voice_there(client: CartesiaClient, wanted: list[str]) -> list[voices
 
 
 # --- shared -----------------------------------------------------------------------------
-
-
-def _voice_named(client: CartesiaClient, wanted: str) -> names.Named:
-    """The voice `wanted` names: an id as it is; a name from the name cache, else from one
-    search listing. The one place a voice argument becomes an id here."""
-    return names.look_up(names.VOICE, wanted, client.config)
 
 
 def _settings(given: Given, debug: bool, quiet: bool) -> Settings:

@@ -81,11 +81,9 @@ class Store:
     ) -> Voice | Problem:
         """A voice of the caller's, changed by `change` (given a copy) unless it says no."""
         with self._lock:
-            voice = self._voices.get(voice_id)
-            if voice is None:
-                return voice_not_found(voice_id)
-            if not voice["is_owner"]:
-                return not_yours(voice_id)
+            voice = self._owned(voice_id)
+            if isinstance(voice, Problem):
+                return voice
             changed = change(copy.deepcopy(voice))
             if isinstance(changed, Problem):
                 return changed
@@ -94,14 +92,19 @@ class Store:
 
     def delete_voice(self, voice_id: str) -> Problem | None:
         with self._lock:
-            voice = self._voices.get(voice_id)
-            if voice is None:
-                return voice_not_found(voice_id)
-            if not voice["is_owner"]:
-                return not_yours(voice_id)
+            voice = self._owned(voice_id)
+            if isinstance(voice, Problem):
+                return voice
             del self._voices[voice_id]
             self._deleted.add(voice_id)
         return None
+
+    def _owned(self, voice_id: str) -> Voice | Problem:
+        """The caller's own voice `voice_id` (the lock held), or why it may not be changed."""
+        voice = self._voices.get(voice_id)
+        if voice is None:
+            return voice_not_found(voice_id)
+        return voice if voice["is_owner"] else not_yours(voice_id)
 
     # --- pronunciation dictionaries ------------------------------------------------------
 

@@ -184,16 +184,13 @@ class PartWriter:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
-            _write_atomically(
-                self._parts.words_file(self.key),
-                json.dumps(
-                    {
-                        "sha256": self._digest.hexdigest(),
-                        "bytes": self.size,
-                        "words": [list(word) for word in self.words],
-                    }
-                ).encode(),
-            )
+            record = {
+                "sha256": self._digest.hexdigest(),
+                "bytes": self.size,
+                "words": [list(word) for word in self.words],
+            }
+            words_file = self._parts.words_file(self.key)
+            _replace_whole(words_file, [json.dumps(record).encode()], prefix=_TEMPORARY)
             os.replace(self._name, self._parts.audio(self.key))
         except OSError as exc:
             self.abandon()
@@ -210,17 +207,6 @@ class PartWriter:
         if self._name:
             with contextlib.suppress(OSError):
                 os.unlink(self._name)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 _MKSTEMP_TAIL = r"[a-z0-9_]{8}"  # tempfile.mkstemp's random part
@@ -242,7 +228,16 @@ def is_temporary_of(name: str, names: Iterable[str]) -> bool:
 
 def write_file_atomically(path: Path, data: Iterable[bytes]) -> None:
     """`path` replaced whole (a temporary file beside it, synced, renamed): old or new."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_TEMPORARY}")
+    try:
+        _replace_whole(path, data, prefix=f".{path.name}.{_TEMPORARY}")
+    except OSError as exc:
+        raise _failure(path.parent, exc) from None
+
+
+def _replace_whole(path: Path, data: Iterable[bytes], *, prefix: str) -> None:
+    """`path` written under a temporary name (`prefix`), synced, then renamed over it; the
+    temporary is removed on any failure, which is raised as it came (an OSError)."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix)
     try:
         with os.fdopen(fd, "wb") as file:
             for chunk in data:
@@ -250,9 +245,6 @@ def write_file_atomically(path: Path, data: Iterable[bytes]) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise _failure(path.parent, exc) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
