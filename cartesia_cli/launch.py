@@ -67,10 +67,10 @@ def _connect_early(args: list[str]) -> bool:
     try:
         from cartesia_cli import stream_target
 
-        target = stream_target.guess(args, os.environ)
+        target, held = stream_target.start_up(args, os.environ)
         if target is None:
             return False
-        if stream_target.may_be_cached(args, os.environ):
+        if held:
             stream_target.hold(target)  # a hit sends nothing: a miss connects (jobs/speak.py)
             return True
         from cartesia_cli.api import preconnect

@@ -59,8 +59,32 @@ def take_held() -> Target | None:
     return held
 
 
-def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
+class _ConfigFile:
+    """The config file's table, read at most once for the start-up's two questions."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._read = False
+        self._table: Mapping[str, object] | None = None
+
+    def table(self) -> Mapping[str, object] | None:
+        if not self._read:
+            self._table, self._read = _config(self._env), True
+        return self._table
+
+
+def start_up(args: Sequence[str], env: Mapping[str, str]) -> tuple[Target | None, bool]:
+    """`guess` and, for a target, `may_be_cached`, with the config file read once."""
+    config = _ConfigFile(env)
+    target = guess(args, env, config)
+    return target, target is not None and may_be_cached(args, env, config)
+
+
+def guess(
+    args: Sequence[str], env: Mapping[str, str], file: _ConfigFile | None = None
+) -> Target | None:
     """The endpoint this run will stream from, or None when it may not stream at all."""
+    file = file or _ConfigFile(env)
     tts = endpoints.in_argv(args)  # a command that streams speech
     if tts is None or env.get(COMPLETE_VAR):
         return None
@@ -71,7 +95,7 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     url_outside = BASE_URL_FLAG in values or bool(env.get(BASE_URL_ENV))
     key_outside = _key_outside(values, env)
     if not (url_outside and key_outside):
-        read = _config(env)
+        read = file.table()
         if read is None:
             return None
         config = read
@@ -86,7 +110,9 @@ def guess(args: Sequence[str], env: Mapping[str, str]) -> Target | None:
     return Target(endpoint, tls=tts.tls_at_start and endpoint.scheme == "https")
 
 
-def may_be_cached(args: Sequence[str], env: Mapping[str, str]) -> bool:
+def may_be_cached(
+    args: Sequence[str], env: Mapping[str, str], file: _ConfigFile | None = None
+) -> bool:
     """Might the audio cache answer this run, sending nothing? Then launch.py holds the
     connection back until the run misses (api/preconnect.py's `defer`).
 
@@ -103,7 +129,7 @@ def may_be_cached(args: Sequence[str], env: Mapping[str, str]) -> bool:
         return values[CACHE_FLAG] == CACHE_FLAG
     if env.get(CACHE_ENV):
         return _on(env[CACHE_ENV])
-    config = _config(env) or {}  # an unusable file: the run reports it, or goes on without
+    config = (file or _ConfigFile(env)).table() or {}  # unusable: the run reports it, or not
     return _on(config.get(CACHE_KEY, False))
 
 
